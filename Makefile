@@ -1,0 +1,30 @@
+# Developer entry points. `make test` and `make demo` set everything up themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup test test-pure lint db-stop clean
+
+help:
+	@echo "make test     set up (venv, Odoo 18, private PostgreSQL, Chromium) and run every test"
+	@echo "make setup    only the set-up (idempotent)"
+	@echo "make test-pure  only the pure tests (services, Graph emulator), no Odoo"
+	@echo "make lint     ruff + pylint-odoo through pre-commit"
+	@echo "make db-stop  stop the private PostgreSQL cluster"
+
+setup:
+	@dev/setup.sh
+
+test: setup
+	@dev/test.sh
+
+test-pure: setup
+	@dev/test.sh --pure-only
+
+lint: setup
+	@PATH="$(CURDIR)/.venv/bin:$$PATH" pre-commit run --all-files
+
+db-stop:
+	@dev/pg.sh stop
+
+clean: db-stop
+	rm -rf .dev

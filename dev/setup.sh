@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Idempotent developer set-up, called by `make setup`, `make test` and `make demo`:
+#   a .venv with Odoo 18's and our Python dependencies, Odoo 18 itself, the addon linked into an
+#   addons path under its technical name, a private PostgreSQL (or the PG* variables), headless
+#   Chromium for browser tours, and .dev/odoo.conf tying them together.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=dev/common.sh
+source "$ROOT/dev/common.sh"
+
+step() { printf '[setup] %s\n' "$*"; }
+
+ensure_venv() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        step "creating $VENV with ${PYTHON:-python3}"
+        "${PYTHON:-python3}" -m venv "$VENV"
+    fi
+    "$VENV/bin/python" - <<'EOF' || die "Odoo 18 needs Python 3.10 to 3.12; set PYTHON=python3.11 and run make setup again (remove .venv first)."
+import sys
+sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else 1)
+EOF
+}
+
+# Prints the Odoo 18 source tree to use, or fails with the one line that says how to provide it.
+find_odoo() {
+    if [ -n "${ODOO_SRC:-}" ]; then
+        is_odoo18_tree "$ODOO_SRC" || die "ODOO_SRC=$ODOO_SRC is not an Odoo 18.0 source tree (odoo-bin, odoo/release.py with version 18)."
+        cd "$ODOO_SRC" && pwd
+        return
+    fi
+    local imported
+    imported=$("$VENV/bin/python" -c 'import odoo, os, odoo.release as r; assert r.version_info[0] == 18; print(os.path.dirname(os.path.dirname(odoo.__file__)))' 2>/dev/null || true)
+    if [ -n "$imported" ] && is_odoo18_tree "$imported"; then
+        echo "$imported"
+        return
+    fi
+    if is_odoo18_tree "$ODOO_CACHE"; then
+        echo "$ODOO_CACHE"
+        return
+    fi
+    step "no Odoo 18 found: cloning the official 18.0 branch into $ODOO_CACHE" >&2
+    mkdir -p "$(dirname "$ODOO_CACHE")"
+    rm -rf "$ODOO_CACHE.partial"
+    if timeout 900 git clone --quiet --depth 1 --branch 18.0 https://github.com/odoo/odoo.git "$ODOO_CACHE.partial" >&2 2>/dev/null \
+        && is_odoo18_tree "$ODOO_CACHE.partial"; then
+        mv "$ODOO_CACHE.partial" "$ODOO_CACHE"
+        echo "$ODOO_CACHE"
+        return
+    fi
+    rm -rf "$ODOO_CACHE.partial"
+    die "Odoo 18 not found: set ODOO_SRC to an Odoo 18.0 source tree, or put one in $ODOO_CACHE (the clone of https://github.com/odoo/odoo branch 18.0 failed)."
+}
+
+is_odoo18_tree() {
+    [ -f "$1/odoo-bin" ] && [ -f "$1/odoo/release.py" ] && grep -q "^version_info = (18," "$1/odoo/release.py"
+}
+
+# Installs a requirements file only when its content changed since the last install.
+pip_install_once() {
+    local name=$1 file=$2 stamp
+    stamp="$VENV/.installed-$name-$(sha1sum "$file" | cut -c1-12)"
+    [ -f "$stamp" ] && return
+    step "installing $name Python requirements"
+    # Odoo's pinned cbor2 sdist imports pkg_resources, which setuptools 81 removed.
+    local constraint="$VENV/.pip-constraint.txt"
+    echo 'setuptools<81' >"$constraint"
+    PIP_CONSTRAINT="$constraint" "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$file" 2>&1 \
+        | grep -v -E "is ignored: it is neither a file nor a directory" || true
+    [ "${PIPESTATUS[0]}" -eq 0 ] || die "pip could not install the $name requirements ($file)."
+    rm -f "$VENV/.installed-$name-"*
+    touch "$stamp"
+}
+
+install_python_deps() {
+    local odoo_dir=$1 odoo_req="$DEV/odoo-requirements.txt"
+    mkdir -p "$DEV"
+    # python-ldap needs libldap headers and only serves auth_ldap, which we never install.
+    grep -v -i '^python-ldap' "$odoo_dir/requirements.txt" >"$odoo_req"
+    pip_install_once odoo "$odoo_req"
+    pip_install_once addon "$ROOT/requirements.txt"
+    pip_install_once dev "$ROOT/requirements-dev.txt"
+    local site
+    site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    echo "$odoo_dir" >"$site/odoo18-source.pth"
+}
+
+link_addon() {
+    mkdir -p "$DEV/addons"
+    ln -sfn "$ROOT" "$DEV/addons/$ADDON"
+}
+
+ensure_chromium() {
+    if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then
+        return
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        step "installing Debian's chromium for browser tours"
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+            || die "could not install chromium with apt-get; install it (Debian package chromium) and run make setup again."
+        return
+    fi
+    die "headless Chromium is needed for the browser tours: install Debian's chromium package (sudo apt-get install chromium)."
+}
+
+write_odoo_conf() {
+    local odoo_dir=$1
+    # shellcheck disable=SC2046
+    eval "$("$ROOT/dev/pg.sh" env)"
+    mkdir -p "$DEV/data"
+    cat >"$ODOO_CONF" <<EOF
+[options]
+addons_path = $odoo_dir/addons,$DEV/addons
+data_dir = $DEV/data
+db_host = ${PGHOST:-False}
+db_port = ${PGPORT:-False}
+db_user = ${PGUSER:-odoo}
+db_password = ${PGPASSWORD:-False}
+list_db = True
+without_demo = all
+max_cron_threads = 0
+EOF
+    echo "$odoo_dir" >"$DEV/odoo-dir"
+}
+
+main() {
+    local started=$SECONDS odoo_dir
+    ensure_venv
+    odoo_dir=$(find_odoo)
+    step "Odoo 18: $odoo_dir"
+    install_python_deps "$odoo_dir"
+    link_addon
+    "$ROOT/dev/pg.sh" start
+    ensure_chromium
+    write_odoo_conf "$odoo_dir"
+    step "ready in $((SECONDS - started)) s ($ODOO_CONF)"
+}
+
+main "$@"

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# `make test`: the pure tests (services/, the Graph emulator), then the Odoo tests with
+# pytest-odoo in a fresh database where the addon was installed. Fails on any failure or error,
+# on a warning in the install log, on a skipped Odoo test (a skipped browser tour proves nothing)
+# and when no Odoo test ran.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=dev/common.sh
+source "$ROOT/dev/common.sh"
+
+PY="$VENV/bin/python"
+DB="${ADDON}_test"
+ODOO_DIR=$(cat "$DEV/odoo-dir")
+eval "$("$ROOT/dev/pg.sh" env)"
+
+run_pure_tests() {
+    echo "[test] pure tests: services/ and the Graph emulator"
+    (cd "$ROOT" && "$PY" -m pytest -p no:odoo -p no:cacheprovider -q tests/services tests/emulator)
+}
+
+fresh_database() {
+    "$PY" - "$DB" <<'EOF'
+import sys
+import psycopg2
+conn = psycopg2.connect(dbname="postgres")
+conn.autocommit = True
+conn.cursor().execute(f'DROP DATABASE IF EXISTS "{sys.argv[1]}" WITH (FORCE)')
+EOF
+    rm -rf "$DEV/data/filestore/$DB"
+}
+
+install_addon() {
+    local log="$DEV/install.log" started=$SECONDS
+    echo "[test] installing $ADDON in a fresh database $DB"
+    "$PY" "$ODOO_DIR/odoo-bin" -c "$ODOO_CONF" -d "$DB" -i "$ADDON" --stop-after-init \
+        --log-level=warn --logfile="$log" || { cat "$log"; die "installing $ADDON failed"; }
+    if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) ' "$log"; then
+        die "the install log above has warnings or errors ($log)"
+    fi
+    echo "[test] installed in $((SECONDS - started)) s"
+}
+
+check_uninstall() {
+    local copy="${DB}_uninstall" log="$DEV/uninstall.log"
+    echo "[test] uninstall and reinstall on a copy of $DB"
+    "$PY" - "$DB" "$copy" <<'EOF'
+import sys
+import psycopg2
+conn = psycopg2.connect(dbname="postgres")
+conn.autocommit = True
+cur = conn.cursor()
+cur.execute(f'DROP DATABASE IF EXISTS "{sys.argv[2]}" WITH (FORCE)')
+cur.execute(f'CREATE DATABASE "{sys.argv[2]}" TEMPLATE "{sys.argv[1]}"')
+EOF
+    "$PY" "$ODOO_DIR/odoo-bin" shell -c "$ODOO_CONF" -d "$copy" --no-http --log-level=warn \
+        <"$ROOT/dev/uninstall_check.py" >"$log" 2>&1 || { cat "$log"; die "the uninstall check failed"; }
+    grep '^\[test\]' "$log" || { cat "$log"; die "the uninstall check did not finish"; }
+}
+
+run_odoo_tests() {
+    local report="$DEV/odoo-tests.xml"
+    echo "[test] Odoo tests (pytest-odoo, real PostgreSQL, browser tours)"
+    rm -f "$report"
+    (cd "$DEV/addons" && "$PY" -m pytest -p no:cacheprovider -q -rs \
+        --odoo-config="$ODOO_CONF" --odoo-database="$DB" --odoo-http --odoo-log-level=warn \
+        --junitxml="$report" \
+        --ignore="$ADDON/tests/services" --ignore="$ADDON/tests/emulator" \
+        "$ADDON/tests")
+    "$PY" - "$report" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+suite = ET.parse(sys.argv[1]).getroot()
+suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+ran, skipped = int(suite.get("tests", 0)), int(suite.get("skipped", 0))
+if ran == 0:
+    sys.exit("error: no Odoo test ran")
+if skipped:
+    sys.exit(f"error: {skipped} Odoo test(s) were skipped (a missing browser or a missing --odoo-http?)")
+print(f"[test] Odoo tests: {ran} ran, none skipped")
+EOF
+}
+
+run_pure_tests
+[ "${1:-}" = "--pure-only" ] && exit 0
+fresh_database
+install_addon
+check_uninstall
+run_odoo_tests

@@ -1,0 +1,6 @@
+from . import models
+
+
+def uninstall_hook(env):
+    """Remove the Outlook settings (the client secret among them) with the addon."""
+    env["ir.config_parameter"].sudo().search([("key", "=like", "outlook_calendar_sync.%")]).unlink()

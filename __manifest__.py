@@ -1,0 +1,26 @@
+{
+    "name": "Outlook Calendar Sync",
+    "summary": "Two-way sync of each user's Odoo Calendar with their Outlook calendar "
+    "through Microsoft Graph: no duplicates, no lost edits, no surprise invitations.",
+    "version": "18.0.1.0.0",
+    "category": "Productivity/Calendar",
+    "website": "https://github.com/outlook-calendar-sync/outlook_calendar_sync",
+    "author": "Outlook Calendar Sync contributors",
+    "license": "LGPL-3",
+    "depends": ["calendar", "base_setup"],
+    "excludes": ["microsoft_calendar", "microsoft_account"],
+    "external_dependencies": {
+        "python": ["msal", "requests", "python-dateutil", "tzlocal"],
+    },
+    "data": [
+        "views/res_config_settings_views.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "outlook_calendar_sync/static/tests/tours/**/*",
+        ],
+    },
+    "uninstall_hook": "uninstall_hook",
+    "installable": True,
+    "application": False,
+}

@@ -15,9 +15,7 @@ module.button_immediate_uninstall()
 leftovers = []
 env.cr.execute("SELECT key FROM ir_config_parameter WHERE key LIKE %s", [f"{ADDON}.%"])
 leftovers += [f"system parameter {key}" for (key,) in env.cr.fetchall()]
-env.cr.execute(
-    "SELECT model, name FROM ir_model_data WHERE module = %s", [ADDON]
-)
+env.cr.execute("SELECT model, name FROM ir_model_data WHERE module = %s", [ADDON])
 leftovers += [f"{model} {name}" for model, name in env.cr.fetchall()]
 if module.state != "uninstalled":
     leftovers.append(f"module state {module.state}")

@@ -1,0 +1,309 @@
+"""``GraphEmulator``: starts the listeners and is the Python control surface for tests."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import events as ev
+from . import persist
+from .app import Dispatcher
+from .clock import Clock, FakeClock, system_clock
+from .control import handle_control
+from .delta import DeltaTracker
+from .graph_api import GraphApi
+from .identity import Identity
+from .page import render_page
+from .seed import apply_seed
+from .server import Listener
+from .store import Store
+from .tls import Certificates
+from .traffic import Traffic
+
+log = logging.getLogger("graph_emulator")
+CLIENT_ID = "emulator-client-id"
+CLIENT_SECRET = "emulator-client-secret"
+
+
+class GraphEmulator:
+    """Microsoft Graph v1.0 calendar + identity platform on loopback HTTPS.
+
+    ``with GraphEmulator(seed="empty") as g:`` starts it; ``g.url``, ``g.authority``, ``g.graph``,
+    ``g.bundle_path`` tell clients where it is and how to trust it.
+    """
+
+    def __init__(
+        self,
+        seed: str = "empty",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_file: str | Path | None = None,
+        clock: Clock | None = None,
+        http_port: int = 0,
+        access_token_lifetime: int = 3600,
+        cert_dir: str | Path | None = None,
+    ) -> None:
+        self.seed = seed
+        self.host = host
+        self.port = port
+        self.http_port = http_port
+        self.state_file = Path(state_file) if state_file else None
+        self.clock: Clock = clock or system_clock
+        self.client_id, self.client_secret = CLIENT_ID, CLIENT_SECRET
+        self.store = Store(self.clock)
+        self.identity = Identity(self.store, self.clock, access_token_lifetime)
+        self.traffic = Traffic(self.clock)
+        self.delta = DeltaTracker(self.store)
+        self.graph_api = GraphApi(
+            self.store, self.identity, self.traffic, self.delta, lambda: self.graph
+        )
+        self._own_cert_dir = cert_dir is None
+        self._cert_dir = (
+            Path(cert_dir) if cert_dir else Path(tempfile.mkdtemp(prefix="graph-emulator-"))
+        )
+        self._tls_listener: Listener | None = None
+        self._http_listener: Listener | None = None
+        self._seed_state()
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def _seed_state(self) -> None:
+        self.identity.add_app(CLIENT_ID, CLIENT_SECRET)
+        if self.state_file and persist.load_file(self.store, self.identity, self.state_file):
+            log.info("state loaded from %s", self.state_file)
+            return
+        apply_seed(self.store, self.seed)
+
+    def start(self) -> GraphEmulator:
+        """Mint the certificates and start both listeners."""
+        certs = Certificates(self._cert_dir, self.host)
+        self.ca_path, self.bundle_path = str(certs.ca_path), str(certs.bundle_path)
+        dispatcher = Dispatcher(
+            self.identity,
+            self.graph_api,
+            self.traffic,
+            lambda r: handle_control(self, r),
+            lambda r: render_page(self.store, r),
+            lambda: (self.url, self.http_url),
+        )
+        self._tls_listener = Listener(self.host, self.port, dispatcher, certs.server_context())
+        self._http_listener = Listener(self.host, self.http_port, dispatcher, None)
+        self._tls_listener.start()
+        self._http_listener.start()
+        log.info("listening on %s and %s", self.url, self.http_url)
+        return self
+
+    def stop(self) -> None:
+        """Stop the listeners, save ``state_file`` and remove the temporary certificates."""
+        for listener in (self._tls_listener, self._http_listener):
+            if listener is not None:
+                listener.stop()
+        self._tls_listener = self._http_listener = None
+        if self.state_file:
+            persist.save_file(self.store, self.identity, self.state_file)
+        if self._own_cert_dir:
+            shutil.rmtree(self._cert_dir, ignore_errors=True)
+
+    def __enter__(self) -> GraphEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- where it is -----------------------------------------------------------------------
+    @property
+    def _public_host(self) -> str:
+        return "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+
+    @property
+    def url(self) -> str:
+        """``https://host:port``."""
+        assert self._tls_listener is not None, "start() the emulator first"
+        return f"https://{self._public_host}:{self._tls_listener.port}"
+
+    @property
+    def http_url(self) -> str:
+        """Plain-http URL of the browser-facing pages (sign-in page, overview)."""
+        assert self._http_listener is not None, "start() the emulator first"
+        return f"http://{self._public_host}:{self._http_listener.port}"
+
+    @property
+    def authority(self) -> str:
+        """The msal authority (``instance_discovery=False``)."""
+        return f"{self.url}/common"
+
+    @property
+    def graph(self) -> str:
+        """The Graph base URL, ``.../v1.0``."""
+        return f"{self.url}/v1.0"
+
+    def info(self) -> dict[str, Any]:
+        """What ``python -m graph_emulator`` prints first."""
+        return {
+            "url": self.url,
+            "http_url": self.http_url,
+            "authority": self.authority,
+            "graph": self.graph,
+            "ca": self.ca_path,
+            "bundle": self.bundle_path,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "mailboxes": [b["address"] for b in self.mailboxes()],
+        }
+
+    # --- directory -------------------------------------------------------------------------
+    def add_mailbox(self, address: str, display_name: str | None = None) -> None:
+        """Create a mailbox (with its default calendar)."""
+        self.store.add_mailbox(address, display_name)
+
+    def mailboxes(self) -> list[dict[str, str]]:
+        """Every mailbox: address, display name, object id."""
+        with self.store.lock:
+            return [
+                {"address": b.address, "display_name": b.display_name, "id": b.id}
+                for b in self.store.mailboxes.values()
+            ]
+
+    def add_app(
+        self, client_id: str, client_secret: str, redirect_uris: list[str] | None = None
+    ) -> None:
+        """Register another confidential client (``redirect_uris`` None accepts any)."""
+        self.identity.add_app(client_id, client_secret, redirect_uris)
+
+    # --- calendars, as the user in Outlook ---------------------------------------------------
+    def events(self, mailbox: str) -> list[dict[str, Any]]:
+        """Single instances and series masters of the default calendar, as Graph returns them (UTC)."""
+        opts = ev.RenderOptions(expand_all=True)
+        with self.store.lock:
+            box = self.store.mailbox(mailbox)
+            return [ev.render(ev.view_of(e), opts) for e in self.store.list_events(box, None)]
+
+    def calendar_view(self, mailbox: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Expanded rows (singles, occurrences, exceptions) in a window, UTC."""
+        opts = ev.RenderOptions(expand_all=True)
+        with self.store.lock:
+            box = self.store.mailbox(mailbox)
+            return [ev.render(v, opts) for v in self.store.calendar_view(box, None, start, end)]
+
+    def create_event(self, mailbox: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Create an event as if the user did it in Outlook (shows in delta, sends invitations)."""
+        with self.store.lock:
+            item, _ = self.store.create_event(self.store.mailbox(mailbox), None, event)
+            return ev.render(ev.view_of(item), ev.RenderOptions(expand_all=True))
+
+    def update_event(self, mailbox: str, event_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Edit an event (or one occurrence) as if in Outlook: new changeKey, shows in delta."""
+        with self.store.lock:
+            view = self.store.update_event(self.store.mailbox(mailbox), event_id, changes)
+            return ev.render(view, ev.RenderOptions(expand_all=True))
+
+    def delete_event(self, mailbox: str, event_id: str) -> None:
+        """Delete an event (or one occurrence) as if in Outlook."""
+        self.store.delete_event(self.store.mailbox(mailbox), event_id)
+
+    def respond(
+        self, mailbox: str, event_id: str, response: str, send_response: bool = True
+    ) -> None:
+        """An attendee answers: ``accept``, ``tentativelyAccept`` or ``decline``."""
+        self.store.respond(
+            self.store.mailbox(mailbox), event_id, response, {"sendResponse": send_response}
+        )
+
+    def sent_mail(self, mailbox: str | None = None) -> list[dict[str, Any]]:
+        """Messages Exchange would have sent (invitations, updates, cancellations, replies)."""
+        return self.store.sent_mail(mailbox)
+
+    # --- faults, limits, counters ----------------------------------------------------------
+    def inject_fault(
+        self,
+        kind: str,
+        count: int = 1,
+        method: str | None = None,
+        path_contains: str | None = None,
+        status: int | None = None,
+        retry_after: float | str | None = None,
+        delay: float | None = None,
+    ) -> None:
+        """Make the next ``count`` matching requests fail.
+
+        ``status``: answer ``status`` (default 503) with optional ``Retry-After``; ``drop_before``:
+        close the connection without touching state; ``drop_after``: apply the request, then close
+        without answering; ``delay``: sleep ``delay`` seconds, then answer normally. Status and delay
+        faults also hit matching ``$batch`` items.
+        """
+        self.traffic.add_fault(kind, count, method, path_contains, status, retry_after, delay)
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault."""
+        with self.traffic.lock:
+            self.traffic.faults.clear()
+
+    def set_throttling(
+        self,
+        enabled: bool = True,
+        requests: int = 10_000,
+        window_seconds: float = 600.0,
+        concurrency: int = 4,
+    ) -> None:
+        """Turn the throttling model on (Microsoft's numbers by default) or off."""
+        with self.traffic.lock:
+            cfg = self.traffic.throttle
+            cfg.enabled, cfg.requests, cfg.window_seconds, cfg.concurrency = (
+                enabled,
+                requests,
+                window_seconds,
+                concurrency,
+            )
+
+    def counters(self) -> dict[str, Any]:
+        """Graph request counters: total, writes, by mailbox/method/path/status (batch items one by one)."""
+        return self.traffic.counters()
+
+    def expire_delta_tokens(self, mailbox: str) -> None:
+        """Every delta/skip token of the mailbox answers 410 SyncStateNotFound from now on."""
+        self.delta.expire(mailbox)
+
+    def revoke_refresh_tokens(self, mailbox: str) -> int:
+        """Refresh tokens of the mailbox answer ``invalid_grant`` (AADSTS70008)."""
+        return self.identity.revoke_refresh_tokens(mailbox)
+
+    def expire_access_tokens(self, mailbox: str | None = None) -> int:
+        """Access tokens (of one mailbox or all) answer 401 InvalidAuthenticationToken."""
+        return self.identity.expire_access_tokens(mailbox)
+
+    def advance_clock(self, seconds: float) -> datetime:
+        """Move an injected ``FakeClock`` forward."""
+        if not isinstance(self.clock, FakeClock):
+            raise ValueError("advance_clock needs GraphEmulator(clock=FakeClock())")
+        return self.clock.advance(seconds)
+
+    # --- identity shortcuts ----------------------------------------------------------------
+    def sign_in(self, mailbox: str, authorize_url: str) -> str:
+        """What the browser does on Accept: the redirect URL with ``code`` and ``state``."""
+        return self.identity.sign_in(mailbox, authorize_url)
+
+    # --- state -----------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the seed: mailboxes, tokens, faults, throttling and counters."""
+        with self.store.lock:
+            self.store.mailboxes.clear()
+            self.identity.reset()
+            self.delta.reset()
+            self.traffic.reset()
+            self.identity.apps.clear()
+            self.identity.add_app(CLIENT_ID, CLIENT_SECRET)
+            apply_seed(self.store, self.seed)
+
+    def dump_state(self) -> dict[str, Any]:
+        """The persistent state as JSON-ready data."""
+        return persist.dump(self.store, self.identity)
+
+    def save_state(self, path: str | Path | None = None) -> None:
+        """Write the state to ``path`` (default: ``state_file``)."""
+        target = Path(path) if path else self.state_file
+        if target is None:
+            raise ValueError("no state file given")
+        persist.save_file(self.store, self.identity, target)

@@ -1,0 +1,559 @@
+"""The Microsoft identity platform: discovery, the sign-in page, the token endpoint, tokens.
+
+Error replies copy Entra's shape (``error``, ``error_description`` starting with an AADSTS
+code, ``error_codes``, ``timestamp``, ``trace_id``, ``correlation_id``, ``error_uri``); the
+codes are those of learn.microsoft.com/entra/identity-platform/reference-error-codes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from .clock import Clock
+from .errors import GraphError
+from .store import Store
+from .wire import Request, Response
+
+TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+CODE_LIFETIME = timedelta(minutes=10)
+REFRESH_INACTIVITY = timedelta(days=90)
+RESERVED_SCOPES = {"openid", "profile", "offline_access"}
+
+
+def b64url(data: bytes) -> str:
+    """Unpadded base64url."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass
+class App:
+    """A registered confidential client; ``redirect_uris`` None accepts any redirect URI."""
+
+    client_id: str
+    client_secret: str
+    redirect_uris: list[str] | None = None
+
+
+@dataclass
+class Grant:
+    """An authorization code, refresh token or access token and what it stands for."""
+
+    token: str
+    client_id: str
+    mailbox: str
+    scope: str
+    issued: datetime
+    expires: datetime | None = None
+    redirect_uri: str = ""
+    nonce: str = ""
+    challenge: str = ""
+    challenge_method: str = ""
+    used: bool = False
+    revoked: bool = False
+    last_used: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class IdentityError(Exception):
+    """An OAuth error reply from the token endpoint."""
+
+    def __init__(self, error: str, code: int, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error, self.code, self.description, self.status = error, code, description, status
+
+    def body(self, now: datetime) -> dict[str, Any]:
+        """Entra's JSON error shape."""
+        trace, corr = str(uuid.uuid4()), str(uuid.uuid4())
+        stamp = now.strftime("%Y-%m-%d %H:%M:%SZ")
+        return {
+            "error": self.error,
+            "error_description": f"AADSTS{self.code}: {self.description} Trace ID: {trace} Correlation ID: {corr} Timestamp: {stamp}",
+            "error_codes": [self.code],
+            "timestamp": stamp,
+            "trace_id": trace,
+            "correlation_id": corr,
+            "error_uri": f"https://login.microsoftonline.com/error?code={self.code}",
+        }
+
+
+class Identity:
+    """Apps, codes and tokens, and the HTTP endpoints of login.microsoftonline.com."""
+
+    def __init__(self, store: Store, clock: Clock, access_token_lifetime: int = 3600) -> None:
+        self.store = store
+        self.clock = clock
+        self.access_token_lifetime = access_token_lifetime
+        self.lock = threading.RLock()
+        self.apps: dict[str, App] = {}
+        self.codes: dict[str, Grant] = {}
+        self.refresh_tokens: dict[str, Grant] = {}
+        self.access_tokens: dict[str, Grant] = {}
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = b64url(
+            hashlib.sha256(
+                self.key.public_key().public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+            ).digest()[:15]
+        )
+
+    # --- registration ----------------------------------------------------------------------
+    def add_app(
+        self, client_id: str, client_secret: str, redirect_uris: list[str] | None = None
+    ) -> App:
+        """Register (or replace) a confidential client."""
+        with self.lock:
+            app = App(client_id, client_secret, redirect_uris)
+            self.apps[client_id] = app
+            return app
+
+    def reset(self) -> None:
+        """Forget every code and token (apps stay)."""
+        with self.lock:
+            self.codes.clear()
+            self.refresh_tokens.clear()
+            self.access_tokens.clear()
+
+    # --- discovery -------------------------------------------------------------------------
+    def openid_configuration(self, base: str, browser_base: str, tenant: str) -> dict[str, Any]:
+        """The v2.0 discovery document; the authorize endpoint is browser-facing (http)."""
+        issuer_tenant = TENANT_ID if tenant in ("common", "organizations", "consumers") else tenant
+        return {
+            "token_endpoint": f"{base}/{tenant}/oauth2/v2.0/token",
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_post",
+                "private_key_jwt",
+                "client_secret_basic",
+            ],
+            "jwks_uri": f"{base}/{tenant}/discovery/v2.0/keys",
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": f"{base}/{issuer_tenant}/v2.0",
+            "request_uri_parameter_supported": False,
+            "userinfo_endpoint": f"{base}/oidc/userinfo",
+            "authorization_endpoint": f"{browser_base}/{tenant}/oauth2/v2.0/authorize",
+            "device_authorization_endpoint": f"{base}/{tenant}/oauth2/v2.0/devicecode",
+            "http_logout_supported": True,
+            "frontchannel_logout_supported": True,
+            "end_session_endpoint": f"{browser_base}/{tenant}/oauth2/v2.0/logout",
+            "claims_supported": [
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "preferred_username",
+                "name",
+                "tid",
+                "ver",
+                "oid",
+                "email",
+            ],
+            "kerberos_endpoint": f"{base}/{tenant}/kerberos",
+            "tenant_region_scope": "EU",
+            "cloud_instance_name": "microsoftonline.com",
+            "cloud_graph_host_name": "graph.windows.net",
+            "msgraph_host": "graph.microsoft.com",
+            "rbac_url": "https://pas.windows.net",
+        }
+
+    def jwks(self) -> dict[str, Any]:
+        """The signing key of id_tokens as a JWK set."""
+        numbers = self.key.public_key().public_numbers()
+        as_b64 = lambda n: b64url(n.to_bytes((n.bit_length() + 7) // 8, "big"))  # noqa: E731 - tiny local helper
+        return {
+            "keys": [
+                {
+                    "kty": "RSA",
+                    "use": "sig",
+                    "kid": self.kid,
+                    "n": as_b64(numbers.n),
+                    "e": as_b64(numbers.e),
+                }
+            ]
+        }
+
+    # --- authorize -------------------------------------------------------------------------
+    def _app_for(self, params: dict[str, str]) -> App:
+        app = self.apps.get(params.get("client_id", ""))
+        if app is None:
+            raise IdentityError(
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{params.get('client_id', '')}' was not found in the directory.",
+            )
+        redirect = params.get("redirect_uri", "")
+        if not redirect or (app.redirect_uris is not None and redirect not in app.redirect_uris):
+            raise IdentityError(
+                "invalid_request",
+                50011,
+                f"The redirect URI '{redirect}' specified in the request does not match the redirect URIs configured for the application.",
+            )
+        return app
+
+    def issue_code(self, mailbox: str, params: dict[str, str]) -> str:
+        """Sign ``mailbox`` in for an authorize request; returns the code."""
+        with self.lock:
+            app = self._app_for(params)
+            box = self.store.mailbox(mailbox)
+            code = "0.A" + b64url(secrets.token_bytes(48))
+            self.codes[code] = Grant(
+                code,
+                app.client_id,
+                box.address,
+                params.get("scope", ""),
+                self.clock(),
+                expires=self.clock() + CODE_LIFETIME,
+                redirect_uri=params["redirect_uri"],
+                nonce=params.get("nonce", ""),
+                challenge=params.get("code_challenge", ""),
+                challenge_method=params.get("code_challenge_method", "plain"),
+            )
+            return code
+
+    @staticmethod
+    def redirect_url(params: dict[str, str], **values: str) -> str:
+        """``redirect_uri`` with the values (and the untouched ``state``) in its query."""
+        if "state" in params:
+            values["state"] = params["state"]
+        redirect = params["redirect_uri"]
+        return redirect + ("&" if urlsplit(redirect).query else "?") + urlencode(values)
+
+    def _deliver(self, params: dict[str, str], values: dict[str, str]) -> Response:
+        if params.get("response_mode") == "form_post":
+            if "state" in params:
+                values = {**values, "state": params["state"]}
+            fields = "".join(
+                f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                for k, v in values.items()
+            )
+            page = (
+                f'<html><head><title>Working...</title></head><body onload="document.forms[0].submit()">'
+                f'<form method="POST" action="{html.escape(params["redirect_uri"])}">{fields}'
+                '<noscript><button type="submit">Continue</button></noscript></form></body></html>'
+            )
+            return Response.html(200, page)
+        return Response(302, b"", {"Location": self.redirect_url(params, **values)})
+
+    def authorize(self, request: Request) -> Response:
+        """GET shows the sign-in and consent page; POST is the user's Accept or Cancel."""
+        params = request.query if request.method == "GET" else {**request.query, **request.form()}
+        try:
+            self._app_for(params)
+        except IdentityError as exc:
+            return Response.html(
+                400,
+                f"<h1>Sign in</h1><p id='error'>AADSTS{exc.code}: {html.escape(exc.description)}</p>",
+            )
+        hint = params.get("login_hint", "")
+        if params.get("prompt") == "none":
+            if hint and self.store.find_mailbox(hint):
+                return self._deliver(params, {"code": self.issue_code(hint, params)})
+            return self._deliver(
+                params,
+                {
+                    "error": "login_required",
+                    "error_description": "AADSTS50058: A silent sign-in request was sent but no user is signed in.",
+                },
+            )
+        if request.method == "POST":
+            if params.get("action") == "cancel":
+                return self._deliver(
+                    params,
+                    {
+                        "error": "access_denied",
+                        "error_description": "AADSTS65004: User declined to consent to access the app.",
+                    },
+                )
+            chosen = params.get("mailbox", "")
+            if self.store.find_mailbox(chosen):
+                return self._deliver(params, {"code": self.issue_code(chosen, params)})
+        return Response.html(200, self._page(params, hint))
+
+    def _page(self, params: dict[str, str], hint: str) -> str:
+        keep = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in params.items()
+            if k not in ("mailbox", "action")
+        )
+        boxes = list(self.store.mailboxes.values())
+        chosen = hint.lower() if hint else (boxes[0].address.lower() if boxes else "")
+        options = "".join(
+            f'<label class="account"><input type="radio" name="mailbox" value="{html.escape(b.address)}"'
+            f"{' checked' if b.address.lower() == chosen else ''}> {html.escape(b.display_name)} &lt;{html.escape(b.address)}&gt;</label><br>"
+            for b in boxes
+        )
+        scopes = html.escape(params.get("scope", ""))
+        return (
+            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Sign in to your account</title></head><body>"
+            "<h1>Sign in (Graph emulator)</h1><form method='POST' id='signin'>"
+            + keep
+            + options
+            + f"<p>The application <b>{html.escape(params.get('client_id', ''))}</b> asks for: <code>{scopes}</code></p>"
+            "<button type='submit' name='action' value='accept' id='accept'>Accept</button> "
+            "<button type='submit' name='action' value='cancel' id='cancel'>Cancel</button></form></body></html>"
+        )
+
+    def sign_in(self, mailbox: str, authorize_url: str) -> str:
+        """What a browser does on Accept: returns the redirect URL carrying code and state."""
+        params = dict(parse_qsl(urlsplit(authorize_url).query))
+        return self.redirect_url(params, code=self.issue_code(mailbox, params))
+
+    # --- token -----------------------------------------------------------------------------
+    def token(self, request: Request) -> Response:
+        """POST /{tenant}/oauth2/v2.0/token."""
+        form = request.form()
+        try:
+            with self.lock:
+                app = self._authenticate(form, request.headers.get("authorization", ""))
+                grant_type = form.get("grant_type")
+                if grant_type == "authorization_code":
+                    grant = self._redeem_code(app, form)
+                elif grant_type == "refresh_token":
+                    grant = self._redeem_refresh(app, form)
+                else:
+                    raise IdentityError(
+                        "unsupported_grant_type",
+                        70003,
+                        f"The app requested an unsupported grant type '{grant_type}'.",
+                    )
+                return Response.json(
+                    200,
+                    self._tokens(app, grant, form),
+                    {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"},
+                )
+        except IdentityError as exc:
+            status = 401 if exc.error == "invalid_client" else exc.status
+            return Response.json(status, exc.body(self.clock()))
+        except GraphError as exc:
+            return Response.json(
+                400, IdentityError("invalid_grant", 50034, exc.message).body(self.clock())
+            )
+
+    def _authenticate(self, form: dict[str, str], authorization: str) -> App:
+        client_id, secret = form.get("client_id", ""), form.get("client_secret")
+        if authorization.lower().startswith("basic "):
+            client_id, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
+        app = self.apps.get(client_id)
+        if app is None:
+            raise IdentityError(
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory.",
+            )
+        if secret is None:
+            raise IdentityError(
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            )
+        if not secrets.compare_digest(secret, app.client_secret):
+            raise IdentityError(
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+            )
+        return app
+
+    def _redeem_code(self, app: App, form: dict[str, str]) -> Grant:
+        grant = self.codes.get(form.get("code", ""))
+        now = self.clock()
+        if grant is None:
+            raise IdentityError(
+                "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid."
+            )
+        if grant.used:
+            raise IdentityError(
+                "invalid_grant",
+                54005,
+                "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+            )
+        if grant.expires and now >= grant.expires:
+            raise IdentityError(
+                "invalid_grant",
+                70008,
+                "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+            )
+        if grant.client_id != app.client_id:
+            raise IdentityError(
+                "invalid_grant",
+                70000,
+                "The provided authorization code was issued to a different client.",
+            )
+        if form.get("redirect_uri", "") != grant.redirect_uri:
+            raise IdentityError(
+                "invalid_grant",
+                500112,
+                "The reply address does not match the reply address provided when requesting Authorization code.",
+            )
+        if grant.challenge:
+            verifier = form.get("code_verifier", "")
+            expected = (
+                b64url(hashlib.sha256(verifier.encode()).digest())
+                if grant.challenge_method == "S256"
+                else verifier
+            )
+            if not verifier or not secrets.compare_digest(expected, grant.challenge):
+                raise IdentityError(
+                    "invalid_grant",
+                    501481,
+                    "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+                )
+        grant.used = True
+        return grant
+
+    def _redeem_refresh(self, app: App, form: dict[str, str]) -> Grant:
+        grant = self.refresh_tokens.get(form.get("refresh_token", ""))
+        now = self.clock()
+        if grant is None:
+            raise IdentityError(
+                "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid."
+            )
+        if grant.revoked:
+            raise IdentityError(
+                "invalid_grant",
+                70008,
+                "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+            )
+        if grant.last_used and now - grant.last_used > REFRESH_INACTIVITY:
+            raise IdentityError(
+                "invalid_grant",
+                700082,
+                f"The refresh token has expired due to inactivity. The token was issued on {grant.issued:%Y-%m-%dT%H:%M:%S}Z and was inactive for 90.00:00:00.",
+            )
+        if grant.client_id != app.client_id:
+            raise IdentityError(
+                "invalid_grant", 70000, "The refresh token was issued to a different client."
+            )
+        if self.store.find_mailbox(grant.mailbox) is None:
+            raise IdentityError(
+                "invalid_grant", 50034, "The user account does not exist in the directory."
+            )
+        grant.last_used = now
+        return grant
+
+    def _tokens(self, app: App, grant: Grant, form: dict[str, str]) -> dict[str, Any]:
+        now = self.clock()
+        scope = form.get("scope") or grant.scope
+        access = "eyJ0eXAiOiJKV1QiLCJub25jZSI6." + b64url(secrets.token_bytes(40))
+        self.access_tokens[access] = Grant(
+            access,
+            app.client_id,
+            grant.mailbox,
+            scope,
+            now,
+            expires=now + timedelta(seconds=self.access_token_lifetime),
+        )
+        refresh = "1.AXEA" + b64url(secrets.token_bytes(60))
+        self.refresh_tokens[refresh] = Grant(
+            refresh, app.client_id, grant.mailbox, scope, now, last_used=now
+        )
+        box = self.store.mailbox(grant.mailbox)
+        reply = {
+            "token_type": "Bearer",
+            "scope": " ".join(s for s in scope.split() if s not in RESERVED_SCOPES) or scope,
+            "expires_in": self.access_token_lifetime,
+            "ext_expires_in": self.access_token_lifetime,
+            "access_token": access,
+            "refresh_token": refresh,
+            "client_info": b64url(json.dumps({"uid": box.id, "utid": TENANT_ID}).encode()),
+        }
+        if "openid" in scope.split():
+            reply["id_token"] = self.id_token(app, box.address, grant.nonce, now)
+        return reply
+
+    def id_token(self, app: App, mailbox: str, nonce: str, now: datetime) -> str:
+        """An RS256-signed OIDC id_token for the mailbox."""
+        box = self.store.mailbox(mailbox)
+        iat = int(now.timestamp())
+        claims = {
+            "aud": app.client_id,
+            "iss": f"https://login.microsoftonline.com/{TENANT_ID}/v2.0",
+            "iat": iat,
+            "nbf": iat,
+            "exp": iat + 3600,
+            "name": box.display_name,
+            "oid": box.id,
+            "preferred_username": box.address,
+            "email": box.address,
+            "sub": b64url(hashlib.sha256(box.id.encode()).digest()),
+            "tid": TENANT_ID,
+            "ver": "2.0",
+        }
+        if nonce:
+            claims["nonce"] = nonce
+        header = {"typ": "JWT", "alg": "RS256", "kid": self.kid}
+        signing_input = (
+            b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
+        )
+        signature = self.key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return signing_input + "." + b64url(signature)
+
+    # --- access tokens for Graph -----------------------------------------------------------
+    def check_bearer(self, authorization: str | None) -> Grant:
+        """The grant behind an ``Authorization: Bearer`` header, or Graph's 401."""
+        challenge = {
+            "WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"'
+        }
+        if (
+            not authorization
+            or not authorization.lower().startswith("bearer ")
+            or not authorization[7:].strip()
+        ):
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.", challenge)
+        with self.lock:
+            grant = self.access_tokens.get(authorization[7:].strip())
+            if grant is None:
+                raise GraphError(
+                    401,
+                    "InvalidAuthenticationToken",
+                    "IDX14100: JWT is not well formed, there are no dots (.).",
+                    challenge,
+                )
+            if grant.expires and self.clock() >= grant.expires:
+                raise GraphError(
+                    401,
+                    "InvalidAuthenticationToken",
+                    "Lifetime validation failed, the token is expired.",
+                    challenge,
+                )
+            return grant
+
+    def revoke_refresh_tokens(self, mailbox: str) -> int:
+        """Revoke every refresh token of a mailbox (admin or user revocation); returns how many."""
+        with self.lock:
+            hits = [g for g in self.refresh_tokens.values() if g.mailbox.lower() == mailbox.lower()]
+            for grant in hits:
+                grant.revoked = True
+            return len(hits)
+
+    def expire_access_tokens(self, mailbox: str | None = None) -> int:
+        """Make access tokens (of one mailbox, or all) expire now; returns how many."""
+        with self.lock:
+            now = self.clock()
+            hits = [
+                g
+                for g in self.access_tokens.values()
+                if mailbox is None or g.mailbox.lower() == mailbox.lower()
+            ]
+            for grant in hits:
+                grant.expires = now
+            return len(hits)

@@ -1,0 +1,237 @@
+"""Request counters, injected faults and the Outlook throttling model.
+
+Throttling follows docs-contrib ``concepts/throttling-limits.md`` (Outlook service limits):
+10,000 requests per 10 minutes and 4 concurrent requests per app and mailbox, with ``$batch``
+items counted one by one; over the limit Graph answers 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter, defaultdict, deque
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+from .clock import Clock
+from .errors import GraphError
+
+FAULT_KINDS = ("status", "drop_before", "drop_after", "delay")
+STATUS_CODES = {
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
+STATUS_MESSAGES = {
+    429: "Please retry again later.",
+    503: "The service is temporarily unavailable.",
+    500: "An internal server error occurred.",
+    502: "Bad gateway.",
+    504: "The gateway timed out.",
+}
+
+
+@dataclass
+class Fault:
+    """What to do to the next ``count`` matching requests."""
+
+    kind: str
+    count: int = 1
+    method: str | None = None
+    path_contains: str | None = None
+    status: int | None = None
+    retry_after: float | str | None = None
+    delay: float | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether this fault applies to a request."""
+        return (self.method is None or self.method.upper() == method.upper()) and (
+            self.path_contains is None or self.path_contains in path
+        )
+
+    def error(self) -> GraphError:
+        """The Graph error a ``status`` fault answers with."""
+        status = self.status or 503
+        headers = {}
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(self.retry_after)
+        return GraphError(
+            status,
+            STATUS_CODES.get(status, "UnknownError"),
+            STATUS_MESSAGES.get(status, "Injected failure."),
+            headers,
+        )
+
+
+@dataclass
+class ThrottleConfig:
+    """Outlook's limits per app and mailbox (Microsoft's numbers by default)."""
+
+    enabled: bool = False
+    requests: int = 10_000
+    window_seconds: float = 600.0
+    concurrency: int = 4
+
+
+class Traffic:
+    """Counts requests, hands out faults and enforces the throttling model."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.faults: list[Fault] = []
+        self.throttle = ThrottleConfig()
+        self._windows: dict[tuple[str, str], deque] = defaultdict(deque)
+        self._in_flight: Counter = Counter()
+        self.reset_counters()
+
+    def reset_counters(self) -> None:
+        """Zero every counter (faults and throttle state are cleared by ``reset``)."""
+        with self.lock:
+            self.total = 0
+            self.writes = 0
+            self.http_requests = 0
+            self.throttled = 0
+            self.faults_applied = 0
+            self.by_mailbox: Counter = Counter()
+            self.by_method: Counter = Counter()
+            self.identity_by_path: Counter = Counter()
+            self.by_path: Counter = Counter()
+            self.by_status: Counter = Counter()
+
+    def reset(self) -> None:
+        """Counters, faults and throttling back to the start."""
+        self.reset_counters()
+        with self.lock:
+            self.faults.clear()
+            self.throttle = ThrottleConfig()
+            self._windows.clear()
+            self._in_flight.clear()
+
+    # --- faults ----------------------------------------------------------------------------
+    def add_fault(
+        self,
+        kind: str,
+        count: int = 1,
+        method: str | None = None,
+        path_contains: str | None = None,
+        status: int | None = None,
+        retry_after: float | str | None = None,
+        delay: float | None = None,
+    ) -> Fault:
+        """Queue a fault; see ``GraphEmulator.inject_fault``."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+        if kind == "status" and status is None:
+            status = 503
+        if kind == "delay" and delay is None:
+            raise ValueError("a delay fault needs delay=<seconds>")
+        fault = Fault(kind, count, method, path_contains, status, retry_after, delay)
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def take_fault(self, method: str, path: str, on_socket: bool) -> Fault | None:
+        """Consume one use of the first matching fault (drops only apply to real connections)."""
+        with self.lock:
+            for fault in self.faults:
+                if (
+                    fault.count > 0
+                    and fault.matches(method, path)
+                    and (on_socket or not fault.kind.startswith("drop"))
+                ):
+                    fault.count -= 1
+                    self.faults_applied += 1
+                    if fault.count == 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def pending_faults(self) -> list[dict[str, Any]]:
+        """Faults still queued."""
+        with self.lock:
+            return [asdict(f) for f in self.faults]
+
+    # --- counting --------------------------------------------------------------------------
+    def count(self, mailbox: str | None, method: str, path_template: str) -> None:
+        """Count one Graph request (a ``$batch`` item counts as one)."""
+        with self.lock:
+            self.total += 1
+            self.by_method[method] += 1
+            self.by_path[f"{method} {path_template}"] += 1
+            if mailbox:
+                self.by_mailbox[mailbox] += 1
+            if method in ("POST", "PATCH", "PUT", "DELETE"):
+                self.writes += 1
+
+    def count_status(self, status: int) -> None:
+        """Count a reply status."""
+        with self.lock:
+            self.by_status[str(status)] += 1
+
+    def count_http(self, method: str, path: str) -> None:
+        """Count one request on the wire; identity platform requests also by path (the tenant
+        in the path shows which authority a client used)."""
+        with self.lock:
+            self.http_requests += 1
+            if not path.startswith("/v1.0"):
+                self.identity_by_path[f"{method} {path}"] += 1
+
+    def counters(self) -> dict[str, Any]:
+        """A snapshot of every counter."""
+        with self.lock:
+            return {
+                "total": self.total,
+                "writes": self.writes,
+                "http_requests": self.http_requests,
+                "throttled": self.throttled,
+                "faults_applied": self.faults_applied,
+                "by_mailbox": dict(self.by_mailbox),
+                "by_method": dict(self.by_method),
+                "by_path": dict(self.by_path),
+                "identity_by_path": dict(self.identity_by_path),
+                "by_status": dict(self.by_status),
+            }
+
+    # --- throttling ------------------------------------------------------------------------
+    def admit(self, client_id: str, mailbox: str) -> None:
+        """Charge one request to (app, mailbox) and take a concurrency slot; 429 when over."""
+        with self.lock:
+            cfg = self.throttle
+            if not cfg.enabled:
+                return
+            key = (client_id, mailbox.lower())
+            now = self.clock()
+            window = self._windows[key]
+            horizon = now - timedelta(seconds=cfg.window_seconds)
+            while window and window[0] <= horizon:
+                window.popleft()
+            if len(window) >= cfg.requests:
+                self.throttled += 1
+                wait = max(1, math.ceil((window[0] - horizon).total_seconds()))
+                raise GraphError(
+                    429,
+                    "ApplicationThrottled",
+                    "Application is over its MailboxRateLimit limit.",
+                    {"Retry-After": str(wait)},
+                )
+            if self._in_flight[key] >= cfg.concurrency:
+                self.throttled += 1
+                raise GraphError(
+                    429,
+                    "ApplicationThrottled",
+                    "Application is over its MailboxConcurrency limit.",
+                    {"Retry-After": "1"},
+                )
+            window.append(now)
+            self._in_flight[key] += 1
+
+    def release(self, client_id: str, mailbox: str) -> None:
+        """Give back the concurrency slot taken by ``admit``."""
+        with self.lock:
+            key = (client_id, mailbox.lower())
+            if self.throttle.enabled and self._in_flight[key] > 0:
+                self._in_flight[key] -= 1

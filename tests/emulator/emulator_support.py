@@ -1,0 +1,82 @@
+"""Helpers of the emulator tests (kept out of conftest.py: two conftest modules cannot both be
+imported by name in one pytest session)."""
+
+import base64
+import hashlib
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)  # a Monday
+PREFER_UTC = 'outlook.timezone="UTC", IdType="ImmutableId"'
+
+
+def pkce_pair():
+    verifier = secrets.token_urlsafe(40)
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    return verifier, challenge
+
+
+def authorize_url(g, redirect_uri="https://odoo.test/cb", state="st", challenge=None, **extra):
+    params = {
+        "client_id": g.client_id,
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "scope": "Calendars.ReadWrite User.Read offline_access openid profile",
+        "nonce": "n0nce",
+        **extra,
+    }
+    if challenge:
+        params.update(code_challenge=challenge, code_challenge_method="S256")
+    return f"{g.http_url}/common/oauth2/v2.0/authorize?{urlencode(params)}"
+
+
+def code_from(redirect_url):
+    return parse_qs(urlsplit(redirect_url).query)["code"][0]
+
+
+def get_tokens(g, mailbox="alice@example.com"):
+    """Raw auth-code flow (msal itself is proven in test_identity.py)."""
+    verifier, challenge = pkce_pair()
+    code = code_from(g.sign_in(mailbox, authorize_url(g, challenge=challenge)))
+    reply = requests.post(
+        f"{g.authority}/oauth2/v2.0/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": g.client_id,
+            "client_secret": g.client_secret,
+            "code": code,
+            "redirect_uri": "https://odoo.test/cb",
+            "code_verifier": verifier,
+            "scope": "Calendars.ReadWrite User.Read offline_access openid profile",
+        },
+    )
+    reply.raise_for_status()
+    return reply.json()
+
+
+def graph_session(g, mailbox="alice@example.com"):
+    """A requests session signed in as ``mailbox``, asking for UTC and immutable ids."""
+    session = requests.Session()
+    session.headers.update(
+        {"Authorization": "Bearer " + get_tokens(g, mailbox)["access_token"], "Prefer": PREFER_UTC}
+    )
+    return session
+
+
+def event_body(
+    subject="Sync test", start="2026-03-03T10:00:00", end="2026-03-03T11:00:00", tz="UTC", **extra
+):
+    return {
+        "subject": subject,
+        "start": {"dateTime": start, "timeZone": tz},
+        "end": {"dateTime": end, "timeZone": tz},
+        **extra,
+    }

@@ -1,0 +1,172 @@
+"""$batch, request counters, fault injection and the throttling model."""
+
+import threading
+import time
+
+import pytest
+import requests
+from emulator_support import event_body
+
+
+def _batch(g, session, items):
+    return session.post(f"{g.graph}/$batch", json={"requests": items})
+
+
+def test_batch_runs_items_with_per_item_status_headers_and_body(g, alice):
+    reply = _batch(
+        g,
+        alice,
+        [
+            {
+                "id": "1",
+                "method": "POST",
+                "url": "/me/events",
+                "headers": {"Content-Type": "application/json"},
+                "body": event_body(),
+            },
+            {"id": "2", "method": "GET", "url": "/me/events/nope"},
+            {"id": "3", "method": "GET", "url": "/me"},
+        ],
+    )
+    assert reply.status_code == 200
+    by_id = {r["id"]: r for r in reply.json()["responses"]}
+    assert by_id["1"]["status"] == 201 and by_id["1"]["body"]["subject"] == "Sync test"
+    assert (
+        by_id["2"]["status"] == 404 and by_id["2"]["body"]["error"]["code"] == "ErrorItemNotFound"
+    )
+    assert by_id["3"]["status"] == 200 and "Content-Type" in by_id["3"]["headers"]
+
+
+def test_batch_depends_on_failure_gives_424(g, alice):
+    reply = _batch(
+        g,
+        alice,
+        [
+            {
+                "id": "a",
+                "method": "PATCH",
+                "url": "/me/events/missing",
+                "body": {"subject": "x"},
+                "headers": {"Content-Type": "application/json"},
+            },
+            {"id": "b", "method": "GET", "url": "/me", "dependsOn": ["a"]},
+        ],
+    ).json()
+    assert {r["id"]: r["status"] for r in reply["responses"]} == {"a": 404, "b": 424}
+
+
+def test_batch_over_twenty_items_or_duplicate_ids_is_rejected(g, alice):
+    assert (
+        _batch(
+            g, alice, [{"id": str(i), "method": "GET", "url": "/me"} for i in range(21)]
+        ).status_code
+        == 400
+    )
+    assert _batch(g, alice, [{"id": "1", "method": "GET", "url": "/me"}] * 2).status_code == 400
+
+
+def test_counters_count_batch_items_one_by_one(g, alice):
+    before = g.counters()
+    _batch(g, alice, [{"id": str(i), "method": "GET", "url": "/me/events"} for i in range(5)])
+    alice.post(f"{g.graph}/me/events", json=event_body())
+    after = g.counters()
+    assert after["total"] - before["total"] == 6 and after["writes"] - before["writes"] == 1
+    assert (
+        after["by_mailbox"]["alice@example.com"] - before["by_mailbox"].get("alice@example.com", 0)
+        == 6
+    )
+    assert after["by_path"]["GET /me/events"] == 5 and after["by_path"]["POST /me/events"] == 1
+
+
+def test_status_fault_with_retry_after_hits_matching_requests_only(g, alice):
+    g.inject_fault(
+        "status", count=2, method="POST", path_contains="/events", status=429, retry_after="2.5"
+    )
+    assert alice.get(f"{g.graph}/me/events").status_code == 200
+    first = alice.post(f"{g.graph}/me/events", json=event_body())
+    assert first.status_code == 429 and first.headers["Retry-After"] == "2.5"
+    assert first.json()["error"]["code"] == "TooManyRequests"
+    assert alice.post(f"{g.graph}/me/events", json=event_body()).status_code == 429
+    assert alice.post(f"{g.graph}/me/events", json=event_body()).status_code == 201
+    assert len(g.events("alice@example.com")) == 1
+
+
+def test_status_fault_applies_to_batch_items(g, alice):
+    g.inject_fault("status", status=503, path_contains="/me/events")
+    reply = _batch(
+        g,
+        alice,
+        [
+            {"id": "1", "method": "GET", "url": "/me/events"},
+            {"id": "2", "method": "GET", "url": "/me/events"},
+        ],
+    )
+    assert [r["status"] for r in reply.json()["responses"]] == [503, 200]
+
+
+def test_drop_before_leaves_state_untouched(g, alice):
+    g.inject_fault("drop_before", method="POST")
+    with pytest.raises(requests.ConnectionError):
+        alice.post(f"{g.graph}/me/events", json=event_body())
+    assert g.events("alice@example.com") == []
+
+
+def test_drop_after_applies_the_write_then_closes(g, alice):
+    g.inject_fault("drop_after", method="POST")
+    with pytest.raises(requests.ConnectionError):
+        alice.post(f"{g.graph}/me/events", json=event_body(transactionId="t-1"))
+    assert len(g.events("alice@example.com")) == 1
+    retry = alice.post(f"{g.graph}/me/events", json=event_body(transactionId="t-1"))
+    assert retry.json()["id"] == g.events("alice@example.com")[0]["id"]
+
+
+def test_delay_fault_slows_the_reply(g, alice):
+    g.inject_fault("delay", delay=0.3, path_contains="/me")
+    started = time.perf_counter()
+    assert alice.get(f"{g.graph}/me").status_code == 200
+    assert time.perf_counter() - started >= 0.3
+
+
+def test_rate_limit_gives_429_with_retry_after_until_window_passes(g, alice):
+    g.set_throttling(True, requests=3, window_seconds=60)
+    codes = [alice.get(f"{g.graph}/me").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    throttled = alice.get(f"{g.graph}/me")
+    assert (
+        throttled.json()["error"]["code"] == "ApplicationThrottled"
+        and int(throttled.headers["Retry-After"]) > 0
+    )
+    g.advance_clock(61)
+    assert alice.get(f"{g.graph}/me").status_code == 200
+
+
+def test_throttle_is_per_mailbox_and_batch_items_count_individually(g, alice, bob):
+    g.set_throttling(True, requests=3, window_seconds=60)
+    reply = _batch(
+        g, alice, [{"id": str(i), "method": "GET", "url": "/me"} for i in range(4)]
+    ).json()
+    assert [r["status"] for r in reply["responses"]] == [200, 200, 200, 429]
+    assert bob.get(f"{g.graph}/me").status_code == 200
+
+
+def test_more_than_four_concurrent_requests_are_throttled(g, alice):
+    g.set_throttling(True)
+    g.inject_fault("delay", count=5, delay=0.5, path_contains="/me")
+    token = alice.headers["Authorization"]
+    results = []
+
+    def call():
+        results.append(requests.get(f"{g.graph}/me", headers={"Authorization": token}).status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 200, 200, 200, 429]
+
+
+def test_default_throttling_uses_microsofts_numbers(g):
+    g.set_throttling(True)
+    cfg = g.traffic.throttle
+    assert (cfg.requests, cfg.window_seconds, cfg.concurrency) == (10_000, 600.0, 4)

@@ -1,0 +1,157 @@
+"""calendarView and calendarView/delta: windows, paging, rounds, @removed and 410."""
+
+import time
+
+from emulator_support import event_body
+
+WINDOW = {"startDateTime": "2026-03-01T00:00:00Z", "endDateTime": "2026-04-01T00:00:00Z"}
+
+
+def _round(session, url, params=None, pagesize=None):
+    headers = (
+        {"Prefer": f'outlook.timezone="UTC", odata.maxpagesize={pagesize}'} if pagesize else {}
+    )
+    items, pages = [], 0
+    while True:
+        page = session.get(url, params=params, headers=headers).json()
+        params, pages = None, pages + 1
+        items.extend(page["value"])
+        if "@odata.deltaLink" in page:
+            return items, page["@odata.deltaLink"], pages
+        url = page["@odata.nextLink"]
+
+
+def test_calendar_view_needs_window_and_returns_overlapping_events(g, alice):
+    inside = alice.post(
+        f"{g.graph}/me/events",
+        json=event_body(start="2026-03-10T10:00:00", end="2026-03-10T11:00:00"),
+    ).json()
+    alice.post(
+        f"{g.graph}/me/events",
+        json=event_body(start="2026-05-10T10:00:00", end="2026-05-10T11:00:00"),
+    )
+    missing = alice.get(f"{g.graph}/me/calendarView")
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "ErrorInvalidParameter"
+    rows = alice.get(f"{g.graph}/me/calendarView", params=WINDOW).json()["value"]
+    assert [r["id"] for r in rows] == [inside["id"]]
+    offset = alice.get(
+        f"{g.graph}/me/calendarView",
+        params={
+            "startDateTime": "2026-03-10T11:30:00+01:00",
+            "endDateTime": "2026-03-10T12:00:00+01:00",
+        },
+    ).json()["value"]
+    assert [r["id"] for r in offset] == [inside["id"]]
+
+
+def test_calendar_view_pages_with_top_and_next_link(g, alice):
+    for day in range(1, 26):
+        alice.post(
+            f"{g.graph}/me/events",
+            json=event_body(start=f"2026-03-{day:02d}T09:00:00", end=f"2026-03-{day:02d}T10:00:00"),
+        )
+    first = alice.get(f"{g.graph}/me/calendarView", params={**WINDOW, "$top": "20"}).json()
+    second = alice.get(first["@odata.nextLink"]).json()
+    assert (
+        len(first["value"]) == 20 and len(second["value"]) == 5 and "@odata.nextLink" not in second
+    )
+
+
+def test_delta_first_round_pages_by_maxpagesize_then_only_changes(g, alice):
+    created = [
+        alice.post(
+            f"{g.graph}/me/events",
+            json=event_body(
+                subject=f"E{i}",
+                start=f"2026-03-{i + 2:02d}T09:00:00",
+                end=f"2026-03-{i + 2:02d}T10:00:00",
+            ),
+        ).json()
+        for i in range(7)
+    ]
+    items, delta_link, pages = _round(alice, f"{g.graph}/me/calendarView/delta", WINDOW, pagesize=3)
+    assert pages == 3 and sorted(i["id"] for i in items) == sorted(e["id"] for e in created)
+    assert "$deltatoken=" in delta_link
+    nothing, delta_link, _ = _round(alice, delta_link)
+    assert nothing == []
+    alice.patch(f"{g.graph}/me/events/{created[0]['id']}", json={"subject": "Moved"})
+    alice.delete(f"{g.graph}/me/events/{created[1]['id']}")
+    g.create_event(
+        "alice@example.com",
+        event_body(subject="Outlook side", start="2026-03-20T09:00:00", end="2026-03-20T10:00:00"),
+    )
+    changes, delta_link, _ = _round(alice, delta_link)
+    by_id = {c["id"]: c for c in changes}
+    assert by_id[created[0]["id"]]["subject"] == "Moved"
+    assert by_id[created[1]["id"]] == {
+        "@odata.type": "#microsoft.graph.event",
+        "id": created[1]["id"],
+        "@removed": {"reason": "deleted"},
+    }
+    assert any(c.get("subject") == "Outlook side" for c in changes) and len(changes) == 3
+
+
+def test_delta_reports_move_out_of_window_as_removed(g, alice):
+    event = alice.post(
+        f"{g.graph}/me/events",
+        json=event_body(start="2026-03-10T09:00:00", end="2026-03-10T10:00:00"),
+    ).json()
+    _, delta_link, _ = _round(alice, f"{g.graph}/me/calendarView/delta", WINDOW)
+    alice.patch(
+        f"{g.graph}/me/events/{event['id']}",
+        json={
+            "start": {"dateTime": "2026-06-01T09:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-06-01T10:00:00", "timeZone": "UTC"},
+        },
+    )
+    changes, _, _ = _round(alice, delta_link)
+    assert changes == [
+        {
+            "@odata.type": "#microsoft.graph.event",
+            "id": event["id"],
+            "@removed": {"reason": "deleted"},
+        }
+    ]
+
+
+def test_expired_or_unknown_delta_token_is_410_sync_state_not_found(g, alice):
+    _, delta_link, _ = _round(alice, f"{g.graph}/me/calendarView/delta", WINDOW)
+    g.expire_delta_tokens("alice@example.com")
+    gone = alice.get(delta_link)
+    assert gone.status_code == 410 and gone.json()["error"]["code"] == "SyncStateNotFound"
+    unknown = alice.get(f"{g.graph}/me/calendarView/delta", params={"$deltatoken": "garbage"})
+    assert unknown.status_code == 410
+    assert alice.get(f"{g.graph}/me/calendarView/delta", params=WINDOW).status_code == 200
+
+
+def test_delta_on_a_calendar_only_sees_that_calendar(g, alice):
+    cal = alice.post(f"{g.graph}/me/calendars", json={"name": "Side"}).json()
+    alice.post(f"{g.graph}/me/calendars/{cal['id']}/events", json=event_body(subject="side"))
+    alice.post(f"{g.graph}/me/events", json=event_body(subject="main"))
+    items, _, _ = _round(alice, f"{g.graph}/me/calendars/{cal['id']}/calendarView/delta", WINDOW)
+    assert [i["subject"] for i in items] == ["side"]
+
+
+def test_hundred_event_delta_page_is_fast_with_thousands_in_the_mailbox(g, alice):
+    for i in range(3000):
+        day, hour = 1 + i % 28, i % 24
+        g.store.create_event(
+            g.store.mailbox("alice@example.com"),
+            None,
+            event_body(
+                subject=f"Bulk {i}",
+                start=f"2026-03-{day:02d}T{hour:02d}:00:00",
+                end=f"2026-03-{day:02d}T{hour:02d}:30:00",
+            ),
+        )
+    headers = {"Prefer": 'outlook.timezone="UTC", odata.maxpagesize=100'}
+    first = alice.get(f"{g.graph}/me/calendarView/delta", params=WINDOW, headers=headers).json()
+    url = first["@odata.nextLink"]
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        page = alice.get(url, headers=headers).json()
+        timings.append(time.perf_counter() - started)
+        url = page["@odata.nextLink"]
+        assert len(page["value"]) == 100
+    assert sorted(timings)[2] < 0.02, timings

@@ -1,0 +1,118 @@
+"""Meetings across emulator mailboxes and the mail Exchange would send."""
+
+from emulator_support import event_body
+
+
+def _attendee(address):
+    return {"emailAddress": {"address": address, "name": address.split("@")[0]}, "type": "required"}
+
+
+def _meeting(g, alice, *addresses):
+    return alice.post(
+        f"{g.graph}/me/events",
+        json=event_body(subject="Planning", attendees=[_attendee(a) for a in addresses]),
+    ).json()
+
+
+def test_invitation_puts_a_copy_with_same_ical_uid_in_attendee_mailbox(g, alice):
+    meeting = _meeting(g, alice, "bob@example.com", "dave@contoso.com")
+    copies = g.events("bob@example.com")
+    assert (
+        len(copies) == 1
+        and copies[0]["iCalUId"] == meeting["iCalUId"]
+        and copies[0]["id"] != meeting["id"]
+    )
+    assert (
+        copies[0]["isOrganizer"] is False
+        and copies[0]["responseStatus"]["response"] == "notResponded"
+    )
+    mail = g.sent_mail("alice@example.com")
+    assert [(m["kind"], m["toRecipients"]) for m in mail] == [
+        ("invitation", ["bob@example.com", "dave@contoso.com"])
+    ]
+
+
+def test_acceptance_flows_back_to_the_organizer_and_sends_a_reply(g, alice, bob):
+    meeting = _meeting(g, alice, "bob@example.com")
+    copy_id = g.events("bob@example.com")[0]["id"]
+    assert (
+        bob.post(
+            f"{g.graph}/me/events/{copy_id}/accept", json={"sendResponse": True, "comment": "ok"}
+        ).status_code
+        == 202
+    )
+    organizer_view = alice.get(f"{g.graph}/me/events/{meeting['id']}").json()
+    assert organizer_view["attendees"][0]["status"]["response"] == "accepted"
+    assert organizer_view["changeKey"] != meeting["changeKey"]
+    assert (
+        bob.get(f"{g.graph}/me/events/{copy_id}").json()["responseStatus"]["response"] == "accepted"
+    )
+    assert [m["subject"] for m in g.sent_mail("bob@example.com")] == ["Accepted: Planning"]
+    bob.post(f"{g.graph}/me/events/{copy_id}/decline", json={"sendResponse": False})
+    assert (
+        alice.get(f"{g.graph}/me/events/{meeting['id']}").json()["attendees"][0]["status"][
+            "response"
+        ]
+        == "declined"
+    )
+    assert len(g.sent_mail("bob@example.com")) == 1
+
+
+def test_organizer_cannot_respond_and_attendee_cannot_cancel(g, alice, bob):
+    meeting = _meeting(g, alice, "bob@example.com")
+    assert alice.post(f"{g.graph}/me/events/{meeting['id']}/accept", json={}).status_code == 400
+    copy_id = g.events("bob@example.com")[0]["id"]
+    assert (
+        bob.post(f"{g.graph}/me/events/{copy_id}/cancel", json={"comment": "no"}).status_code == 400
+    )
+
+
+def test_time_or_location_change_sends_update_but_subject_only_does_not(g, alice):
+    meeting = _meeting(g, alice, "bob@example.com")
+    alice.patch(f"{g.graph}/me/events/{meeting['id']}", json={"subject": "Planning v2"})
+    alice.patch(
+        f"{g.graph}/me/events/{meeting['id']}", json={"location": {"displayName": "Room 2"}}
+    )
+    assert [m["kind"] for m in g.sent_mail("alice@example.com")] == ["invitation", "update"]
+    assert g.events("bob@example.com")[0]["location"]["displayName"] == "Room 2"
+
+
+def test_attendee_added_and_removed_get_invitation_and_cancellation(g, alice):
+    meeting = _meeting(g, alice, "bob@example.com")
+    g.add_mailbox("carol@example.com", display_name="Carol")
+    alice.patch(
+        f"{g.graph}/me/events/{meeting['id']}", json={"attendees": [_attendee("carol@example.com")]}
+    )
+    kinds = [(m["kind"], m["toRecipients"]) for m in g.sent_mail("alice@example.com")][1:]
+    assert kinds == [("invitation", ["carol@example.com"]), ("cancellation", ["bob@example.com"])]
+    assert g.events("carol@example.com")[0]["iCalUId"] == meeting["iCalUId"]
+    assert g.events("bob@example.com")[0]["isCancelled"] is True
+
+
+def test_cancel_and_delete_send_cancellations_and_mark_copies_cancelled(g, alice):
+    first = _meeting(g, alice, "bob@example.com")
+    second = _meeting(g, alice, "bob@example.com")
+    assert (
+        alice.post(
+            f"{g.graph}/me/events/{first['id']}/cancel", json={"comment": "Sorry"}
+        ).status_code
+        == 202
+    )
+    alice.delete(f"{g.graph}/me/events/{second['id']}")
+    cancellations = [m for m in g.sent_mail("alice@example.com") if m["kind"] == "cancellation"]
+    assert len(cancellations) == 2 and cancellations[0]["comment"] == "Sorry"
+    assert g.events("alice@example.com") == []
+    assert [e["isCancelled"] for e in g.events("bob@example.com")] == [True, True]
+
+
+def test_events_without_attendees_send_no_mail(g, alice):
+    event = alice.post(f"{g.graph}/me/events", json=event_body()).json()
+    alice.patch(
+        f"{g.graph}/me/events/{event['id']}",
+        json={
+            "start": {"dateTime": "2026-03-04T10:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-03-04T11:00:00", "timeZone": "UTC"},
+        },
+    )
+    alice.delete(f"{g.graph}/me/events/{event['id']}")
+    assert g.sent_mail() == []

@@ -1,0 +1,524 @@
+"""Microsoft Graph v1.0 client for one mailbox: paging, delta, ``$batch``, retries, throttling.
+
+What it guarantees to the callers and to Graph:
+
+- Every request carries ``Prefer: outlook.timezone="UTC"`` and ``Prefer: IdType="ImmutableId"``
+  (also inside ``$batch`` items: the header applies only to the request it is sent with), a
+  bearer token and a timeout.
+- At most ``max_concurrency`` (4) requests of this client are in flight, across threads; each
+  thread has its own ``requests.Session`` (a session is not documented thread-safe).
+- 429/503/504 are retried after ``Retry-After`` (seconds, fractional values accepted, capped at
+  ``max_retry_after``; exponential backoff when absent), with jitter, at most ``max_retries``
+  times and within ``max_wait`` seconds overall; then ``Throttled(retry_after)`` is raised.
+  urllib3's own ``Retry`` is not used: it raises on fractional ``Retry-After`` values.
+- A POST (create, reply, ``$batch``) is retried only on 429 and 503, where Graph did not run
+  it; never after a timeout, a dropped connection or a 504, where it may have run
+  (``TransportError`` / ``GraphError`` then). Creates carry a deterministic ``transactionId``
+  and our extended property, so the *next run* may create again safely after looking the
+  event up; the client itself never re-POSTs blindly. GET, PATCH (with ``If-Match``: a repeat
+  either applies or answers 412) and DELETE are retried after transport errors too.
+- 401: the token provider is asked once for a fresh token and the request repeated once; a
+  second 401 raises ``ReauthRequired``.
+- Paging follows ``@odata.nextLink`` only on Graph's own host (the bearer token never leaves
+  it) and stops with ``SyncStateGone`` when a link repeats (a looping delta).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from .errors import (
+    GraphError,
+    NotFound,
+    PreconditionFailed,
+    ReauthRequired,
+    SyncStateGone,
+    Throttled,
+    TransportError,
+)
+from .values import UTC, Response
+
+PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"'
+BATCH_LIMIT = 20
+"""Graph's maximum number of requests in one ``$batch``."""
+
+_RETRYABLE = frozenset({429, 503, 504})
+_NOT_RUN = frozenset({429, 503})
+_REPLY_ACTIONS: Mapping[str, str] = {
+    "accepted": "accept",
+    "tentative": "tentativelyAccept",
+    "declined": "decline",
+}
+
+
+class TokenProvider(Protocol):
+    """Returns a bearer token; ``force_refresh`` bypasses any cached access token."""
+
+    def __call__(self, force_refresh: bool = False) -> str: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchRequest:
+    """One request of a ``$batch``: ``url`` relative to the version root (``/me/events/...``);
+    ``id`` unique within the call."""
+
+    id: str
+    method: Literal["GET", "POST", "PATCH", "DELETE"]
+    url: str
+    body: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchResult:
+    """The answer to one ``BatchRequest`` (``body`` is the decoded JSON, or ``None``)."""
+
+    id: str
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        """2xx."""
+        return 200 <= self.status < 300
+
+    def error(self) -> GraphError:
+        """This failed result as the exception a direct call would have raised."""
+        return _error_for(self.status, self.body, self.headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeltaPage:
+    """One page of a delta round: its raw items (events and ``@removed`` entries); the last
+    page carries the ``delta_link`` to store for the next round."""
+
+    items: tuple[dict[str, Any], ...]
+    delta_link: str | None = None
+
+
+class GraphClient:
+    """Graph calls for one mailbox. Thread-safe; use one per account and sync run."""
+
+    def __init__(
+        self,
+        session_factory: Callable[[], requests.Session],
+        base_url: str,
+        token_provider: TokenProvider,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+        max_concurrency: int = 4,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        max_retries: int = 4,
+        max_retry_after: float = 120.0,
+        max_wait: float = 300.0,
+    ) -> None:
+        self._session_factory = session_factory
+        self._base_url = base_url.rstrip("/")
+        self._origin = _origin(self._base_url)
+        self._token_provider = token_provider
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
+        self._max_concurrency = max_concurrency
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._max_retry_after = max_retry_after
+        self._max_wait = max_wait
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+        self._token: str | None = None
+
+    def close(self) -> None:
+        """Close every session this client opened."""
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+
+    def __enter__(self) -> GraphClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- calls -----------------------------------------------------------------------------
+
+    def get_me(self) -> dict[str, Any]:
+        """``GET /me``: the signed-in user (``id``, ``mail``, ``userPrincipalName``...)."""
+        return self._json("GET", "/me")
+
+    def list_calendars(self) -> list[dict[str, Any]]:
+        """Every calendar of the mailbox (all pages)."""
+        return [item for page in self._pages(self._url("/me/calendars")) for item in page["value"]]
+
+    def get_event(self, event_id: str, *, expand: str | None = None) -> dict[str, Any]:
+        """``GET`` one event (``expand``: an ``$expand`` value, e.g. ``mapping.EXPAND_ODOO_REF``);
+        ``NotFound`` when it is gone."""
+        params = {"$expand": expand} if expand else None
+        return self._json("GET", f"/me/events/{quote(event_id, safe='')}", params=params)
+
+    def find_events(self, odata_filter: str, *, expand: str | None = None) -> list[dict[str, Any]]:
+        """Events matching ``odata_filter`` over the whole mailbox, e.g.
+        ``mapping.odoo_ref_filter(...)`` to find the copy a lost create made."""
+        params = {"$filter": odata_filter}
+        if expand:
+            params["$expand"] = expand
+        url = self._url("/me/events")
+        return [item for page in self._pages(url, params) for item in page["value"]]
+
+    def create_event(
+        self, body: Mapping[str, Any], transaction_id: str, *, calendar_id: str | None = None
+    ) -> dict[str, Any]:
+        """Create an event (in ``calendar_id``, else the default calendar) carrying
+        ``transaction_id``; returns the created event."""
+        path = (
+            f"/me/calendars/{quote(calendar_id, safe='')}/events" if calendar_id else "/me/events"
+        )
+        payload = {**body, "transactionId": transaction_id}
+        return self._json("POST", path, json=payload, idempotent=False)
+
+    def update_event(self, event_id: str, body: Mapping[str, Any], etag: str) -> dict[str, Any]:
+        """PATCH ``body`` if the event is still at ``etag``; ``PreconditionFailed`` otherwise."""
+        return self._json(
+            "PATCH", f"/me/events/{quote(event_id, safe='')}", json=body, headers={"If-Match": etag}
+        )
+
+    def delete_event(self, event_id: str, etag: str | None = None) -> bool:
+        """Delete an event; ``False`` when it was already gone (404/410)."""
+        headers = {"If-Match": etag} if etag else None
+        try:
+            self._send(
+                "DELETE", self._url(f"/me/events/{quote(event_id, safe='')}"), headers=headers
+            )
+        except GraphError as error:
+            if error.status in (404, 410):
+                return False
+            raise
+        return True
+
+    def respond(self, event_id: str, response: Response, *, send_response: bool = True) -> None:
+        """Accept, tentatively accept or decline a meeting the owner attends (``response`` in
+        Odoo's vocabulary; ``needsAction`` cannot be sent)."""
+        action = _REPLY_ACTIONS.get(response)
+        if action is None:
+            raise ValueError(f"cannot reply {response!r}")
+        self._send(
+            "POST",
+            self._url(f"/me/events/{quote(event_id, safe='')}/{action}"),
+            json={"sendResponse": send_response},
+            idempotent=False,
+        )
+
+    def delta(
+        self,
+        calendar_id: str | None,
+        start: datetime,
+        end: datetime,
+        delta_link: str | None = None,
+        *,
+        page_size: int = 100,
+    ) -> Iterator[DeltaPage]:
+        """One delta round of ``calendarView`` between ``start`` and ``end`` (ignored when
+        resuming from ``delta_link``, which encodes its window). Yields each page; the last one
+        carries the new delta link. ``SyncStateGone`` on 410 or a repeating ``nextLink``: drop
+        the stored link and start a full round."""
+        headers = {"Prefer": f"{PREFER}, odata.maxpagesize={page_size}"}
+        if delta_link:
+            url, params = delta_link, None
+        else:
+            calendar = (
+                f"/me/calendars/{quote(calendar_id, safe='')}" if calendar_id else "/me/calendar"
+            )
+            url = self._url(f"{calendar}/calendarView/delta")
+            params = {"startDateTime": _iso(start), "endDateTime": _iso(end)}
+        try:
+            for page in self._pages(url, params, headers=headers):
+                final = page.get("@odata.deltaLink")
+                items = tuple(page.get("value") or ())
+                if final or page.get("@odata.nextLink"):
+                    yield DeltaPage(items=items, delta_link=final)
+                else:
+                    raise GraphError(200, "NoDeltaLink", "a delta page without next or delta link")
+        except GraphError as error:
+            if error.status == 410 and not isinstance(error, SyncStateGone):
+                raise SyncStateGone(error.status, error.code, error.message) from error
+            raise
+
+    def batch(self, requests_: Sequence[BatchRequest]) -> list[BatchResult]:
+        """Run ``requests_`` through ``$batch``; one result per request, in the same order.
+
+        Groups of at most 20 requests are sent as *sequential* batches (each item depends on
+        the previous one), at most ``max_concurrency`` batches at a time, so no more than four
+        items run in the mailbox at once: Microsoft's documented way to stay under Outlook's
+        concurrency limit. An item answered 429 is sent again after its ``Retry-After``
+        (bounded like any retry); an item skipped with 424 because an earlier item of its
+        batch failed is sent again in the next round. Other failures are returned as results.
+        """
+        ids = [request.id for request in requests_]
+        if len(set(ids)) != len(ids):
+            raise ValueError("batch request ids must be unique")
+        by_id = {request.id: request for request in requests_}
+        results: dict[str, BatchResult] = {}
+        throttled_attempts: dict[str, int] = {}
+        pending = list(ids)
+        started = self._clock()
+        while pending:
+            groups = [pending[i : i + BATCH_LIMIT] for i in range(0, len(pending), BATCH_LIMIT)]
+            with ThreadPoolExecutor(max_workers=min(self._max_concurrency, len(groups))) as pool:
+                answers = list(pool.map(lambda group: self._send_batch(group, by_id), groups))
+            pending, wait = [], 0.0
+            for answer in answers:
+                for result in answer:
+                    if result.status == 424:
+                        pending.append(result.id)
+                    elif (
+                        result.status == 429
+                        and throttled_attempts.get(result.id, 0) < self._max_retries
+                    ):
+                        throttled_attempts[result.id] = throttled_attempts.get(result.id, 0) + 1
+                        pending.append(result.id)
+                        wait = max(wait, self._delay(result.headers, throttled_attempts[result.id]))
+                    else:
+                        results[result.id] = result
+            if pending and wait:
+                if self._clock() - started + wait > self._max_wait:
+                    for request_id in pending:
+                        results.setdefault(request_id, _throttled_result(request_id, wait))
+                    break
+                self._sleep(wait)
+            still_pending = set(pending)
+            pending = [request_id for request_id in ids if request_id in still_pending]
+        return [results[request_id] for request_id in ids]
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _send_batch(self, group: list[str], by_id: Mapping[str, BatchRequest]) -> list[BatchResult]:
+        items = []
+        for position, request_id in enumerate(group):
+            request = by_id[request_id]
+            headers = {"Prefer": PREFER, **request.headers}
+            item: dict[str, Any] = {"id": request_id, "method": request.method, "url": request.url}
+            if request.body is not None:
+                item["body"] = dict(request.body)
+                headers.setdefault("Content-Type", "application/json")
+            item["headers"] = headers
+            if position:
+                item["dependsOn"] = [group[position - 1]]
+            items.append(item)
+        answer = self._json("POST", "/$batch", json={"requests": items}, idempotent=False)
+        answered = {
+            str(response.get("id")): BatchResult(
+                id=str(response.get("id")),
+                status=int(response.get("status", 0)),
+                headers=dict(response.get("headers") or {}),
+                body=response.get("body"),
+            )
+            for response in answer.get("responses") or ()
+        }
+        missing = [request_id for request_id in group if request_id not in answered]
+        if missing:
+            raise GraphError(200, "IncompleteBatch", f"no answer for items {missing}")
+        return [answered[request_id] for request_id in group]
+
+    def _url(self, path: str) -> str:
+        return f"{self._base_url}{path}"
+
+    def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        response = self._send(
+            method,
+            self._url(path),
+            params=params,
+            json=json,
+            headers=headers,
+            idempotent=idempotent,
+        )
+        return response.json() if response.content else {}
+
+    def _pages(
+        self,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Each page of a collection, following ``@odata.nextLink`` (same host, never twice)."""
+        seen: set[str] = set()
+        while True:
+            page = self._send("GET", url, params=params, headers=headers).json()
+            yield page
+            next_link = page.get("@odata.nextLink")
+            if not next_link:
+                return
+            if _origin(next_link) != self._origin:
+                raise GraphError(200, "ForeignNextLink", f"nextLink leaves {self._origin}")
+            if next_link in seen or next_link == url:
+                raise SyncStateGone(200, "RepeatingNextLink", "the same nextLink came back twice")
+            seen.add(url)
+            url, params = next_link, None
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> requests.Response:
+        """One call with the retry rules of the module docstring; returns a 2xx response."""
+        attempt = 0
+        refreshed = False
+        started = self._clock()
+        while True:
+            token = self._current_token()
+            all_headers = {"Prefer": PREFER, "Authorization": f"Bearer {token}", **(headers or {})}
+            try:
+                with self._slots:
+                    response = self._session().request(
+                        method,
+                        url,
+                        params=params,
+                        json=json,
+                        headers=all_headers,
+                        timeout=self._timeout,
+                    )
+            except (requests.Timeout, requests.ConnectionError) as error:
+                if not idempotent or attempt >= self._max_retries:
+                    raise TransportError(method, url, type(error).__name__) from error
+                attempt += 1
+                self._sleep(self._delay({}, attempt))
+                continue
+            status = response.status_code
+            if status == 401:
+                if refreshed:
+                    raise ReauthRequired("unauthorized_after_refresh", _error_text(response))
+                refreshed = True
+                self._refresh_token(token)
+                continue
+            if status in (_RETRYABLE if idempotent else _NOT_RUN):
+                attempt += 1
+                delay = self._delay(response.headers, attempt)
+                if attempt > self._max_retries or self._clock() - started + delay > self._max_wait:
+                    error = _error_for(status, _body(response), response.headers)
+                    raise Throttled(status, error.code, error.message, delay)
+                self._sleep(delay)
+                continue
+            if status == 504 and not idempotent:
+                raise TransportError(method, url, "504 Gateway Timeout: the write may have run")
+            if status >= 400:
+                raise _error_for(status, _body(response), response.headers)
+            return response
+
+    def _delay(self, headers: Mapping[str, str], attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt``: ``Retry-After`` (capped) plus up to
+        10 % jitter, or exponential backoff from one second, jittered."""
+        retry_after = _retry_after(headers)
+        if retry_after is not None:
+            base = min(retry_after, self._max_retry_after)
+            return base + base * 0.1 * self._jitter()
+        backoff = min(2.0 ** (attempt - 1), self._max_retry_after)
+        return backoff * (0.5 + self._jitter() / 2)
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._session_factory()
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _current_token(self) -> str:
+        with self._lock:
+            if self._token is None:
+                self._token = self._token_provider()
+            return self._token
+
+    def _refresh_token(self, rejected: str) -> None:
+        """Replace the rejected token, unless another thread already did."""
+        with self._lock:
+            if self._token == rejected:
+                self._token = self._token_provider(force_refresh=True)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` in seconds; fractional values accepted, dates and garbage ignored."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
+
+
+def _error_for(status: int, body: Any, headers: Mapping[str, str]) -> GraphError:
+    error = body.get("error") if isinstance(body, dict) else None
+    code = str(error.get("code", "")) if isinstance(error, dict) else ""
+    message = str(error.get("message", "")) if isinstance(error, dict) else ""
+    if status == 404:
+        return NotFound(status, code, message)
+    if status == 412:
+        return PreconditionFailed(status, code, message)
+    if status in _RETRYABLE:
+        return Throttled(status, code, message, _retry_after(headers) or 0.0)
+    return GraphError(status, code, message)
+
+
+def _throttled_result(request_id: str, wait: float) -> BatchResult:
+    return BatchResult(
+        id=request_id,
+        status=429,
+        headers={"Retry-After": str(wait)},
+        body={"error": {"code": "TooManyRequests", "message": "retry budget exhausted"}},
+    )
+
+
+def _body(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _error_text(response: requests.Response) -> str:
+    error = _error_for(response.status_code, _body(response), response.headers)
+    return error.code or str(response.status_code)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("delta window bounds must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,356 @@
+"""Graph event JSON <-> ``EventValues``: the only place that knows Graph's event shape.
+
+Reading (``from_graph``/``read_event``) assumes the client sent ``Prefer: outlook.timezone="UTC"``
+but copes with any zone Graph names. Writing (``to_graph``) sends local wall time in the event's
+own zone (as a Windows name), so Outlook shows and recurs the event in the zone it was planned in.
+
+Decisions (both ways):
+
+- All-day: Graph is midnight to midnight with an *exclusive* end; Odoo dates are *inclusive*.
+- ``showAs``: ``free`` -> ``free``; ``tentative``, ``busy``, ``oof``, ``workingElsewhere`` and
+  ``unknown`` -> ``busy``. Odoo has two values; a tentative hold still blocks the slot, which is
+  what ``busy`` means to Odoo's availability checks. Odoo's ``busy`` is pushed as ``busy``.
+  An Outlook-only nuance (``oof``) survives as long as Odoo does not change ``show_as``.
+- ``sensitivity``: ``normal`` <-> ``public``, ``private`` <-> ``private``, ``confidential`` <->
+  ``confidential``; ``personal`` is read as ``private``.
+- Reminder: ``isReminderOn`` false <-> ``reminder_minutes=None``.
+- Online meeting: ``onlineMeeting.joinUrl``, else ``onlineMeetingUrl`` -> ``videocall_url``
+  (read-only in Graph: never written, no Teams meeting is ever created implicitly).
+- Attendees: response ``none``/``notResponded`` -> ``needsAction``, ``tentativelyAccepted`` ->
+  ``tentative``, ``organizer`` -> ``accepted``. Attendees without an address are skipped (they
+  never block a sync). In an attendee's copy the owner's own answer is the event-level
+  ``responseStatus``, which wins over the attendee list. The organizer is never sent as an
+  attendee. Only addresses and names are written: responses change through accept/decline.
+- Body: ``html`` is kept as is (the Odoo shell sanitises it); ``text`` becomes escaped HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .errors import MalformedEvent
+from .timezones import UTC_NAME, iana_to_windows, windows_to_iana
+from .values import (
+    PULL_ONLY_FIELDS,
+    SYNCED_FIELDS,
+    UTC,
+    WHEN_FIELDS,
+    Attendee,
+    EventValues,
+    Response,
+)
+
+ODOO_REF_PROPERTY_ID = "String {8f3e2b1c-5d4a-4e6b-9c7d-2a1b0e9f8d7c} Name odoo_event_id"
+"""Our single-value extended property: one fixed GUID and name for every event (named MAPI
+properties are a finite per-mailbox quota; the per-event value goes in ``value``)."""
+
+EXPAND_ODOO_REF = f"singleValueExtendedProperties($filter=id eq '{ODOO_REF_PROPERTY_ID}')"
+"""``$expand`` value that returns our property with an event."""
+
+_TRANSACTION_NAMESPACE = uuid.UUID("0b6c9a52-3f1e-4d8a-a7c4-5e2f9d1b6a30")
+
+_SHOW_AS_IN = {"free": "free"}
+_SENSITIVITY_IN = {
+    "normal": "public",
+    "personal": "private",
+    "private": "private",
+    "confidential": "confidential",
+}
+_SENSITIVITY_OUT = {"public": "normal", "private": "private", "confidential": "confidential"}
+_RESPONSE_IN: dict[str, Response] = {
+    "none": "needsAction",
+    "notResponded": "needsAction",
+    "tentativelyAccepted": "tentative",
+    "accepted": "accepted",
+    "declined": "declined",
+    "organizer": "accepted",
+}
+_WIRE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GraphEvent:
+    """An event read from Graph: its identities and version, and its synced values."""
+
+    graph_id: str
+    ical_uid: str
+    change_key: str
+    last_modified: datetime | None
+    event_type: str
+    series_master_id: str | None
+    original_start: datetime | None
+    is_organizer: bool
+    odoo_ref: str | None
+    values: EventValues
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemovedEvent:
+    """A delta ``@removed`` entry: deleted, or only gone from the window (confirm with a GET)."""
+
+    graph_id: str
+    reason: str
+
+
+def transaction_id(database_uuid: str, event_id: int, generation: int = 0) -> str:
+    """Deterministic ``transactionId`` for creating Odoo event ``event_id`` in Outlook.
+
+    The same create retried after a timeout carries the same id, so Graph de-duplicates it.
+    ``generation`` is bumped when an event is deliberately created again (its Outlook copy was
+    deleted but the Odoo edit won), which must not be mistaken for the old create.
+    """
+    return str(uuid.uuid5(_TRANSACTION_NAMESPACE, f"{database_uuid}/{event_id}/{generation}"))
+
+
+def odoo_ref(database_uuid: str, event_id: int) -> str:
+    """Value of our extended property: which database and event an Outlook event comes from."""
+    return f"{database_uuid}:{event_id}"
+
+
+def odoo_ref_filter(database_uuid: str, event_id: int) -> str:
+    """``$filter`` finding the Outlook event created from Odoo event ``event_id``."""
+    value = odoo_ref(database_uuid, event_id)
+    return (
+        "singleValueExtendedProperties/Any(ep: ep/id eq "
+        f"'{ODOO_REF_PROPERTY_ID}' and ep/value eq '{value}')"
+    )
+
+
+def from_graph(event: dict[str, Any], *, owner_email: str = "") -> EventValues:
+    """The synced values of a Graph event; raises ``MalformedEvent`` when it cannot be read."""
+    return read_event(event, owner_email=owner_email).values
+
+
+def read_event(event: dict[str, Any], *, owner_email: str = "") -> GraphEvent:
+    """Identities, version and values of a Graph event (``owner_email``: the mailbox owner)."""
+    graph_id = event.get("id") if isinstance(event, dict) else None
+    if not isinstance(graph_id, str) or not graph_id:
+        raise MalformedEvent(None, "no id")
+    try:
+        return GraphEvent(
+            graph_id=graph_id,
+            ical_uid=event.get("iCalUId") or "",
+            change_key=event.get("changeKey") or _etag_key(event.get("@odata.etag")),
+            last_modified=_timestamp(event.get("lastModifiedDateTime")),
+            event_type=event.get("type") or "singleInstance",
+            series_master_id=event.get("seriesMasterId"),
+            original_start=_timestamp(event.get("originalStart")),
+            is_organizer=_is_organizer(event, owner_email.strip().lower()),
+            odoo_ref=_read_odoo_ref(event.get("singleValueExtendedProperties") or ()),
+            values=_values(event, owner_email.strip().lower()),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise MalformedEvent(graph_id, f"{type(error).__name__}: {error}") from error
+
+
+def read_delta_item(item: dict[str, Any], *, owner_email: str = "") -> GraphEvent | RemovedEvent:
+    """One entry of a delta page: a ``RemovedEvent`` for ``@removed``, else a ``GraphEvent``."""
+    removed = item.get("@removed") if isinstance(item, dict) else None
+    if removed is not None:
+        graph_id = item.get("id")
+        if not isinstance(graph_id, str) or not graph_id:
+            raise MalformedEvent(None, "@removed without id")
+        reason = removed.get("reason", "deleted") if isinstance(removed, dict) else "deleted"
+        return RemovedEvent(graph_id=graph_id, reason=reason)
+    return read_event(item, owner_email=owner_email)
+
+
+def to_graph(values: EventValues, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """Graph JSON for ``values``; with ``fields``, only those (a PATCH body).
+
+    Any field of ``WHEN_FIELDS`` sends start, end and ``isAllDay`` together. Pull-only fields
+    (``PULL_ONLY_FIELDS``) are never written; an unknown field name raises ``ValueError``.
+    """
+    wanted = set(SYNCED_FIELDS if fields is None else fields)
+    unknown = wanted - set(SYNCED_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown fields {sorted(unknown)}")
+    wanted -= PULL_ONLY_FIELDS
+    body: dict[str, Any] = {}
+    if "name" in wanted:
+        body["subject"] = values.name
+    if "description_html" in wanted:
+        body["body"] = {"contentType": "html", "content": values.description_html}
+    if wanted & set(WHEN_FIELDS):
+        body.update(_when_out(values))
+    if "location" in wanted:
+        body["location"] = {"displayName": values.location}
+    if "show_as" in wanted:
+        body["showAs"] = values.show_as
+    if "privacy" in wanted:
+        body["sensitivity"] = _SENSITIVITY_OUT[values.privacy]
+    if "reminder_minutes" in wanted:
+        body["isReminderOn"] = values.reminder_minutes is not None
+        if values.reminder_minutes is not None:
+            body["reminderMinutesBeforeStart"] = values.reminder_minutes
+    if "attendees" in wanted:
+        body["attendees"] = [
+            {"emailAddress": {"address": a.email, "name": a.name}, "type": "required"}
+            for a in values.attendees
+            if a.email != values.organizer_email
+        ]
+    return body
+
+
+def create_payload(values: EventValues, *, ref: str, transaction: str) -> dict[str, Any]:
+    """A complete create body: every writable field, ``transactionId`` and our extended
+    property (``ref`` from ``odoo_ref``, ``transaction`` from ``transaction_id``)."""
+    body = to_graph(values)
+    body["transactionId"] = transaction
+    body["singleValueExtendedProperties"] = [{"id": ODOO_REF_PROPERTY_ID, "value": ref}]
+    return body
+
+
+def _values(event: dict[str, Any], owner_email: str) -> EventValues:
+    allday = bool(event.get("isAllDay"))
+    timezone = windows_to_iana(event.get("originalStartTimeZone") or UTC_NAME).name
+    when: dict[str, Any]
+    if allday:
+        start_date = _date(event["start"])
+        end_date = _date(event["end"])
+        when = {
+            "start_date": start_date,
+            "stop_date": max(start_date, end_date - timedelta(days=1)),
+        }
+    else:
+        when = {"start": _instant(event["start"]), "stop": _instant(event["end"])}
+    reminder = None
+    if event.get("isReminderOn"):
+        reminder = int(event.get("reminderMinutesBeforeStart") or 0)
+    organizer = ((event.get("organizer") or {}).get("emailAddress") or {}).get("address") or ""
+    return EventValues(
+        name=event.get("subject") or "",
+        description_html=_body_html(event.get("body")),
+        allday=allday,
+        timezone=timezone,
+        location=(event.get("location") or {}).get("displayName") or "",
+        videocall_url=(event.get("onlineMeeting") or {}).get("joinUrl")
+        or event.get("onlineMeetingUrl")
+        or "",
+        show_as=_SHOW_AS_IN.get(event.get("showAs") or "", "busy"),
+        privacy=_SENSITIVITY_IN.get(event.get("sensitivity") or "normal", "public"),
+        reminder_minutes=reminder,
+        attendees=_attendees(event, owner_email),
+        organizer_email=organizer,
+        is_cancelled=bool(event.get("isCancelled")),
+        **when,
+    )
+
+
+def _attendees(event: dict[str, Any], owner_email: str) -> tuple[Attendee, ...]:
+    own_response = (event.get("responseStatus") or {}).get("response")
+    by_email: dict[str, Attendee] = {}
+    for entry in event.get("attendees") or ():
+        address = ((entry.get("emailAddress") or {}).get("address") or "").strip().lower()
+        if not address or address in by_email:
+            continue
+        response = ((entry.get("status") or {}).get("response")) or "none"
+        if address == owner_email and own_response and own_response != "organizer":
+            response = own_response
+        by_email[address] = Attendee(
+            email=address,
+            name=(entry.get("emailAddress") or {}).get("name") or "",
+            response=_RESPONSE_IN.get(response, "needsAction"),
+        )
+    return tuple(by_email.values())
+
+
+def _body_html(body: dict[str, Any] | None) -> str:
+    if not body:
+        return ""
+    content = body.get("content") or ""
+    if (body.get("contentType") or "html").lower() == "text":
+        return "".join(f"<p>{html.escape(line)}</p>" for line in content.splitlines())
+    return content
+
+
+def _when_out(values: EventValues) -> dict[str, Any]:
+    zone = iana_to_windows(values.timezone).name
+    if values.allday:
+        assert values.start_date is not None and values.stop_date is not None
+        start = datetime.combine(values.start_date, datetime.min.time())
+        end = datetime.combine(values.stop_date + timedelta(days=1), datetime.min.time())
+    else:
+        assert values.start is not None and values.stop is not None
+        local = ZoneInfo(values.timezone) if zone != UTC_NAME else UTC
+        start = values.start.astimezone(local).replace(tzinfo=None)
+        end = values.stop.astimezone(local).replace(tzinfo=None)
+    return {
+        "isAllDay": values.allday,
+        "start": {"dateTime": start.strftime(_WIRE_FORMAT), "timeZone": zone},
+        "end": {"dateTime": end.strftime(_WIRE_FORMAT), "timeZone": zone},
+    }
+
+
+def _instant(value: dict[str, Any]) -> datetime:
+    """A ``dateTimeTimeZone`` as an aware UTC datetime."""
+    moment = _parse(value["dateTime"])
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    zone = windows_to_iana(value.get("timeZone") or UTC_NAME)
+    if zone.fallback:
+        raise ValueError(f"unknown time zone {value.get('timeZone')!r}")
+    return moment.replace(tzinfo=ZoneInfo(zone.name) if zone.name != UTC_NAME else UTC).astimezone(
+        UTC
+    )
+
+
+def _date(value: dict[str, Any]) -> date:
+    """The calendar date of an all-day boundary (Graph sends its midnight, in any zone)."""
+    return _parse(value["dateTime"]).date()
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    """An ISO timestamp Graph sends in UTC (``...Z`` or naive), as an aware UTC datetime."""
+    if not value:
+        return None
+    moment = _parse(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _is_organizer(event: dict[str, Any], owner_email: str) -> bool:
+    """Graph's ``isOrganizer``; when absent, whether the organizer is the mailbox owner."""
+    if "isOrganizer" in event:
+        return bool(event["isOrganizer"])
+    organizer = ((event.get("organizer") or {}).get("emailAddress") or {}).get("address") or ""
+    return bool(owner_email) and organizer.strip().lower() == owner_email
+
+
+def _parse(value: str) -> datetime:
+    """Graph's ISO 8601: up to 7 fractional digits, optional ``Z`` or offset (Python 3.10's
+    ``fromisoformat`` takes neither)."""
+    match = _ISO.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f"not an ISO 8601 date-time: {value!r}")
+    stamp, fraction, offset = match.groups()
+    micro = (fraction or "")[:6].ljust(6, "0")
+    moment = datetime.fromisoformat(f"{stamp}.{micro}")
+    if offset:
+        moment = (
+            moment.replace(tzinfo=UTC)
+            if offset == "Z"
+            else datetime.fromisoformat(f"{stamp}.{micro}{offset}")
+        )
+    return moment
+
+
+def _etag_key(etag: str | None) -> str:
+    """``W/"<changeKey>"`` -> ``<changeKey>`` (delta items may carry only the etag)."""
+    if not etag:
+        return ""
+    return etag.removeprefix("W/").strip('"')
+
+
+def _read_odoo_ref(properties: Iterable[dict[str, Any]]) -> str | None:
+    for prop in properties:
+        if prop.get("id", "").lower() == ODOO_REF_PROPERTY_ID.lower():
+            return prop.get("value")
+    return None

@@ -1,0 +1,520 @@
+"""The planner: from each binding's base, Odoo side and Outlook side, decide what to do.
+
+Pure, like vdirsyncer's ``_get_actions``: ``plan`` reads values and returns a ``Plan``; the
+Graph client and the Odoo shell carry it out. One ``ItemPlan`` per binding that needs anything
+(a write, a new base, a dirty flag to clear) holds that binding's actions and the base to store
+once *all* of them succeeded; if one fails, the shell keeps the old base and the dirty flag, and
+the next run plans the binding again (per-item rollback).
+
+Rules, per binding (``base`` = what each side held after the last sync):
+
+- Changed on one side only: the other side is updated, only the changed fields.
+- Changed on both sides, different fields: both kept. Same field: the policy picks the winner
+  (``newest`` by default: the side modified last; ties and unknown times go to Outlook), the
+  loser is recorded in ``Plan.conflicts``. Start, stop, all-day, dates and zone merge as one
+  unit (``when``); attendees merge one attendee at a time.
+- New on one side: created on the other (Odoo -> Outlook only as the policy's push scope allows;
+  Outlook's cancelled copies are never imported). On both sides without a base (a re-match after
+  a resync, or another user's copy found by iCalUId): merged as a conflict of each differing
+  field, never created twice.
+- Gone on one side and unchanged on the other: deleted there (Outlook: ``DeleteRemote`` when the
+  mailbox owner organizes the event, else ``DeclineRemote``). Gone on one side but edited on the
+  other: the edit wins and the event is created again. Cancelled in Outlook: archived in Odoo.
+- An attendee's link (``organizer=False``) never pushes details; it pushes only the owner's
+  reply (``RespondRemote``) and pulls the organizer's changes.
+- Read-only Graph fields (``PULL_ONLY_FIELDS``) and attendees' replies of an organizer's meeting
+  are pulled, never pushed.
+
+Items are keyed by ``ItemKey(event, occurrence)``: ``occurrence`` (the original start) leaves room
+for the occurrences of a recurring series beside their master.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+from .values import (
+    PULL_ONLY_FIELDS,
+    SYNCED_FIELDS,
+    WHEN_FIELDS,
+    Attendee,
+    EventValues,
+    Response,
+    SyncBase,
+    changed_fields,
+)
+
+Side = Literal["odoo", "outlook"]
+
+_UNITS: tuple[tuple[str, ...], ...] = (
+    WHEN_FIELDS,
+    *((name,) for name in SYNCED_FIELDS if name not in WHEN_FIELDS and name != "attendees"),
+)
+
+
+class Winner(str, Enum):
+    """Who wins when both sides changed the same field."""
+
+    NEWEST = "newest"
+    ODOO = "odoo"
+    OUTLOOK = "outlook"
+
+
+class PushScope(str, Enum):
+    """Which Odoo events may be written to Outlook (the safe first sync choices)."""
+
+    ALL = "all"
+    FUTURE = "future"
+    """Create in Outlook only events that end after ``now``; edits of linked events still go."""
+    NONE = "none"
+    """Import only: nothing is ever written to Outlook."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """Per-account choices; ``push_attendees=False`` creates Outlook copies without attendees
+    (no invitation mail) and never pushes attendee changes."""
+
+    conflicts: Winner = Winner.NEWEST
+    push: PushScope = PushScope.ALL
+    push_attendees: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemKey:
+    """Identity of a binding within a run: ``event`` is the caller's id of the event or series
+    (e.g. the link id); ``occurrence`` the original start of one occurrence of a series."""
+
+    event: str
+    occurrence: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncItem:
+    """Everything the planner needs about one binding.
+
+    ``local``/``remote`` are ``None`` when the event is gone on that side (archived or deleted in
+    Odoo; deletion in Outlook confirmed by a GET, not a bare ``@removed``). ``local_dirty`` is the
+    link's dirty flag: without it the Odoo side counts as unchanged. ``organizer`` says the
+    mailbox owner organizes this event (the link may push details and delete); ``owner_email``
+    is the mailbox owner's address (whose reply an attendee link pushes).
+    """
+
+    key: ItemKey
+    base: SyncBase | None = None
+    local: EventValues | None = None
+    local_dirty: bool = False
+    local_modified: datetime | None = None
+    remote: EventValues | None = None
+    remote_modified: datetime | None = None
+    organizer: bool = True
+    owner_email: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateRemote:
+    """Create the event in Outlook with ``values``; ``recreate``: its former copy was deleted
+    there (bump the ``transactionId`` generation)."""
+
+    key: ItemKey
+    values: EventValues
+    recreate: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateLocal:
+    """Create the event in Odoo (or reactivate the binding's archived event) with ``values``."""
+
+    key: ItemKey
+    values: EventValues
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateRemote:
+    """PATCH ``fields`` of ``values`` (``mapping.to_graph(values, fields)``) with ``If-Match``."""
+
+    key: ItemKey
+    fields: frozenset[str]
+    values: EventValues
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateLocal:
+    """Write ``fields`` of ``values`` to the Odoo event (without setting the dirty flag)."""
+
+    key: ItemKey
+    fields: frozenset[str]
+    values: EventValues
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeleteRemote:
+    """Delete the owner's Outlook event (the owner organizes it)."""
+
+    key: ItemKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeclineRemote:
+    """Decline the meeting in the owner's mailbox (the owner only attends it)."""
+
+    key: ItemKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RespondRemote:
+    """Send the owner's reply (accept, tentatively accept, decline) to an attended meeting."""
+
+    key: ItemKey
+    response: Response
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchiveLocal:
+    """The event is gone from Outlook: archive it in Odoo (or, when other users' links still
+    hold it, only drop the owner's participation: the shell knows which)."""
+
+    key: ItemKey
+
+
+Action = (
+    CreateRemote
+    | CreateLocal
+    | UpdateRemote
+    | UpdateLocal
+    | DeleteRemote
+    | DeclineRemote
+    | RespondRemote
+    | ArchiveLocal
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemPlan:
+    """One binding's actions and the base to store after they all succeed (``None``: drop the
+    link). The Odoo side of the stored base should be read back after the writes, the Outlook
+    side taken from Graph's answers; ``base`` holds the expected values."""
+
+    key: ItemKey
+    actions: tuple[Action, ...]
+    base: SyncBase | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conflict:
+    """The same field changed on both sides; ``field`` is a field name, ``when`` or
+    ``attendee:<email>``; the values are what each side had."""
+
+    key: ItemKey
+    field: str
+    local_value: Any
+    remote_value: Any
+    winner: Side
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemError:
+    """A binding the planner could not decide; the rest of the run goes on."""
+
+    key: ItemKey
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """Result of ``plan``: ``items`` needing work, ``conflicts`` resolved, ``errors`` skipped."""
+
+    items: tuple[ItemPlan, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    errors: tuple[ItemError, ...] = ()
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        """Every action of every item, in item order."""
+        return tuple(action for item in self.items for action in item.actions)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to write and no base to store: the quiet sync."""
+        return not self.items
+
+
+def plan(items: Iterable[SyncItem], policy: Policy, now: datetime) -> Plan:
+    """Decide every binding of ``items`` under ``policy``; ``now`` dates the push scope."""
+    items = tuple(items)
+    counts: dict[ItemKey, int] = {}
+    for item in items:
+        counts[item.key] = counts.get(item.key, 0) + 1
+    planned: list[ItemPlan] = []
+    conflicts: list[Conflict] = []
+    errors: list[ItemError] = []
+    for item in items:
+        if counts[item.key] > 1:
+            errors.append(ItemError(key=item.key, reason="the same binding appears twice"))
+            continue
+        item_conflicts: list[Conflict] = []
+        try:
+            result = _plan_item(item, policy, now, item_conflicts)
+        except ValueError as error:
+            errors.append(ItemError(key=item.key, reason=str(error)))
+            continue
+        conflicts.extend(item_conflicts)
+        if result.actions or result.base != item.base or item.local_dirty:
+            planned.append(result)
+    return Plan(items=tuple(planned), conflicts=tuple(conflicts), errors=tuple(errors))
+
+
+def _plan_item(
+    item: SyncItem, policy: Policy, now: datetime, conflicts: list[Conflict]
+) -> ItemPlan:
+    local, remote = item.local, item.remote
+    if remote is not None and remote.is_cancelled:
+        archive = () if local is None else (ArchiveLocal(key=item.key),)
+        return ItemPlan(key=item.key, actions=archive, base=None)
+    if local is None and remote is None:
+        return ItemPlan(key=item.key, actions=(), base=None)
+    if local is None:
+        assert remote is not None
+        return _plan_local_gone(item, remote, policy)
+    if remote is None:
+        return _plan_remote_gone(item, local, policy, now)
+    return _merge(item, local, remote, policy=policy, conflicts=conflicts)
+
+
+def _plan_local_gone(item: SyncItem, remote: EventValues, policy: Policy) -> ItemPlan:
+    """New in Outlook, or deleted in Odoo (restored when Outlook edited it meanwhile)."""
+    if item.base is None or changed_fields(item.base.remote, remote):
+        return ItemPlan(
+            key=item.key,
+            actions=(CreateLocal(key=item.key, values=remote),),
+            base=SyncBase(local=remote, remote=remote),
+        )
+    if policy.push is PushScope.NONE:
+        return ItemPlan(key=item.key, actions=(), base=None)
+    removal = DeleteRemote(key=item.key) if item.organizer else DeclineRemote(key=item.key)
+    return ItemPlan(key=item.key, actions=(removal,), base=None)
+
+
+def _plan_remote_gone(
+    item: SyncItem, local: EventValues, policy: Policy, now: datetime
+) -> ItemPlan:
+    """New in Odoo, or deleted in Outlook (created again when Odoo edited it meanwhile)."""
+    may_create = item.organizer and policy.push is not PushScope.NONE
+    if item.base is None:
+        if not (may_create and _in_push_scope(local, policy, now)):
+            return ItemPlan(key=item.key, actions=(), base=None)
+    elif not (may_create and item.local_dirty and changed_fields(item.base.local, local)):
+        return ItemPlan(key=item.key, actions=(ArchiveLocal(key=item.key),), base=None)
+    pushed = local if policy.push_attendees else local.replace(attendees=())
+    return ItemPlan(
+        key=item.key,
+        actions=(CreateRemote(key=item.key, values=pushed, recreate=item.base is not None),),
+        base=SyncBase(local=local, remote=pushed),
+    )
+
+
+def _merge(
+    item: SyncItem,
+    local: EventValues,
+    remote: EventValues,
+    *,
+    policy: Policy,
+    conflicts: list[Conflict],
+) -> ItemPlan:
+    """Three-way merge of a binding present on both sides (two-way when there is no base)."""
+    winner = _winner(item, policy)
+    new_local, new_remote = _merge_units(
+        item,
+        local,
+        remote,
+        pushes=item.organizer and policy.push is not PushScope.NONE,
+        winner=winner,
+        conflicts=conflicts,
+    )
+    local_attendees, remote_attendees = _merge_attendees(
+        item, local, remote, winner=winner, policy=policy, conflicts=conflicts
+    )
+    target_local = local.replace(**new_local, attendees=local_attendees)
+    target_remote = remote.replace(**new_remote, attendees=remote_attendees)
+    actions: list[Action] = []
+    local_fields = changed_fields(local, target_local)
+    if local_fields:
+        actions.append(UpdateLocal(key=item.key, fields=local_fields, values=target_local))
+    remote_fields = changed_fields(remote, target_remote) - PULL_ONLY_FIELDS
+    if remote_fields and item.organizer:
+        actions.append(UpdateRemote(key=item.key, fields=remote_fields, values=target_remote))
+    elif remote_fields:
+        reply = _response(target_remote, item.owner_email)
+        actions.append(RespondRemote(key=item.key, response=reply))
+    base = SyncBase(local=target_local, remote=target_remote)
+    return ItemPlan(key=item.key, actions=tuple(actions), base=base)
+
+
+def _merge_units(
+    item: SyncItem,
+    local: EventValues,
+    remote: EventValues,
+    *,
+    pushes: bool,
+    winner: Side,
+    conflicts: list[Conflict],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Field values to write on each side, unit by unit (every field but the attendees)."""
+    base = item.base
+    new_local: dict[str, Any] = {}
+    new_remote: dict[str, Any] = {}
+    for unit in _UNITS:
+        local_value, remote_value = _unit(local, unit), _unit(remote, unit)
+        if base is None:
+            local_changed = remote_changed = local_value != remote_value and item.organizer
+        else:
+            local_changed = item.local_dirty and local_value != _unit(base.local, unit)
+            remote_changed = remote_value != _unit(base.remote, unit)
+        local_changed = local_changed and pushes and PULL_ONLY_FIELDS.isdisjoint(unit)
+        if local_changed and remote_changed and local_value != remote_value:
+            conflicts.append(
+                Conflict(
+                    key=item.key,
+                    field="when" if unit == WHEN_FIELDS else unit[0],
+                    local_value=_describe(local, unit),
+                    remote_value=_describe(remote, unit),
+                    winner=winner,
+                )
+            )
+            local_changed, remote_changed = winner == "odoo", winner == "outlook"
+        if local_changed and not remote_changed:
+            new_remote.update(zip(unit, local_value, strict=True))
+        elif remote_changed and not local_changed:
+            new_local.update(zip(unit, remote_value, strict=True))
+    return new_local, new_remote
+
+
+def _merge_attendees(
+    item: SyncItem,
+    local: EventValues,
+    remote: EventValues,
+    *,
+    winner: Side,
+    policy: Policy,
+    conflicts: list[Conflict],
+) -> tuple[tuple[Attendee, ...], tuple[Attendee, ...]]:
+    """Per attendee: what Odoo and Outlook should hold. Pushable local changes are additions
+    and removals (organizer link) or the owner's reply (attendee link); Outlook's changes of
+    any kind are pulled."""
+    owner = item.owner_email.strip().lower()
+    base = item.base
+    by_side = [
+        {a.email: a for a in side.attendees}
+        for side in (
+            local,
+            remote,
+            base.local if base else local,
+            base.remote if base else remote,
+        )
+    ]
+    locals_, remotes, base_locals, base_remotes = by_side
+    may_push = policy.push is not PushScope.NONE and (policy.push_attendees or not item.organizer)
+    target_local: dict[str, Attendee] = {}
+    target_remote: dict[str, Attendee] = {}
+    for email in sorted(set().union(*by_side)):
+        mine, theirs = locals_.get(email), remotes.get(email)
+        if base is None:
+            local_changed = remote_changed = _differs(mine, theirs)
+            if not item.organizer and email != owner:
+                local_changed = remote_changed = False
+        else:
+            local_changed = item.local_dirty and _differs(mine, base_locals.get(email))
+            remote_changed = _differs(theirs, base_remotes.get(email))
+        if local_changed:
+            local_changed = may_push and _pushable(item, email, local.organizer_email, mine, theirs)
+        chosen_local, chosen_remote = mine, theirs
+        if local_changed and remote_changed and _differs(mine, theirs):
+            conflicts.append(
+                Conflict(
+                    key=item.key,
+                    field=f"attendee:{email}",
+                    local_value=mine,
+                    remote_value=theirs,
+                    winner=winner,
+                )
+            )
+            if winner == "odoo":
+                chosen_remote = _pushed(item, mine, theirs)
+            else:
+                chosen_local = theirs
+        elif local_changed and not remote_changed:
+            chosen_remote = _pushed(item, mine, theirs)
+        elif remote_changed and not local_changed:
+            chosen_local = theirs
+        if chosen_local is not None:
+            target_local[email] = chosen_local
+        if chosen_remote is not None:
+            target_remote[email] = chosen_remote
+    return tuple(target_local.values()), tuple(target_remote.values())
+
+
+def _pushable(
+    item: SyncItem, email: str, organizer: str, mine: Attendee | None, theirs: Attendee | None
+) -> bool:
+    """Whether a local change of one attendee can be written to Outlook by this link: an
+    addition or removal (never of the organizer, who is not an Outlook attendee) by the
+    organizer's link, or the owner's own reply by an attendee's link."""
+    if item.organizer:
+        return (mine is None) != (theirs is None) and email != organizer
+    return email == item.owner_email.strip().lower() and mine is not None and theirs is not None
+
+
+def _pushed(item: SyncItem, mine: Attendee | None, theirs: Attendee | None) -> Attendee | None:
+    """The Outlook entry after pushing the Odoo one: added/removed by the organizer, or the
+    owner's reply on an attended meeting."""
+    if item.organizer or mine is None or theirs is None:
+        return mine
+    return Attendee(email=theirs.email, name=theirs.name, response=mine.response)
+
+
+def _differs(one: Attendee | None, other: Attendee | None) -> bool:
+    if one is None or other is None:
+        return (one is None) != (other is None)
+    return one.response != other.response or one.name != other.name
+
+
+def _response(values: EventValues, owner_email: str) -> Response:
+    owner = owner_email.strip().lower()
+    for attendee in values.attendees:
+        if attendee.email == owner:
+            return attendee.response
+    raise ValueError("the mailbox owner is not among the attendees")
+
+
+def _winner(item: SyncItem, policy: Policy) -> Side:
+    if policy.conflicts is Winner.ODOO:
+        return "odoo"
+    if policy.conflicts is Winner.OUTLOOK:
+        return "outlook"
+    if item.local_modified and item.remote_modified and item.local_modified > item.remote_modified:
+        return "odoo"
+    return "outlook"
+
+
+def _in_push_scope(values: EventValues, policy: Policy, now: datetime) -> bool:
+    if policy.push is PushScope.ALL:
+        return True
+    if values.allday:
+        assert values.stop_date is not None
+        return values.stop_date >= now.date()
+    assert values.stop is not None
+    return values.stop > now
+
+
+def _unit(values: EventValues, unit: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(getattr(values, name) for name in unit)
+
+
+def _describe(values: EventValues, unit: tuple[str, ...]) -> Any:
+    if len(unit) == 1:
+        return getattr(values, unit[0])
+    return {name: getattr(values, name) for name in unit}

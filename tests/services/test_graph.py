@@ -1,0 +1,435 @@
+"""GraphClient against a scripted transport adapter (no sockets, no emulator)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+
+from services.errors import (
+    GraphError,
+    NotFound,
+    PreconditionFailed,
+    ReauthRequired,
+    SyncStateGone,
+    Throttled,
+    TransportError,
+)
+from services.graph import BatchRequest, GraphClient
+
+BASE = "https://graph.test/v1.0"
+START, END = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 12, 31, tzinfo=UTC)
+
+
+class Script(BaseAdapter):
+    """Answers each request with the next scripted reply for its (method, path) — or a handler."""
+
+    def __init__(self, handler=None):
+        super().__init__()
+        self.replies: dict[tuple[str, str], list] = {}
+        self.handler = handler
+        self.sent: list[requests.PreparedRequest] = []
+        self.timeouts: list = []
+        self.lock = threading.Lock()
+
+    def reply(self, method, path, *replies):
+        self.replies.setdefault((method, path), []).extend(replies)
+        return self
+
+    def send(self, request, **kwargs):
+        with self.lock:
+            self.sent.append(request)
+            self.timeouts.append(kwargs.get("timeout"))
+        if self.handler:
+            answer = self.handler(request)
+        else:
+            path = request.path_url.split("?")[0].removeprefix("/v1.0")
+            answer = self.replies[(request.method, path)].pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        status, body, *headers = answer
+        response = requests.Response()
+        response.status_code = status
+        response._content = json.dumps(body).encode() if body is not None else b""
+        response.headers.update(headers[0] if headers else {})
+        response.request, response.url = request, request.url
+        return response
+
+    def close(self):
+        pass
+
+
+class Tokens:
+    def __init__(self):
+        self.calls: list[bool] = []
+
+    def __call__(self, force_refresh=False):
+        self.calls.append(force_refresh)
+        return f"token{len(self.calls)}"
+
+
+def client(adapter, tokens=None, **options):
+    sleeps: list[float] = []
+    clock = [0.0]
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        clock[0] += seconds
+
+    def session():
+        session = requests.Session()
+        session.mount("https://", adapter)
+        return session
+
+    graph = GraphClient(
+        session,
+        BASE,
+        tokens or Tokens(),
+        sleep=sleep,
+        clock=lambda: clock[0],
+        jitter=lambda: 0.0,
+        **options,
+    )
+    return graph, sleeps
+
+
+def test_every_request_carries_prefer_headers_token_and_timeout():
+    adapter = Script().reply("GET", "/me", (200, {"id": "u1"}))
+    graph, _ = client(adapter, timeout=(3.0, 7.0))
+    assert graph.get_me() == {"id": "u1"}
+    (sent,) = adapter.sent
+    assert 'outlook.timezone="UTC"' in sent.headers["Prefer"]
+    assert 'IdType="ImmutableId"' in sent.headers["Prefer"]
+    assert sent.headers["Authorization"] == "Bearer token1"
+    assert adapter.timeouts == [(3.0, 7.0)]
+
+
+def test_collections_follow_next_links():
+    adapter = Script().reply(
+        "GET",
+        "/me/calendars",
+        (200, {"value": [{"id": "c1"}], "@odata.nextLink": f"{BASE}/me/calendars?$skip=1"}),
+        (200, {"value": [{"id": "c2"}]}),
+    )
+    graph, _ = client(adapter)
+    assert [c["id"] for c in graph.list_calendars()] == ["c1", "c2"]
+
+
+def test_delta_yields_pages_then_the_new_delta_link():
+    adapter = Script().reply(
+        "GET",
+        "/me/calendars/cal/calendarView/delta",
+        (
+            200,
+            {
+                "value": [{"id": "e1"}],
+                "@odata.nextLink": f"{BASE}/me/calendars/cal/calendarView/delta?$skiptoken=1",
+            },
+        ),
+        (
+            200,
+            {
+                "value": [{"id": "e2"}],
+                "@odata.deltaLink": f"{BASE}/me/calendars/cal/calendarView/delta?$deltatoken=9",
+            },
+        ),
+    )
+    graph, _ = client(adapter)
+    pages = list(graph.delta("cal", START, END, page_size=50))
+    assert [[i["id"] for i in p.items] for p in pages] == [["e1"], ["e2"]]
+    assert [p.delta_link for p in pages] == [
+        None,
+        f"{BASE}/me/calendars/cal/calendarView/delta?$deltatoken=9",
+    ]
+    first = adapter.sent[0]
+    assert "startDateTime=2024-01-01T00%3A00%3A00Z" in first.url
+    assert "odata.maxpagesize=50" in first.headers["Prefer"]
+
+
+def test_delta_resumes_from_the_stored_link():
+    link = f"{BASE}/me/calendars/cal/calendarView/delta?$deltatoken=9"
+    adapter = Script().reply(
+        "GET",
+        "/me/calendars/cal/calendarView/delta",
+        (200, {"value": [], "@odata.deltaLink": link}),
+    )
+    graph, _ = client(adapter)
+    assert [p.delta_link for p in graph.delta("cal", START, END, delta_link=link)] == [link]
+    assert adapter.sent[0].url == link
+
+
+def test_expired_delta_state_raises_sync_state_gone():
+    adapter = Script().reply(
+        "GET",
+        "/me/calendar/calendarView/delta",
+        (410, {"error": {"code": "SyncStateNotFound", "message": "gone"}}),
+    )
+    graph, _ = client(adapter)
+    with pytest.raises(SyncStateGone) as raised:
+        list(graph.delta(None, START, END))
+    assert raised.value.code == "SyncStateNotFound"
+
+
+def test_repeating_next_link_is_detected():
+    loop = f"{BASE}/me/calendar/calendarView/delta?$skiptoken=same"
+    adapter = Script().reply(
+        "GET",
+        "/me/calendar/calendarView/delta",
+        *[(200, {"value": [{"id": "e"}], "@odata.nextLink": loop})] * 5,
+    )
+    graph, _ = client(adapter)
+    with pytest.raises(SyncStateGone):
+        list(graph.delta(None, START, END))
+    assert len(adapter.sent) <= 3
+
+
+def test_next_link_to_another_host_is_refused():
+    adapter = Script().reply(
+        "GET", "/me/calendars", (200, {"value": [], "@odata.nextLink": "https://evil.test/steal"})
+    )
+    graph, _ = client(adapter)
+    with pytest.raises(GraphError):
+        graph.list_calendars()
+    assert len(adapter.sent) == 1
+
+
+def test_throttled_get_waits_fractional_retry_after_then_succeeds():
+    adapter = Script().reply(
+        "GET",
+        "/me",
+        (429, {}, {"Retry-After": "2.128"}),
+        (503, {}, {"Retry-After": "1"}),
+        (200, {"id": "u"}),
+    )
+    graph, sleeps = client(adapter)
+    assert graph.get_me() == {"id": "u"}
+    assert sleeps == [2.128, 1.0]
+
+
+def test_retry_after_is_capped():
+    adapter = Script().reply("GET", "/me", (429, {}, {"Retry-After": "86400"}), (200, {}))
+    graph, sleeps = client(adapter, max_retry_after=30.0, max_wait=60.0)
+    graph.get_me()
+    assert sleeps == [30.0]
+
+
+def test_retries_are_bounded_and_end_in_throttled():
+    adapter = Script().reply(
+        "GET", "/me", *[(429, {"error": {"code": "TooManyRequests"}}, {"Retry-After": "1"})] * 10
+    )
+    graph, sleeps = client(adapter, max_retries=3)
+    with pytest.raises(Throttled) as raised:
+        graph.get_me()
+    assert len(adapter.sent) == 4 and len(sleeps) == 3
+    assert raised.value.retry_after == 1.0 and raised.value.code == "TooManyRequests"
+
+
+def test_missing_retry_after_backs_off_exponentially():
+    adapter = Script().reply("GET", "/me", (503, {}), (503, {}), (504, {}), (200, {}))
+    graph, sleeps = client(adapter)
+    graph.get_me()
+    assert sleeps == [0.5, 1.0, 2.0]
+
+
+def test_create_is_not_posted_again_after_a_timeout():
+    adapter = Script().reply("POST", "/me/events", requests.ReadTimeout("slow"))
+    graph, _ = client(adapter)
+    with pytest.raises(TransportError):
+        graph.create_event({"subject": "x"}, "tx-1")
+    assert len(adapter.sent) == 1
+
+
+def test_create_is_not_posted_again_after_a_gateway_timeout():
+    adapter = Script().reply("POST", "/me/events", (504, {}))
+    graph, _ = client(adapter)
+    with pytest.raises(TransportError):
+        graph.create_event({"subject": "x"}, "tx-1")
+    assert len(adapter.sent) == 1
+
+
+def test_throttled_create_is_retried_with_the_same_transaction_id():
+    adapter = Script().reply(
+        "POST", "/me/events", (429, {}, {"Retry-After": "1"}), (201, {"id": "new"})
+    )
+    graph, _ = client(adapter)
+    assert graph.create_event({"subject": "x"}, "tx-1") == {"id": "new"}
+    assert [json.loads(r.body)["transactionId"] for r in adapter.sent] == ["tx-1", "tx-1"]
+
+
+def test_idempotent_get_is_retried_after_a_dropped_connection():
+    adapter = Script().reply("GET", "/me", requests.ConnectionError("reset"), (200, {"id": "u"}))
+    graph, _ = client(adapter)
+    assert graph.get_me() == {"id": "u"}
+
+
+def test_unauthorized_refreshes_the_token_once_and_retries():
+    tokens = Tokens()
+    adapter = Script().reply("GET", "/me", (401, {}), (200, {"id": "u"}))
+    graph, _ = client(adapter, tokens)
+    assert graph.get_me() == {"id": "u"}
+    assert tokens.calls == [False, True]
+    assert adapter.sent[1].headers["Authorization"] == "Bearer token2"
+
+
+def test_second_unauthorized_requires_reauthentication():
+    tokens = Tokens()
+    adapter = Script().reply(
+        "GET", "/me", (401, {}), (401, {"error": {"code": "InvalidAuthenticationToken"}})
+    )
+    graph, _ = client(adapter, tokens)
+    with pytest.raises(ReauthRequired) as raised:
+        graph.get_me()
+    assert raised.value.reason == "unauthorized_after_refresh"
+    assert tokens.calls == [False, True] and len(adapter.sent) == 2
+
+
+def test_update_sends_if_match_and_stale_etag_raises_precondition_failed():
+    adapter = Script().reply(
+        "PATCH",
+        "/me/events/e1",
+        (412, {"error": {"code": "ErrorIrresolvableConflict", "message": "m"}}),
+    )
+    graph, _ = client(adapter)
+    with pytest.raises(PreconditionFailed):
+        graph.update_event("e1", {"subject": "x"}, 'W/"ck"')
+    assert adapter.sent[0].headers["If-Match"] == 'W/"ck"'
+    assert json.loads(adapter.sent[0].body) == {"subject": "x"}
+
+
+def test_get_of_missing_event_raises_not_found():
+    adapter = Script().reply(
+        "GET", "/me/events/gone", (404, {"error": {"code": "ErrorItemNotFound"}})
+    )
+    graph, _ = client(adapter)
+    with pytest.raises(NotFound):
+        graph.get_event("gone")
+
+
+def test_deleting_an_already_deleted_event_reports_false():
+    adapter = (
+        Script()
+        .reply("DELETE", "/me/events/e1", (404, {}))
+        .reply("DELETE", "/me/events/e2", (204, None))
+    )
+    graph, _ = client(adapter)
+    assert graph.delete_event("e1") is False
+    assert graph.delete_event("e2") is True
+
+
+@pytest.mark.parametrize(
+    ("response", "action"),
+    [("accepted", "accept"), ("declined", "decline"), ("tentative", "tentativelyAccept")],
+)
+def test_reply_posts_the_matching_action(response, action):
+    adapter = Script().reply("POST", f"/me/events/e1/{action}", (202, None))
+    graph, _ = client(adapter)
+    graph.respond("e1", response, send_response=False)
+    assert json.loads(adapter.sent[0].body) == {"sendResponse": False}
+
+
+def test_batch_sends_sequential_groups_of_twenty_and_returns_results_in_order():
+    seen_batches = []
+
+    def handler(request):
+        items = json.loads(request.body)["requests"]
+        seen_batches.append(items)
+        return (
+            200,
+            {
+                "responses": [
+                    {"id": i["id"], "status": 200, "body": {"n": i["id"]}} for i in reversed(items)
+                ]
+            },
+        )
+
+    graph, _ = client(Script(handler))
+    requests_ = [BatchRequest(id=str(n), method="GET", url=f"/me/events/{n}") for n in range(45)]
+    results = graph.batch(requests_)
+    assert [r.id for r in results] == [str(n) for n in range(45)]
+    assert sorted(len(b) for b in seen_batches) == [5, 20, 20]
+    for items in seen_batches:
+        assert "dependsOn" not in items[0]
+        assert all(item["dependsOn"] == [items[k]["id"]] for k, item in enumerate(items[1:]))
+        assert all('IdType="ImmutableId"' in item["headers"]["Prefer"] for item in items)
+
+
+def test_batch_retries_throttled_and_skipped_items_only():
+    rounds = []
+
+    def handler(request):
+        items = json.loads(request.body)["requests"]
+        rounds.append([i["id"] for i in items])
+        if len(rounds) == 1:
+            return (
+                200,
+                {
+                    "responses": [
+                        {"id": "a", "status": 201, "body": {}},
+                        {"id": "b", "status": 429, "headers": {"Retry-After": "1.5"}, "body": {}},
+                        {"id": "c", "status": 424, "body": {}},
+                        {
+                            "id": "d",
+                            "status": 404,
+                            "body": {"error": {"code": "ErrorItemNotFound"}},
+                        },
+                    ]
+                },
+            )
+        return (200, {"responses": [{"id": i, "status": 200, "body": {}} for i in rounds[-1]]})
+
+    graph, sleeps = client(Script(handler))
+    results = graph.batch(
+        [BatchRequest(id=i, method="DELETE", url=f"/me/events/{i}") for i in "abcd"]
+    )
+    assert rounds == [["a", "b", "c", "d"], ["b", "c"]]
+    assert sleeps == [1.5]
+    assert [r.status for r in results] == [201, 200, 200, 404]
+    assert isinstance(results[3].error(), NotFound)
+
+
+def test_batch_ids_must_be_unique():
+    graph, _ = client(Script())
+    with pytest.raises(ValueError):
+        graph.batch(
+            [
+                BatchRequest(id="a", method="GET", url="/me"),
+                BatchRequest(id="a", method="GET", url="/me"),
+            ]
+        )
+
+
+def test_no_more_than_four_requests_are_in_flight():
+    state = {"now": 0, "peak": 0}
+    lock = threading.Lock()
+    sessions = []
+
+    def handler(request):
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.02)
+        with lock:
+            state["now"] -= 1
+        return (200, {"id": "u"})
+
+    adapter = Script(handler)
+
+    def session():
+        made = requests.Session()
+        made.mount("https://", adapter)
+        sessions.append(made)
+        return made
+
+    graph = GraphClient(session, BASE, Tokens())
+    threads = [threading.Thread(target=graph.get_me) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 2 <= state["peak"] <= 4
+    assert len(sessions) == 12 and len(set(map(id, sessions))) == 12

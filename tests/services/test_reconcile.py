@@ -1,0 +1,513 @@
+"""The planner: scenarios of DESIGN §3, and its properties under random edits (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from event_strategies import ORGANIZER, UNITS, edited, event_values, unit_value
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from services.reconcile import (
+    ArchiveLocal,
+    CreateLocal,
+    CreateRemote,
+    DeclineRemote,
+    DeleteRemote,
+    ItemKey,
+    Plan,
+    Policy,
+    PushScope,
+    RespondRemote,
+    SyncItem,
+    UpdateLocal,
+    UpdateRemote,
+    Winner,
+    plan,
+)
+from services.values import PULL_ONLY_FIELDS, Attendee, EventValues, SyncBase
+
+NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+KEY = ItemKey(event="1")
+START = datetime(2024, 3, 30, 9, 0, tzinfo=UTC)
+EVENT = EventValues(
+    name="Review",
+    start=START,
+    stop=START + timedelta(hours=1),
+    organizer_email=ORGANIZER,
+    attendees=(Attendee(email="bob@example.org", response="needsAction"),),
+)
+DEFAULT = Policy()
+
+
+def synced(values: EventValues = EVENT) -> SyncBase:
+    return SyncBase(local=values, remote=values)
+
+
+def only(result: Plan):
+    assert len(result.items) == 1, result
+    return result.items[0]
+
+
+# --- scenarios -------------------------------------------------------------------------------
+
+
+def test_quiet_sync_plans_nothing():
+    """Both sides equal to the base, nothing dirty: no item, no write, no base to store."""
+    result = plan([SyncItem(key=KEY, base=synced(), local=EVENT, remote=EVENT)], DEFAULT, NOW)
+    assert result.is_empty and not result.conflicts and not result.errors
+
+
+def test_echo_of_our_own_write_is_not_a_remote_edit():
+    """Graph normalises the body we wrote; the base holds Graph's form, so nothing is planned."""
+    remote = EVENT.replace(description_html="<html><body><p>x</p></body></html>")
+    local = EVENT.replace(description_html="<p>x</p>")
+    base = SyncBase(local=local, remote=remote)
+    result = plan([SyncItem(key=KEY, base=base, local=local, remote=remote)], DEFAULT, NOW)
+    assert result.is_empty
+
+
+def test_local_edit_updates_only_the_changed_field_remotely():
+    local = EVENT.replace(location="Room 2")
+    item = only(
+        plan(
+            [SyncItem(key=KEY, base=synced(), local=local, local_dirty=True, remote=EVENT)],
+            DEFAULT,
+            NOW,
+        )
+    )
+    assert item.actions == (UpdateRemote(key=KEY, fields=frozenset({"location"}), values=local),)
+    assert item.base == SyncBase(local=local, remote=local)
+
+
+def test_local_difference_without_dirty_flag_is_not_pushed():
+    """Only user writes set the dirty flag; a value the sync itself normalised is not an edit:
+    no write, only the base catches up with what Odoo holds."""
+    local = EVENT.replace(description_html="<p>sanitised</p>")
+    item = only(plan([SyncItem(key=KEY, base=synced(), local=local, remote=EVENT)], DEFAULT, NOW))
+    assert item.actions == () and item.base == SyncBase(local=local, remote=EVENT)
+
+
+def test_remote_edit_updates_local():
+    remote = EVENT.replace(
+        name="Moved", start=START + timedelta(hours=1), stop=START + timedelta(hours=2)
+    )
+    item = only(plan([SyncItem(key=KEY, base=synced(), local=EVENT, remote=remote)], DEFAULT, NOW))
+    assert item.actions == (
+        UpdateLocal(key=KEY, fields=frozenset({"name", "start", "stop"}), values=remote),
+    )
+
+
+def test_different_fields_edited_on_both_sides_are_both_kept():
+    local = EVENT.replace(location="Room 2")
+    remote = EVENT.replace(name="Renamed")
+    item = only(
+        plan(
+            [SyncItem(key=KEY, base=synced(), local=local, local_dirty=True, remote=remote)],
+            DEFAULT,
+            NOW,
+        )
+    )
+    merged = EVENT.replace(location="Room 2", name="Renamed")
+    assert set(item.actions) == {
+        UpdateLocal(key=KEY, fields=frozenset({"name"}), values=merged),
+        UpdateRemote(key=KEY, fields=frozenset({"location"}), values=merged),
+    }
+
+
+@pytest.mark.parametrize(
+    ("policy", "local_time", "remote_time", "winner"),
+    [
+        (Winner.NEWEST, NOW, NOW - timedelta(minutes=1), "odoo"),
+        (Winner.NEWEST, NOW - timedelta(minutes=1), NOW, "outlook"),
+        (Winner.NEWEST, None, NOW, "outlook"),
+        (Winner.ODOO, NOW - timedelta(minutes=1), NOW, "odoo"),
+        (Winner.OUTLOOK, NOW, NOW - timedelta(minutes=1), "outlook"),
+    ],
+)
+def test_same_field_edited_on_both_sides_follows_policy_and_logs_the_loser(
+    policy, local_time, remote_time, winner
+):
+    local, remote = EVENT.replace(name="Odoo name"), EVENT.replace(name="Outlook name")
+    result = plan(
+        [
+            SyncItem(
+                key=KEY,
+                base=synced(),
+                local=local,
+                local_dirty=True,
+                local_modified=local_time,
+                remote=remote,
+                remote_modified=remote_time,
+            )
+        ],
+        Policy(conflicts=policy),
+        NOW,
+    )
+    (conflict,) = result.conflicts
+    assert (conflict.field, conflict.local_value, conflict.remote_value, conflict.winner) == (
+        "name",
+        "Odoo name",
+        "Outlook name",
+        winner,
+    )
+    kept = local if winner == "odoo" else remote
+    assert only(result).base == SyncBase(local=kept, remote=kept)
+
+
+def test_same_change_on_both_sides_is_no_conflict_and_no_write():
+    both = EVENT.replace(name="Same")
+    item = only(
+        plan(
+            [SyncItem(key=KEY, base=synced(), local=both, local_dirty=True, remote=both)],
+            DEFAULT,
+            NOW,
+        )
+    )
+    assert item.actions == () and item.base == synced(both)
+
+
+def test_time_fields_merge_as_one_unit():
+    """Odoo moves the start, Outlook the stop: one side's slot wins whole, never a mix."""
+    local = EVENT.replace(start=START - timedelta(hours=1))
+    remote = EVENT.replace(stop=START + timedelta(hours=3))
+    result = plan(
+        [SyncItem(key=KEY, base=synced(), local=local, local_dirty=True, remote=remote)],
+        Policy(conflicts=Winner.OUTLOOK),
+        NOW,
+    )
+    assert [c.field for c in result.conflicts] == ["when"]
+    assert only(result).base == synced(remote)
+
+
+def test_new_local_event_is_created_remotely_once():
+    result = plan([SyncItem(key=KEY, local=EVENT, local_dirty=True)], DEFAULT, NOW)
+    assert only(result).actions == (CreateRemote(key=KEY, values=EVENT),)
+
+
+def test_new_remote_event_is_created_locally():
+    result = plan([SyncItem(key=KEY, remote=EVENT)], DEFAULT, NOW)
+    assert only(result).actions == (CreateLocal(key=KEY, values=EVENT),)
+
+
+def test_cancelled_remote_event_is_not_imported():
+    result = plan([SyncItem(key=KEY, remote=EVENT.replace(is_cancelled=True))], DEFAULT, NOW)
+    assert result.is_empty
+
+
+def test_event_found_on_both_sides_without_base_is_merged_not_duplicated():
+    """A 410 resync re-matched by iCalUId: no create either way, differing fields reconciled."""
+    remote = EVENT.replace(name="Outlook name")
+    item = only(
+        plan([SyncItem(key=KEY, local=EVENT, remote=remote)], Policy(conflicts=Winner.OUTLOOK), NOW)
+    )
+    assert not any(isinstance(a, (CreateLocal, CreateRemote)) for a in item.actions)
+    assert item.base == synced(remote)
+
+
+def test_local_deletion_deletes_remote_when_owner_organizes():
+    item = only(plan([SyncItem(key=KEY, base=synced(), remote=EVENT)], DEFAULT, NOW))
+    assert item.actions == (DeleteRemote(key=KEY),) and item.base is None
+
+
+def test_local_deletion_declines_when_owner_only_attends():
+    item = only(
+        plan(
+            [
+                SyncItem(
+                    key=KEY,
+                    base=synced(),
+                    remote=EVENT,
+                    organizer=False,
+                    owner_email="bob@example.org",
+                )
+            ],
+            DEFAULT,
+            NOW,
+        )
+    )
+    assert item.actions == (DeclineRemote(key=KEY),)
+
+
+def test_local_deletion_of_remotely_edited_event_restores_it():
+    remote = EVENT.replace(name="Edited in Outlook")
+    item = only(plan([SyncItem(key=KEY, base=synced(), remote=remote)], DEFAULT, NOW))
+    assert item.actions == (CreateLocal(key=KEY, values=remote),)
+
+
+def test_remote_deletion_archives_unchanged_local_event():
+    item = only(plan([SyncItem(key=KEY, base=synced(), local=EVENT)], DEFAULT, NOW))
+    assert item.actions == (ArchiveLocal(key=KEY),) and item.base is None
+
+
+def test_remote_deletion_of_locally_edited_event_recreates_it():
+    local = EVENT.replace(name="Edited in Odoo")
+    item = only(
+        plan([SyncItem(key=KEY, base=synced(), local=local, local_dirty=True)], DEFAULT, NOW)
+    )
+    assert item.actions == (CreateRemote(key=KEY, values=local, recreate=True),)
+
+
+def test_remote_cancellation_archives_local_event():
+    cancelled = EVENT.replace(is_cancelled=True)
+    item = only(
+        plan([SyncItem(key=KEY, base=synced(), local=EVENT, remote=cancelled)], DEFAULT, NOW)
+    )
+    assert item.actions == (ArchiveLocal(key=KEY),)
+
+
+def test_attendee_link_pushes_only_the_owners_reply():
+    owner = "bob@example.org"
+    local = EVENT.replace(
+        name="Edited by attendee",
+        attendees=(Attendee(email=owner, response="accepted"),),
+    )
+    result = plan(
+        [
+            SyncItem(
+                key=KEY,
+                base=synced(),
+                local=local,
+                local_dirty=True,
+                remote=EVENT,
+                organizer=False,
+                owner_email=owner,
+            )
+        ],
+        DEFAULT,
+        NOW,
+    )
+    assert only(result).actions == (RespondRemote(key=KEY, response="accepted"),)
+
+
+def test_attendee_reply_in_outlook_updates_organizer_event_in_odoo():
+    remote = EVENT.replace(attendees=(Attendee(email="bob@example.org", response="declined"),))
+    item = only(plan([SyncItem(key=KEY, base=synced(), local=EVENT, remote=remote)], DEFAULT, NOW))
+    assert item.actions == (UpdateLocal(key=KEY, fields=frozenset({"attendees"}), values=remote),)
+
+
+def test_attendee_added_in_odoo_and_reply_in_outlook_are_both_kept():
+    carol = Attendee(email="carol@example.org")
+    local = EVENT.replace(attendees=(*EVENT.attendees, carol))
+    bob_accepted = Attendee(email="bob@example.org", response="accepted")
+    remote = EVENT.replace(attendees=(bob_accepted,))
+    item = only(
+        plan(
+            [SyncItem(key=KEY, base=synced(), local=local, local_dirty=True, remote=remote)],
+            DEFAULT,
+            NOW,
+        )
+    )
+    merged = EVENT.replace(attendees=(bob_accepted, carol))
+    assert item.base == synced(merged)
+
+
+def test_read_only_fields_are_never_pushed():
+    local = EVENT.replace(videocall_url="https://odoo/meet")
+    item = only(
+        plan(
+            [SyncItem(key=KEY, base=synced(), local=local, local_dirty=True, remote=EVENT)],
+            DEFAULT,
+            NOW,
+        )
+    )
+    assert item.actions == ()
+
+
+def test_import_only_never_writes_to_outlook():
+    policy = Policy(push=PushScope.NONE)
+    result = plan(
+        [
+            SyncItem(key=ItemKey(event="new"), local=EVENT, local_dirty=True),
+            SyncItem(key=ItemKey(event="gone"), base=synced(), remote=EVENT),
+            SyncItem(
+                key=ItemKey(event="edit"),
+                base=synced(),
+                local=EVENT.replace(name="x"),
+                local_dirty=True,
+                remote=EVENT,
+            ),
+        ],
+        policy,
+        NOW,
+    )
+    assert not [a for a in result.actions if "Remote" in type(a).__name__]
+
+
+def test_future_only_scope_skips_creating_past_events():
+    past = EVENT.replace(start=NOW - timedelta(days=2), stop=NOW - timedelta(days=2))
+    result = plan(
+        [
+            SyncItem(key=ItemKey(event="past"), local=past, local_dirty=True),
+            SyncItem(key=ItemKey(event="future"), local=EVENT, local_dirty=True),
+        ],
+        Policy(push=PushScope.FUTURE),
+        NOW,
+    )
+    assert [a.key.event for a in result.actions] == ["future"]
+
+
+def test_push_without_attendees_creates_a_plain_appointment():
+    result = plan(
+        [SyncItem(key=KEY, local=EVENT, local_dirty=True)], Policy(push_attendees=False), NOW
+    )
+    (action,) = result.actions
+    assert action.values.attendees == ()
+    assert only(result).base.local.attendees == EVENT.attendees
+
+
+def test_duplicate_binding_is_an_error_and_the_run_goes_on():
+    other = ItemKey(event="2")
+    result = plan(
+        [
+            SyncItem(key=KEY, remote=EVENT),
+            SyncItem(key=KEY, remote=EVENT),
+            SyncItem(key=other, remote=EVENT),
+        ],
+        DEFAULT,
+        NOW,
+    )
+    assert [e.key for e in result.errors] == [KEY, KEY]
+    assert [a.key for a in result.actions] == [other]
+
+
+# --- properties ------------------------------------------------------------------------------
+
+
+class World:
+    """Two stores and the links' bases; applies a plan the way the shell would."""
+
+    def __init__(self, local, remote, base):
+        self.local, self.remote, self.base = local, remote, base
+        self.creates: list[tuple[str, ItemKey]] = []
+
+    def apply(self, result: Plan) -> None:
+        for item in result.items:
+            for action in item.actions:
+                self._do(action)
+            self.base = item.base
+
+    def _do(self, action) -> None:
+        match action:
+            case CreateRemote(values=values):
+                assert self.remote is None, "created over an existing Outlook event"
+                self.remote = values
+                self.creates.append(("remote", action.key))
+            case CreateLocal(values=values):
+                assert self.local is None, "created over an existing Odoo event"
+                self.local = values
+                self.creates.append(("local", action.key))
+            case UpdateRemote(fields=fields, values=values):
+                self.remote = self.remote.replace(**{f: getattr(values, f) for f in fields})
+            case UpdateLocal(fields=fields, values=values):
+                self.local = self.local.replace(**{f: getattr(values, f) for f in fields})
+            case DeleteRemote() | DeclineRemote():
+                self.remote = None
+            case ArchiveLocal():
+                self.local = None
+
+    def item(self, **extra) -> SyncItem:
+        return SyncItem(key=KEY, base=self.base, local=self.local, remote=self.remote, **extra)
+
+
+COMPARED = [unit for unit in UNITS if unit not in PULL_ONLY_FIELDS]
+
+
+def assert_converged(world: World) -> None:
+    if world.local is None or world.remote is None:
+        assert (world.local is None and world.remote is None) or world.base is None
+        return
+    for unit in COMPARED:
+        local_value, remote_value = unit_value(world.local, unit), unit_value(world.remote, unit)
+        if unit == "attendees":
+            local_value = {a.email for a in local_value}
+            remote_value = {a.email for a in remote_value}
+        assert local_value == remote_value, unit
+
+
+@st.composite
+def scenarios(draw):
+    """A synced binding, then random edits and deletions on either side (or a new event)."""
+    shape = draw(st.sampled_from(["linked", "new_local", "new_remote", "unlinked_both"]))
+    values = draw(event_values())
+    if shape == "new_local":
+        return None, values, True, None
+    if shape == "new_remote":
+        return None, None, False, values
+    if shape == "unlinked_both":
+        return None, values, False, draw(edited(values))
+    local = None if draw(st.integers(0, 5)) == 0 else draw(edited(values))
+    remote = None if draw(st.integers(0, 5)) == 0 else draw(edited(values))
+    return synced(values), local, local is not None and local != values, remote
+
+
+policies = st.builds(Policy, conflicts=st.sampled_from(list(Winner)))
+times = st.one_of(st.none(), st.sampled_from([NOW - timedelta(hours=1), NOW]))
+
+
+@settings(max_examples=400)
+@given(scenarios(), policies, times, times)
+def test_applying_a_plan_converges_and_the_next_plan_is_empty(scenario, policy, t_local, t_remote):
+    """DESIGN §3.1/§3.2: after applying a plan, both sides agree on every pushed field, no
+    event was created twice or over an existing one, and a second plan is empty."""
+    base, local, dirty, remote = scenario
+    world = World(local, remote, base)
+    world.apply(
+        plan(
+            [world.item(local_dirty=dirty, local_modified=t_local, remote_modified=t_remote)],
+            policy,
+            NOW,
+        )
+    )
+    assert len(world.creates) <= 1
+    assert_converged(world)
+    assert plan([world.item()], policy, NOW).is_empty
+
+
+@settings(max_examples=400)
+@given(st.data(), policies, times, times)
+def test_no_edit_is_lost(data, policy, t_local, t_remote):
+    """DESIGN §3.3: a unit edited on one side reaches the other; edited on both sides with
+    different values, the winner's value is on both sides and the loser is in the conflicts."""
+    values = data.draw(event_values())
+    local, remote = data.draw(edited(values)), data.draw(edited(values))
+    world = World(local, remote, synced(values))
+    result = plan(
+        [world.item(local_dirty=True, local_modified=t_local, remote_modified=t_remote)],
+        policy,
+        NOW,
+    )
+    world.apply(result)
+    conflicts = {c.field.split(":")[0]: c for c in result.conflicts}
+    for unit in COMPARED:
+        before, mine, theirs = (unit_value(v, unit) for v in (values, local, remote))
+        now_local, now_remote = unit_value(world.local, unit), unit_value(world.remote, unit)
+        if unit == "attendees":
+            continue
+        if len({before, mine, theirs}) == 3:
+            winner = conflicts[unit].winner
+            assert now_local == now_remote == (mine if winner == "odoo" else theirs)
+        elif mine != before:
+            assert now_local == now_remote == mine
+        elif theirs != before:
+            assert now_local == now_remote == theirs
+
+
+@given(st.data(), st.booleans(), policies)
+def test_an_edit_beats_a_deletion(data, deleted_in_odoo, policy):
+    """DESIGN §3.3 with deletions: gone on one side but edited on the other, the event is
+    restored with the edit on both sides."""
+    values = data.draw(event_values())
+    edit = data.draw(edited(values))
+    assume(edit != values)
+    local, remote = (None, edit) if deleted_in_odoo else (edit, None)
+    world = World(local, remote, synced(values))
+    world.apply(plan([world.item(local_dirty=not deleted_in_odoo)], policy, NOW))
+    assert world.local is not None and world.remote is not None
+    for unit in COMPARED:
+        assert (
+            unit_value(world.local, unit)
+            == unit_value(world.remote, unit)
+            == unit_value(edit, unit)
+        )

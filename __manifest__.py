@@ -13,9 +13,17 @@
         "python": ["msal", "requests", "python-dateutil", "tzlocal"],
     },
     "data": [
+        "security/ir.model.access.csv",
+        "security/outlook_calendar_sync_security.xml",
         "views/res_config_settings_views.xml",
+        "views/outlook_account_views.xml",
+        "views/outlook_calendar_sync_templates.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "outlook_calendar_sync/static/src/components/**/*",
+            "outlook_calendar_sync/static/src/views/**/*",
+        ],
         "web.assets_tests": [
             "outlook_calendar_sync/static/tests/tours/**/*",
         ],

@@ -1,1 +1,1 @@
-from . import res_config_settings
+from . import outlook_account, res_config_settings

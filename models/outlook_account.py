@@ -1,0 +1,416 @@
+import base64
+import json
+import logging
+import secrets
+import time
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import requests
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import consteq
+from odoo.tools.misc import hmac as odoo_hmac
+
+from ..services.auth import AppConfig, OutlookAuth
+from ..services.errors import AuthError, ReauthRequired, SyncError
+from ..services.graph import GraphClient
+from .res_config_settings import (
+    DEFAULT_AUTHORITY_HOST,
+    DEFAULT_GRAPH_ENDPOINT,
+    DEFAULT_TENANT,
+    REDIRECT_PATH,
+)
+
+_logger = logging.getLogger(__name__)
+
+SIGN_IN_TTL_SECONDS = 600
+STATE_SCOPE = "outlook_calendar_sync.oauth_state"
+
+
+class OutlookAccount(models.Model):
+    """One user's connection to one Outlook calendar.
+
+    The msal token cache and the pending sign-in flow are kept in two columns that no field
+    exposes (as ``res.users.apikeys`` keeps its keys): no read, export, tracking or related field
+    can reach them. ``_token_store`` is the only code that reads or writes them.
+    """
+
+    _name = "outlook.account"
+    _description = "Outlook Sync Account"
+    _rec_name = "display_name"
+    _order = "user_id, id"
+
+    user_id = fields.Many2one(
+        "res.users",
+        string="User",
+        required=True,
+        default=lambda self: self.env.user,
+        ondelete="cascade",
+        index=True,
+    )
+    state = fields.Selection(
+        [
+            ("not_connected", "Not connected"),
+            ("active", "Active"),
+            ("paused", "Paused"),
+            ("needs_reauth", "Needs reconnection"),
+            ("error", "Error"),
+        ],
+        required=True,
+        default="not_connected",
+        index=True,
+    )
+    mailbox_address = fields.Char("Outlook Mailbox", readonly=True)
+    graph_user_id = fields.Char("Microsoft Account ID", readonly=True)
+    home_account_id = fields.Char(readonly=True, help="Selects this account in the token cache.")
+    tenant_id = fields.Char("Tenant", readonly=True)
+    calendar_id = fields.Char("Outlook Calendar ID", readonly=True)
+    connected_at = fields.Datetime(readonly=True)
+    last_sync_at = fields.Datetime("Last Successful Sync", readonly=True)
+    last_error = fields.Text(
+        readonly=True, help="What went wrong last, in words a user can act on."
+    )
+
+    _sql_constraints = [
+        (
+            "user_calendar_uniq",
+            "unique(user_id, calendar_id)",
+            "This Outlook calendar is already connected for this user.",
+        ),
+    ]
+
+    def init(self):
+        self.env.cr.execute(
+            """
+            ALTER TABLE outlook_account
+                ADD COLUMN IF NOT EXISTS token_cache TEXT,
+                ADD COLUMN IF NOT EXISTS sign_in_flow TEXT
+            """
+        )
+
+    @api.depends("mailbox_address", "user_id")
+    def _compute_display_name(self):
+        for account in self:
+            account.display_name = account.mailbox_address or account.user_id.name
+
+    def write(self, vals):
+        if "user_id" in vals and not self.env.is_system():
+            raise AccessError(self.env._("An Outlook account cannot be handed to another user."))
+        return super().write(vals)
+
+    # ------------------------------------------------------------------
+    # Actions (the Calendar button and the account form)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def get_sync_status(self):
+        """What the Calendar's Outlook button shows for the current user."""
+        config = self._app_config()
+        account = self._for_user(self.env.user, create=False)
+        status = {
+            "configured": bool(config),
+            "is_admin": self.env.user.has_group("base.group_system"),
+            "account_id": account.id or False,
+            "state": account.state if account else "not_connected",
+            "mailbox": account.mailbox_address or False,
+            "last_sync_at": account.last_sync_at or False,
+            "last_error": account.last_error or False,
+        }
+        return status
+
+    @api.model
+    def action_start_sign_in(self, return_path="/odoo/calendar"):
+        """Start the current user's Microsoft sign-in: returns the URL to send the browser to."""
+        config = self._app_config()
+        if not config:
+            raise UserError(
+                self.env._("Outlook Calendar is not configured yet: ask an administrator.")
+            )
+        account = self._for_user(self.env.user, create=True)
+        state = account._sign_state(safe_return_path(return_path))
+        with account._outlook_session(config) as (auth, _graph):
+            auth_uri, flow = auth.start_sign_in(redirect_uri=self._redirect_uri(), state=state)
+        account._token_store().write_flow(flow)
+        return auth_uri
+
+    def action_sync_now(self):
+        """Sync the accounts now (issue D runs the event sync; here the connection is checked)."""
+        for account in self._own().filtered(lambda a: a.state in ("active", "error")):
+            account._check_connection()
+        return True
+
+    def action_pause(self):
+        self._own().write({"state": "paused"})
+        return True
+
+    def action_resume(self):
+        accounts = self._own().filtered(lambda account: account.state == "paused")
+        accounts.write({"state": "active", "last_error": False})
+        return True
+
+    def action_disconnect(self):
+        """Forget the tokens and stop syncing; events stay where they are on both sides."""
+        accounts = self._own()
+        for account in accounts:
+            account._token_store().clear()
+        accounts.write({"state": "not_connected", "last_error": False})
+        return True
+
+    # ------------------------------------------------------------------
+    # Sign-in (called by the OAuth controller)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _finish_sign_in(self, state, query):
+        """Complete the sign-in whose ``state`` came back on the redirect.
+
+        Returns the path inside Odoo to send the browser back to. Raises ``UserError`` when the
+        state is unknown, tampered with, expired, replayed or of another user, and the services'
+        ``SyncError`` when Microsoft refuses; the caller rolls back, so nothing is stored.
+        """
+        payload = self._verify_state(state)
+        account = self._for_user(self.env.user, create=False)
+        store = account._token_store() if account else None
+        flow = store.read_flow() if store else None
+        if not flow or not consteq(str(flow.get("state", "")), state):
+            raise UserError(
+                self.env._("This sign-in link was already used or replaced by a newer one.")
+            )
+        store.write_flow(None)
+        config = self._app_config()
+        if not config:
+            raise UserError(self.env._("Outlook Calendar is not configured."))
+        with account._outlook_session(config) as (auth, graph):
+            identity = auth.finish_sign_in(flow, query)
+            account.home_account_id = identity.home_account_id
+            me = graph.get_me()
+            calendar = next(
+                (cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar")), {}
+            )
+        account.write(
+            {
+                "state": "active",
+                "mailbox_address": me.get("mail")
+                or me.get("userPrincipalName")
+                or identity.username,
+                "graph_user_id": me.get("id"),
+                "tenant_id": identity.tenant_id,
+                "calendar_id": calendar.get("id"),
+                "connected_at": fields.Datetime.now(),
+                "last_error": False,
+            }
+        )
+        return payload["r"]
+
+    def _check_connection(self):
+        """Ask Graph who we are: refreshes the token and records what went wrong, if anything."""
+        self.ensure_one()
+        config = self._app_config()
+        if not config:
+            self.write({"state": "error", "last_error": self.env._("Outlook Calendar is off.")})
+            return
+        try:
+            with self._outlook_session(config) as (_auth, graph):
+                graph.get_me()
+        except ReauthRequired as error:
+            self._mark_needs_reauth(error)
+        except AuthError:
+            self.write({"state": "error", "last_error": app_rejected_message(self.env)})
+        except SyncError as error:
+            self.write({"state": "error", "last_error": unreachable_message(self.env, error)})
+        else:
+            self.write({"state": "active", "last_error": False})
+
+    @api.model
+    def _discard_sign_in(self):
+        """Forget the current user's pending sign-in, whatever became of it."""
+        account = self._for_user(self.env.user, create=False)
+        if account:
+            account._token_store().write_flow(None)
+
+    def _sign_state(self, return_path):
+        """A state bound to this user and database, single use (its nonce), ten minutes long."""
+        payload = {
+            "u": self.env.uid,
+            "d": self.env.cr.dbname,
+            "n": secrets.token_urlsafe(16),
+            "e": int(time.time()) + SIGN_IN_TTL_SECONDS,
+            "r": return_path,
+        }
+        body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode())
+        body = body.decode().rstrip("=")
+        return f"{body}.{odoo_hmac(self.env(su=True), STATE_SCOPE, body)}"
+
+    @api.model
+    def _verify_state(self, state):
+        body, _dot, signature = (state or "").partition(".")
+        if (
+            not body
+            or not signature
+            or not consteq(signature, odoo_hmac(self.env(su=True), STATE_SCOPE, body))
+        ):
+            raise UserError(self.env._("This sign-in link is not valid."))
+        payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        if payload.get("d") != self.env.cr.dbname:
+            raise UserError(self.env._("This sign-in link belongs to another database."))
+        if payload.get("u") != self.env.uid:
+            raise UserError(
+                self.env._("This sign-in link was started by another user: sign in again.")
+            )
+        if payload.get("e", 0) < time.time():
+            raise UserError(self.env._("This sign-in link expired: sign in again."))
+        return payload
+
+    # ------------------------------------------------------------------
+    # Plumbing
+    # ------------------------------------------------------------------
+
+    def _own(self):
+        """The records among self the current user may act on (admins: all)."""
+        if self.env.is_system():
+            return self
+        if any(account.user_id != self.env.user for account in self):
+            raise AccessError(self.env._("You can only manage your own Outlook account."))
+        return self
+
+    @api.model
+    def _for_user(self, user, create):
+        account = self.search([("user_id", "=", user.id)], order="id", limit=1)
+        if not account and create:
+            account = self.create({"user_id": user.id})
+        return account
+
+    @api.model
+    def _redirect_uri(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        return base_url.rstrip("/") + REDIRECT_PATH
+
+    @api.model
+    def _app_config(self):
+        """The Azure app and endpoints from Settings, or None while Outlook sync is off."""
+        params = self.env["ir.config_parameter"].sudo()
+        client_id = params.get_param("outlook_calendar_sync.client_id")
+        client_secret = params.get_param("outlook_calendar_sync.client_secret")
+        if not params.get_param("outlook_calendar_sync.enabled") or not (
+            client_id and client_secret
+        ):
+            return None
+        return AppConfig(
+            client_id=client_id,
+            client_secret=client_secret,
+            authority_host=params.get_param(
+                "outlook_calendar_sync.authority_host", DEFAULT_AUTHORITY_HOST
+            ),
+            tenant=params.get_param("outlook_calendar_sync.tenant", DEFAULT_TENANT),
+            graph_endpoint=params.get_param(
+                "outlook_calendar_sync.graph_endpoint", DEFAULT_GRAPH_ENDPOINT
+            ),
+        )
+
+    @contextmanager
+    def _outlook_session(self, config):
+        """msal and a Graph client for this account; the token cache is saved back on the way out,
+        whatever happened (a rotated refresh token must never be lost)."""
+        self.ensure_one()
+        store = self._token_store()
+        auth = OutlookAuth(
+            client_id=config.client_id,
+            client_credential=config.client_secret,
+            authority=config.authority,
+            cache_blob=store.read_cache(),
+            http_client=requests.Session(),
+            home_account_id=self.home_account_id or None,
+        )
+        graph = GraphClient(requests.Session, config.graph_endpoint, auth.access_token)
+        try:
+            yield auth, graph
+        finally:
+            graph.close()
+            store.write_cache(auth.cache_blob_if_changed())
+
+    def _token_store(self):
+        """THE sudo boundary for secrets: the only reader and writer of the token columns."""
+        self.ensure_one()
+        return _TokenStore(self.env.cr, self.id)
+
+    def _mark_needs_reauth(self, error):
+        """Stop syncing until the user signs in again, and tell them (once)."""
+        self.ensure_one()
+        if self.state == "needs_reauth":
+            return
+        message = self.env._(
+            "Microsoft no longer accepts the sign-in of %(mailbox)s: "
+            "reconnect Outlook. (%(reason)s)",
+            mailbox=self.mailbox_address or self.user_id.name,
+            reason=error.reason,
+        )
+        self.write({"state": "needs_reauth", "last_error": message})
+        self.user_id._bus_send(
+            "simple_notification",
+            {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},
+        )
+
+
+class _TokenStore:
+    """Reads and writes an account's token cache and pending sign-in flow with plain SQL."""
+
+    def __init__(self, cr, account_id):
+        self._cr = cr
+        self._id = account_id
+
+    def read_cache(self):
+        self._cr.execute("SELECT token_cache FROM outlook_account WHERE id = %s", [self._id])
+        row = self._cr.fetchone()
+        return row[0] if row else None
+
+    def write_cache(self, blob):
+        if blob is not None:
+            self._cr.execute(
+                "UPDATE outlook_account SET token_cache = %s WHERE id = %s", [blob, self._id]
+            )
+
+    def read_flow(self):
+        self._cr.execute("SELECT sign_in_flow FROM outlook_account WHERE id = %s", [self._id])
+        row = self._cr.fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def write_flow(self, flow):
+        self._cr.execute(
+            "UPDATE outlook_account SET sign_in_flow = %s WHERE id = %s",
+            [json.dumps(flow) if flow else None, self._id],
+        )
+
+    def clear(self):
+        self._cr.execute(
+            "UPDATE outlook_account SET token_cache = NULL, sign_in_flow = NULL WHERE id = %s",
+            [self._id],
+        )
+
+
+def safe_return_path(path):
+    """Only a path inside this Odoo: no scheme, no host, no protocol-relative '//' trick."""
+    parts = urlsplit(path or "")
+    if (
+        parts.scheme
+        or parts.netloc
+        or not (path or "").startswith("/")
+        or path.startswith("//")
+        or "\\" in path
+    ):
+        return "/odoo/calendar"
+    return path
+
+
+def app_rejected_message(env):
+    return env._(
+        "Microsoft refused this Odoo's app credentials: an administrator must check the "
+        "Client ID and renew the Client Secret in Settings."
+    )
+
+
+def unreachable_message(env, error):
+    return env._(
+        "Microsoft Graph could not be reached or refused the request: %(error)s", error=str(error)
+    )

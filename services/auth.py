@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import msal
 from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 
-from .errors import AuthError, ReauthRequired, SignInFailed
+from .errors import AuthError, ReauthRequired, SignInFailed, TransportError
 
 SCOPES: tuple[str, ...] = ("Calendars.ReadWrite", "User.Read")
 _REAUTH_ERRORS = frozenset({"invalid_grant", "interaction_required", "consent_required"})
@@ -73,14 +73,19 @@ class OutlookAuth:
         if cache_blob:
             self._cache.deserialize(cache_blob)
         host = (urlsplit(authority).hostname or "").lower()
-        self._app = msal.ConfidentialClientApplication(
-            client_id,
-            client_credential=client_credential,
-            authority=authority,
-            token_cache=self._cache,
-            http_client=http_client,
-            instance_discovery=None if host in WELL_KNOWN_AUTHORITY_HOSTS else False,
-        )
+        try:
+            self._app = msal.ConfidentialClientApplication(
+                client_id,
+                client_credential=client_credential,
+                authority=authority,
+                token_cache=self._cache,
+                http_client=http_client,
+                instance_discovery=None if host in WELL_KNOWN_AUTHORITY_HOSTS else False,
+            )
+        except ValueError as error:
+            # msal reads the authority's OpenID configuration here and raises ValueError when it
+            # cannot (throttled, down, a wrong tenant): a retry later may succeed.
+            raise TransportError("GET", authority, str(error).splitlines()[0]) from error
         self._home_account_id = home_account_id
         self._scopes = list(scopes)
 

@@ -15,8 +15,10 @@
     "data": [
         "security/ir.model.access.csv",
         "security/outlook_calendar_sync_security.xml",
+        "data/ir_cron_data.xml",
         "views/res_config_settings_views.xml",
         "views/outlook_account_views.xml",
+        "views/outlook_sync_log_views.xml",
         "views/outlook_calendar_sync_templates.xml",
     ],
     "assets": {

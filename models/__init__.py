@@ -1,1 +1,7 @@
-from . import outlook_account, res_config_settings
+from . import (
+    calendar_event,
+    outlook_account,
+    outlook_event_link,
+    outlook_sync_log,
+    res_config_settings,
+)

@@ -4,6 +4,7 @@ import logging
 import secrets
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
@@ -14,8 +15,9 @@ from odoo.tools import consteq
 from odoo.tools.misc import hmac as odoo_hmac
 
 from ..services.auth import AppConfig, OutlookAuth
-from ..services.errors import AuthError, ReauthRequired, SyncError
+from ..services.errors import AuthError, ReauthRequired, SyncError, Throttled
 from ..services.graph import GraphClient
+from .outlook_sync_run import SyncRun
 from .res_config_settings import (
     DEFAULT_AUTHORITY_HOST,
     DEFAULT_GRAPH_ENDPOINT,
@@ -26,6 +28,10 @@ from .res_config_settings import (
 _logger = logging.getLogger(__name__)
 
 SIGN_IN_TTL_SECONDS = 600
+# Accounts are synced again this long after a successful run (the cron runs every 5 minutes,
+# local edits bring a sync forward).
+SYNC_INTERVAL_MINUTES = 5
+GRAPH_MAX_WAIT = 30.0
 STATE_SCOPE = "outlook_calendar_sync.oauth_state"
 
 
@@ -72,6 +78,16 @@ class OutlookAccount(models.Model):
     last_error = fields.Text(
         readonly=True, help="What went wrong last, in words a user can act on."
     )
+    sync_past_days = fields.Integer(
+        "Days in the Past", default=30, help="Events that ended longer ago are left alone."
+    )
+    sync_future_days = fields.Integer(
+        "Days in the Future", default=365, help="Events further ahead are left alone."
+    )
+    delta_link = fields.Char(readonly=True, groups="base.group_system", copy=False)
+    next_sync_at = fields.Datetime(readonly=True, index=True, copy=False)
+    link_ids = fields.One2many("outlook.event.link", "account_id", readonly=True)
+    log_ids = fields.One2many("outlook.sync.log", "account_id", readonly=True)
 
     _sql_constraints = [
         (
@@ -136,10 +152,92 @@ class OutlookAccount(models.Model):
         return auth_uri
 
     def action_sync_now(self):
-        """Sync the accounts now (issue D runs the event sync; here the connection is checked)."""
+        """Sync these accounts now, in this request (the button's "Sync now")."""
         for account in self._own().filtered(lambda a: a.state in ("active", "error")):
-            account._check_connection()
+            account.sudo()._sync()
         return True
+
+    @api.model
+    def _cron_sync(self):
+        """Sync the account that has waited longest; the cron runner calls again (each call its
+        own transaction) while others are due."""
+        due = self._due_accounts()
+        for account in due:
+            if account._lock():
+                account._sync()
+                self.env["ir.cron"]._notify_progress(done=1, remaining=len(due) - 1)
+                return
+        self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+
+    def _due_accounts(self):
+        now = fields.Datetime.now()
+        return self.sudo().search(
+            [
+                ("state", "in", ("active", "error")),
+                "|",
+                ("next_sync_at", "=", False),
+                ("next_sync_at", "<=", now),
+            ],
+            order="next_sync_at asc nulls first, id",
+        )
+
+    def _lock(self):
+        """Take this account's row, or tell that another worker is syncing it."""
+        self.env.cr.execute(
+            "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE SKIP LOCKED", [self.id]
+        )
+        return bool(self.env.cr.fetchone())
+
+    def _sync(self):
+        """Sync this account in the current transaction and record a log; never raises for
+        Microsoft's errors (they become the account's state and the log)."""
+        self.ensure_one()
+        started = fields.Datetime.now()
+        log = {"account_id": self.id, "started_at": started}
+        config = self._app_config()
+        if not config:
+            failure = self.env._("Outlook Calendar is off in Settings.")
+        elif not self._lock():
+            return self.env["outlook.sync.log"]
+        else:
+            failure = self._run_sync(config, started, log)
+        if failure:
+            log.update(state="failed", errors=[{"event": "", "reason": failure}])
+            self.last_error = failure
+        else:
+            self.write(
+                {
+                    "state": "active",
+                    "last_sync_at": started,
+                    "last_error": False,
+                    "next_sync_at": started + timedelta(minutes=SYNC_INTERVAL_MINUTES),
+                }
+            )
+        return (
+            self.env["outlook.sync.log"].sudo().create({**log, "ended_at": fields.Datetime.now()})
+        )
+
+    def _run_sync(self, config, started, log):
+        """Run the sync (rolled back on failure, the token cache kept) and fill ``log``;
+        returns what went wrong, in words for the user, or None."""
+        with self._outlook_session(config) as (_auth, graph):
+            try:
+                with self.env.cr.savepoint():
+                    log.update(SyncRun(self.sudo(), graph, now=started).run())
+            except ReauthRequired as error:
+                self._mark_needs_reauth(error)
+                return self.last_error
+            except AuthError:
+                self.state = "error"
+                return app_rejected_message(self.env)
+            except Throttled as error:
+                self.next_sync_at = started + timedelta(seconds=max(error.retry_after, 60))
+                return throttled_message(self.env, self.next_sync_at)
+            except SyncError as error:
+                self.state = "error"
+                self.next_sync_at = started + timedelta(minutes=SYNC_INTERVAL_MINUTES)
+                return unreachable_message(self.env, error)
+        return None
 
     def action_pause(self):
         self._own().write({"state": "paused"})
@@ -323,7 +421,11 @@ class OutlookAccount(models.Model):
             http_client=requests.Session(),
             home_account_id=self.home_account_id or None,
         )
-        graph = GraphClient(requests.Session, config.graph_endpoint, auth.access_token)
+        # A cron worker waits out short throttling only; a longer Retry-After postpones the
+        # account (Throttled) so that one mailbox never holds the others back.
+        graph = GraphClient(
+            requests.Session, config.graph_endpoint, auth.access_token, max_wait=GRAPH_MAX_WAIT
+        )
         try:
             yield auth, graph
         finally:
@@ -413,4 +515,11 @@ def app_rejected_message(env):
 def unreachable_message(env, error):
     return env._(
         "Microsoft Graph could not be reached or refused the request: %(error)s", error=str(error)
+    )
+
+
+def throttled_message(env, retry_at):
+    return env._(
+        "Microsoft asked us to slow down: the next sync runs after %(when)s (UTC).",
+        when=fields.Datetime.to_string(retry_at),
     )

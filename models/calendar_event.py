@@ -1,0 +1,170 @@
+from datetime import datetime, time, timedelta, timezone
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.tools import email_normalize
+
+from ..services.values import Attendee, EventValues
+
+# Odoo fields whose change must reach Outlook.
+SYNCED_EVENT_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "start",
+        "stop",
+        "allday",
+        "start_date",
+        "stop_date",
+        "event_tz",
+        "location",
+        "videocall_location",
+        "show_as",
+        "privacy",
+        "alarm_ids",
+        "partner_ids",
+        "attendee_ids",
+        "user_id",
+        "active",
+    }
+)
+# A local edit starts a sync this soon after (edits in a burst share one run).
+SYNC_DEBOUNCE = timedelta(seconds=30)
+
+
+class CalendarEvent(models.Model):
+    _inherit = "calendar.event"
+
+    outlook_link_ids = fields.One2many(
+        "outlook.event.link", "event_id", string="Outlook Links", readonly=True, copy=False
+    )
+
+    def write(self, vals):
+        result = super().write(vals)
+        if SYNCED_EVENT_FIELDS.intersection(vals):
+            self._outlook_mark_dirty()
+        return result
+
+    def unlink(self):
+        # The links stay (event_id set null): they carry the deletion to Outlook.
+        self._outlook_mark_dirty()
+        return super().unlink()
+
+    def _outlook_mark_dirty(self):
+        """Flag the events' links for the next sync, and bring that sync forward."""
+        links = self.sudo().outlook_link_ids
+        if not links:
+            return
+        links.write({"dirty": True, "local_modified_at": fields.Datetime.now()})
+        cron = self.env.ref("outlook_calendar_sync.ir_cron_outlook_sync", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger(fields.Datetime.now() + SYNC_DEBOUNCE)
+
+    def _outlook_values(self):
+        """This event's synced fields as the pure core sees them."""
+        self.ensure_one()
+        if self.allday:
+            when = {"allday": True, "start_date": self.start_date, "stop_date": self.stop_date}
+        else:
+            when = {
+                "start": self.start.replace(tzinfo=timezone.utc),
+                "stop": self.stop.replace(tzinfo=timezone.utc),
+            }
+        reminders = self.alarm_ids.filtered(lambda alarm: alarm.alarm_type == "notification")
+        # As in Graph, the organizer is not one of the attendees (Odoo lists them too).
+        organizer = self.user_id
+        organizer_email = email_normalize(organizer.email or "") or ""
+        return EventValues(
+            name=self.name or "",
+            description_html=str(self.description or ""),
+            timezone=self.event_tz or organizer.tz or "UTC",
+            location=self.location or "",
+            videocall_url=self.videocall_location or "",
+            show_as=self.show_as or "busy",
+            privacy=self.privacy or organizer.calendar_default_privacy or "public",
+            reminder_minutes=min(reminders.mapped("duration_minutes")) if reminders else None,
+            attendees=tuple(
+                Attendee(email=email, name=attendee.partner_id.name or "", response=attendee.state)
+                for attendee in self.attendee_ids
+                if (email := email_normalize(attendee.partner_id.email or ""))
+                and attendee.partner_id != organizer.partner_id
+            ),
+            organizer_email=organizer_email,
+            **when,
+        )
+
+    @api.model
+    def _outlook_vals(self, values, field_names, partners, alarm_for, organizer):
+        """``calendar.event`` values for ``field_names`` of ``values``.
+
+        ``partners`` maps emails to partner ids; ``alarm_for(minutes)`` gives the alarm id of a
+        reminder; the ``organizer`` user stays among the attendees, as Odoo has it. Attendees'
+        answers are applied afterwards by ``_outlook_set_responses``.
+        """
+        field_names = frozenset(field_names)
+        vals = {}
+        if "name" in field_names:
+            vals["name"] = values.name or self.env._("(No title)")
+        if "description_html" in field_names:
+            vals["description"] = values.description_html
+        if field_names & {"allday", "start", "stop", "start_date", "stop_date", "timezone"}:
+            vals.update(when_vals(values))
+        if "location" in field_names:
+            vals["location"] = values.location
+        if "videocall_url" in field_names:
+            vals["videocall_location"] = values.videocall_url or False
+        if "show_as" in field_names:
+            vals["show_as"] = values.show_as
+        if "privacy" in field_names:
+            vals["privacy"] = values.privacy
+        if "reminder_minutes" in field_names:
+            minutes = values.reminder_minutes
+            alarm_ids = [alarm_for(minutes)] if minutes is not None else []
+            vals["alarm_ids"] = [fields.Command.set(alarm_ids)]
+        if "attendees" in field_names:
+            ids = [partners[a.email] for a in values.attendees if a.email in partners]
+            ids += organizer.partner_id.ids
+            vals["partner_ids"] = [fields.Command.set(list(dict.fromkeys(ids)))]
+        return vals
+
+    def _outlook_set_responses(self, values_by_event):
+        """Give each attendee the answer the values say (grouped: one write per answer)."""
+        by_state = {}
+        for event in self:
+            answers = {a.email: a.response for a in values_by_event[event.id].attendees}
+            for attendee in event.attendee_ids:
+                state = answers.get(email_normalize(attendee.partner_id.email or "") or "")
+                if state and attendee.state != state:
+                    by_state.setdefault(state, self.env["calendar.attendee"])
+                    by_state[state] |= attendee
+        for state, attendees in by_state.items():
+            attendees.write({"state": state})
+
+
+class CalendarAttendee(models.Model):
+    _inherit = "calendar.attendee"
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "state" in vals:
+            self.event_id._outlook_mark_dirty()
+        return result
+
+
+def when_vals(values):
+    """Odoo's start/stop (and dates) for the time of ``values``."""
+    zone = values.timezone if values.timezone in pytz.all_timezones_set else False
+    if values.allday:
+        return {
+            "allday": True,
+            "start": datetime.combine(values.start_date, time(8)),
+            "stop": datetime.combine(values.stop_date, time(18)),
+            "event_tz": zone,
+        }
+    return {
+        "allday": False,
+        "start": values.start.astimezone(timezone.utc).replace(tzinfo=None),
+        "stop": values.stop.astimezone(timezone.utc).replace(tzinfo=None),
+        "event_tz": zone,
+    }

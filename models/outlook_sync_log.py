@@ -1,0 +1,50 @@
+from odoo import api, fields, models
+
+
+class OutlookSyncLog(models.Model):
+    """What one sync run of one account did: counts each way, conflicts and errors."""
+
+    _name = "outlook.sync.log"
+    _description = "Outlook Sync Log"
+    _order = "started_at desc, id desc"
+    _rec_name = "started_at"
+
+    account_id = fields.Many2one(
+        "outlook.account", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    user_id = fields.Many2one(related="account_id.user_id", store=True, readonly=True)
+    started_at = fields.Datetime(required=True, readonly=True)
+    ended_at = fields.Datetime(readonly=True)
+    state = fields.Selection(
+        [("done", "Done"), ("partial", "Done with errors"), ("failed", "Failed")],
+        required=True,
+        default="done",
+        readonly=True,
+    )
+    full_resync = fields.Boolean(readonly=True)
+    pulled_created = fields.Integer("Created in Odoo", readonly=True)
+    pulled_updated = fields.Integer("Updated in Odoo", readonly=True)
+    pulled_archived = fields.Integer("Archived in Odoo", readonly=True)
+    pushed_created = fields.Integer("Created in Outlook", readonly=True)
+    pushed_updated = fields.Integer("Updated in Outlook", readonly=True)
+    pushed_deleted = fields.Integer("Deleted or declined in Outlook", readonly=True)
+    conflict_count = fields.Integer("Conflict Count", compute="_compute_counts", store=True)
+    error_count = fields.Integer("Error Count", compute="_compute_counts", store=True)
+    conflicts = fields.Json(readonly=True, help="Field, Odoo value, Outlook value, winner.")
+    errors = fields.Json(readonly=True, help="Event and reason, for each event not synced.")
+    summary = fields.Char(compute="_compute_summary")
+
+    @api.depends("conflicts", "errors")
+    def _compute_counts(self):
+        for log in self:
+            log.conflict_count = len(log.conflicts or [])
+            log.error_count = len(log.errors or [])
+
+    @api.depends("pulled_created", "pulled_updated", "pushed_created", "pushed_updated")
+    def _compute_summary(self):
+        for log in self:
+            log.summary = self.env._(
+                "Outlook → Odoo: %(pulled)s · Odoo → Outlook: %(pushed)s",
+                pulled=log.pulled_created + log.pulled_updated + log.pulled_archived,
+                pushed=log.pushed_created + log.pushed_updated + log.pushed_deleted,
+            )

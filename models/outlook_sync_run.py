@@ -1,0 +1,599 @@
+"""One sync run of one Outlook account: read both sides, ask the planner, carry out its plan.
+
+Decide, then do: ``services.reconcile.plan`` decides; this module reads Odoo in bulk, calls the
+Graph client (writes grouped in ``$batch``), and applies the Odoo side with bulk ORM calls. It
+runs inside the account's transaction: the delta link, the links' bases and the Odoo changes
+they describe are committed together or not at all (a crash mid-run re-runs cleanly: creates
+carry a deterministic ``transactionId`` and our extended property, so nothing is duplicated).
+"""
+
+import logging
+from collections import Counter
+from datetime import timedelta, timezone
+from urllib.parse import quote
+
+from odoo import fields
+from odoo.tools import email_normalize
+
+from ..services import mapping
+from ..services.errors import MalformedEvent, NotFound, SnapshotError, SyncStateGone
+from ..services.graph import BatchRequest
+from ..services.mapping import RemovedEvent
+from ..services.reconcile import (
+    ArchiveLocal,
+    CreateLocal,
+    CreateRemote,
+    DeclineRemote,
+    DeleteRemote,
+    ItemKey,
+    Policy,
+    RespondRemote,
+    SyncItem,
+    UpdateLocal,
+    UpdateRemote,
+    plan,
+)
+from ..services.values import SYNCED_FIELDS, SyncBase
+
+_logger = logging.getLogger(__name__)
+
+REPLY_ACTIONS = {"accepted": "accept", "tentative": "tentativelyAccept", "declined": "decline"}
+# Kinds of Graph items the event sync handles; series come with issue E (#7).
+SINGLE_EVENT_TYPES = frozenset({"singleInstance"})
+NO_MAIL = {"no_mail_to_attendees": True, "mail_create_nolog": True, "tracking_disable": True}
+
+
+class SyncRun:
+    """Sync ``account`` (one ``outlook.account`` record, sudo) with Outlook through ``graph``."""
+
+    def __init__(self, account, graph, *, now, policy=None):
+        self.account = account
+        self.env = account.env
+        self.graph = graph
+        self.now = now.replace(microsecond=0)
+        self.policy = policy or Policy()
+        self.owner_email = email_normalize(account.mailbox_address or "") or ""
+        self.database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        self.Link = self.env["outlook.event.link"].sudo()
+        self.Event = self.env["calendar.event"].sudo().with_context(active_test=False, **NO_MAIL)
+        self.counts = Counter()
+        self.errors = []
+        self.conflicts = []
+        self.full_resync = False
+        self._gone_remote = set()
+        self._unlinked = None
+
+    # ------------------------------------------------------------------
+    # The run
+    # ------------------------------------------------------------------
+
+    def run(self):
+        """Carry out one sync; returns the values of the ``outlook.sync.log`` to record."""
+        remote_events, removed_ids, delta_link = self._pull()
+        links = self._links_for(remote_events, removed_ids)
+        self._remember_change_keys(remote_events, links)
+        items, targets = self._items(remote_events, removed_ids, links)
+        decided = plan(items, self.policy, self.now.replace(tzinfo=timezone.utc))
+        self.conflicts.extend(
+            {
+                "event": targets[c.key].get("name", ""),
+                "field": c.field,
+                "odoo": str(c.local_value),
+                "outlook": str(c.remote_value),
+                "winner": c.winner,
+            }
+            for c in decided.conflicts
+        )
+        for error in decided.errors:
+            self._item_failed(targets[error.key], error.reason)
+        remote_answers, failed = self._push(decided.items, targets)
+        self._apply_locally(decided.items, targets, remote_answers, failed)
+        self.account.write({"delta_link": delta_link})
+        return self._log_values()
+
+    # ------------------------------------------------------------------
+    # Reading both sides
+    # ------------------------------------------------------------------
+
+    def _pull(self):
+        """Outlook's changes since the last run (everything in the window on the first run)."""
+        account = self.account
+        start = self.now - timedelta(days=account.sync_past_days)
+        end = self.now + timedelta(days=account.sync_future_days)
+        start, end = start.replace(tzinfo=timezone.utc), end.replace(tzinfo=timezone.utc)
+        try:
+            pages = list(
+                self.graph.delta(account.calendar_id, start, end, account.delta_link or None)
+            )
+        except SyncStateGone:
+            _logger.info("Outlook account %s: delta state gone, full resync", account.id)
+            self.full_resync = True
+            pages = list(self.graph.delta(account.calendar_id, start, end, None))
+        self.full_resync = self.full_resync or not account.delta_link
+        remote_events, removed_ids = {}, set()
+        for page in pages:
+            for item in page.items:
+                self._read_item(item, remote_events, removed_ids)
+        return remote_events, removed_ids, pages[-1].delta_link if pages else account.delta_link
+
+    def _read_item(self, item, remote_events, removed_ids):
+        try:
+            read = mapping.read_delta_item(item, owner_email=self.owner_email)
+        except MalformedEvent as error:
+            self.errors.append({"event": error.graph_id or "?", "reason": error.reason})
+            return
+        if isinstance(read, RemovedEvent):
+            removed_ids.add(read.graph_id)
+            remote_events.pop(read.graph_id, None)
+        elif read.event_type in SINGLE_EVENT_TYPES:
+            remote_events[read.graph_id] = (read, item.get("transactionId"))
+
+    def _links_for(self, remote_events, removed_ids):
+        """The links this run must look at: seen in Outlook, changed in Odoo, or all of them on a
+        full resync (a link whose event no longer comes back must be confirmed)."""
+        domain = [("account_id", "=", self.account.id)]
+        if not self.full_resync:
+            seen = list(remote_events) + list(removed_ids)
+            domain += ["|", ("dirty", "=", True), ("graph_id", "in", seen)]
+        return self.Link.search(domain)
+
+    def _items(self, remote_events, removed_ids, links):
+        """One ``SyncItem`` per binding; ``targets`` says what each item key stands for."""
+        items, targets = [], {}
+        by_graph_id = {link.graph_id: link for link in links if link.graph_id}
+        unknown_remote = {gid: ev for gid, ev in remote_events.items() if gid not in by_graph_id}
+        self._confirm_removals(links, remote_events, removed_ids)
+        for link in links:
+            key = ItemKey(event=f"link:{link.id}")
+            item = self._link_item(key, link, remote_events)
+            if item:
+                items.append(item)
+                targets[key] = {"link": link, "event": link.event_id, "name": link.event_id.name}
+        matched = self._match_unknown_remote(unknown_remote)
+        for graph_id, (event, _tx) in unknown_remote.items():
+            key = ItemKey(event=f"remote:{graph_id}")
+            local_event = matched.get(graph_id, self.Event)
+            local = self._local_values(local_event, key) if local_event else None
+            if local_event and local is None and local_event.active:
+                continue
+            items.append(
+                SyncItem(
+                    key=key,
+                    local=local,
+                    remote=event.values,
+                    remote_modified=event.last_modified,
+                    organizer=event.is_organizer,
+                    owner_email=self.owner_email,
+                )
+            )
+            targets[key] = {"remote": event, "event": local_event, "name": event.values.name}
+        matched_ids = {event.id for event in matched.values()}
+        for event in self._unlinked_events().filtered(lambda ev: ev.id not in matched_ids):
+            key = ItemKey(event=f"local:{event.id}")
+            local = self._local_values(event, key)
+            if local is not None:
+                items.append(SyncItem(key=key, local=local, owner_email=self.owner_email))
+                targets[key] = {"event": event, "name": event.name}
+        return items, targets
+
+    def _link_item(self, key, link, remote_events):
+        try:
+            base = SyncBase.from_snapshot(link.base) if link.base else None
+        except SnapshotError:
+            base = None
+        event = link.event_id
+        local = self._local_values(event, key) if event and event.active else None
+        if event and event.active and local is None:
+            return None
+        seen = remote_events.get(link.graph_id)
+        if seen:
+            remote, modified, organizer = (
+                seen[0].values,
+                seen[0].last_modified,
+                seen[0].is_organizer,
+            )
+        elif link.graph_id in self._gone_remote:
+            remote, modified, organizer = None, None, link.is_organizer
+        elif base:
+            remote, modified, organizer = base.remote, None, link.is_organizer
+        else:
+            return None
+        return SyncItem(
+            key=key,
+            base=base,
+            local=local,
+            local_dirty=link.dirty,
+            local_modified=link.local_modified_at
+            and link.local_modified_at.replace(tzinfo=timezone.utc),
+            remote=remote,
+            remote_modified=modified,
+            organizer=organizer,
+            owner_email=self.owner_email,
+        )
+
+    def _confirm_removals(self, links, remote_events, removed_ids):
+        """A ``@removed`` (or, on a full resync, a link whose event did not come back) may only
+        mean "left the window": GET the event before treating it as deleted."""
+        candidates = [
+            link
+            for link in links
+            if link.graph_id
+            and link.graph_id not in remote_events
+            and (link.graph_id in removed_ids or self.full_resync)
+        ]
+        for link in candidates:
+            try:
+                answer = self.graph.get_event(link.graph_id)
+            except NotFound:
+                self._gone_remote.add(link.graph_id)
+                continue
+            try:
+                event = mapping.read_event(answer, owner_email=self.owner_email)
+            except MalformedEvent as error:
+                self._item_failed({"link": link, "name": link.event_id.name}, error.reason)
+                continue
+            if event.values.is_cancelled:
+                self._gone_remote.add(link.graph_id)
+            else:
+                remote_events[link.graph_id] = (event, answer.get("transactionId"))
+
+    def _match_unknown_remote(self, unknown_remote):
+        """Outlook events without a link that are already in Odoo: created by this database (our
+        extended property or ``transactionId``) or the same meeting synced by another user
+        (``iCalUId``). Returns {graph_id: calendar.event}."""
+        matched = {}
+        prefix = f"{self.database_uuid}:"
+        by_ical = {}
+        wanted_ical = [ev.ical_uid for ev, _tx in unknown_remote.values() if ev.ical_uid]
+        if wanted_ical:
+            for link in self.Link.search(
+                [("ical_uid", "in", wanted_ical), ("event_id", "!=", False)]
+            ):
+                by_ical.setdefault(link.ical_uid, link.event_id)
+        tx_candidates = self._transaction_ids_of_unlinked(unknown_remote)
+
+        for graph_id, (event, tx) in unknown_remote.items():
+            local = None
+            if event.odoo_ref and event.odoo_ref.startswith(prefix):
+                local = self.Event.browse(int(event.odoo_ref[len(prefix) :])).exists()
+            if not local and tx and tx in tx_candidates:
+                local = tx_candidates[tx]
+            if not local and event.ical_uid in by_ical:
+                local = by_ical[event.ical_uid]
+            if local:
+                matched[graph_id] = local
+        return matched
+
+    def _transaction_ids_of_unlinked(self, unknown_remote):
+        """{transactionId: event} of this user's unlinked events, to recognise a create whose
+        answer was lost (the event exists in Outlook, its link was never stored)."""
+        if not any(tx for _ev, tx in unknown_remote.values()):
+            return {}
+        events = self._unlinked_events()
+        return {
+            mapping.transaction_id(self.database_uuid, event.id, generation): event
+            for event in events
+            for generation in (0, 1)
+        }
+
+    def _unlinked_events(self):
+        """This user's events in the window that no link of this account covers yet."""
+        if self._unlinked is not None:
+            return self._unlinked
+        account = self.account
+        start = self.now - timedelta(days=account.sync_past_days)
+        end = self.now + timedelta(days=account.sync_future_days)
+        domain = [
+            ("user_id", "=", account.user_id.id),
+            ("active", "=", True),
+            ("recurrency", "=", False),
+            ("stop", ">=", start),
+            ("start", "<=", end),
+            ("outlook_link_ids", "not any", [("account_id", "=", account.id)]),
+        ]
+        self._unlinked = self.Event.search(domain)
+        return self._unlinked
+
+    def _local_values(self, event, key):
+        try:
+            return event._outlook_values()
+        except ValueError as error:
+            self.errors.append({"event": event.name, "reason": str(error)})
+            return None
+
+    # ------------------------------------------------------------------
+    # Outlook side
+    # ------------------------------------------------------------------
+
+    def _push(self, item_plans, targets):
+        """Send every Outlook write of the plan in ``$batch``; returns the answers by key and
+        the keys whose writes failed (their Odoo side and base stay as they were)."""
+        requests, key_of = [], {}
+        for item_plan in item_plans:
+            for action in item_plan.actions:
+                request = self._request_for(action, targets[item_plan.key], len(requests))
+                if request:
+                    requests.append(request)
+                    key_of[request.id] = (item_plan.key, action)
+        answers, failed = {}, set()
+        if not requests:
+            return answers, failed
+        for result in self.graph.batch(requests):
+            key, action = key_of[result.id]
+            if result.ok:
+                answers[key] = result.body if isinstance(result.body, dict) else answers.get(key)
+                self._count_push(action)
+            else:
+                failed.add(key)
+                self._item_failed(targets[key], str(result.error()))
+        return answers, failed
+
+    def _request_for(self, action, target, index):
+        calendar = quote(self.account.calendar_id or "", safe="")
+        link, remote = target.get("link"), target.get("remote")
+        graph_id = quote(link.graph_id if link else remote.graph_id if remote else "", safe="")
+        rid = str(index)
+        if isinstance(action, CreateRemote):
+            event = target["event"]
+            generation = 1 if action.recreate else 0
+            body = mapping.create_payload(
+                action.values,
+                ref=mapping.odoo_ref(self.database_uuid, event.id),
+                transaction=mapping.transaction_id(self.database_uuid, event.id, generation),
+            )
+            return BatchRequest(
+                id=rid, method="POST", url=f"/me/calendars/{calendar}/events", body=body
+            )
+        if isinstance(action, UpdateRemote):
+            change_key = link.change_key if link else target["remote"].change_key
+            return BatchRequest(
+                id=rid,
+                method="PATCH",
+                url=f"/me/events/{graph_id}",
+                body=mapping.to_graph(action.values, action.fields),
+                headers={"If-Match": f'W/"{change_key}"'} if change_key else {},
+            )
+        if isinstance(action, DeleteRemote):
+            return BatchRequest(id=rid, method="DELETE", url=f"/me/events/{graph_id}")
+        if isinstance(action, DeclineRemote):
+            return BatchRequest(
+                id=rid,
+                method="POST",
+                url=f"/me/events/{graph_id}/decline",
+                body={"sendResponse": True},
+            )
+        if isinstance(action, RespondRemote) and action.response in REPLY_ACTIONS:
+            return BatchRequest(
+                id=rid,
+                method="POST",
+                url=f"/me/events/{graph_id}/{REPLY_ACTIONS[action.response]}",
+                body={"sendResponse": True},
+            )
+        return None
+
+    def _count_push(self, action):
+        if isinstance(action, CreateRemote):
+            self.counts["pushed_created"] += 1
+        elif isinstance(action, (UpdateRemote, RespondRemote)):
+            self.counts["pushed_updated"] += 1
+        elif isinstance(action, (DeleteRemote, DeclineRemote)):
+            self.counts["pushed_deleted"] += 1
+
+    # ------------------------------------------------------------------
+    # Odoo side and links
+    # ------------------------------------------------------------------
+
+    def _apply_locally(self, item_plans, targets, remote_answers, failed):
+        """Apply the Odoo actions of every item whose Outlook writes succeeded, then store the
+        links (bases, change keys) in the same transaction."""
+        done = [item_plan for item_plan in item_plans if item_plan.key not in failed]
+        partners = self._partners_for(done)
+        alarms = AlarmCache(self.env)
+        creates = [
+            (item_plan, action)
+            for item_plan in done
+            for action in item_plan.actions
+            if isinstance(action, CreateLocal)
+        ]
+        self._create_local(creates, targets, partners, alarms)
+        for item_plan in done:
+            for action in item_plan.actions:
+                if isinstance(action, UpdateLocal):
+                    self._update_local(action, targets[item_plan.key], partners, alarms)
+                elif isinstance(action, ArchiveLocal):
+                    self._archive_local(targets[item_plan.key])
+        self._store_links(done, targets, remote_answers)
+
+    def _partners_for(self, item_plans):
+        """{email: partner id} for every attendee the plan writes to Odoo; unknown people become
+        partners (users' own partners first, so a user never appears twice)."""
+        emails = {
+            attendee.email
+            for item_plan in item_plans
+            for action in item_plan.actions
+            if isinstance(action, (CreateLocal, UpdateLocal))
+            for attendee in action.values.attendees
+        }
+        if not emails:
+            return {}
+        partners = {}
+        users = self.env["res.users"].sudo().search([("email_normalized", "in", list(emails))])
+        for user in users:
+            partners.setdefault(user.email_normalized, user.partner_id.id)
+        Partner = self.env["res.partner"].sudo()
+        missing = emails - set(partners)
+        for partner in Partner.search([("email_normalized", "in", list(missing))], order="id"):
+            partners.setdefault(partner.email_normalized, partner.id)
+        names = {
+            attendee.email: attendee.name
+            for item_plan in item_plans
+            for action in item_plan.actions
+            if isinstance(action, (CreateLocal, UpdateLocal))
+            for attendee in action.values.attendees
+        }
+        new_emails = sorted(emails - set(partners))
+        created = Partner.create([{"name": names[e] or e, "email": e} for e in new_emails])
+        partners.update(zip(new_emails, created.ids, strict=True))
+        return partners
+
+    def _create_local(self, creates, targets, partners, alarms):
+        if not creates:
+            return
+        Event = self.Event
+        vals_list = []
+        for _item_plan, action in creates:
+            organizer = self._organizer_user(action.values.organizer_email)
+            vals = Event._outlook_vals(
+                action.values, SYNCED_FIELDS, partners, alarms.get, organizer
+            )
+            vals["user_id"] = organizer.id
+            vals_list.append(vals)
+        existing = [targets[item_plan.key].get("event") for item_plan, _action in creates]
+        to_create = [vals for vals, event in zip(vals_list, existing, strict=True) if not event]
+        created = iter(Event.create(to_create)) if to_create else iter(())
+        for (item_plan, action), vals, archived in zip(creates, vals_list, existing, strict=True):
+            if archived:
+                archived.write({**vals, "active": True})
+            event = archived or next(created)
+            targets[item_plan.key]["event"] = event
+            event._outlook_set_responses({event.id: action.values})
+            self.counts["pulled_created"] += 1
+
+    def _update_local(self, action, target, partners, alarms):
+        event = target["event"]
+        vals = self.Event._outlook_vals(
+            action.values, action.fields, partners, alarms.get, event.user_id
+        )
+        # Odoo counts event_tz among the recurrence fields and refuses it on a single event's
+        # write; the instants are in UTC anyway, and each side keeps its own zone in the base.
+        vals.pop("event_tz", None)
+        if vals:
+            event.write(vals)
+        if "attendees" in action.fields:
+            event._outlook_set_responses({event.id: action.values})
+        self.counts["pulled_updated"] += 1
+
+    def _archive_local(self, target):
+        """Gone from Outlook: archive the event, unless other mailboxes still hold it (then only
+        the owner leaves it)."""
+        event = target.get("event")
+        if not event or not event.active:
+            return
+        others = event.outlook_link_ids.filtered(lambda link: link.account_id != self.account)
+        if others:
+            owner = self.account.user_id.partner_id
+            event.write({"partner_ids": [fields.Command.unlink(owner.id)]})
+        else:
+            event.write({"active": False})
+        self.counts["pulled_archived"] += 1
+
+    def _organizer_user(self, organizer_email):
+        """The Odoo user organizing an event from Outlook (none for outside organizers)."""
+        if not organizer_email or organizer_email == self.owner_email:
+            return self.account.user_id
+        return (
+            self.env["res.users"]
+            .sudo()
+            .search([("email_normalized", "=", organizer_email)], limit=1)
+        )
+
+    def _store_links(self, item_plans, targets, remote_answers):
+        """Write each settled binding: its base (Odoo side read back after the writes, Outlook
+        side from Graph's answer), ids and change key; drop the ones the plan ended."""
+        to_unlink = self.Link
+        new_links = []
+        for item_plan in item_plans:
+            target = targets[item_plan.key]
+            link = target.get("link")
+            if item_plan.base is None:
+                to_unlink |= link or self.Link
+                continue
+            event = target.get("event")
+            answer = remote_answers.get(item_plan.key)
+            remote_event = (
+                mapping.read_event(answer, owner_email=self.owner_email) if answer else None
+            )
+            seen = remote_event or target.get("remote")
+            remote_base = remote_event.values if remote_event else item_plan.base.remote
+            if event:
+                event.invalidate_recordset()
+            local_base = event._outlook_values() if event and event.active else item_plan.base.local
+            vals = {
+                "event_id": event.id if event else False,
+                "base": SyncBase(local=local_base, remote=remote_base).snapshot(),
+                "dirty": False,
+                "last_error": False,
+                "error_count": 0,
+            }
+            if seen:
+                vals.update(
+                    graph_id=seen.graph_id,
+                    ical_uid=seen.ical_uid,
+                    change_key=seen.change_key,
+                    is_organizer=seen.is_organizer,
+                )
+            if link:
+                link.write(vals)
+            else:
+                new_links.append({"account_id": self.account.id, **vals})
+        to_unlink.unlink()
+        if new_links:
+            self.Link.create(new_links)
+
+    def _remember_change_keys(self, remote_events, links):
+        """Outlook's latest change keys (our own writes echoed back too): If-Match stays fresh."""
+        for link in links:
+            seen = remote_events.get(link.graph_id)
+            if seen and seen[0].change_key and link.change_key != seen[0].change_key:
+                link.change_key = seen[0].change_key
+
+    def _item_failed(self, target, reason):
+        self.errors.append({"event": target.get("name") or "?", "reason": reason})
+        link = target.get("link")
+        if link:
+            link.write({"last_error": reason, "error_count": link.error_count + 1})
+
+    def _log_values(self):
+        state = "partial" if self.errors else "done"
+        return {
+            "state": state,
+            "full_resync": self.full_resync,
+            "conflicts": self.conflicts,
+            "errors": self.errors,
+            **{name: self.counts[name] for name in LOG_COUNTS},
+        }
+
+
+LOG_COUNTS = (
+    "pulled_created",
+    "pulled_updated",
+    "pulled_archived",
+    "pushed_created",
+    "pushed_updated",
+    "pushed_deleted",
+)
+
+
+class AlarmCache:
+    """Odoo notification alarms by minutes before the event, created on demand."""
+
+    def __init__(self, env):
+        self._Alarm = env["calendar.alarm"].sudo()
+        self._by_minutes = None
+
+    def get(self, minutes):
+        if self._by_minutes is None:
+            self._by_minutes = {}
+            for alarm in self._Alarm.search([("alarm_type", "=", "notification")], order="id"):
+                self._by_minutes.setdefault(alarm.duration_minutes, alarm.id)
+        if minutes not in self._by_minutes:
+            alarm = self._Alarm.create(
+                {
+                    "name": f"{minutes} minutes before (Outlook)",
+                    "alarm_type": "notification",
+                    "duration": minutes,
+                    "interval": "minutes",
+                }
+            )
+            self._by_minutes[minutes] = alarm.id
+        return self._by_minutes[minutes]

@@ -1,0 +1,336 @@
+from datetime import date, datetime, timedelta
+
+from odoo import fields, sql_db
+from odoo.tests import tagged
+
+from .common import ALICE, BOB, OutlookHttpCase
+
+TOMORROW = (datetime.utcnow() + timedelta(days=1)).replace(
+    hour=10, minute=0, second=0, microsecond=0
+)
+
+
+def graph_time(moment, zone="UTC"):
+    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": zone}
+
+
+def outlook_event(subject, start=TOMORROW, hours=1, **extra):
+    return {
+        "subject": subject,
+        "start": graph_time(start),
+        "end": graph_time(start + timedelta(hours=hours)),
+        **extra,
+    }
+
+
+@tagged("post_install", "-at_install")
+class SyncCase(OutlookHttpCase):
+    def setUp(self):
+        super().setUp()
+        self.connect("alice", ALICE)
+        self.account = self.account_of(self.user_alice)
+
+    def sync(self, account=None):
+        log = (account or self.account)._sync()
+        self.assertTrue(log, "the sync did not run")
+        self.assertNotEqual(log.state, "failed", log.errors)
+        return log
+
+    def odoo_events(self, name):
+        return (
+            self.env["calendar.event"].with_context(active_test=False).search([("name", "=", name)])
+        )
+
+    def outlook_events(self, subject, mailbox=ALICE):
+        return [ev for ev in self.emulator.events(mailbox) if ev["subject"] == subject]
+
+    def writes(self):
+        return self.emulator.counters()["writes"]
+
+    def odoo_event(self, name, start=TOMORROW, **extra):
+        return self.env["calendar.event"].create(
+            {
+                "name": name,
+                "start": start,
+                "stop": start + timedelta(hours=1),
+                "user_id": self.user_alice.id,
+                "partner_ids": [fields.Command.set(self.user_alice.partner_id.ids)],
+                **extra,
+            }
+        )
+
+
+class TestImportExport(SyncCase):
+    def test_outlook_events_are_imported(self):
+        self.emulator.create_event(
+            ALICE, outlook_event("Planning", location={"displayName": "Room 4"})
+        )
+        self.emulator.create_event(
+            ALICE,
+            {
+                "subject": "Offsite",
+                "isAllDay": True,
+                "start": {"dateTime": f"{TOMORROW.date()}T00:00:00", "timeZone": "UTC"},
+                "end": {
+                    "dateTime": f"{TOMORROW.date() + timedelta(days=2)}T00:00:00",
+                    "timeZone": "UTC",
+                },
+            },
+        )
+
+        log = self.sync()
+
+        planning = self.odoo_events("Planning")
+        self.assertEqual(len(planning), 1)
+        self.assertEqual(planning.start, TOMORROW)
+        self.assertEqual(planning.stop, TOMORROW + timedelta(hours=1))
+        self.assertEqual(planning.location, "Room 4")
+        self.assertEqual(planning.user_id, self.user_alice)
+        offsite = self.odoo_events("Offsite")
+        self.assertTrue(offsite.allday)
+        self.assertEqual(offsite.start_date, TOMORROW.date())
+        self.assertEqual(
+            offsite.stop_date, TOMORROW.date() + timedelta(days=1), "inclusive end in Odoo"
+        )
+        self.assertEqual(log.pulled_created, 2)
+        self.assertEqual(len(self.account.link_ids), 2)
+
+    def test_odoo_events_are_exported_once(self):
+        event = self.odoo_event("Budget review", description="<p>Bring numbers</p>")
+
+        log = self.sync()
+
+        copies = self.outlook_events("Budget review")
+        self.assertEqual(len(copies), 1)
+        self.assertEqual(
+            copies[0]["start"]["dateTime"][:19], TOMORROW.strftime("%Y-%m-%dT%H:%M:%S")
+        )
+        self.assertIn("Bring numbers", copies[0]["body"]["content"])
+        self.assertEqual(log.pushed_created, 1)
+        self.assertEqual(event.outlook_link_ids.graph_id, copies[0]["id"])
+
+    def test_all_day_event_is_exported_midnight_to_midnight(self):
+        day = date.today() + timedelta(days=3)
+        self.env["calendar.event"].create(
+            {
+                "name": "Holiday",
+                "allday": True,
+                "start_date": day,
+                "stop_date": day,
+                "start": day,
+                "stop": day,
+                "user_id": self.user_alice.id,
+            }
+        )
+
+        self.sync()
+
+        copy = self.outlook_events("Holiday")[0]
+        self.assertTrue(copy["isAllDay"])
+        self.assertEqual(copy["start"]["dateTime"][:10], str(day))
+        self.assertEqual(copy["end"]["dateTime"][:10], str(day + timedelta(days=1)))
+
+    def test_quiet_sync_sends_no_write(self):
+        """After a sync with no new edits, the next one changes nothing on either side."""
+        self.emulator.create_event(ALICE, outlook_event("From Outlook"))
+        self.odoo_event("From Odoo")
+        self.sync()
+        writes_before = self.writes()
+
+        log = self.sync()
+
+        self.assertEqual(self.writes(), writes_before)
+        self.assertEqual(
+            (log.pulled_created, log.pulled_updated, log.pushed_created, log.pushed_updated),
+            (0, 0, 0, 0),
+        )
+        self.assertFalse(self.account.link_ids.filtered("dirty"))
+
+
+class TestEdits(SyncCase):
+    def setUp(self):
+        super().setUp()
+        self.outlook = self.emulator.create_event(ALICE, outlook_event("Weekly sync"))
+        self.sync()
+        self.event = self.odoo_events("Weekly sync")
+
+    def test_outlook_edit_reaches_odoo(self):
+        later = TOMORROW + timedelta(hours=3)
+        self.emulator.update_event(
+            ALICE,
+            self.outlook["id"],
+            {
+                "subject": "Weekly sync (moved)",
+                "start": graph_time(later),
+                "end": graph_time(later + timedelta(hours=1)),
+            },
+        )
+
+        log = self.sync()
+
+        self.assertEqual(self.event.name, "Weekly sync (moved)")
+        self.assertEqual(self.event.start, later)
+        self.assertEqual(log.pulled_updated, 1)
+        self.assertEqual(log.pushed_updated, 0, "no echo back to Outlook")
+
+    def test_odoo_edit_reaches_outlook_with_one_patch(self):
+        self.event.write({"name": "Weekly sync (renamed)"})
+        patches_before = self.emulator.counters()["by_method"].get("PATCH", 0)
+
+        log = self.sync()
+
+        self.assertEqual(self.outlook_events("Weekly sync (renamed)")[0]["id"], self.outlook["id"])
+        self.assertEqual(self.emulator.counters()["by_method"].get("PATCH", 0) - patches_before, 1)
+        self.assertEqual(log.pushed_updated, 1)
+        self.assertEqual(log.pulled_updated, 0, "our own write does not come back as a change")
+        writes = self.writes()
+        self.sync()
+        self.assertEqual(self.writes(), writes)
+
+    def test_edits_of_different_fields_are_both_kept(self):
+        self.event.write({"name": "Renamed in Odoo"})
+        self.emulator.update_event(
+            ALICE, self.outlook["id"], {"location": {"displayName": "Room 9"}}
+        )
+
+        self.sync()
+
+        self.assertEqual((self.event.name, self.event.location), ("Renamed in Odoo", "Room 9"))
+        copy = self.emulator.events(ALICE)[0]
+        self.assertEqual(
+            (copy["subject"], copy["location"]["displayName"]), ("Renamed in Odoo", "Room 9")
+        )
+
+    def test_same_field_edited_on_both_sides_newest_wins_and_is_logged(self):
+        self.emulator.update_event(ALICE, self.outlook["id"], {"subject": "Outlook title"})
+        self.event.write({"name": "Odoo title"})
+        self.event.outlook_link_ids.local_modified_at = fields.Datetime.now() + timedelta(minutes=5)
+
+        log = self.sync()
+
+        self.assertEqual(self.event.name, "Odoo title")
+        self.assertEqual(self.emulator.events(ALICE)[0]["subject"], "Odoo title")
+        self.assertEqual(log.conflict_count, 1)
+        self.assertEqual(log.conflicts[0]["outlook"], "Outlook title")
+        self.assertEqual(log.conflicts[0]["winner"], "odoo")
+
+    def test_outlook_deletion_archives_the_odoo_event(self):
+        self.emulator.delete_event(ALICE, self.outlook["id"])
+
+        log = self.sync()
+
+        self.assertFalse(self.event.active)
+        self.assertEqual(log.pulled_archived, 1)
+        self.assertFalse(self.account.link_ids)
+
+    def test_odoo_deletion_deletes_the_outlook_event(self):
+        self.event.unlink()
+
+        log = self.sync()
+
+        self.assertEqual(self.emulator.events(ALICE), [])
+        self.assertEqual(log.pushed_deleted, 1)
+        self.assertFalse(self.account.link_ids)
+
+
+class TestNoDuplicates(SyncCase):
+    def test_create_whose_answer_was_lost_is_not_duplicated(self):
+        """The connection drops after Graph created the event: the retry creates nothing new."""
+        self.odoo_event("Fragile")
+        self.emulator.inject_fault("drop_after", method="POST", path_contains="$batch")
+
+        failed = self.account._sync()
+        self.assertEqual(failed.state, "failed")
+        self.assertEqual(len(self.outlook_events("Fragile")), 1, "Graph did create it")
+
+        self.sync()
+        self.sync()
+
+        self.assertEqual(len(self.outlook_events("Fragile")), 1)
+        self.assertEqual(len(self.odoo_events("Fragile")), 1)
+        self.assertEqual(len(self.account.link_ids), 1)
+
+    def test_lost_delta_state_resyncs_without_duplicates(self):
+        self.emulator.create_event(ALICE, outlook_event("From Outlook"))
+        self.odoo_event("From Odoo")
+        self.sync()
+        self.emulator.expire_delta_tokens(ALICE)
+
+        log = self.sync()
+
+        self.assertTrue(log.full_resync)
+        self.assertEqual(len(self.outlook_events("From Outlook")), 1)
+        self.assertEqual(len(self.outlook_events("From Odoo")), 1)
+        self.assertEqual(len(self.odoo_events("From Outlook")), 1)
+        self.assertEqual(len(self.odoo_events("From Odoo")), 1)
+        self.assertEqual(log.pushed_created + log.pulled_created, 0)
+
+    def test_shared_meeting_appears_once_in_odoo(self):
+        """Bob organizes in Outlook and invites Alice: whoever syncs first, one Odoo event."""
+        self.connect("bob", BOB)
+        bob_account = self.account_of(self.user_bob)
+        self.emulator.create_event(
+            BOB,
+            outlook_event(
+                "Design review",
+                attendees=[
+                    {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
+                ],
+            ),
+        )
+
+        self.sync()
+        self.sync(bob_account)
+
+        event = self.odoo_events("Design review")
+        self.assertEqual(len(event), 1)
+        self.assertEqual(event.user_id, self.user_bob)
+        self.assertEqual(
+            set(event.outlook_link_ids.account_id.ids), {self.account.id, bob_account.id}
+        )
+        self.assertIn(self.user_alice.partner_id, event.partner_ids)
+
+
+class TestFailures(SyncCase):
+    def test_revoked_consent_stops_the_sync_and_asks_to_reconnect(self):
+        self.emulator.revoke_refresh_tokens(ALICE)
+        self.emulator.expire_access_tokens()
+
+        log = self.account._sync()
+
+        self.assertEqual(log.state, "failed")
+        self.assertEqual(self.account.state, "needs_reauth")
+
+    def test_throttled_account_waits_for_retry_after(self):
+        self.emulator.inject_fault(
+            "status", count=20, status=429, retry_after=90, path_contains="/v1.0/"
+        )
+
+        log = self.account._sync()
+
+        self.assertEqual(log.state, "failed")
+        self.assertEqual(self.account.state, "active")
+        self.assertGreater(self.account.next_sync_at, fields.Datetime.now() + timedelta(seconds=60))
+
+    def test_busy_account_is_skipped_by_a_second_worker(self):
+        """Two cron workers never sync the same account: the second finds the row locked."""
+        database = sql_db.db_connect(self.env.cr.dbname)
+        with database.cursor() as setup_cr:
+            setup_cr.execute(
+                "INSERT INTO outlook_account (user_id, state) VALUES (%s, 'active') RETURNING id",
+                [self.env.ref("base.user_admin").id],
+            )
+            account = self.env["outlook.account"].browse(setup_cr.fetchone()[0])
+            setup_cr.commit()
+        self.addCleanup(delete_account_row, database, account.id)
+        with database.cursor() as worker_cr:
+            worker_cr.execute(
+                "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE", [account.id]
+            )
+            self.assertFalse(account._lock())
+
+
+def delete_account_row(database, account_id):
+    with database.cursor() as cr:
+        cr.execute("DELETE FROM outlook_account WHERE id = %s", [account_id])
+        cr.commit()

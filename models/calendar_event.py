@@ -1,7 +1,5 @@
 from datetime import datetime, time, timedelta, timezone
 
-import pytz
-
 from odoo import api, fields, models
 from odoo.tools import email_normalize
 
@@ -17,7 +15,6 @@ SYNCED_EVENT_FIELDS = frozenset(
         "allday",
         "start_date",
         "stop_date",
-        "event_tz",
         "location",
         "videocall_location",
         "show_as",
@@ -78,7 +75,7 @@ class CalendarEvent(models.Model):
         return EventValues(
             name=self.name or "",
             description_html=str(self.description or ""),
-            timezone=self.event_tz or organizer.tz or "UTC",
+            timezone=organizer.tz or "UTC",
             location=self.location or "",
             videocall_url=self.videocall_location or "",
             show_as=self.show_as or "busy",
@@ -153,18 +150,17 @@ class CalendarAttendee(models.Model):
 
 
 def when_vals(values):
-    """Odoo's start/stop (and dates) for the time of ``values``."""
-    zone = values.timezone if values.timezone in pytz.all_timezones_set else False
+    """Odoo's start/stop for the time of ``values``. A single event has no zone of its own in
+    Odoo (``event_tz`` belongs to recurrences): the instants are UTC, the zone stays in the base.
+    All-day events follow Odoo's convention: the dates at 08:00 and 18:00."""
     if values.allday:
         return {
             "allday": True,
             "start": datetime.combine(values.start_date, time(8)),
             "stop": datetime.combine(values.stop_date, time(18)),
-            "event_tz": zone,
         }
     return {
         "allday": False,
         "start": values.start.astimezone(timezone.utc).replace(tzinfo=None),
         "stop": values.stop.astimezone(timezone.utc).replace(tzinfo=None),
-        "event_tz": zone,
     }

@@ -464,9 +464,6 @@ class SyncRun:
         vals = self.Event._outlook_vals(
             action.values, action.fields, partners, alarms.get, event.user_id
         )
-        # Odoo counts event_tz among the recurrence fields and refuses it on a single event's
-        # write; the instants are in UTC anyway, and each side keeps its own zone in the base.
-        vals.pop("event_tz", None)
         if vals:
             event.write(vals)
         if "attendees" in action.fields:

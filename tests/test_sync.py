@@ -334,3 +334,168 @@ def delete_account_row(database, account_id):
     with database.cursor() as cr:
         cr.execute("DELETE FROM outlook_account WHERE id = %s", [account_id])
         cr.commit()
+
+
+class TestFields(SyncCase):
+    def test_every_field_reaches_odoo(self):
+        berlin_start = TOMORROW.replace(hour=9)
+        self.emulator.create_event(
+            ALICE,
+            {
+                "subject": "Quarterly",
+                "body": {"contentType": "html", "content": "<p>Agenda <b>inside</b></p>"},
+                "start": graph_time(berlin_start, "W. Europe Standard Time"),
+                "end": graph_time(berlin_start + timedelta(hours=2), "W. Europe Standard Time"),
+                "location": {"displayName": "Board room"},
+                "showAs": "free",
+                "sensitivity": "private",
+                "isReminderOn": True,
+                "reminderMinutesBeforeStart": 30,
+                "attendees": [
+                    {"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"},
+                    {
+                        "emailAddress": {"address": "carol@example.org", "name": "Carol"},
+                        "type": "optional",
+                    },
+                ],
+            },
+        )
+
+        self.sync()
+
+        event = self.odoo_events("Quarterly")
+        self.assertIn("Agenda", str(event.description))
+        self.assertEqual(event.location, "Board room")
+        self.assertEqual(event.show_as, "free")
+        self.assertEqual(event.privacy, "private")
+        self.assertEqual(event.alarm_ids.mapped("duration_minutes"), [30])
+        self.assertEqual(
+            event.start, berlin_start - timedelta(hours=1), "09:00 Berlin in winter is 08:00 UTC"
+        )
+        emails = set(event.partner_ids.mapped("email"))
+        self.assertEqual(
+            emails, {ALICE, BOB, "carol@example.org"}, "the attendee without an email is skipped"
+        )
+        self.assertIn(self.user_bob.partner_id, event.partner_ids, "a user's own partner is reused")
+
+    def test_every_field_reaches_outlook(self):
+        self.user_alice.tz = "America/New_York"
+        carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@example.org"})
+        alarm = self.env["calendar.alarm"].create(
+            {"name": "15 min", "alarm_type": "notification", "duration": 15, "interval": "minutes"}
+        )
+        self.odoo_event(
+            "Launch",
+            description="<p>Go <i>live</i></p>",
+            location="Main hall",
+            show_as="free",
+            privacy="private",
+            alarm_ids=[fields.Command.set(alarm.ids)],
+            partner_ids=[fields.Command.set((self.user_alice.partner_id | carol).ids)],
+        )
+
+        self.sync()
+
+        copy = self.outlook_events("Launch")[0]
+        self.assertIn("live", copy["body"]["content"])
+        self.assertEqual(copy["location"]["displayName"], "Main hall")
+        self.assertEqual(copy["showAs"], "free")
+        self.assertEqual(copy["sensitivity"], "private")
+        self.assertTrue(copy["isReminderOn"])
+        self.assertEqual(copy["reminderMinutesBeforeStart"], 15)
+        self.assertEqual(copy["originalStartTimeZone"], "Eastern Standard Time")
+        self.assertEqual(
+            [a["emailAddress"]["address"] for a in copy["attendees"]],
+            ["carol@example.org"],
+            "the organizer is not sent as an attendee",
+        )
+        self.assertEqual(len(self.emulator.sent_mail(ALICE)), 1, "one invitation, sent by Outlook")
+
+
+class TestMeetings(SyncCase):
+    def setUp(self):
+        super().setUp()
+        self.connect("bob", BOB)
+        self.bob_account = self.account_of(self.user_bob)
+        self.meeting = self.emulator.create_event(
+            BOB,
+            outlook_event(
+                "Roadmap",
+                attendees=[
+                    {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
+                ],
+            ),
+        )
+        self.sync()
+        self.event = self.odoo_events("Roadmap")
+
+    def alice_response_at_bob(self):
+        organizer_copy = next(
+            ev for ev in self.emulator.events(BOB) if ev["id"] == self.meeting["id"]
+        )
+        return next(
+            a for a in organizer_copy["attendees"] if a["emailAddress"]["address"] == ALICE
+        )["status"]["response"]
+
+    def test_attendee_reply_in_odoo_reaches_the_organizer(self):
+        attendee = self.event.attendee_ids.filtered(
+            lambda a: a.partner_id == self.user_alice.partner_id
+        )
+        attendee.do_accept()
+
+        log = self.sync()
+
+        self.assertEqual(self.alice_response_at_bob(), "accepted")
+        self.assertEqual(log.pushed_updated, 1)
+        self.assertEqual(
+            self.emulator.events(BOB)[0]["subject"], "Roadmap", "details are not pushed"
+        )
+
+    def test_attendee_deleting_the_meeting_declines_it(self):
+        self.event.unlink()
+
+        self.sync()
+
+        self.assertEqual(self.alice_response_at_bob(), "declined")
+        self.assertEqual(len(self.emulator.events(BOB)), 1, "the organizer's meeting stays")
+
+
+class TestWindowAndScheduling(SyncCase):
+    def test_event_moved_out_of_the_window_is_moved_not_archived(self):
+        outlook = self.emulator.create_event(ALICE, outlook_event("Far away"))
+        self.sync()
+        far = TOMORROW + timedelta(days=400)
+        self.emulator.update_event(
+            ALICE,
+            outlook["id"],
+            {"start": graph_time(far), "end": graph_time(far + timedelta(hours=1))},
+        )
+
+        self.sync()
+
+        event = self.odoo_events("Far away")
+        self.assertTrue(event.active)
+        self.assertEqual(event.start, far)
+
+    def test_local_edit_brings_the_next_sync_forward(self):
+        self.emulator.create_event(ALICE, outlook_event("Soon"))
+        self.sync()
+        cron = self.env.ref("outlook_calendar_sync.ir_cron_outlook_sync")
+        triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+
+        self.odoo_events("Soon").write({"name": "Sooner"})
+
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertEqual(len(triggers), triggers_before + 1)
+        self.assertLessEqual(
+            max(triggers.mapped("call_at")), fields.Datetime.now() + timedelta(minutes=1)
+        )
+
+    def test_cron_syncs_the_account_that_waited_longest(self):
+        self.emulator.create_event(ALICE, outlook_event("Via cron"))
+        self.account.next_sync_at = fields.Datetime.now() - timedelta(minutes=1)
+
+        self.env["outlook.account"]._cron_sync()
+
+        self.assertEqual(len(self.odoo_events("Via cron")), 1)
+        self.assertGreater(self.account.next_sync_at, fields.Datetime.now())

@@ -451,13 +451,16 @@ class SyncRun:
         existing = [targets[item_plan.key].get("event") for item_plan, _action in creates]
         to_create = [vals for vals, event in zip(vals_list, existing, strict=True) if not event]
         created = iter(Event.create(to_create)) if to_create else iter(())
+        events, values_by_event = self.Event, {}
         for (item_plan, action), vals, archived in zip(creates, vals_list, existing, strict=True):
             if archived:
                 archived.write({**vals, "active": True})
             event = archived or next(created)
             targets[item_plan.key]["event"] = event
-            event._outlook_set_responses({event.id: action.values})
-            self.counts["pulled_created"] += 1
+            events |= event
+            values_by_event[event.id] = action.values
+        events._outlook_set_responses(values_by_event)
+        self.counts["pulled_created"] += len(creates)
 
     def _update_local(self, action, target, partners, alarms):
         event = target["event"]
@@ -499,6 +502,8 @@ class SyncRun:
         side from Graph's answer), ids and change key; drop the ones the plan ended."""
         to_unlink = self.Link
         new_links = []
+        # Read back what Odoo stored (sanitized HTML, computed fields) for the bases.
+        self.env.invalidate_all()
         for item_plan in item_plans:
             target = targets[item_plan.key]
             link = target.get("link")
@@ -512,8 +517,6 @@ class SyncRun:
             )
             seen = remote_event or target.get("remote")
             remote_base = remote_event.values if remote_event else item_plan.base.remote
-            if event:
-                event.invalidate_recordset()
             local_base = event._outlook_values() if event and event.active else item_plan.base.local
             vals = {
                 "event_id": event.id if event else False,

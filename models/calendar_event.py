@@ -126,12 +126,16 @@ class CalendarEvent(models.Model):
         return vals
 
     def _outlook_set_responses(self, values_by_event):
-        """Give each attendee the answer the values say (grouped: one write per answer)."""
+        """Give each attendee the answer the values say, and the organizer "accepted" (grouped:
+        one write per answer)."""
         by_state = {}
         for event in self:
             answers = {a.email: a.response for a in values_by_event[event.id].attendees}
             for attendee in event.attendee_ids:
-                state = answers.get(email_normalize(attendee.partner_id.email or "") or "")
+                if attendee.partner_id == event.user_id.partner_id:
+                    state = "accepted"  # the organizer attends their own meeting
+                else:
+                    state = answers.get(email_normalize(attendee.partner_id.email or "") or "")
                 if state and attendee.state != state:
                     by_state.setdefault(state, self.env["calendar.attendee"])
                     by_state[state] |= attendee

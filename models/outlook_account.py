@@ -86,6 +86,13 @@ class OutlookAccount(models.Model):
     )
     delta_link = fields.Char(readonly=True, groups="base.group_system", copy=False)
     next_sync_at = fields.Datetime(readonly=True, index=True, copy=False)
+    first_synced_at = fields.Datetime(readonly=True, copy=False)
+    first_sync_last_event_id = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Odoo events up to this id existed before the first sync: those it did not send to "
+        "Outlook are never sent later by surprise.",
+    )
     link_ids = fields.One2many("outlook.event.link", "account_id", readonly=True)
     log_ids = fields.One2many("outlook.sync.log", "account_id", readonly=True)
 
@@ -194,6 +201,8 @@ class OutlookAccount(models.Model):
         self.ensure_one()
         started = fields.Datetime.now()
         log = {"account_id": self.id, "started_at": started}
+        self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM calendar_event")
+        last_event_id = self.env.cr.fetchone()[0]
         config = self._app_config()
         if not config:
             failure = self.env._("Outlook Calendar is off in Settings.")
@@ -208,6 +217,8 @@ class OutlookAccount(models.Model):
             self.write(
                 {
                     "state": "active",
+                    "first_synced_at": self.first_synced_at or started,
+                    "first_sync_last_event_id": self.first_sync_last_event_id or last_event_id,
                     "last_sync_at": started,
                     "last_error": False,
                     "next_sync_at": started + timedelta(minutes=SYNC_INTERVAL_MINUTES),

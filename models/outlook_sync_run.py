@@ -27,6 +27,7 @@ from ..services.reconcile import (
     DeleteRemote,
     ItemKey,
     Policy,
+    PushScope,
     RespondRemote,
     SyncItem,
     UpdateLocal,
@@ -40,6 +41,10 @@ _logger = logging.getLogger(__name__)
 REPLY_ACTIONS = {"accepted": "accept", "tentative": "tentativelyAccept", "declined": "decline"}
 # Kinds of Graph items the event sync handles; series come with issue E (#7).
 SINGLE_EVENT_TYPES = frozenset({"singleInstance"})
+# Until the user chooses in the first-sync preview (issue F, #8), the first sync takes its safe
+# default: existing Odoo events go to Outlook only when they are still to come, and without
+# their attendees, so that Exchange emails nobody.
+FIRST_SYNC_POLICY = Policy(push=PushScope.FUTURE, push_attendees=False)
 NO_MAIL = {"no_mail_to_attendees": True, "mail_create_nolog": True, "tracking_disable": True}
 
 
@@ -51,7 +56,7 @@ class SyncRun:
         self.env = account.env
         self.graph = graph
         self.now = now.replace(microsecond=0)
-        self.policy = policy or Policy()
+        self.policy = policy or (Policy() if account.first_synced_at else FIRST_SYNC_POLICY)
         self.owner_email = email_normalize(account.mailbox_address or "") or ""
         self.database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         self.Link = self.env["outlook.event.link"].sudo()
@@ -291,6 +296,9 @@ class SyncRun:
             ("start", "<=", end),
             ("outlook_link_ids", "not any", [("account_id", "=", account.id)]),
         ]
+        if account.first_sync_last_event_id:
+            # What the first sync left in Odoo stays there; only newer events are sent.
+            domain.append(("id", ">", account.first_sync_last_event_id))
         self._unlinked = self.Event.search(domain)
         return self._unlinked
 

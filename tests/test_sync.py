@@ -86,6 +86,7 @@ class TestImportExport(SyncCase):
         self.assertEqual(planning.stop, TOMORROW + timedelta(hours=1))
         self.assertEqual(planning.location, "Room 4")
         self.assertEqual(planning.user_id, self.user_alice)
+        self.assertEqual(planning.attendee_ids.state, "accepted", "the organizer's own answer")
         offsite = self.odoo_events("Offsite")
         self.assertTrue(offsite.allday)
         self.assertEqual(offsite.start_date, TOMORROW.date())
@@ -336,6 +337,39 @@ def delete_account_row(database, account_id):
         cr.commit()
 
 
+class TestFirstSync(SyncCase):
+    def test_first_sync_emails_nobody_and_leaves_the_past_alone(self):
+        """Existing meetings reach Outlook without attendees; past events stay in Odoo only."""
+        carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@example.org"})
+        attendees = [fields.Command.set((self.user_alice.partner_id | carol).ids)]
+        self.odoo_event("Existing meeting", partner_ids=attendees)
+        self.odoo_event("Last month", start=TOMORROW - timedelta(days=30))
+
+        self.sync()
+        self.sync()
+
+        self.assertEqual(self.emulator.sent_mail(ALICE), [])
+        self.assertEqual(self.outlook_events("Existing meeting")[0]["attendees"], [])
+        self.assertEqual(self.outlook_events("Last month"), [])
+        self.assertEqual(
+            self.odoo_events("Existing meeting").partner_ids, self.user_alice.partner_id | carol
+        )
+
+    def test_meeting_created_after_the_first_sync_invites_its_attendees(self):
+        self.sync()
+        carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@example.org"})
+        self.odoo_event(
+            "New meeting",
+            partner_ids=[fields.Command.set((self.user_alice.partner_id | carol).ids)],
+        )
+
+        self.sync()
+
+        attendees = self.outlook_events("New meeting")[0]["attendees"]
+        self.assertEqual([a["emailAddress"]["address"] for a in attendees], ["carol@example.org"])
+        self.assertEqual(len(self.emulator.sent_mail(ALICE)), 1)
+
+
 class TestFields(SyncCase):
     def test_every_field_reaches_odoo(self):
         berlin_start = TOMORROW.replace(hour=9)
@@ -379,6 +413,7 @@ class TestFields(SyncCase):
         self.assertIn(self.user_bob.partner_id, event.partner_ids, "a user's own partner is reused")
 
     def test_every_field_reaches_outlook(self):
+        self.sync()
         self.user_alice.tz = "America/New_York"
         carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@example.org"})
         alarm = self.env["calendar.alarm"].create(

@@ -2,13 +2,15 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup test test-pure lint db-stop clean
+.PHONY: help setup test test-pure lint db-stop clean demo screenshots
 
 help:
+	@echo "make demo     set up, then Odoo + this addon on the Graph emulator (ARGS=--once: scripted run; ARGS=--reset)"
 	@echo "make test     set up (venv, Odoo 18, private PostgreSQL, Chromium) and run every test"
 	@echo "make setup    only the set-up (idempotent)"
 	@echo "make test-pure  only the pure tests (services, Graph emulator), no Odoo"
 	@echo "make lint     ruff + pylint-odoo through pre-commit"
+	@echo "make screenshots  retake docs/screenshots/ with headless Chromium (on the running demo, else a fresh one)"
 	@echo "make db-stop  stop the private PostgreSQL cluster"
 
 setup:
@@ -22,6 +24,12 @@ test-pure: setup
 
 lint: setup
 	@PATH="$(CURDIR)/.venv/bin:$$PATH" pre-commit run --all-files
+
+demo: setup
+	@.venv/bin/python dev/demo.py $(ARGS)
+
+screenshots: setup
+	@.venv/bin/python dev/screenshots.py $(ARGS)
 
 db-stop:
 	@dev/pg.sh stop

@@ -1,0 +1,174 @@
+"""`make screenshots`: the README's pictures, taken by headless Chromium on the demo.
+
+Uses the demo that `make demo` runs (.dev/demo/running.json) as it is, or starts a fresh one
+(`demo.py --reset`, so the pictures show a first visit) and stops it at the end. Drives Debian's
+/usr/bin/chromium through Playwright (never `playwright install`: the browser is the system's)
+as Alice: Calendar with the Outlook sync button, the emulator's sign-in page, Calendar connected
+(after a first sync), the button's menu, and the emulator's overview. Alice's Outlook connection
+is reset first, so the first picture shows the button unconnected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from demo import DEMO_DIR, PYTHON, ROOT, RUNNING_FILE, OdooSession, RpcError, say
+from playwright.sync_api import Page, sync_playwright
+
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+# Alice's time zone: Odoo's Calendar shows times in the browser's.
+TIMEZONE = "Europe/Brussels"
+DEMO_START_TIMEOUT = 300
+SETTLE_MS = 1500
+
+
+def running_demo() -> dict[str, str] | None:
+    """The URLs of a demo whose process is still alive, if any."""
+    try:
+        running = json.loads(RUNNING_FILE.read_text())
+        os.kill(running["pid"], 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return running
+
+
+@contextmanager
+def demo() -> Iterator[dict[str, str]]:
+    """The running demo, or one started for the pictures and stopped afterwards."""
+    if running := running_demo():
+        say(f"using the running demo (pid {running['pid']})")
+        yield running
+        return
+    log = DEMO_DIR / "screenshots-demo.log"
+    say(f"no demo running: starting a fresh one (log: {log.relative_to(ROOT)})")
+    with log.open("wb") as stream:
+        process = subprocess.Popen(
+            [str(PYTHON), str(ROOT / "dev" / "demo.py"), "--reset"],
+            cwd=ROOT,
+            stdout=stream,
+            stderr=stream,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        yield wait_for_demo(process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+
+
+def wait_for_demo(process: subprocess.Popen[bytes]) -> dict[str, str]:
+    started = time.monotonic()
+    while time.monotonic() - started < DEMO_START_TIMEOUT:
+        running = running_demo()
+        if running and running["pid"] == process.pid:
+            return running
+        if process.poll() is not None:
+            raise SystemExit("the demo did not start: see .dev/demo/screenshots-demo.log")
+        time.sleep(1)
+    raise SystemExit(f"the demo was not ready within {DEMO_START_TIMEOUT} s")
+
+
+def disconnect_alice(odoo_url: str) -> bool:
+    """Back to 'not connected'; returns whether the event sync exists yet (issue D)."""
+    alice = OdooSession(odoo_url, "alice", "alice")
+    status = alice.call("outlook.account", "get_sync_status")
+    if status["account_id"] and status["state"] != "not_connected":
+        say("disconnecting Alice's Outlook account for the 'not connected' picture")
+        alice.call("outlook.account", "action_disconnect", [status["account_id"]])
+    admin = OdooSession(odoo_url, "admin", "admin")
+    return bool(admin.call("ir.model", "search_count", [("model", "=", "outlook.sync.log")]))
+
+
+def shoot(page: Page, name: str, full_page: bool = False) -> None:
+    """After the page loaded and settled: Odoo's bus never lets the network go idle."""
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(SETTLE_MS)
+    path = OUT / name
+    page.screenshot(path=str(path), full_page=full_page)
+    say(f"wrote {path.relative_to(ROOT)}")
+
+
+def log_in(page: Page, odoo_url: str) -> None:
+    page.goto(f"{odoo_url}/web/login")
+    page.fill("input[name=login]", "alice")
+    page.fill("input[name=password]", "alice")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/odoo**")
+
+
+def take_pictures(page: Page, odoo_url: str, emulator_url: str, sync_exists: bool) -> None:
+    log_in(page, odoo_url)
+    page.goto(f"{odoo_url}/odoo/calendar")
+    page.wait_for_selector(".o_outlook_sync_connect")
+    shoot(page, "calendar-outlook-button.png")
+
+    page.click(".o_outlook_sync_connect")
+    page.wait_for_selector("#signin")
+    page.check("input[name=mailbox][value='alice@example.com']")
+    shoot(page, "emulator-sign-in.png")
+
+    page.click("#accept")
+    page.wait_for_selector(".o_outlook_sync_menu")
+    if sync_exists:
+        page.click(".o_outlook_sync_menu")
+        page.click(".o_outlook_sync_now")
+        page.wait_for_selector(".o_outlook_sync_menu:not([disabled])", timeout=120_000)
+        page.reload()
+        page.wait_for_selector(".o_outlook_sync_menu")
+        if "Synced" not in page.inner_text(".o_outlook_sync_menu"):
+            say("WARNING: the first sync did not complete (see .dev/demo/odoo.log)")
+    else:
+        say("the event sync has not landed: Calendar stays empty on the 'connected' picture")
+    shoot(page, "calendar-connected.png")
+
+    page.click(".o_outlook_sync_menu")
+    page.wait_for_selector(".o_outlook_sync_disconnect")
+    shoot(page, "outlook-menu.png")
+
+    page.goto(f"{emulator_url}/")
+    shoot(page, "emulator-overview.png", full_page=True)
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with demo() as running, tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
+        try:
+            sync_exists = disconnect_alice(running["odoo"])
+        except RpcError as error:
+            raise SystemExit(f"Odoo refused: {error}") from error
+        browser = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport=VIEWPORT,
+            timezone_id=TIMEZONE,
+        )
+        try:
+            take_pictures(browser.new_page(), running["odoo"], running["emulator"], sync_exists)
+        finally:
+            browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup test test-pure lint db-stop clean demo screenshots
+.PHONY: help setup test test-pure lint db-stop clean demo screenshots pot
 
 help:
 	@echo "make demo     set up, then Odoo + this addon on the Graph emulator (ARGS=--once: scripted run; ARGS=--reset)"
@@ -11,6 +11,7 @@ help:
 	@echo "make test-pure  only the pure tests (services, Graph emulator), no Odoo"
 	@echo "make lint     ruff + pylint-odoo through pre-commit"
 	@echo "make screenshots  retake docs/screenshots/ with headless Chromium (on the running demo, else a fresh one)"
+	@echo "make pot     regenerate i18n/outlook_calendar_sync.pot (after make test)"
 	@echo "make db-stop  stop the private PostgreSQL cluster"
 
 setup:
@@ -30,6 +31,9 @@ demo: setup
 
 screenshots: setup
 	@.venv/bin/python dev/screenshots.py $(ARGS)
+
+pot: setup
+	@dev/pot.sh
 
 db-stop:
 	@dev/pg.sh stop

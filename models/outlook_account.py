@@ -85,6 +85,7 @@ class OutlookAccount(models.Model):
         "Days in the Future", default=365, help="Events further ahead are left alone."
     )
     delta_link = fields.Char(readonly=True, groups="base.group_system", copy=False)
+    delta_window_end = fields.Datetime(readonly=True, copy=False)
     next_sync_at = fields.Datetime(readonly=True, index=True, copy=False)
     first_synced_at = fields.Datetime(readonly=True, copy=False)
     first_sync_last_event_id = fields.Integer(

@@ -21,6 +21,9 @@ class OutlookEventLink(models.Model):
     graph_id = fields.Char("Outlook Event ID", index=True, readonly=True)
     ical_uid = fields.Char("iCalUId", index=True, readonly=True)
     change_key = fields.Char(readonly=True)
+    series_master_id = fields.Char(
+        "Outlook Series ID", index=True, readonly=True, help="Set on an occurrence of a series."
+    )
     is_organizer = fields.Boolean(
         readonly=True, help="The mailbox owner organizes the event: this link pushes its details."
     )

@@ -39,8 +39,11 @@ from ..services.values import SYNCED_FIELDS, SyncBase
 _logger = logging.getLogger(__name__)
 
 REPLY_ACTIONS = {"accepted": "accept", "tentative": "tentativelyAccept", "declined": "decline"}
-# Kinds of Graph items the event sync handles; series come with issue E (#7).
-SINGLE_EVENT_TYPES = frozenset({"singleInstance"})
+# Series reach Odoo as their occurrences in the window, each a linked single event (an edit of
+# one becomes an exception in Outlook); Odoo recurrences come next (issue E, #7).
+SERIES_TYPES = frozenset({"seriesMaster", "occurrence", "exception"})
+# A delta link keeps the window it started with: start afresh once the window moved this much.
+WINDOW_DRIFT = timedelta(days=7)
 # Until the user chooses in the first-sync preview (issue F, #8), the first sync takes its safe
 # default: existing Odoo events go to Outlook only when they are still to come, and without
 # their attendees, so that Exchange emails nobody.
@@ -65,8 +68,17 @@ class SyncRun:
         self.errors = []
         self.conflicts = []
         self.full_resync = False
+        self.window_start = (self.now - timedelta(days=account.sync_past_days)).replace(
+            tzinfo=timezone.utc
+        )
+        self.window_end = (self.now + timedelta(days=account.sync_future_days)).replace(
+            tzinfo=timezone.utc
+        )
         self._gone_remote = set()
         self._unlinked = None
+        self._changed_series = set()
+        self._series_of = {}
+        self._series_instances = {}
 
     # ------------------------------------------------------------------
     # The run
@@ -93,7 +105,10 @@ class SyncRun:
             self._item_failed(targets[error.key], error.reason)
         remote_answers, failed = self._push(decided.items, targets)
         self._apply_locally(decided.items, targets, remote_answers, failed)
-        self.account.write({"delta_link": delta_link})
+        vals = {"delta_link": delta_link}
+        if self.full_resync:
+            vals["delta_window_end"] = self.window_end.replace(tzinfo=None)
+        self.account.write(vals)
         return self._log_values()
 
     # ------------------------------------------------------------------
@@ -103,25 +118,43 @@ class SyncRun:
     def _pull(self):
         """Outlook's changes since the last run (everything in the window on the first run)."""
         account = self.account
-        start = self.now - timedelta(days=account.sync_past_days)
-        end = self.now + timedelta(days=account.sync_future_days)
-        start, end = start.replace(tzinfo=timezone.utc), end.replace(tzinfo=timezone.utc)
+        start, end = self.window_start, self.window_end
+        delta_link = account.delta_link or None
+        drifted = account.delta_window_end and (
+            end.replace(tzinfo=None) - account.delta_window_end > WINDOW_DRIFT
+        )
+        if drifted:
+            delta_link = None
         try:
-            pages = list(
-                self.graph.delta(account.calendar_id, start, end, account.delta_link or None)
-            )
+            pages = list(self.graph.delta(account.calendar_id, start, end, delta_link))
         except SyncStateGone:
             _logger.info("Outlook account %s: delta state gone, full resync", account.id)
             self.full_resync = True
             pages = list(self.graph.delta(account.calendar_id, start, end, None))
-        self.full_resync = self.full_resync or not account.delta_link
+        self.full_resync = self.full_resync or not delta_link
         remote_events, removed_ids = {}, set()
         for page in pages:
             for item in page.items:
                 self._read_item(item, remote_events, removed_ids)
+        if removed_ids:
+            removed_series = self.Link.search(
+                [
+                    ("account_id", "=", account.id),
+                    ("series_master_id", "in", list(removed_ids)),
+                ]
+            )
+            self._changed_series.update(removed_series.mapped("series_master_id"))
+        self._read_series(remote_events)
         return remote_events, removed_ids, pages[-1].delta_link if pages else account.delta_link
 
     def _read_item(self, item, remote_events, removed_ids):
+        kind = item.get("type")
+        if kind in SERIES_TYPES and "@removed" not in item:
+            # Delta gives occurrences as stubs: the series is read whole by _read_series.
+            master_id = item.get("id") if kind == "seriesMaster" else item.get("seriesMasterId")
+            if master_id:
+                self._changed_series.add(master_id)
+            return
         try:
             read = mapping.read_delta_item(item, owner_email=self.owner_email)
         except MalformedEvent as error:
@@ -130,8 +163,26 @@ class SyncRun:
         if isinstance(read, RemovedEvent):
             removed_ids.add(read.graph_id)
             remote_events.pop(read.graph_id, None)
-        elif read.event_type in SINGLE_EVENT_TYPES:
+        elif read.event_type not in SERIES_TYPES:
             remote_events[read.graph_id] = (read, item.get("transactionId"))
+
+    def _read_series(self, remote_events):
+        """Every occurrence of the changed series in the window, with all its properties; a
+        series that is gone leaves none (its occurrences' links then count as deleted)."""
+        for master_id in sorted(self._changed_series):
+            try:
+                instances = self.graph.instances(master_id, self.window_start, self.window_end)
+            except NotFound:
+                instances = []
+            self._series_instances[master_id] = {item.get("id") for item in instances}
+            for item in instances:
+                try:
+                    event = mapping.read_event(item, owner_email=self.owner_email)
+                except MalformedEvent as error:
+                    self.errors.append({"event": error.graph_id or "?", "reason": error.reason})
+                    continue
+                remote_events[event.graph_id] = (event, None)
+                self._series_of[event.graph_id] = master_id
 
     def _links_for(self, remote_events, removed_ids):
         """The links this run must look at: seen in Outlook, changed in Odoo, or all of them on a
@@ -139,7 +190,14 @@ class SyncRun:
         domain = [("account_id", "=", self.account.id)]
         if not self.full_resync:
             seen = list(remote_events) + list(removed_ids)
-            domain += ["|", ("dirty", "=", True), ("graph_id", "in", seen)]
+            series = list(self._series_instances)
+            domain += [
+                "|",
+                "|",
+                ("dirty", "=", True),
+                ("graph_id", "in", seen),
+                ("series_master_id", "in", series),
+            ]
         return self.Link.search(domain)
 
     def _items(self, remote_events, removed_ids, links):
@@ -218,14 +276,17 @@ class SyncRun:
 
     def _confirm_removals(self, links, remote_events, removed_ids):
         """A ``@removed`` (or, on a full resync, a link whose event did not come back) may only
-        mean "left the window": GET the event before treating it as deleted."""
-        candidates = [
-            link
-            for link in links
-            if link.graph_id
-            and link.graph_id not in remote_events
-            and (link.graph_id in removed_ids or self.full_resync)
-        ]
+        mean "left the window": GET the event before treating it as deleted. An occurrence
+        missing from its series, read whole in the same window, is deleted without asking."""
+        candidates = []
+        for link in links:
+            if not link.graph_id or link.graph_id in remote_events or not self._in_window(link):
+                continue
+            occurrences = self._series_instances.get(link.series_master_id)
+            if occurrences is not None:
+                self._gone_remote.add(link.graph_id)
+            elif link.graph_id in removed_ids or self.full_resync:
+                candidates.append(link)
         for link in candidates:
             try:
                 answer = self.graph.get_event(link.graph_id)
@@ -241,6 +302,16 @@ class SyncRun:
                 self._gone_remote.add(link.graph_id)
             else:
                 remote_events[link.graph_id] = (event, answer.get("transactionId"))
+
+    def _in_window(self, link):
+        """Whether the link's Odoo event overlaps the sync window (an event that merely fell
+        out of it is left alone)."""
+        event = link.event_id
+        if not event:
+            return True
+        stop = event.stop.replace(tzinfo=timezone.utc)
+        start = event.start.replace(tzinfo=timezone.utc)
+        return stop >= self.window_start and start <= self.window_end
 
     def _match_unknown_remote(self, unknown_remote):
         """Outlook events without a link that are already in Odoo: created by this database (our
@@ -539,6 +610,8 @@ class SyncRun:
                     ical_uid=seen.ical_uid,
                     change_key=seen.change_key,
                     is_organizer=seen.is_organizer,
+                    series_master_id=self._series_of.get(seen.graph_id)
+                    or (link.series_master_id if link else False),
                 )
             if link:
                 link.write(vals)

@@ -182,6 +182,13 @@ class GraphClient:
         url = self._url("/me/events")
         return [item for page in self._pages(url, params) for item in page["value"]]
 
+    def instances(self, event_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """``GET /me/events/{id}/instances``: a series' occurrences and exceptions overlapping the
+        window, with every property (delta gives occurrences as stubs only)."""
+        url = self._url(f"/me/events/{quote(event_id, safe='')}/instances")
+        params = {"startDateTime": _iso(start), "endDateTime": _iso(end)}
+        return [item for page in self._pages(url, params) for item in page["value"]]
+
     def create_event(
         self, body: Mapping[str, Any], transaction_id: str, *, calendar_id: str | None = None
     ) -> dict[str, Any]:

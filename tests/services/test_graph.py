@@ -120,6 +120,23 @@ def test_collections_follow_next_links():
     assert [c["id"] for c in graph.list_calendars()] == ["c1", "c2"]
 
 
+def test_instances_of_a_series_ask_for_the_window_and_follow_pages():
+    adapter = Script().reply(
+        "GET",
+        "/me/events/m%2F1/instances",
+        (
+            200,
+            {"value": [{"id": "o1"}], "@odata.nextLink": f"{BASE}/me/events/m%2F1/instances?p=2"},
+        ),
+        (200, {"value": [{"id": "o2"}]}),
+    )
+    graph, _ = client(adapter)
+
+    assert [o["id"] for o in graph.instances("m/1", START, END)] == ["o1", "o2"]
+    assert "startDateTime=2024-01-01T00%3A00%3A00" in adapter.sent[0].url
+    assert "endDateTime=2024-12-31T00%3A00%3A00" in adapter.sent[0].url
+
+
 def test_delta_yields_pages_then_the_new_delta_link():
     adapter = Script().reply(
         "GET",

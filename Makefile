@@ -11,6 +11,7 @@ help:
 	@echo "make test-pure  only the pure tests (services, Graph emulator), no Odoo"
 	@echo "make lint     ruff + pylint-odoo through pre-commit"
 	@echo "make screenshots  retake docs/screenshots/ with headless Chromium (on the running demo, else a fresh one)"
+	@echo "make bench    set up, then this addon vs the built-in microsoft_calendar on the emulator (ARGS=--sizes 1000,5000)"
 	@echo "make pot     regenerate i18n/outlook_calendar_sync.pot (after make test)"
 	@echo "make db-stop  stop the private PostgreSQL cluster"
 
@@ -31,6 +32,10 @@ demo: setup
 
 screenshots: setup
 	@.venv/bin/python dev/screenshots.py $(ARGS)
+
+.PHONY: bench
+bench: setup
+	@.venv/bin/python dev/bench.py $(ARGS)
 
 pot: setup
 	@dev/pot.sh

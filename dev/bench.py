@@ -1,0 +1,427 @@
+"""`make bench`: this addon against Odoo's built-in `microsoft_calendar`, on one Graph emulator.
+
+Scenarios, for each implementation in its own fresh database:
+- ``import``: an Outlook calendar of N generated items (10 % series, 30 % with attendees, HTML
+  bodies, seven time zones, all-day events) synced into an empty Odoo;
+- ``quiet``: one more sync with nothing changed;
+- ``incremental``: 10 changes in Outlook and 10 in Odoo, then one sync;
+- ``export`` (N = 1,000, ``--export-n``): Alice's Odoo calendar synced into an empty Outlook
+  calendar, once with the emulator's throttling off and once on, at Microsoft's numbers.
+
+The emulator runs in this process; every Odoo step runs in a worker process
+(dev/bench_worker.py), each measured sync in a cold one. Figures come from the emulator's
+counters (diffed around the step) and from the worker (wall time, peak memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_calendar import BenchEvent, generate, to_graph
+from bench_report import Row, headlines, text_table, write_results
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from graph_emulator import GraphEmulator  # noqa: E402
+
+DEV = ROOT / ".dev"
+WORK_DIR = DEV / "bench"
+OUT_DIR = ROOT / "docs" / "bench"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+ODOO_CONF = DEV / "odoo.conf"
+WORKER = ROOT / "dev" / "bench_worker.py"
+OURS, BUILTIN = "outlook_calendar_sync", "microsoft_calendar"
+DB_PREFIX = "ocs_bench"
+ALICE = "alice@example.com"
+EDITS_PER_SIDE = 10
+WORKER_TIMEOUT = 1200
+# Set-up of a fresh database: Settings, the user Alice, her Outlook connection.
+CONNECT = ["prepare", "connect"]
+
+Json = dict[str, Any]
+
+
+def say(message: str) -> None:
+    """One progress line, flushed (make buffers otherwise)."""
+    print(f"[bench] {message}", flush=True)
+
+
+class BenchError(RuntimeError):
+    """A step failed; the message says where its log is."""
+
+
+# ----------------------------------------------------------------------
+# Databases and workers
+# ----------------------------------------------------------------------
+
+
+def load_pg_env() -> None:
+    """The private PostgreSQL that `make setup` started (or the PG* variables given)."""
+    exports = subprocess.run(
+        [str(ROOT / "dev" / "pg.sh"), "env"], check=True, capture_output=True, text=True
+    ).stdout
+    for word in shlex.split(exports):
+        if "=" in word and word != "export":
+            key, value = word.split("=", 1)
+            os.environ[key] = value
+
+
+def sql(statement: str) -> None:
+    conn = psycopg2.connect(dbname="postgres")
+    conn.autocommit = True
+    try:
+        conn.cursor().execute(statement)
+    finally:
+        conn.close()
+
+
+def filestore(db: str) -> Path:
+    return DEV / "data" / "filestore" / db
+
+
+def drop_db(db: str) -> None:
+    sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    shutil.rmtree(filestore(db), ignore_errors=True)
+
+
+def template_of(impl: str) -> str:
+    return f"{DB_PREFIX}_template_{impl}"
+
+
+def build_templates(impls: list[str]) -> None:
+    """A freshly installed database per implementation (both installs run in parallel)."""
+    odoo_bin = (DEV / "odoo-dir").read_text().strip() + "/odoo-bin"
+    running = []
+    for impl in impls:
+        db = template_of(impl)
+        drop_db(db)
+        log = WORK_DIR / f"install-{impl}.log"
+        args = [str(PYTHON), odoo_bin, "-c", str(ODOO_CONF), "-d", db, "-i", impl]
+        args += ["--stop-after-init", "--without-demo=all", "--no-http", "--log-level=warn"]
+        running.append((impl, log, subprocess.Popen([*args, f"--logfile={log}"], cwd=ROOT)))
+    for impl, log, process in running:
+        if process.wait():
+            raise BenchError(f"installing {impl} failed, see {log}")
+
+
+def fresh_db(impl: str, scenario: str, n: int) -> str:
+    """A copy of the implementation's template, for one scenario family."""
+    db = f"{DB_PREFIX}_{impl}_{scenario}_{n}"
+    drop_db(db)
+    sql(f'CREATE DATABASE "{db}" TEMPLATE "{template_of(impl)}"')
+    if filestore(template_of(impl)).exists():
+        shutil.copytree(filestore(template_of(impl)), filestore(db))
+    return db
+
+
+def log_problems(log: Path) -> int:
+    """WARNING/ERROR lines in a worker's Odoo log (the built-in logs its failed pushes there)."""
+    if not log.exists():
+        return 0
+    lines = log.read_text(errors="replace").splitlines()
+    return sum(" WARNING " in line or " ERROR " in line for line in lines)
+
+
+@dataclass
+class Bench:
+    """Where the workers find the emulator, and how they are started."""
+
+    emulator: GraphEmulator
+
+    def worker(self, impl: str, db: str, steps: list[str], **extra: Any) -> Json:
+        """Run ``steps`` in one fresh Odoo process; returns each step's answer."""
+        emulator = self.emulator
+        log = WORK_DIR / f"{db}.log"
+        problems_before = log_problems(log)
+        with tempfile.TemporaryDirectory(dir=WORK_DIR) as tmp:
+            request = {
+                "impl": impl,
+                "db": db,
+                "steps": steps,
+                "odoo_conf": str(ODOO_CONF),
+                "log_file": str(log),
+                "result_file": f"{tmp}/result.json",
+                "emulator": {
+                    "url": emulator.url,
+                    "graph": emulator.graph,
+                    "client_id": emulator.client_id,
+                    "client_secret": emulator.client_secret,
+                },
+                **extra,
+            }
+            Path(f"{tmp}/request.json").write_text(json.dumps(request))
+            env = {**os.environ, "REQUESTS_CA_BUNDLE": str(emulator.bundle_path)}
+            done = subprocess.run(
+                [str(PYTHON), str(WORKER), f"{tmp}/request.json"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=WORKER_TIMEOUT,
+                check=False,
+            )
+            if done.returncode:
+                tail = "\n".join((done.stderr or done.stdout).splitlines()[-12:])
+                raise BenchError(f"{impl} {steps} failed (log {log}):\n{tail}")
+            answer = json.loads(Path(f"{tmp}/result.json").read_text())
+        if "sync" in answer:
+            answer["sync"]["log_problems"] = log_problems(log) - problems_before
+        return answer
+
+    def traffic(self) -> Json:
+        counters = self.emulator.counters()
+        return {
+            "requests": counters["total"],
+            "writes": counters["writes"],
+            "http_requests": counters["http_requests"],
+            "throttled": counters["throttled"],
+            "mails": len(self.emulator.sent_mail()),
+        }
+
+    def measure(self, impl: str, db: str, steps: list[str], **extra: Any) -> tuple[Json, Json]:
+        """Run a worker and return its answer and the Graph traffic it caused."""
+        before = self.traffic()
+        answer = self.worker(impl, db, steps, **extra)
+        after = self.traffic()
+        return answer, {key: after[key] - before[key] for key in after}
+
+
+# ----------------------------------------------------------------------
+# Scenarios
+# ----------------------------------------------------------------------
+
+
+def import_family(bench: Bench, impl: str, n: int, calendar: list[BenchEvent]) -> list[Row]:
+    """import, then quiet, then incremental, in one database."""
+    emulator = bench.emulator
+    emulator.reset()
+    say(f"{impl} n={n}: loading {n:,} items into Outlook")
+    graph_ids = {ev.subject: emulator.create_event(ALICE, to_graph(ev))["id"] for ev in calendar}
+    db = fresh_db(impl, "import", n)
+    bench.worker(impl, db, CONNECT)
+    rows = []
+    say(f"{impl} n={n}: import")
+    answer, traffic = bench.measure(impl, db, ["sync"])
+    note = import_note(answer, calendar)
+    rows.append(row("import", n, impl, answer["sync"], traffic, note=note))
+    say(f"{impl} n={n}: quiet")
+    answer, traffic = bench.measure(impl, db, ["sync"])
+    rows.append(row("quiet", n, impl, answer["sync"], traffic, note=sync_note(answer["sync"])))
+    say(f"{impl} n={n}: incremental (10 changes in Outlook, 10 in Odoo)")
+    rows.append(incremental(bench, impl, db, calendar=calendar, graph_ids=graph_ids))
+    return rows
+
+
+def incremental(
+    bench: Bench, impl: str, db: str, *, calendar: list[BenchEvent], graph_ids: dict[str, str]
+) -> Row:
+    """4 edits, 3 creates, 3 deletes on each side, on distinct single events; then one sync.
+
+    The Outlook edits are the user's (the emulator's API, not Graph requests); what they mail is
+    left out. On the built-in, the Odoo edits are pushed by post-commit hooks at their commit:
+    that traffic and time are added to the sync's.
+    """
+    singles = [ev for ev in calendar if not ev.series and not ev.all_day]
+    outlook, odoo = [ev.subject for ev in singles[:7]], [ev.subject for ev in singles[-7:]]
+    edit_outlook(bench.emulator, outlook, singles[7:10], graph_ids)
+    edits = {
+        "update": odoo[:4],
+        "delete": odoo[4:7],
+        "create": [f"New in Odoo {index}" for index in range(3)],
+        "outlook_update": outlook[:4],
+        "outlook_delete": outlook[4:7],
+    }
+    before = bench.traffic()
+    edited = bench.worker(impl, db, ["edit_odoo"], odoo_edits=edits)
+    pushed = bench.traffic()
+    answer = bench.worker(impl, db, ["sync", "check_edits"], odoo_edits=edits)
+    after = bench.traffic()
+    traffic = {key: after[key] - pushed[key] for key in after}
+    hooks = {key: pushed[key] - before[key] for key in after}
+    arrived = answer["check_edits"]["outlook_edits_in_odoo"]
+    note = (
+        f"Outlook→Odoo {arrived}/10, Odoo→Outlook {odoo_edits_in_outlook(bench.emulator, edits)}"
+        f"/10 arrived; {sync_note(answer['sync'])}"
+    )
+    if impl == BUILTIN:
+        answer["sync"]["wall_s"] += edited["edit_odoo"]["commit_s"]
+        traffic = {key: traffic[key] + hooks[key] for key in traffic}
+        note += f"; incl. the edit commit's hooks ({hooks['requests']} requests)"
+    return row("incremental", len(calendar), impl, answer["sync"], traffic, note=note)
+
+
+def edit_outlook(
+    emulator: GraphEmulator,
+    subjects: list[str],
+    templates: list[BenchEvent],
+    graph_ids: dict[str, str],
+) -> None:
+    """Alice in Outlook: renames 4 events, deletes 3, creates 3 (copies of other singles)."""
+    for subject in subjects[:4]:
+        emulator.update_event(
+            ALICE, graph_ids[subject], {"subject": f"{subject} (edited in Outlook)"}
+        )
+    for subject in subjects[4:7]:
+        emulator.delete_event(ALICE, graph_ids[subject])
+    for index, event in enumerate(templates):
+        emulator.create_event(ALICE, {**to_graph(event), "subject": f"New in Outlook {index}"})
+
+
+def odoo_edits_in_outlook(emulator: GraphEmulator, edits: Json) -> int:
+    """How many of the 10 Odoo edits Alice's Outlook calendar shows."""
+    subjects = {event["subject"] for event in emulator.events(ALICE)}
+    moved = sum(f"{name} (moved)" in subjects for name in edits["update"])
+    created = sum(name in subjects for name in edits["create"])
+    deleted = sum(name not in subjects for name in edits["delete"])
+    return moved + created + deleted
+
+
+def export_family(bench: Bench, impl: str, calendar: list[BenchEvent], throttled: bool) -> Row:
+    """Alice's Odoo calendar into an empty Outlook calendar."""
+    emulator = bench.emulator
+    emulator.reset()
+    label = "export (throttled)" if throttled else "export"
+    n = len(calendar)
+    db = fresh_db(impl, "export_throttled" if throttled else "export", n)
+    steps = CONNECT + (["first_sync"] if impl == BUILTIN else [])
+    bench.worker(impl, db, steps)
+    calendar_file = WORK_DIR / f"calendar-{n}.json"
+    calendar_file.write_text(json.dumps([ev.as_json() for ev in calendar]))
+    seeded = bench.worker(impl, db, ["seed_odoo"], calendar_file=str(calendar_file))["seed_odoo"]
+    emulator.set_throttling(throttled)
+    say(f"{impl} n={n}: {label}")
+    answer, traffic = bench.measure(impl, db, ["sync"])
+    emulator.set_throttling(False)
+    note = export_note(answer["sync"], seeded, traffic, throttled)
+    return row("export", n, impl, answer["sync"], traffic, note=note, throttled=throttled)
+
+
+def row(
+    scenario: str,
+    n: int,
+    impl: str,
+    sync: Json,
+    traffic: Json,
+    *,
+    note: str,
+    throttled: bool = False,
+) -> Row:
+    return Row(
+        scenario=scenario,
+        n=n,
+        impl=impl,
+        wall_s=round(sync["wall_s"], 2),
+        requests=traffic["requests"],
+        writes=traffic["writes"],
+        mails=traffic["mails"],
+        peak_mb=round(sync["peak_mb"], 1),
+        throttled=throttled,
+        note=note,
+        answers_429=traffic["throttled"],
+        http_requests=traffic["http_requests"],
+    )
+
+
+# ----------------------------------------------------------------------
+# Notes: what each side did, in words
+# ----------------------------------------------------------------------
+
+
+def sync_note(sync: Json) -> str:
+    """The sync's own counts (ours: its sync log), else how Alice's Odoo calendar changed."""
+    counts = {key: value for key, value in sync.get("counts", {}).items() if value}
+    parts = [f"{key}={value}" for key, value in counts.items()]
+    before, after = sync["odoo_before"]["events"], sync["odoo_events"]["events"]
+    if not counts and before != after:
+        parts.append(f"Odoo events {before}→{after}")
+    if sync.get("log_problems"):
+        parts.append(f"{sync['log_problems']} warnings/errors in the Odoo log")
+    if sync.get("errors"):
+        parts.append(f"errors={sync['errors']}")
+    if sync.get("state") not in (None, "done"):
+        parts.append(f"state={sync['state']}")
+    return ", ".join(parts) or "nothing to do"
+
+
+def import_note(answer: Json, calendar: list[BenchEvent]) -> str:
+    sync = answer["sync"]
+    odoo = sync["odoo_events"]
+    series = sum(1 for ev in calendar if ev.series)
+    return (
+        f"Odoo now has {odoo['events']} events ({odoo['recurring_events']} in "
+        f"{odoo['recurrences']} recurrences) from {len(calendar) - series} singles "
+        f"+ {series} series; {sync_note(sync)}"
+    )
+
+
+def export_note(sync: Json, seeded: Json, traffic: Json, throttled: bool) -> str:
+    refused = len(seeded["refused"])
+    parts = [f"{seeded['singles']} singles + {seeded['series']} series in Odoo"]
+    if refused:
+        parts.append(f"{refused} series refused at creation: {seeded['refused'][0]}")
+    parts.append(sync_note(sync))
+    if throttled:
+        parts.append(f"{traffic['throttled']} answers 429")
+    return "; ".join(parts)
+
+
+# ----------------------------------------------------------------------
+# The run
+# ----------------------------------------------------------------------
+
+
+def run(sizes: list[int], export_n: int, impls: list[str]) -> list[Row]:
+    rows: list[Row] = []
+    say(f"installing fresh templates of {', '.join(impls)}")
+    build_templates(impls)
+    with GraphEmulator(seed="empty") as emulator:
+        bench = Bench(emulator)
+        for impl in impls:
+            for n in sizes:
+                rows += import_family(bench, impl, n, generate(n))
+            export_calendar = generate(export_n)
+            for throttled in (False, True):
+                rows.append(export_family(bench, impl, export_calendar, throttled))
+            say(f"{impl} done:\n{text_table([r for r in rows if r.impl == impl])}")
+    return rows
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,5000", help="calendar sizes (default 1000,5000)")
+    parser.add_argument("--export-n", type=int, default=1000, help="size of the export")
+    parser.add_argument("--impls", default=f"{OURS},{BUILTIN}", help="which implementations")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    load_pg_env()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    rows = run(sizes, args.export_n, args.impls.split(","))
+    print(text_table(rows), flush=True)
+    findings = headlines(rows)
+    print("\n".join(findings), flush=True)
+    write_results(OUT_DIR, rows, findings, time.perf_counter() - started)
+    say(f"written {OUT_DIR / 'results.md'} in {(time.perf_counter() - started) / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

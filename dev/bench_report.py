@@ -1,0 +1,151 @@
+"""The benchmark's rows and how they are shown: a table on stdout, results.md and results.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+IMPL_LABELS = {"outlook_calendar_sync": "this addon", "microsoft_calendar": "built-in"}
+COLUMNS = (
+    "scenario",
+    "n",
+    "impl",
+    "wall s",
+    "requests",
+    "http",
+    "writes",
+    "mails",
+    "peak MB",
+    "note",
+)
+
+MEASURED = """\
+- **wall s**: the sync alone, commit included, in a fresh Odoo process whose registry was loaded
+  first (the cron's situation). `incremental` on the built-in adds the commit of the 10 Odoo
+  edits, when its post-commit hooks push them.
+- **requests**: Graph requests counted by the emulator between the step's start and end, `$batch`
+  items one by one (the envelope not counted); the token endpoint is not a Graph request.
+- **http**: requests on the wire (a `$batch` envelope counts once, its items not at all; token
+  endpoint included): the round trips, where **requests** is what Microsoft's quotas count.
+- **writes**: POST/PATCH/DELETE among them. **mails**: the mail Exchange would have sent for
+  those writes (invitations, updates, cancellations; the emulator's `sent_mail`).
+- **peak MB**: the syncing process's peak resident memory above its resident memory when the
+  sync started: the kernel's peak-RSS mark (`VmHWM`, the figure `ru_maxrss` reports) is reset
+  through `/proc/self/clear_refs` just before the sync, so the registry load does not count.
+- One emulator for everything, reset between scenarios; each implementation gets its own fresh
+  database (a copy of a freshly installed template) per scenario family. The Odoo process, the
+  emulator and PostgreSQL share the machine's cores.
+"""
+
+
+@dataclass
+class Row:
+    """One line of the results (the JSON schema of issue #9)."""
+
+    scenario: str
+    n: int
+    impl: str
+    wall_s: float | None
+    requests: int | None
+    writes: int | None
+    mails: int | None
+    peak_mb: float | None
+    throttled: bool
+    note: str
+    answers_429: int = 0
+    http_requests: int | None = None
+
+    def cells(self) -> tuple[str, ...]:
+        return (
+            self.scenario + (" (throttled)" if self.throttled else ""),
+            f"{self.n:,}",
+            IMPL_LABELS[self.impl],
+            _fmt(self.wall_s, "{:.1f}"),
+            _fmt(self.requests, "{:,}"),
+            _fmt(self.http_requests, "{:,}"),
+            _fmt(self.writes, "{:,}"),
+            _fmt(self.mails, "{:,}"),
+            _fmt(self.peak_mb, "{:.0f}"),
+            self.note,
+        )
+
+
+def _fmt(value: float | None, pattern: str) -> str:
+    return "n/a" if value is None else pattern.format(value)
+
+
+def text_table(rows: list[Row]) -> str:
+    """A fixed-width table for the terminal."""
+    lines = [COLUMNS, *(row.cells() for row in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS) - 1)]
+    out = []
+    for index, line in enumerate(lines):
+        out.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False)))
+        out[-1] += "  " + line[-1]
+        if index == 0:
+            out.append("-" * (sum(widths) + 2 * len(widths) + 4))
+    return "\n".join(out)
+
+
+def markdown_table(rows: list[Row]) -> str:
+    head = "| " + " | ".join(COLUMNS) + " |"
+    rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
+    body = ["| " + " | ".join(cell.replace("|", "\\|") for cell in r.cells()) + " |" for r in rows]
+    return "\n".join([head, rule, *body])
+
+
+def machine() -> str:
+    """What the figures were measured on."""
+    return (
+        f"{platform.node()}: {os.cpu_count()} cores (nproc), "
+        f"{platform.system()} {platform.release()}, Python {sys.version.split()[0]}"
+    )
+
+
+def headlines(rows: list[Row]) -> list[str]:
+    """The comparisons the issue asks about, in one line each."""
+    by_key = {(r.scenario, r.n, r.impl, r.throttled): r for r in rows}
+    lines = []
+    for (scenario, n, impl, throttled), ours in sorted(by_key.items()):
+        if impl != "outlook_calendar_sync":
+            continue
+        theirs = by_key.get((scenario, n, "microsoft_calendar", throttled))
+        label = f"{scenario}{' (throttled)' if throttled else ''} of {n:,}"
+        line = (
+            f"{label}: this addon {ours.wall_s:.1f} s, {ours.requests:,} requests "
+            f"({ours.http_requests:,} on the wire), {ours.mails} mails"
+        )
+        if theirs and theirs.wall_s and ours.wall_s:
+            line += (
+                f"; built-in {theirs.wall_s:.1f} s, {theirs.requests:,} requests "
+                f"({theirs.http_requests:,} on the wire), {theirs.mails} mails "
+                f"({theirs.wall_s / ours.wall_s:.1f}x our time)"
+            )
+        if throttled:
+            bound = n / 10_000 * 600
+            line += (
+                f"; {ours.answers_429} answers 429; the issue's bound for {n:,} writes at "
+                f"10,000 per 10 min is {bound:.0f} s (the emulator's sliding window admits a "
+                "burst of 10,000, so it does not impose it)"
+            )
+        lines.append(line)
+    return lines
+
+
+def write_results(out_dir: Path, rows: list[Row], findings: list[str], took_s: float) -> None:
+    """docs/bench/results.md (for people) and results.json (one object per row)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    findings_md = "\n".join(f"- {line}" for line in findings) or "- none"
+    (out_dir / "results.md").write_text(
+        f"# `make bench` results\n\n"
+        f"Measured {when} on {machine()}; the whole run took {took_s / 60:.1f} min.\n\n"
+        f"{markdown_table(rows)}\n\n## What was measured\n\n{MEASURED}\n"
+        f"## Findings of this run\n\n{findings_md}\n"
+    )

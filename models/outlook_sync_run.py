@@ -7,6 +7,7 @@ they describe are committed together or not at all (a crash mid-run re-runs clea
 carry a deterministic ``transactionId`` and our extended property, so nothing is duplicated).
 """
 
+import dataclasses
 import logging
 from collections import Counter
 from datetime import timedelta, timezone
@@ -77,6 +78,7 @@ class SyncRun:
         self._gone_remote = set()
         self._unlinked = None
         self._changed_series = set()
+        self._series_items = {}
         self._series_of = {}
         self._series_instances = {}
 
@@ -154,6 +156,7 @@ class SyncRun:
             master_id = item.get("id") if kind == "seriesMaster" else item.get("seriesMasterId")
             if master_id:
                 self._changed_series.add(master_id)
+                self._series_items.setdefault(master_id, []).append(item)
             return
         try:
             read = mapping.read_delta_item(item, owner_email=self.owner_email)
@@ -168,21 +171,41 @@ class SyncRun:
 
     def _read_series(self, remote_events):
         """Every occurrence of the changed series in the window, with all its properties; a
-        series that is gone leaves none (its occurrences' links then count as deleted)."""
+        series that is gone leaves none (its occurrences' links then count as deleted).
+        Occurrences are keyed across mailboxes by the series' iCalUId and their original start."""
         for master_id in sorted(self._changed_series):
-            try:
-                instances = self.graph.instances(master_id, self.window_start, self.window_end)
-            except NotFound:
-                instances = []
-            self._series_instances[master_id] = {item.get("id") for item in instances}
-            for item in instances:
+            master_uid, rows = self._series_rows(master_id)
+            self._series_instances[master_id] = {row.get("id") for row in rows}
+            for row in rows:
                 try:
-                    event = mapping.read_event(item, owner_email=self.owner_email)
+                    event = mapping.read_event(row, owner_email=self.owner_email)
                 except MalformedEvent as error:
                     self.errors.append({"event": error.graph_id or "?", "reason": error.reason})
                     continue
+                original = event.original_start or event.values.start
+                if original and master_uid:
+                    uid = mapping.series_instance_uid(master_uid, original)
+                    event = dataclasses.replace(event, ical_uid=uid)
                 remote_events[event.graph_id] = (event, None)
                 self._series_of[event.graph_id] = master_id
+
+    def _series_rows(self, master_id):
+        """(the series' iCalUId, its occurrences and exceptions in the window with every
+        property): from the master and the stubs when delta brought the whole series, else
+        from ``/instances`` (one request more)."""
+        items = self._series_items.get(master_id, [])
+        master = next((item for item in items if item.get("type") == "seriesMaster"), None)
+        exceptions = [item for item in items if item.get("type") == "exception"]
+        if master and all("subject" in item for item in exceptions):
+            stubs = [item for item in items if item.get("type") == "occurrence"]
+            rows = [mapping.hydrate_occurrence(master, stub) for stub in stubs]
+            return master.get("iCalUId"), rows + exceptions
+        try:
+            master = self.graph.get_event(master_id)
+            rows = self.graph.instances(master_id, self.window_start, self.window_end)
+        except NotFound:
+            return None, []
+        return master.get("iCalUId"), rows
 
     def _links_for(self, remote_events, removed_ids):
         """The links this run must look at: seen in Outlook, changed in Odoo, or all of them on a

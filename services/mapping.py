@@ -31,7 +31,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -149,6 +149,36 @@ def read_event(event: dict[str, Any], *, owner_email: str = "") -> GraphEvent:
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise MalformedEvent(graph_id, f"{type(error).__name__}: {error}") from error
+
+
+def hydrate_occurrence(master: dict[str, Any], stub: dict[str, Any]) -> dict[str, Any]:
+    """An occurrence with every property, from its series master and the stub delta sends.
+
+    calendarView/delta gives occurrences as stubs (id, type, seriesMasterId, start, end,
+    etag); their other properties are the master's. Reading them from the master costs no
+    request, where ``/instances`` costs one per series.
+    """
+    occurrence = {
+        key: value
+        for key, value in master.items()
+        if key not in ("recurrence", "changeKey", "iCalUId", "@odata.etag")
+    }
+    occurrence.update(
+        id=stub["id"],
+        type="occurrence",
+        seriesMasterId=master["id"],
+        start=stub["start"],
+        end=stub["end"],
+        originalStart=stub["start"]["dateTime"],
+    )
+    occurrence["@odata.etag"] = stub.get("@odata.etag")
+    return occurrence
+
+
+def series_instance_uid(master_ical_uid: str, original_start: datetime) -> str:
+    """One identity for an occurrence in every mailbox: the series' iCalUId and the original
+    start (delta's stubs carry no iCalUId of their own)."""
+    return f"{master_ical_uid}@{original_start.astimezone(timezone.utc).isoformat()}"
 
 
 def read_delta_item(item: dict[str, Any], *, owner_email: str = "") -> GraphEvent | RemovedEvent:

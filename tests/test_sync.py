@@ -572,6 +572,8 @@ class TestSeries(SyncCase):
         self.assertEqual(
             self.occurrences.mapped("start"), [TOMORROW + timedelta(weeks=n) for n in range(4)]
         )
+        paths = self.emulator.counters()["by_path"]
+        self.assertFalse([path for path in paths if "instances" in path], "read from delta alone")
         links = self.occurrences.outlook_link_ids
         self.assertEqual(set(links.mapped("series_master_id")), {self.master["id"]})
         self.assertEqual(len(set(links.mapped("graph_id"))), 4)
@@ -620,3 +622,18 @@ class TestSeries(SyncCase):
 
         self.assertFalse(any(self.occurrences.mapped("active")))
         self.assertFalse(self.account.link_ids)
+
+    def test_series_shared_by_two_mailboxes_is_one_event_per_occurrence(self):
+        self.connect("bob", BOB)
+        self.emulator.update_event(
+            ALICE,
+            self.master["id"],
+            {"attendees": [{"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}]},
+        )
+
+        self.sync()
+        self.sync(self.account_of(self.user_bob))
+
+        self.assertEqual(len(self.odoo_events("Stand-up")), 4)
+        for occurrence in self.occurrences:
+            self.assertEqual(len(occurrence.outlook_link_ids), 2)

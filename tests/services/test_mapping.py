@@ -7,6 +7,7 @@ import pytest
 from event_strategies import event_values
 from hypothesis import given
 
+from services import mapping
 from services.errors import MalformedEvent
 from services.mapping import (
     ODOO_REF_PROPERTY_ID,
@@ -339,3 +340,47 @@ def test_values_survive_a_round_trip_through_graph(values):
         attendees=tuple(Attendee(email=a.email, name=a.name) for a in values.attendees),
     )
     assert echoed == expected
+
+
+def test_occurrence_stub_takes_its_masters_properties():
+    master = {
+        "id": "M",
+        "type": "seriesMaster",
+        "iCalUId": "UID",
+        "changeKey": "master-key",
+        "@odata.etag": 'W/"master-key"',
+        "subject": "Stand-up",
+        "recurrence": {"pattern": {"type": "daily", "interval": 1}},
+        "start": {"dateTime": "2026-03-02T09:00:00.0000000", "timeZone": "UTC"},
+        "end": {"dateTime": "2026-03-02T09:15:00.0000000", "timeZone": "UTC"},
+    }
+    stub = {
+        "id": "M_20260304",
+        "type": "occurrence",
+        "seriesMasterId": "M",
+        "@odata.etag": 'W/"occ-key"',
+        "start": {"dateTime": "2026-03-04T09:00:00.0000000", "timeZone": "UTC"},
+        "end": {"dateTime": "2026-03-04T09:15:00.0000000", "timeZone": "UTC"},
+    }
+
+    event = mapping.read_event(mapping.hydrate_occurrence(master, stub))
+
+    assert (event.graph_id, event.event_type, event.series_master_id) == (
+        "M_20260304",
+        "occurrence",
+        "M",
+    )
+    assert event.values.name == "Stand-up"
+    assert event.values.start == datetime(2026, 3, 4, 9, tzinfo=UTC)
+    assert event.change_key == "occ-key"
+    assert event.original_start == datetime(2026, 3, 4, 9, tzinfo=UTC)
+    assert "recurrence" not in mapping.hydrate_occurrence(master, stub)
+
+
+def test_series_instance_uid_is_the_same_in_every_zone():
+    moment = datetime(2026, 3, 4, 9, tzinfo=UTC)
+    brussels = moment.astimezone(ZoneInfo("Europe/Brussels"))
+    assert mapping.series_instance_uid("UID", moment) == mapping.series_instance_uid(
+        "UID", brussels
+    )
+    assert mapping.series_instance_uid("UID", moment) != mapping.series_instance_uid("UID2", moment)

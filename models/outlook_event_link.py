@@ -34,6 +34,9 @@ class OutlookEventLink(models.Model):
     )
     last_error = fields.Text(readonly=True)
     error_count = fields.Integer(readonly=True)
+    retry_at = fields.Datetime(
+        readonly=True, help="A failed Odoo change is sent again from then on (backoff)."
+    )
 
     _sql_constraints = [
         (

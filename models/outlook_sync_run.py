@@ -43,6 +43,7 @@ REPLY_ACTIONS = {"accepted": "accept", "tentative": "tentativelyAccept", "declin
 # Series reach Odoo as their occurrences in the window, each a linked single event (an edit of
 # one becomes an exception in Outlook); Odoo recurrences come next (issue E, #7).
 SERIES_TYPES = frozenset({"seriesMaster", "occurrence", "exception"})
+MAX_RETRY_MINUTES = 24 * 60
 # A delta link keeps the window it started with: start afresh once the window moved this much.
 WINDOW_DRIFT = timedelta(days=7)
 # Until the user chooses in the first-sync preview (issue F, #8), the first sync takes its safe
@@ -214,10 +215,13 @@ class SyncRun:
         if not self.full_resync:
             seen = list(remote_events) + list(removed_ids)
             series = list(self._series_instances)
+            due = ["|", ("retry_at", "=", False), ("retry_at", "<=", self.now)]
             domain += [
                 "|",
                 "|",
+                "&",
                 ("dirty", "=", True),
+                *due,
                 ("graph_id", "in", seen),
                 ("series_master_id", "in", series),
             ]
@@ -626,6 +630,7 @@ class SyncRun:
                 "dirty": False,
                 "last_error": False,
                 "error_count": 0,
+                "retry_at": False,
             }
             if seen:
                 vals.update(
@@ -652,10 +657,14 @@ class SyncRun:
                 link.change_key = seen[0].change_key
 
     def _item_failed(self, target, reason):
+        """Record the error on the log and the link; the link is tried again after a backoff
+        (2, 4, 8... minutes, at most a day) while the other events go on."""
         self.errors.append({"event": target.get("name") or "?", "reason": reason})
         link = target.get("link")
         if link:
-            link.write({"last_error": reason, "error_count": link.error_count + 1})
+            count = link.error_count + 1
+            delay = timedelta(minutes=min(2**count, MAX_RETRY_MINUTES))
+            link.write({"last_error": reason, "error_count": count, "retry_at": self.now + delay})
 
     def _log_values(self):
         state = "partial" if self.errors else "done"

@@ -293,6 +293,36 @@ class TestNoDuplicates(SyncCase):
 
 
 class TestFailures(SyncCase):
+    def test_failing_event_is_retried_later_and_others_go_on(self):
+        first = self.emulator.create_event(ALICE, outlook_event("First"))
+        self.emulator.create_event(
+            ALICE, outlook_event("Second", start=TOMORROW + timedelta(hours=2))
+        )
+        self.sync()
+        self.odoo_events("First").write({"name": "First (edited)"})
+        self.odoo_events("Second").write({"name": "Second (edited)"})
+        self.emulator.inject_fault("status", status=500, method="PATCH", path_contains=first["id"])
+
+        log = self.sync()
+
+        self.assertEqual(log.state, "partial")
+        self.assertEqual(log.error_count, 1)
+        self.assertEqual(len(self.outlook_events("Second (edited)")), 1)
+        link = self.odoo_events("First (edited)").outlook_link_ids
+        self.assertTrue(link.dirty)
+        self.assertGreater(link.retry_at, fields.Datetime.now())
+        patches = self.emulator.counters()["by_method"].get("PATCH", 0)
+        self.sync()
+        self.assertEqual(
+            self.emulator.counters()["by_method"].get("PATCH", 0), patches, "backing off"
+        )
+
+        link.retry_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.sync()
+
+        self.assertEqual(len(self.outlook_events("First (edited)")), 1)
+        self.assertFalse(link.dirty or link.retry_at or link.last_error)
+
     def test_revoked_consent_stops_the_sync_and_asks_to_reconnect(self):
         self.emulator.revoke_refresh_tokens(ALICE)
         self.emulator.expire_access_tokens()

@@ -4,8 +4,9 @@ Uses the demo that `make demo` runs (.dev/demo/running.json) as it is, or starts
 (`demo.py --reset`, so the pictures show a first visit) and stops it at the end. Drives Debian's
 /usr/bin/chromium through Playwright (never `playwright install`: the browser is the system's)
 as Alice: Calendar with the Outlook sync button, the emulator's sign-in page, Calendar connected
-(after a first sync), the button's menu, and the emulator's overview. Alice's Outlook connection
-is reset first, so the first picture shows the button unconnected.
+(after a first sync), the button's menu, the button paused, failing and asking to reconnect
+(through the emulator's faults, with the notice the user gets), and the emulator's overview.
+Alice's Outlook connection is reset first, so the first picture shows the button unconnected.
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from demo import DEMO_DIR, PYTHON, ROOT, RUNNING_FILE, OdooSession, RpcError, say
+from demo import (
+    DEMO_DIR,
+    PYTHON,
+    ROOT,
+    RUNNING_FILE,
+    EmulatorControl,
+    OdooSession,
+    RpcError,
+    say,
+)
 from playwright.sync_api import Page, sync_playwright
 
 OUT = ROOT / "docs" / "screenshots"
@@ -143,9 +153,50 @@ def take_pictures(page: Page, odoo_url: str, emulator_url: str, sync_exists: boo
     page.click(".o_outlook_sync_menu")
     page.wait_for_selector(".o_outlook_sync_disconnect")
     shoot(page, "outlook-menu.png")
+    take_button_states(page, EmulatorControl(emulator_url))
 
     page.goto(f"{emulator_url}/")
     shoot(page, "emulator-overview.png", full_page=True)
+
+
+ALICE = "alice@example.com"
+
+
+def from_the_menu(page: Page, item: str, state: str) -> None:
+    """Open the Outlook menu (unless open), pick ``item``, wait for the button's ``state``."""
+    if not page.is_visible(item):
+        page.click(".o_outlook_sync_menu")
+    page.click(item)
+    page.wait_for_selector(f".o_outlook_sync[data-state='{state}']", timeout=120_000)
+
+
+def take_button_states(page: Page, control: EmulatorControl) -> None:
+    """The button paused, failing and asking to reconnect; Alice ends connected again."""
+    from_the_menu(page, ".o_outlook_sync_pause", "paused")
+    shoot(page, "button-paused.png")
+    from_the_menu(page, ".o_outlook_sync_resume", "active")
+
+    control.request(
+        "POST", "/faults", {"kind": "status", "status": 500, "count": 50, "path_contains": "/v1.0/"}
+    )
+    from_the_menu(page, ".o_outlook_sync_now", "error")
+    page.click(".o_outlook_sync_menu")
+    page.wait_for_selector(".o_outlook_sync_error")
+    shoot(page, "button-error.png")
+    control.request("DELETE", "/faults")
+    from_the_menu(page, ".o_outlook_sync_now", "active")
+
+    control.request("POST", "/refresh_tokens/revoke", {"mailbox": ALICE})
+    control.request("POST", "/access_tokens/expire", {"mailbox": ALICE})
+    from_the_menu(page, ".o_outlook_sync_now", "needs_reauth")
+    shoot(page, "needs-reauth-notice.png")
+    page.click(".o_notification .o_notification_close")  # the sticky "reconnect" notice
+    shoot(page, "button-needs-reauth.png")
+    page.click(".o_outlook_sync_reconnect")
+    page.wait_for_selector("#signin")
+    page.check(f"input[name=mailbox][value='{ALICE}']")
+    page.click("#accept")
+    page.wait_for_selector(".o_outlook_sync[data-state='active']")
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ from odoo.tools.misc import hmac as odoo_hmac
 from ..services.auth import AppConfig, OutlookAuth
 from ..services.errors import AuthError, ReauthRequired, SyncError, Throttled
 from ..services.graph import GraphClient
-from .outlook_sync_run import SyncRun
+from .outlook_sync_run import MassDeletion, SyncRun
 from .res_config_settings import (
     DEFAULT_AUTHORITY_HOST,
     DEFAULT_GRAPH_ENDPOINT,
@@ -86,6 +86,12 @@ class OutlookAccount(models.Model):
     )
     delta_link = fields.Char(readonly=True, groups="base.group_system", copy=False)
     delta_window_end = fields.Datetime(readonly=True, copy=False)
+    pending_deletions = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Deletions the mass-deletion guard stopped, waiting for the user's confirmation.",
+    )
+    confirm_mass_deletion = fields.Boolean(readonly=True, copy=False)
     next_sync_at = fields.Datetime(readonly=True, index=True, copy=False)
     first_synced_at = fields.Datetime(readonly=True, copy=False)
     first_sync_last_event_id = fields.Integer(
@@ -141,6 +147,7 @@ class OutlookAccount(models.Model):
             "mailbox": account.mailbox_address or False,
             "last_sync_at": account.last_sync_at or False,
             "last_error": account.last_error or False,
+            "pending_deletions": account.pending_deletions,
         }
         return status
 
@@ -219,6 +226,8 @@ class OutlookAccount(models.Model):
                 {
                     "state": "active",
                     "first_synced_at": self.first_synced_at or started,
+                    "pending_deletions": 0,
+                    "confirm_mass_deletion": False,
                     "first_sync_last_event_id": self.first_sync_last_event_id or last_event_id,
                     "last_sync_at": started,
                     "last_error": False,
@@ -236,6 +245,8 @@ class OutlookAccount(models.Model):
             try:
                 with self.env.cr.savepoint():
                     log.update(SyncRun(self.sudo(), graph, now=started).run())
+            except MassDeletion as guard:
+                return self._stop_for_mass_deletion(guard)
             except ReauthRequired as error:
                 self._mark_needs_reauth(error)
                 return self.last_error
@@ -448,6 +459,31 @@ class OutlookAccount(models.Model):
         """THE sudo boundary for secrets: the only reader and writer of the token columns."""
         self.ensure_one()
         return _TokenStore(self.env.cr, self.id)
+
+    def _stop_for_mass_deletion(self, guard):
+        """Pause with nothing deleted, and ask the user (once) to confirm."""
+        message = self.env._(
+            "This sync would delete %(outlook)s events in Outlook and archive %(odoo)s in Odoo, "
+            "out of %(synced)s synced: nothing was deleted and the sync is paused. If this is "
+            'what you want, choose "Delete them" in the Outlook menu of the Calendar.',
+            outlook=guard.in_outlook,
+            odoo=guard.in_odoo,
+            synced=guard.synced,
+        )
+        self.write({"state": "paused", "pending_deletions": guard.in_outlook + guard.in_odoo})
+        self.user_id._bus_send(
+            "simple_notification",
+            {"title": self.env._("Outlook sync paused"), "message": message, "sticky": True},
+        )
+        return message
+
+    def action_confirm_deletions(self):
+        """The user confirms the deletions the guard stopped: sync now and let them through."""
+        accounts = self._own().filtered("pending_deletions")
+        accounts.write({"confirm_mass_deletion": True, "state": "active"})
+        for account in accounts:
+            account.sudo()._sync()
+        return True
 
     def _mark_needs_reauth(self, error):
         """Stop syncing until the user signs in again, and tell them (once)."""

@@ -44,6 +44,10 @@ REPLY_ACTIONS = {"accepted": "accept", "tentative": "tentativelyAccept", "declin
 # one becomes an exception in Outlook); Odoo recurrences come next (issue E, #7).
 SERIES_TYPES = frozenset({"seriesMaster", "occurrence", "exception"})
 MAX_RETRY_MINUTES = 24 * 60
+# A sync deleting more than this many, and this share, of an account's synced events on one
+# side waits for the user's confirmation.
+MASS_DELETION_MIN = 20
+MASS_DELETION_SHARE = 0.25
 # Items per delta page we ask for (Graph documents no maximum, and overshoots it to keep a series
 # whole): fewer round trips on big calendars, pages still small enough to parse quickly.
 DELTA_PAGE_SIZE = 200
@@ -54,6 +58,16 @@ WINDOW_DRIFT = timedelta(days=7)
 # their attendees, so that Exchange emails nobody.
 FIRST_SYNC_POLICY = Policy(push=PushScope.FUTURE, push_attendees=False)
 NO_MAIL = {"no_mail_to_attendees": True, "mail_create_nolog": True, "tracking_disable": True}
+
+
+class MassDeletion(Exception):
+    """The run would delete too much: nothing was written, the user must confirm."""
+
+    def __init__(self, *, in_outlook, in_odoo, synced):
+        super().__init__(f"{in_outlook} in Outlook, {in_odoo} in Odoo, of {synced} synced")
+        self.in_outlook = in_outlook
+        self.in_odoo = in_odoo
+        self.synced = synced
 
 
 class SyncRun:
@@ -109,6 +123,7 @@ class SyncRun:
         )
         for error in decided.errors:
             self._item_failed(targets[error.key], error.reason)
+        self._guard_mass_deletion(decided.items)
         remote_answers, failed = self._push(decided.items, targets)
         self._apply_locally(decided.items, targets, remote_answers, failed)
         vals = {"delta_link": delta_link}
@@ -116,6 +131,26 @@ class SyncRun:
             vals["delta_window_end"] = self.window_end.replace(tzinfo=None)
         self.account.write(vals)
         return self._log_values()
+
+    def _guard_mass_deletion(self, item_plans):
+        """Stop before deleting more than max(20, 25 %) of the synced events on either side (an
+        emptied calendar, a wrong mailbox) unless the user confirmed it."""
+        if self.account.confirm_mass_deletion:
+            return
+        in_outlook = sum(
+            isinstance(action, (DeleteRemote, DeclineRemote))
+            for item_plan in item_plans
+            for action in item_plan.actions
+        )
+        in_odoo = sum(
+            isinstance(action, ArchiveLocal)
+            for item_plan in item_plans
+            for action in item_plan.actions
+        )
+        synced = self.Link.search_count([("account_id", "=", self.account.id)])
+        limit = max(MASS_DELETION_MIN, synced * MASS_DELETION_SHARE)
+        if in_outlook > limit or in_odoo > limit:
+            raise MassDeletion(in_outlook=in_outlook, in_odoo=in_odoo, synced=synced)
 
     # ------------------------------------------------------------------
     # Reading both sides

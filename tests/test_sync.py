@@ -667,3 +667,50 @@ class TestSeries(SyncCase):
         self.assertEqual(len(self.odoo_events("Stand-up")), 4)
         for occurrence in self.occurrences:
             self.assertEqual(len(occurrence.outlook_link_ids), 2)
+
+
+class TestMassDeletionGuard(SyncCase):
+    def setUp(self):
+        super().setUp()
+        self.outlook = [
+            self.emulator.create_event(
+                ALICE, outlook_event(f"Meeting {n}", start=TOMORROW + timedelta(hours=n))
+            )
+            for n in range(30)
+        ]
+        self.sync()
+
+    def test_emptied_outlook_calendar_waits_for_confirmation(self):
+        for event in self.outlook:
+            self.emulator.delete_event(ALICE, event["id"])
+
+        log = self.account._sync()
+
+        self.assertEqual(log.state, "failed")
+        self.assertEqual(self.account.state, "paused")
+        self.assertEqual(self.account.pending_deletions, 30)
+        self.assertIn("nothing was deleted", self.account.last_error)
+        self.assertEqual(len(self.odoo_events("Meeting 0").filtered("active")), 1)
+
+        self.account.action_confirm_deletions()
+
+        self.assertEqual(self.account.state, "active")
+        self.assertFalse(self.account.pending_deletions or self.account.confirm_mass_deletion)
+        self.assertFalse(self.env["calendar.event"].search([("name", "=like", "Meeting %")]))
+
+    def test_mass_deletion_in_odoo_does_not_reach_outlook_unconfirmed(self):
+        self.env["calendar.event"].search([("name", "=like", "Meeting %")]).unlink()
+
+        self.account._sync()
+
+        self.assertEqual(len(self.emulator.events(ALICE)), 30)
+        self.assertEqual(self.account.state, "paused")
+
+    def test_a_few_deletions_go_through(self):
+        for event in self.outlook[:5]:
+            self.emulator.delete_event(ALICE, event["id"])
+
+        log = self.sync()
+
+        self.assertEqual(log.pulled_archived, 5)
+        self.assertEqual(self.account.state, "active")

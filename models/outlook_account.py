@@ -218,6 +218,8 @@ class OutlookAccount(models.Model):
             return self.env["outlook.sync.log"]
         else:
             failure = self._run_sync(config, started, log)
+        next_sync_at = log.pop("next_sync_at", started + timedelta(minutes=SYNC_INTERVAL_MINUTES))
+        deferred = log.get("deferred")
         if failure:
             log.update(state="failed", errors=[{"event": "", "reason": failure}])
             self.last_error = failure
@@ -225,13 +227,16 @@ class OutlookAccount(models.Model):
             self.write(
                 {
                     "state": "active",
-                    "first_synced_at": self.first_synced_at or started,
+                    "first_synced_at": self.first_synced_at or (not deferred and started),
                     "pending_deletions": 0,
                     "confirm_mass_deletion": False,
-                    "first_sync_last_event_id": self.first_sync_last_event_id or last_event_id,
+                    # The first sync is over once nothing it had to send waits for Outlook's
+                    # quota: until then the next runs finish it under the same choice.
+                    "first_sync_last_event_id": self.first_sync_last_event_id
+                    or (not deferred and last_event_id),
                     "last_sync_at": started,
                     "last_error": False,
-                    "next_sync_at": started + timedelta(minutes=SYNC_INTERVAL_MINUTES),
+                    "next_sync_at": next_sync_at,
                 }
             )
         return (
@@ -244,7 +249,8 @@ class OutlookAccount(models.Model):
         with self._outlook_session(config) as (_auth, graph):
             try:
                 with self.env.cr.savepoint():
-                    log.update(SyncRun(self.sudo(), graph, now=started).run())
+                    run = SyncRun(self.sudo(), graph, now=started)
+                    log.update(run.run())
             except MassDeletion as guard:
                 return self._stop_for_mass_deletion(guard)
             except ReauthRequired as error:
@@ -260,6 +266,8 @@ class OutlookAccount(models.Model):
                 self.state = "error"
                 self.next_sync_at = started + timedelta(minutes=SYNC_INTERVAL_MINUTES)
                 return unreachable_message(self.env, error)
+        if run.retry_after:
+            log["next_sync_at"] = started + timedelta(seconds=run.retry_after)
         return None
 
     def action_pause(self):

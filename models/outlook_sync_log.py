@@ -28,6 +28,11 @@ class OutlookSyncLog(models.Model):
     pushed_created = fields.Integer("Created in Outlook", readonly=True)
     pushed_updated = fields.Integer("Updated in Outlook", readonly=True)
     pushed_deleted = fields.Integer("Deleted or declined in Outlook", readonly=True)
+    deferred = fields.Integer(
+        "Waiting for Outlook's quota",
+        readonly=True,
+        help="Changes Outlook asked to send later (throttling); the next sync sends them.",
+    )
     conflict_count = fields.Integer("Conflict Count", compute="_compute_counts", store=True)
     error_count = fields.Integer("Error Count", compute="_compute_counts", store=True)
     conflicts = fields.Json(readonly=True, help="Field, Odoo value, Outlook value, winner.")

@@ -87,6 +87,7 @@ class SyncRun:
         self.errors = []
         self.conflicts = []
         self.full_resync = False
+        self.retry_after = 0.0
         self.window_start = (self.now - timedelta(days=account.sync_past_days)).replace(
             tzinfo=timezone.utc
         )
@@ -473,6 +474,11 @@ class SyncRun:
             if result.ok:
                 answers[key] = result.body if isinstance(result.body, dict) else answers.get(key)
                 self._count_push(action)
+            elif result.status == 429:
+                # Outlook's quota ran out: not an error, the next run (soon) sends it.
+                failed.add(key)
+                self.counts["deferred"] += 1
+                self.retry_after = max(self.retry_after, throttled_seconds(result))
             else:
                 failed.add(key)
                 self._item_failed(targets[key], str(result.error()))
@@ -721,7 +727,16 @@ class SyncRun:
         }
 
 
+def throttled_seconds(result):
+    """The Retry-After of a throttled batch item, in seconds (at least one)."""
+    try:
+        return max(float(result.headers.get("Retry-After", 1)), 1.0)
+    except ValueError:
+        return 1.0
+
+
 LOG_COUNTS = (
+    "deferred",
     "pulled_created",
     "pulled_updated",
     "pulled_archived",

@@ -273,44 +273,49 @@ class GraphClient:
         Groups of at most 20 requests are sent as *sequential* batches (each item depends on
         the previous one), at most ``max_concurrency`` batches at a time, so no more than four
         items run in the mailbox at once: Microsoft's documented way to stay under Outlook's
-        concurrency limit. An item answered 429 is sent again after its ``Retry-After``
-        (bounded like any retry); an item skipped with 424 because an earlier item of its
-        batch failed is sent again in the next round. Other failures are returned as results.
+        concurrency limit. Items answered 429 are sent again after their ``Retry-After``, and
+        from then on one group at a time, each after that same wait: resending every group at
+        once would only meet the empty quota again. An item skipped with 424 (an earlier item of
+        its batch failed) is sent again too. It gives up when ``max_retries`` rounds in a row make
+        no progress or the wait would pass ``max_wait``: those items come back as 429 results.
+        Other failures are returned as results.
         """
         ids = [request.id for request in requests_]
         if len(set(ids)) != len(ids):
             raise ValueError("batch request ids must be unique")
         by_id = {request.id: request for request in requests_}
         results: dict[str, BatchResult] = {}
-        throttled_attempts: dict[str, int] = {}
         pending = list(ids)
         started = self._clock()
+        pace, stalled_rounds = 0.0, 0
         while pending:
             groups = [pending[i : i + BATCH_LIMIT] for i in range(0, len(pending), BATCH_LIMIT)]
-            with ThreadPoolExecutor(max_workers=min(self._max_concurrency, len(groups))) as pool:
-                answers = list(pool.map(lambda group: self._send_batch(group, by_id), groups))
-            pending, wait = [], 0.0
-            for answer in answers:
-                for result in answer:
-                    if result.status == 424:
-                        pending.append(result.id)
-                    elif (
-                        result.status == 429
-                        and throttled_attempts.get(result.id, 0) < self._max_retries
-                    ):
-                        throttled_attempts[result.id] = throttled_attempts.get(result.id, 0) + 1
-                        pending.append(result.id)
-                        wait = max(wait, self._delay(result.headers, throttled_attempts[result.id]))
-                    else:
-                        results[result.id] = result
-            if pending and wait:
-                if self._clock() - started + wait > self._max_wait:
-                    for request_id in pending:
-                        results.setdefault(request_id, _throttled_result(request_id, wait))
-                    break
-                self._sleep(wait)
-            still_pending = set(pending)
-            pending = [request_id for request_id in ids if request_id in still_pending]
+            sent = groups[:1] if pace else groups
+            with ThreadPoolExecutor(max_workers=min(self._max_concurrency, len(sent))) as pool:
+                answers = list(pool.map(lambda group: self._send_batch(group, by_id), sent))
+            retry, wait = [], 0.0
+            for result in (result for answer in answers for result in answer):
+                if result.status in (424, 429):
+                    retry.append(result.id)
+                    if result.status == 429:
+                        wait = max(wait, self._delay(result.headers, stalled_rounds + 1))
+                else:
+                    results[result.id] = result
+            progressed = len(retry) < sum(len(group) for group in sent)
+            stalled_rounds = 0 if progressed else stalled_rounds + 1
+            unsent = [request_id for group in groups[len(sent) :] for request_id in group]
+            pending = [request_id for request_id in ids if request_id in {*retry, *unsent}]
+            if pending and not wait:
+                wait = pace  # once throttled, every group waits its turn
+            if not wait:
+                continue
+            pace = wait
+            over_budget = self._clock() - started + wait > self._max_wait
+            if over_budget or stalled_rounds >= self._max_retries:
+                for request_id in pending:
+                    results[request_id] = _throttled_result(request_id, wait)
+                break
+            self._sleep(wait)
         return [results[request_id] for request_id in ids]
 
     # --- plumbing --------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 from datetime import date, datetime, timedelta, timezone
+from unittest.mock import patch
 
 from odoo import fields, sql_db
 from odoo.tests import tagged
+
+from odoo.addons.outlook_calendar_sync.models import outlook_account
 
 from .common import ALICE, BOB, OutlookHttpCase
 
@@ -293,6 +296,28 @@ class TestNoDuplicates(SyncCase):
 
 
 class TestFailures(SyncCase):
+    def test_throttled_changes_wait_for_the_next_sync_without_errors(self):
+        """Outlook's quota runs out mid-export: the rest is sent by the next sync, no error, no
+        duplicate."""
+        for n in range(30):
+            self.odoo_event(f"Export {n}", start=TOMORROW + timedelta(hours=n))
+        self.emulator.set_throttling(True, requests=25, window_seconds=600)
+
+        with patch.object(outlook_account, "GRAPH_MAX_WAIT", 0.0):
+            log = self.sync()
+
+        sent = len(self.emulator.events(ALICE))
+        self.assertGreater(log.deferred, 0)
+        self.assertEqual(sent + log.deferred, 30)
+        self.assertEqual(log.error_count, 0)
+        self.assertGreater(self.account.next_sync_at, fields.Datetime.now())
+
+        self.emulator.set_throttling(False)
+        self.sync()
+
+        self.assertEqual(len(self.emulator.events(ALICE)), 30)
+        self.assertEqual(len(self.account.link_ids), 30)
+
     def test_failing_event_is_retried_later_and_others_go_on(self):
         first = self.emulator.create_event(ALICE, outlook_event("First"))
         self.emulator.create_event(

@@ -450,3 +450,39 @@ def test_no_more_than_four_requests_are_in_flight():
         thread.join()
     assert 2 <= state["peak"] <= 4
     assert len(sessions) == 12 and len(set(map(id, sessions))) == 12
+
+
+def test_throttled_batches_go_one_group_at_a_time_and_nothing_is_given_up():
+    """A quota of 20 items per wait (Graph's Retry-After): after the first 429 the client sends
+    one group at a time, each after the wait, so every write lands and only the first, unpaced
+    round is refused."""
+    quota = {"tokens": 20, "refills": 0, "refused": 0}
+    waits: list[float] = []
+
+    def handler(request):
+        if len(waits) > quota["refills"]:
+            quota["tokens"], quota["refills"] = 20, len(waits)
+        responses, blocked = [], False
+        for item in json.loads(request.body)["requests"]:
+            if blocked:
+                responses.append({"id": item["id"], "status": 424, "body": None})
+            elif quota["tokens"]:
+                quota["tokens"] -= 1
+                responses.append({"id": item["id"], "status": 201, "body": {"id": item["id"]}})
+            else:
+                blocked = True
+                quota["refused"] += 1
+                retry = {"Retry-After": "1"}
+                responses.append({"id": item["id"], "status": 429, "headers": retry, "body": None})
+        return (200, {"responses": responses})
+
+    graph, sleeps = client(Script(handler), max_wait=600.0)
+    waits = sleeps  # the quota refills on each of the client's waits
+    requests_ = [
+        BatchRequest(id=str(n), method="POST", url="/me/events", body={}) for n in range(100)
+    ]
+
+    results = graph.batch(requests_)
+
+    assert [result.status for result in results] == [201] * 100
+    assert quota["refused"] == 4, "only the groups of the first, unpaced round"

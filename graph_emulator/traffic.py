@@ -3,15 +3,23 @@
 Throttling follows docs-contrib ``concepts/throttling-limits.md`` (Outlook service limits):
 10,000 requests per 10 minutes and 4 concurrent requests per app and mailbox, with ``$batch``
 items counted one by one; over the limit Graph answers 429 with ``Retry-After``.
+
+The rate is enforced as a token bucket (Exchange's budgets are buckets that recharge), not as
+a count over a sliding window: a window of 10,000 lets a burst of 10,000 through at once, so a
+1,000-item export would never feel the limit, while a bucket refilled at 10,000 / 600 s ≈ 16.7
+tokens a second paces it. Microsoft publishes no burst size; the bucket holds one full
+``$batch`` (20 items) by default, the smallest burst that lets a paced client send a whole
+batch without a 429, so the documented rate alone bounds a long run: N items need at least
+(N - 20) / 16.7 seconds.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import Counter, defaultdict, deque
+from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from .clock import Clock
@@ -66,14 +74,51 @@ class Fault:
         )
 
 
+# Tokens the bucket holds when full: one full ``$batch`` (its 20-item limit). See the module doc.
+DEFAULT_BURST = 20
+
+
 @dataclass
 class ThrottleConfig:
-    """Outlook's limits per app and mailbox (Microsoft's numbers by default)."""
+    """Outlook's limits per app and mailbox (Microsoft's numbers by default).
+
+    ``requests`` per ``window_seconds`` is the bucket's refill rate; ``burst`` its size (capped
+    at ``requests``, so a small test quota keeps its meaning: ``requests=3`` admits 3 at once).
+    """
 
     enabled: bool = False
     requests: int = 10_000
     window_seconds: float = 600.0
     concurrency: int = 4
+    burst: int = DEFAULT_BURST
+
+    @property
+    def rate(self) -> float:
+        """Tokens added per second."""
+        return self.requests / self.window_seconds
+
+    @property
+    def capacity(self) -> float:
+        """Tokens a full bucket holds."""
+        return float(max(1, min(self.burst, self.requests)))
+
+
+@dataclass
+class Bucket:
+    """One (app, mailbox)'s tokens as of ``updated``; starts full."""
+
+    tokens: float
+    updated: datetime
+
+    def refill(self, now: datetime, cfg: ThrottleConfig) -> None:
+        """Add the tokens earned since ``updated``, up to the bucket's capacity."""
+        elapsed = max((now - self.updated).total_seconds(), 0.0)
+        self.tokens = min(cfg.capacity, self.tokens + elapsed * cfg.rate)
+        self.updated = now
+
+    def seconds_to_next_token(self, cfg: ThrottleConfig) -> float:
+        """How long until one whole token is there (0 if one already is)."""
+        return max(1.0 - self.tokens, 0.0) / cfg.rate
 
 
 class Traffic:
@@ -84,7 +129,7 @@ class Traffic:
         self.lock = threading.Lock()
         self.faults: list[Fault] = []
         self.throttle = ThrottleConfig()
-        self._windows: dict[tuple[str, str], deque] = defaultdict(deque)
+        self._buckets: dict[tuple[str, str], Bucket] = {}
         self._in_flight: Counter = Counter()
         self.reset_counters()
 
@@ -108,7 +153,7 @@ class Traffic:
         with self.lock:
             self.faults.clear()
             self.throttle = ThrottleConfig()
-            self._windows.clear()
+            self._buckets.clear()
             self._in_flight.clear()
 
     # --- faults ----------------------------------------------------------------------------
@@ -198,36 +243,43 @@ class Traffic:
 
     # --- throttling ------------------------------------------------------------------------
     def admit(self, client_id: str, mailbox: str) -> None:
-        """Charge one request to (app, mailbox) and take a concurrency slot; 429 when over."""
+        """Take a token and a concurrency slot for (app, mailbox), or answer 429.
+
+        A refused request takes neither, so retrying costs the client nothing but the round trip.
+        """
         with self.lock:
             cfg = self.throttle
             if not cfg.enabled:
                 return
             key = (client_id, mailbox.lower())
-            now = self.clock()
-            window = self._windows[key]
-            horizon = now - timedelta(seconds=cfg.window_seconds)
-            while window and window[0] <= horizon:
-                window.popleft()
-            if len(window) >= cfg.requests:
-                self.throttled += 1
-                wait = max(1, math.ceil((window[0] - horizon).total_seconds()))
-                raise GraphError(
-                    429,
-                    "ApplicationThrottled",
-                    "Application is over its MailboxRateLimit limit.",
-                    {"Retry-After": str(wait)},
-                )
+            bucket = self._bucket(key, cfg)
+            if bucket.tokens < 1.0:
+                wait = bucket.seconds_to_next_token(cfg)
+                raise self._throttled("MailboxRateLimit", wait)
             if self._in_flight[key] >= cfg.concurrency:
-                self.throttled += 1
-                raise GraphError(
-                    429,
-                    "ApplicationThrottled",
-                    "Application is over its MailboxConcurrency limit.",
-                    {"Retry-After": "1"},
-                )
-            window.append(now)
+                raise self._throttled("MailboxConcurrency", 1.0)
+            bucket.tokens -= 1.0
             self._in_flight[key] += 1
+
+    def _bucket(self, key: tuple[str, str], cfg: ThrottleConfig) -> Bucket:
+        """The key's bucket, refilled up to now (a new one starts full). Caller holds the lock."""
+        now = self.clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = Bucket(cfg.capacity, now)
+        bucket.refill(now, cfg)
+        return bucket
+
+    def _throttled(self, limit: str, wait: float) -> GraphError:
+        """Count a 429 and build it. ``Retry-After`` is whole seconds, as Graph sends it
+        (rounded up, at least 1), so a client that honours it finds its token there."""
+        self.throttled += 1
+        return GraphError(
+            429,
+            "ApplicationThrottled",
+            f"Application is over its {limit} limit.",
+            {"Retry-After": str(max(1, math.ceil(wait - 1e-9)))},
+        )
 
     def release(self, client_id: str, mailbox: str) -> None:
         """Give back the concurrency slot taken by ``admit``."""

@@ -7,6 +7,10 @@ import pytest
 import requests
 from emulator_support import event_body
 
+from graph_emulator.clock import FakeClock
+from graph_emulator.errors import GraphError
+from graph_emulator.traffic import Traffic
+
 
 def _batch(g, session, items):
     return session.post(f"{g.graph}/$batch", json={"requests": items})
@@ -170,3 +174,56 @@ def test_default_throttling_uses_microsofts_numbers(g):
     g.set_throttling(True)
     cfg = g.traffic.throttle
     assert (cfg.requests, cfg.window_seconds, cfg.concurrency) == (10_000, 600.0, 4)
+
+
+def test_token_bucket_admits_one_batch_then_paces_at_microsofts_rate(g, alice):
+    """A full bucket holds one $batch (20 items); then one token every 600/10,000 s."""
+    g.set_throttling(True)
+    items = [{"id": str(i), "method": "GET", "url": "/me"} for i in range(20)]
+    assert {r["status"] for r in _batch(g, alice, items).json()["responses"]} == {200}
+    refused = alice.get(f"{g.graph}/me")
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert refused.json()["error"]["message"].endswith("MailboxRateLimit limit.")
+    g.advance_clock(0.06)  # one token is 0.06 s of Microsoft's 16.7 a second
+    assert [alice.get(f"{g.graph}/me").status_code for _ in range(2)] == [200, 429]
+    g.advance_clock(600)  # a quiet 10 minutes refills the bucket, no more
+    assert {r["status"] for r in _batch(g, alice, items).json()["responses"]} == {200}
+    assert alice.get(f"{g.graph}/me").status_code == 429
+    assert g.counters()["throttled"] == 3
+
+
+def test_retry_after_says_when_the_next_token_is_there(g, alice):
+    g.set_throttling(True, requests=60, window_seconds=600)  # a token every 10 s
+    assert [alice.get(f"{g.graph}/me").status_code for _ in range(21)] == [200] * 20 + [429]
+    g.advance_clock(4)
+    assert alice.get(f"{g.graph}/me").headers["Retry-After"] == "6"
+    g.advance_clock(6)
+    assert alice.get(f"{g.graph}/me").status_code == 200
+    assert g.counters()["throttled"] == 2
+
+
+def test_ten_minutes_of_hammering_get_microsofts_quota_and_no_more():
+    """Driven through the model directly: 600 simulated seconds at 100 attempts a second."""
+    traffic = Traffic(FakeClock())
+    traffic.throttle.enabled = True
+    admitted = 0
+    for _ in range(600 * 100):
+        try:
+            traffic.admit("app", "alice@example.com")
+        except GraphError:
+            pass
+        else:
+            admitted += 1
+            traffic.release("app", "alice@example.com")
+        traffic.clock.advance(0.01)
+    assert 10_000 + 20 - 1 <= admitted <= 10_000 + 20
+    assert traffic.counters()["throttled"] == 600 * 100 - admitted
+
+
+def test_burst_size_can_be_changed_and_a_refused_request_costs_no_token(g, alice):
+    g.set_throttling(True)
+    g.traffic.throttle.burst = 2
+    codes = [alice.get(f"{g.graph}/me").status_code for _ in range(4)]
+    assert codes == [200, 200, 429, 429]
+    g.advance_clock(0.06)
+    assert alice.get(f"{g.graph}/me").status_code == 200

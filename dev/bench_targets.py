@@ -1,0 +1,148 @@
+"""Issue #9's targets, checked against a run's rows: one line each, met or missed, with numbers.
+
+Graph request targets are checked on both counts the emulator keeps: ``requests`` (what
+Microsoft's quota counts, ``$batch`` items one by one) and ``http_requests`` (round trips). A
+write is one quota request however it is batched, so a target of "≤ 55 requests" for 1,000
+writes can only hold for round trips; the line says which count meets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench_report import Row
+
+OURS, BUILTIN = "outlook_calendar_sync", "microsoft_calendar"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One target: the issue's words, what was measured, and the verdict."""
+
+    target: str
+    measured: str
+    verdict: str  # "met", "met on the wire only", "missed" or "not measured"
+
+    def line(self) -> str:
+        return f"**{self.verdict}**: {self.target}: {self.measured}"
+
+
+Finder = Callable[..., Row | None]
+
+
+def finder(rows: list[Row]) -> Finder:
+    """Look a row up by scenario, n and implementation (unthrottled unless asked)."""
+    by_key = {(r.scenario, r.n, r.impl, r.throttled): r for r in rows}
+
+    def find(scenario: str, n: int, impl: str = OURS, throttled: bool = False) -> Row | None:
+        return by_key.get((scenario, n, impl, throttled))
+
+    return find
+
+
+def request_verdict(row: Row, limit: int) -> str:
+    """Met on quota requests, else on round trips only, else missed."""
+    if row.requests is not None and row.requests <= limit:
+        return "met"
+    if row.http_requests is not None and row.http_requests <= limit:
+        return "met on the wire only"
+    return "missed"
+
+
+def requests_text(row: Row) -> str:
+    return f"{row.requests:,} Graph requests ({row.http_requests:,} round trips)"
+
+
+def goals(rows: list[Row], big: int = 5000, small: int = 1000, export_n: int = 1000) -> list[str]:
+    """Every target the issue sets, in its order; missing rows are reported as not measured."""
+    find = finder(rows)
+    checks = (
+        import_speed(find, big),
+        import_requests(find, big),
+        export_requests(find, export_n),
+        throttled_export(find, export_n),
+        incremental(find, big),
+        *(quiet(find, n) for n in (small, big)),
+        import_memory(find, big),
+        import_scaling(find, small, big),
+    )
+    return [goal.line() for goal in checks]
+
+
+def missing(target: str) -> Goal:
+    return Goal(target, "no such row in this run", "not measured")
+
+
+def import_speed(find: Finder, n: int) -> Goal:
+    target = f"import of {n:,} ≥ 10x faster than the built-in"
+    ours, theirs = find("import", n), find("import", n, BUILTIN)
+    if not (ours and theirs and ours.wall_s and theirs.wall_s):
+        return missing(target)
+    ratio = theirs.wall_s / ours.wall_s
+    measured = f"{ratio:.1f}x ({ours.wall_s:.1f} s vs {theirs.wall_s:.1f} s)"
+    return Goal(target, measured, "met" if ratio >= 10 else "missed")
+
+
+def import_requests(find: Finder, n: int) -> Goal:
+    target = f"import of {n:,} with ≤ 55 requests"
+    ours = find("import", n)
+    if not ours:
+        return missing(target)
+    return Goal(target, requests_text(ours), request_verdict(ours, 55))
+
+
+def export_requests(find: Finder, n: int) -> Goal:
+    target = f"export of {n:,} with ≤ 55 requests"
+    ours = find("export", n)
+    if not ours:
+        return missing(target)
+    return Goal(target, requests_text(ours), request_verdict(ours, 55))
+
+
+def throttled_export(find: Finder, n: int) -> Goal:
+    target = f"export of {n:,}, throttled, ≤ 1.15x the bound with at most one 429"
+    ours = find("export", n, throttled=True)
+    if not (ours and ours.bound_s and ours.wall_s):
+        return missing(target)
+    ratio = ours.wall_s / ours.bound_s
+    seconds = f"{ours.wall_s:.1f} s vs {ours.bound_s:.1f} s ({ratio:.2f}x)"
+    measured = f"{seconds}, {ours.answers_429} answers 429"
+    met = ratio <= 1.15 and ours.answers_429 <= 1
+    return Goal(target, measured, "met" if met else "missed")
+
+
+def incremental(find: Finder, n: int) -> Goal:
+    target = f"incremental on {n:,}: ≤ 4 requests and < 2 s"
+    ours = find("incremental", n)
+    if not (ours and ours.wall_s is not None):
+        return missing(target)
+    verdict = request_verdict(ours, 4) if ours.wall_s < 2 else "missed"
+    return Goal(target, f"{requests_text(ours)}, {ours.wall_s:.1f} s", verdict)
+
+
+def quiet(find: Finder, n: int) -> Goal:
+    target = f"quiet on {n:,}: 1 request, 0 writes"
+    ours = find("quiet", n)
+    if not ours:
+        return missing(target)
+    met = ours.requests == 1 and ours.writes == 0
+    return Goal(target, f"{requests_text(ours)}, {ours.writes} writes", "met" if met else "missed")
+
+
+def import_memory(find: Finder, n: int) -> Goal:
+    target = f"import of {n:,}: peak ≤ 200 MB above baseline"
+    ours = find("import", n)
+    if not (ours and ours.peak_mb is not None):
+        return missing(target)
+    return Goal(target, f"{ours.peak_mb:.0f} MB", "met" if ours.peak_mb <= 200 else "missed")
+
+
+def import_scaling(find: Finder, small: int, big: int) -> Goal:
+    target = f"import time {big:,} / {small:,} ≤ 6"
+    one, five = find("import", small), find("import", big)
+    if not (one and five and one.wall_s and five.wall_s):
+        return missing(target)
+    ratio = five.wall_s / one.wall_s
+    measured = f"{ratio:.1f} ({five.wall_s:.1f} s / {one.wall_s:.1f} s)"
+    return Goal(target, measured, "met" if ratio <= 6 else "missed")

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil import rrule
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from graph_emulator.recurrence import normalize, occurrence_starts
@@ -691,11 +691,25 @@ def test_rrule_graph_rrule_keeps_the_same_occurrences(rec, hour):
 
 @settings(max_examples=150)
 @given(recurrences(expressible=True), hours)
+@example(  # a first occurrence just before the window's UTC start
+    Recurrence(
+        kind="daily",
+        range_type="numbered",
+        start_date=date(2024, 1, 1),
+        count=2,
+        time_zone="Europe/Paris",
+    ),
+    0,
+)
 def test_odoo_expanding_our_rule_finds_outlooks_occurrences(rec, hour):
     """Odoo expands the rule with naive local times from its first event, then localises
     them: that gives Outlook's occurrences."""
     zone = ZoneInfo(rec.time_zone)
-    starts = expand(rec, first_start_of(rec, hour))
+    series_start = first_start_of(rec, hour)
+    # From before the series starts: Odoo's first event is the series' true first occurrence
+    # (a window cutting it off would make Odoo count from the second one).
+    window = (series_start - timedelta(days=1), YEARS_2024_2027[1])
+    starts = expand(rec, series_start, window=window)
     assume(starts)
     first = starts[0].astimezone(zone).replace(tzinfo=None)
     odoo_rule = rrule.rrulestr(to_rrule(rec, week_start=rec.first_day_of_week), dtstart=first)
@@ -703,7 +717,7 @@ def test_odoo_expanding_our_rule_finds_outlooks_occurrences(rec, hour):
         local.replace(tzinfo=zone).astimezone(UTC)
         for local in odoo_rule.between(first, datetime(2028, 1, 2), inc=True)
     ]
-    assert [start for start in odoo_starts if start < YEARS_2024_2027[1]] == starts
+    assert [start for start in odoo_starts if start < window[1]] == starts
 
 
 @settings(max_examples=150)

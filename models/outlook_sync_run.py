@@ -10,7 +10,7 @@ carry a deterministic ``transactionId`` and our extended property, so nothing is
 import dataclasses
 import logging
 from collections import Counter
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 from odoo import fields
@@ -100,6 +100,8 @@ class SyncRun:
         self._series_items = {}
         self._series_of = {}
         self._series_instances = {}
+        self._untouched = set()  # Outlook events not modified since they were created
+        self._own_creates = set()  # unlinked Outlook events this database created
 
     # ------------------------------------------------------------------
     # The run
@@ -214,6 +216,8 @@ class SyncRun:
             remote_events.pop(read.graph_id, None)
         elif read.event_type not in SERIES_TYPES:
             remote_events[read.graph_id] = (read, item.get("transactionId"))
+            if unmodified_since_created(item):
+                self._untouched.add(read.graph_id)
 
     def _read_series(self, remote_events):
         """Every occurrence of the changed series in the window, with all its properties; a
@@ -291,10 +295,20 @@ class SyncRun:
             local = self._local_values(local_event, key) if local_event else None
             if local_event and local is None and local_event.active:
                 continue
+            # Our own create whose answer was lost, untouched in Outlook since: it holds what we
+            # sent, so an Odoo edit made since then is the only change (not a conflict).
+            sent = graph_id in self._own_creates and graph_id in self._untouched
             items.append(
                 SyncItem(
                     key=key,
+                    base=SyncBase(local=event.values, remote=event.values) if sent else None,
                     local=local,
+                    local_dirty=sent,
+                    # Found without a link (a lost create, another mailbox's copy): the event's
+                    # last write dates the Odoo side for newest-wins.
+                    local_modified=local_event.write_date.replace(tzinfo=timezone.utc)
+                    if local_event
+                    else None,
                     remote=event.values,
                     remote_modified=event.last_modified,
                     organizer=event.is_organizer,
@@ -406,6 +420,8 @@ class SyncRun:
                 local = self.Event.browse(int(event.odoo_ref[len(prefix) :])).exists()
             if not local and tx and tx in tx_candidates:
                 local = tx_candidates[tx]
+            if local:
+                self._own_creates.add(graph_id)
             if not local and event.ical_uid in by_ical:
                 local = by_ical[event.ical_uid]
             if local:
@@ -696,8 +712,28 @@ class SyncRun:
             else:
                 new_links.append({"account_id": self.account.id, **vals})
         to_unlink.unlink()
-        if new_links:
-            self.Link.create(new_links)
+        self._create_links(new_links)
+
+    def _create_links(self, new_links):
+        """Create the new bindings; an event this mailbox already holds under another Outlook id
+        (its copy was replaced: re-invited, re-created) moves its link to the new copy, since a
+        mailbox holds an Odoo event once."""
+        event_ids = [vals["event_id"] for vals in new_links if vals.get("event_id")]
+        existing = {
+            link.event_id.id: link
+            for link in self.Link.search(
+                [("account_id", "=", self.account.id), ("event_id", "in", event_ids)]
+            )
+        }
+        to_create = {}
+        for vals in new_links:
+            event_id = vals.get("event_id")
+            if event_id in existing:
+                existing[event_id].write(vals)
+            else:
+                to_create[event_id or id(vals)] = vals
+        if to_create:
+            self.Link.create(list(to_create.values()))
 
     def _remember_change_keys(self, remote_events, links):
         """Outlook's latest change keys (our own writes echoed back too): If-Match stays fresh."""
@@ -725,6 +761,19 @@ class SyncRun:
             "errors": self.errors,
             **{name: self.counts[name] for name in LOG_COUNTS},
         }
+
+
+def unmodified_since_created(item):
+    """Whether Graph's event was not modified after its creation (same second, give or take
+    the moment Exchange takes to store it)."""
+    try:
+        created, modified = (
+            datetime.strptime(item[name][:19], "%Y-%m-%dT%H:%M:%S")
+            for name in ("createdDateTime", "lastModifiedDateTime")
+        )
+    except (KeyError, TypeError, ValueError):
+        return False
+    return abs(modified - created) <= timedelta(seconds=2)
 
 
 def throttled_seconds(result):

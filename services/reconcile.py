@@ -370,7 +370,10 @@ def _merge_units(
     for unit in _UNITS:
         local_value, remote_value = _unit(local, unit), _unit(remote, unit)
         if base is None:
-            local_changed = remote_changed = local_value != remote_value and item.organizer
+            # Never synced together: a difference is a conflict for the organizer's link, and
+            # the organizer's (Outlook) values for an attendee's link, which cannot push them.
+            local_changed = local_value != remote_value and item.organizer
+            remote_changed = local_value != remote_value
         else:
             local_changed = item.local_dirty and local_value != _unit(base.local, unit)
             remote_changed = remote_value != _unit(base.remote, unit)

@@ -295,6 +295,29 @@ class TestNoDuplicates(SyncCase):
         self.assertIn(self.user_alice.partner_id, event.partner_ids)
 
 
+class TestReplacedCopies(SyncCase):
+    def test_a_new_outlook_copy_of_a_linked_event_moves_the_link(self):
+        """Alice's copy of Bob's meeting comes back under an id her link does not know (a copy
+        replaced while its link kept the old id): the link moves; the sync must not fail on
+        the one-link-per-mailbox rule."""
+        self.connect("bob", BOB)
+        alice = {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
+        meeting = self.emulator.create_event(BOB, outlook_event("Review", attendees=[alice]))
+        self.sync(self.account_of(self.user_bob))
+        self.sync()
+        link = self.account.link_ids
+        copy_id = link.graph_id
+        link.graph_id = "an-outlook-copy-that-is-gone"
+        self.emulator.update_event(BOB, meeting["id"], {"location": {"displayName": "Room 2"}})
+
+        log = self.sync()
+
+        self.assertNotEqual(log.state, "failed", log.errors)
+        self.assertEqual(self.account.link_ids, link)
+        self.assertEqual(link.graph_id, copy_id)
+        self.assertEqual(self.odoo_events("Review").location, "Room 2")
+
+
 class TestFailures(SyncCase):
     def test_throttled_changes_wait_for_the_next_sync_without_errors(self):
         """Outlook's quota runs out mid-export: the rest is sent by the next sync, no error, no

@@ -12,6 +12,7 @@ help:
 	@echo "make lint     ruff + pylint-odoo through pre-commit"
 	@echo "make screenshots  retake docs/screenshots/ with headless Chromium (on the running demo, else a fresh one)"
 	@echo "make bench    set up, then this addon vs the built-in microsoft_calendar on the emulator (ARGS=--sizes 1000,5000)"
+	@echo "make soak     the property-based sync suite with 5,000+ examples in its own database, then its figures"
 	@echo "make pot     regenerate i18n/outlook_calendar_sync.pot (after make test)"
 	@echo "make db-stop  stop the private PostgreSQL cluster"
 
@@ -36,6 +37,10 @@ screenshots: setup
 .PHONY: bench
 bench: setup
 	@.venv/bin/python dev/bench.py $(ARGS)
+
+.PHONY: soak
+soak: setup
+	@dev/soak.sh
 
 pot: setup
 	@dev/pot.sh

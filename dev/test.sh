@@ -61,7 +61,8 @@ run_odoo_tests() {
     local report="$DEV/odoo-tests.xml"
     echo "[test] Odoo tests (pytest-odoo, real PostgreSQL, browser tours)"
     rm -f "$report"
-    (cd "$DEV/addons" && "$PY" -m pytest -p no:cacheprovider -q -rs \
+    # The property-based suite runs its short, derandomized profile (as in CI); `make soak` the long.
+    (cd "$DEV/addons" && HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}" "$PY" -m pytest -p no:cacheprovider -q -rs \
         --odoo-config="$ODOO_CONF" --odoo-database="$DB" --odoo-http --odoo-log-level=warn \
         --junitxml="$report" \
         --ignore="$ADDON/tests/services" --ignore="$ADDON/tests/emulator" \

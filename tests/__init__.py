@@ -1,1 +1,1 @@
-from . import test_connect, test_connect_tour, test_settings, test_sync
+from . import test_connect, test_connect_tour, test_settings, test_sync, test_sync_properties

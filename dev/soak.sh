@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make soak`: the property-based sync suite (tests/test_sync_properties.py) with Hypothesis'
+# `soak` profile (at least 5,000 examples) in its own fresh database, then its figures:
+# examples, syncs, faults injected, crashes, failed syncs, duplicates, lost edits.
+# ARGS are passed to pytest (e.g. ARGS=-x). HYPOTHESIS_PROFILE=dev gives a short run.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=dev/common.sh
+source "$ROOT/dev/common.sh"
+
+PY="$VENV/bin/python"
+DB="${ADDON}_soak"
+ODOO_DIR=$(cat "$DEV/odoo-dir")
+LOG="$DEV/soak.log"
+eval "$("$ROOT/dev/pg.sh" env)"
+
+echo "[soak] installing $ADDON in a fresh database $DB"
+"$PY" - "$DB" <<'PY'
+import sys
+import psycopg2
+conn = psycopg2.connect(dbname="postgres")
+conn.autocommit = True
+conn.cursor().execute(f'DROP DATABASE IF EXISTS "{sys.argv[1]}" WITH (FORCE)')
+PY
+rm -rf "$DEV/data/filestore/$DB"
+"$PY" "$ODOO_DIR/odoo-bin" -c "$ODOO_CONF" -d "$DB" -i "$ADDON" --stop-after-init \
+    --log-level=warn --logfile="$DEV/soak-install.log" || { cat "$DEV/soak-install.log"; die "install failed"; }
+
+echo "[soak] property-based sync suite, profile ${HYPOTHESIS_PROFILE:=soak} (log: $LOG)"
+status=0
+(cd "$DEV/addons" && HYPOTHESIS_PROFILE="$HYPOTHESIS_PROFILE" "$PY" -m pytest -p no:cacheprovider \
+    -q -s --odoo-config="$ODOO_CONF" --odoo-database="$DB" --odoo-http --odoo-log-level=warn \
+    ${ARGS:-} "$ADDON/tests/test_sync_properties.py") >"$LOG" 2>&1 || status=$?
+tail -n 30 "$LOG"
+echo
+grep '^\[properties\]' "$LOG" || echo "[soak] no figures: the run stopped early (see $LOG)"
+exit "$status"

@@ -11,7 +11,7 @@ from emulator_support import REPO_ROOT, event_body
 from graph_emulator import GraphEmulator
 
 # CSDL EntityType event + its base outlookItem/entity (msgraph-metadata schemas/v1.0-Prod.csdl,
-# as summarised in /work/shared/reference/graph_api.md section 1.4).
+# as summarised in ../shared/reference/graph_api.md section 1.4).
 CSDL_EVENT = {
     "id",
     "categories",

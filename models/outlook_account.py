@@ -333,25 +333,6 @@ class OutlookAccount(models.Model):
         )
         return payload["r"]
 
-    def _check_connection(self):
-        """Ask Graph who we are: refreshes the token and records what went wrong, if anything."""
-        self.ensure_one()
-        config = self._app_config()
-        if not config:
-            self.write({"state": "error", "last_error": self.env._("Outlook Calendar is off.")})
-            return
-        try:
-            with self._outlook_session(config) as (_auth, graph):
-                graph.get_me()
-        except ReauthRequired as error:
-            self._mark_needs_reauth(error)
-        except AuthError:
-            self.write({"state": "error", "last_error": app_rejected_message(self.env)})
-        except SyncError as error:
-            self.write({"state": "error", "last_error": unreachable_message(self.env, error)})
-        else:
-            self.write({"state": "active", "last_error": False})
-
     @api.model
     def _discard_sign_in(self):
         """Forget the current user's pending sign-in, whatever became of it."""

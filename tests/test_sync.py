@@ -412,7 +412,7 @@ class TestFailures(SyncCase):
 def delete_account_row(database, account_id):
     with database.cursor() as cr:
         cr.execute("DELETE FROM outlook_account WHERE id = %s", [account_id])
-        cr.commit()
+        cr.commit()  # another connection. pylint: disable=invalid-commit
 
 
 class TestFirstSync(SyncCase):

@@ -385,7 +385,9 @@ class SyncMachine(RuleBasedStateMachine):
         return data.draw(st.sampled_from([value for value in choices if value != current]))
 
     @rule(data=st.data(), side=st.sampled_from(SIDES), organizer=st.sampled_from(LOGINS))
-    def create(self, data, side, organizer):
+    def create(
+        self, data, side, organizer
+    ):  # a rule, not a model. pylint: disable=method-required-super
         key = f"E{len(self.events) + 1}"
         self.create_event(side, organizer, self.new_units(data, key))
 
@@ -837,7 +839,7 @@ def pinned_units(key):
 
 def print_figures(profile_name, profile):
     found = {kind: FIGURES[f"{kind}_found"] for kind in ("duplicates", "lost_edits", "divergences")}
-    print(
+    print(  # the figures make soak shows. pylint: disable=print-used
         f"\n[properties] profile {os.environ.get('HYPOTHESIS_PROFILE') or profile_name} "
         f"(max_examples={profile.max_examples}, steps={profile.stateful_step_count}): "
         f"{FIGURES['examples']} examples, {FIGURES['syncs']} syncs "

@@ -579,13 +579,14 @@ class SyncRun:
     def _partners_for(self, item_plans):
         """{email: partner id} for every attendee the plan writes to Odoo; unknown people become
         partners (users' own partners first, so a user never appears twice)."""
-        emails = {
-            attendee.email
+        names = {
+            attendee.email: attendee.name
             for item_plan in item_plans
             for action in item_plan.actions
             if isinstance(action, (CreateLocal, UpdateLocal))
             for attendee in action.values.attendees
         }
+        emails = set(names)
         if not emails:
             return {}
         partners = {}
@@ -596,13 +597,6 @@ class SyncRun:
         missing = emails - set(partners)
         for partner in Partner.search([("email_normalized", "in", list(missing))], order="id"):
             partners.setdefault(partner.email_normalized, partner.id)
-        names = {
-            attendee.email: attendee.name
-            for item_plan in item_plans
-            for action in item_plan.actions
-            if isinstance(action, (CreateLocal, UpdateLocal))
-            for attendee in action.values.attendees
-        }
         new_emails = sorted(emails - set(partners))
         created = Partner.create([{"name": names[e] or e, "email": e} for e in new_emails])
         partners.update(zip(new_emails, created.ids, strict=True))

@@ -116,6 +116,7 @@ db_port = ${PGPORT:-False}
 db_user = ${PGUSER:-odoo}
 db_password = ${PGPASSWORD:-False}
 list_db = True
+http_port = ${ODOO_HTTP_PORT:-8069}
 without_demo = all
 max_cron_threads = 0
 EOF

@@ -233,7 +233,8 @@ class OutlookAccount(models.Model):
                     # The first sync is over once nothing it had to send waits for Outlook's
                     # quota: until then the next runs finish it under the same choice.
                     "first_sync_last_event_id": self.first_sync_last_event_id
-                    or (not deferred and last_event_id),
+                    if self.first_synced_at
+                    else (not deferred and last_event_id),
                     "last_sync_at": started,
                     "last_error": False,
                     "next_sync_at": next_sync_at,

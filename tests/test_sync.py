@@ -447,6 +447,16 @@ class TestFirstSync(SyncCase):
         self.assertEqual([a["emailAddress"]["address"] for a in attendees], ["carol@example.org"])
         self.assertEqual(len(self.emulator.sent_mail(ALICE)), 1)
 
+    def test_event_that_failed_after_an_empty_first_sync_is_sent_later(self):
+        self.sync()  # nothing in Odoo yet
+        self.odoo_event("Retried meeting")
+        self.emulator.inject_fault("status", status=500, method="POST", path_contains="/events")
+        self.assertTrue(self.sync().errors)
+
+        self.sync()
+
+        self.assertEqual(len(self.outlook_events("Retried meeting")), 1)
+
 
 class TestFields(SyncCase):
     def test_every_field_reaches_odoo(self):

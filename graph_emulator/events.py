@@ -678,7 +678,7 @@ def render(view: EventView, opts: RenderOptions) -> dict[str, Any]:
         "allowNewTimeProposals": props.get("allowNewTimeProposals", True),
         "isDraft": props.get("isDraft", False),
         "hideAttendees": props.get("hideAttendees", False),
-        "responseStatus": copy.deepcopy(master.response),
+        "responseStatus": copy.deepcopy(props.get("responseStatus") or master.response),
         "body": dict(body),
         "start": _dtz(view.start, master.is_all_day, opts),
         "end": _dtz(view.end, master.is_all_day, opts),

@@ -355,7 +355,13 @@ class Store:
                 )
             response, verb = REPLY_KINDS[action]
             now = ev.format_timestamp(self.clock())
-            item.response = {"response": response, "time": now}
+            status = {"response": response, "time": now}
+            one_occurrence = current.original_start if current.kind != "seriesMaster" else None
+            if current.kind in ("occurrence", "exception"):
+                # An answer to one occurrence makes it an exception holding that answer.
+                self._override(item, current.original_start, {"responseStatus": status})
+            else:
+                item.response = status
             self._touch(box, item)
             send = body.get("sendResponse", True) if isinstance(body, dict) else True
             if item.organizer_ref is None:
@@ -363,9 +369,16 @@ class Store:
             organizer_box = self.find_mailbox(item.organizer_ref[0])
             original = organizer_box.events.get(item.organizer_ref[1]) if organizer_box else None
             if original is not None:
-                for attendee in original.props["attendees"]:
-                    if attendee["emailAddress"]["address"].lower() == box.address.lower():
-                        attendee["status"] = {"response": response, "time": now}
+                if one_occurrence is not None and original.recurrence:
+                    attendees = copy.deepcopy(original.props["attendees"])
+                    for attendee in attendees:
+                        if attendee["emailAddress"]["address"].lower() == box.address.lower():
+                            attendee["status"] = status
+                    self._override(original, one_occurrence, {"attendees": attendees})
+                else:
+                    for attendee in original.props["attendees"]:
+                        if attendee["emailAddress"]["address"].lower() == box.address.lower():
+                            attendee["status"] = status
                 self._touch(organizer_box, original)
             if send:
                 organizer = item.props.get("organizer") or {
@@ -379,6 +392,22 @@ class Store:
                     item,
                     comment=(body or {}).get("comment", ""),
                 )
+
+    def _override(
+        self, master: ev.StoredEvent, original_start: datetime, props: dict[str, Any]
+    ) -> None:
+        """Write ``props`` on one occurrence of ``master`` (it becomes, or stays, an exception)."""
+        key = master.occurrence_key(original_start)
+        existing = master.exceptions.get(key)
+        duration = master.end - master.start
+        master.exceptions[key] = ev.Override(
+            original_start,
+            existing.start if existing else original_start,
+            existing.end if existing else original_start + duration,
+            {**(existing.props if existing else {}), **props},
+            ev.new_change_key(),
+            self.clock(),
+        )
 
     # --- side effects ----------------------------------------------------------------------
     def _record(

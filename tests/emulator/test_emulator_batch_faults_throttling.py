@@ -155,11 +155,14 @@ def test_throttle_is_per_mailbox_and_batch_items_count_individually(g, alice, bo
 
 def test_more_than_four_concurrent_requests_are_throttled(g, alice):
     g.set_throttling(True)
-    g.inject_fault("delay", count=5, delay=0.5, path_contains="/me")
+    # Long enough for the five to overlap on a loaded machine (TLS handshakes included).
+    g.inject_fault("delay", count=5, delay=2.0, path_contains="/me")
     token = alice.headers["Authorization"]
     results = []
+    start_together = threading.Barrier(5)
 
     def call():
+        start_together.wait()
         results.append(requests.get(f"{g.graph}/me", headers={"Authorization": token}).status_code)
 
     threads = [threading.Thread(target=call) for _ in range(5)]

@@ -116,3 +116,37 @@ def test_events_without_attendees_send_no_mail(g, alice):
     )
     alice.delete(f"{g.graph}/me/events/{event['id']}")
     assert g.sent_mail() == []
+
+
+def test_answer_to_one_occurrence_makes_an_exception_on_both_sides(g, alice, bob):
+    series = g.create_event(
+        "alice@example.com",
+        {
+            "subject": "Weekly",
+            "start": {"dateTime": "2030-01-07T09:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2030-01-07T10:00:00", "timeZone": "UTC"},
+            "attendees": [{"emailAddress": {"address": "bob@example.com"}, "type": "required"}],
+            "recurrence": {
+                "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
+                "range": {"type": "numbered", "startDate": "2030-01-07", "numberOfOccurrences": 3},
+            },
+        },
+    )
+    bob_series = g.events("bob@example.com")[0]["id"]
+    window = {"startDateTime": "2030-01-01T00:00:00Z", "endDateTime": "2030-02-01T00:00:00Z"}
+    second = bob.get(f"{g.graph}/me/events/{bob_series}/instances", params=window).json()["value"][
+        1
+    ]
+
+    bob.post(f"{g.graph}/me/events/{second['id']}/decline", json={"sendResponse": True})
+
+    bob_rows = bob.get(f"{g.graph}/me/events/{bob_series}/instances", params=window).json()["value"]
+    assert [row["responseStatus"]["response"] for row in bob_rows] == [
+        "notResponded",
+        "declined",
+        "notResponded",
+    ]
+    assert bob_rows[1]["type"] == "exception"
+    alice_rows = alice.get(f"{g.graph}/me/events/{series['id']}/instances", params=window).json()
+    answers = [row["attendees"][0]["status"]["response"] for row in alice_rows["value"]]
+    assert answers == ["none", "declined", "none"]

@@ -2,6 +2,7 @@ from . import (
     calendar_event,
     outlook_account,
     outlook_event_link,
+    outlook_series_link,
     outlook_sync_log,
     res_config_settings,
 )

@@ -37,6 +37,9 @@ class OutlookSyncLog(models.Model):
     error_count = fields.Integer("Error Count", compute="_compute_counts", store=True)
     conflicts = fields.Json(readonly=True, help="Field, Odoo value, Outlook value, winner.")
     errors = fields.Json(readonly=True, help="Event and reason, for each event not synced.")
+    notices = fields.Json(
+        readonly=True, help="Event and what the sync did differently with it, and why."
+    )
     summary = fields.Char(compute="_compute_summary")
 
     @api.depends("conflicts", "errors")

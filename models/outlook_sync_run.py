@@ -36,12 +36,13 @@ from ..services.reconcile import (
     plan,
 )
 from ..services.values import SYNCED_FIELDS, SyncBase
+from .outlook_series_sync import SeriesSync
 
 _logger = logging.getLogger(__name__)
 
 REPLY_ACTIONS = {"accepted": "accept", "tentative": "tentativelyAccept", "declined": "decline"}
-# Series reach Odoo as their occurrences in the window, each a linked single event (an edit of
-# one becomes an exception in Outlook); Odoo recurrences come next (issue E, #7).
+# Series are settled by SeriesSync (recurrence <-> series master), their occurrences linked one
+# by one like single events (an edit of one becomes an exception in Outlook).
 SERIES_TYPES = frozenset({"seriesMaster", "occurrence", "exception"})
 MAX_RETRY_MINUTES = 24 * 60
 # A sync deleting more than this many, and this share, of an account's synced events on one
@@ -99,6 +100,10 @@ class SyncRun:
         self._changed_series = set()
         self._series_items = {}
         self._series_of = {}
+        self._series_masters = {}  # master id: the master read this run, None when gone
+        self._single_recurrence_ids = []  # Odoo series Outlook cannot repeat: sent as events
+        self._alarms = AlarmCache(self.env)
+        self.notices = []
         self._series_instances = {}
         self._untouched = set()  # Outlook events not modified since they were created
         self._own_creates = set()  # unlinked Outlook events this database created
@@ -110,6 +115,9 @@ class SyncRun:
     def run(self):
         """Carry out one sync; returns the values of the ``outlook.sync.log`` to record."""
         remote_events, removed_ids, delta_link = self._pull()
+        series_sync = SeriesSync(self)
+        series_sync.sync(remote_events, removed_ids)
+        self.notices.extend(series_sync.notices)
         links = self._links_for(remote_events, removed_ids)
         self._remember_change_keys(remote_events, links)
         items, targets = self._items(remote_events, removed_ids, links)
@@ -246,6 +254,7 @@ class SyncRun:
         items = self._series_items.get(master_id, [])
         master = next((item for item in items if item.get("type") == "seriesMaster"), None)
         exceptions = [item for item in items if item.get("type") == "exception"]
+        self._series_masters[master_id] = master
         if master and all("subject" in item for item in exceptions):
             stubs = [item for item in items if item.get("type") == "occurrence"]
             rows = [mapping.hydrate_occurrence(master, stub) for stub in stubs]
@@ -254,7 +263,9 @@ class SyncRun:
             master = self.graph.get_event(master_id)
             rows = self.graph.instances(master_id, self.window_start, self.window_end)
         except NotFound:
+            self._series_masters[master_id] = None
             return None, []
+        self._series_masters[master_id] = master
         return master.get("iCalUId"), rows
 
     def _links_for(self, remote_events, removed_ids):
@@ -450,7 +461,9 @@ class SyncRun:
         domain = [
             ("user_id", "=", account.user_id.id),
             ("active", "=", True),
+            "|",
             ("recurrency", "=", False),
+            ("recurrence_id", "in", self._single_recurrence_ids),
             ("stop", ">=", start),
             ("start", "<=", end),
             ("outlook_link_ids", "not any", [("account_id", "=", account.id)]),
@@ -560,7 +573,7 @@ class SyncRun:
         links (bases, change keys) in the same transaction."""
         done = [item_plan for item_plan in item_plans if item_plan.key not in failed]
         partners = self._partners_for(done)
-        alarms = AlarmCache(self.env)
+        alarms = self._alarms
         creates = [
             (item_plan, action)
             for item_plan in done
@@ -579,12 +592,17 @@ class SyncRun:
     def _partners_for(self, item_plans):
         """{email: partner id} for every attendee the plan writes to Odoo; unknown people become
         partners (users' own partners first, so a user never appears twice)."""
-        names = {
-            attendee.email: attendee.name
+        return self._partners_for_values(
+            action.values
             for item_plan in item_plans
             for action in item_plan.actions
             if isinstance(action, (CreateLocal, UpdateLocal))
-            for attendee in action.values.attendees
+        )
+
+    def _partners_for_values(self, values_list):
+        """{email: partner id} for the attendees of ``values_list``."""
+        names = {
+            attendee.email: attendee.name for values in values_list for attendee in values.attendees
         }
         emails = set(names)
         if not emails:
@@ -752,6 +770,7 @@ class SyncRun:
             "state": state,
             "full_resync": self.full_resync,
             "conflicts": self.conflicts,
+            "notices": self.notices,
             "errors": self.errors,
             **{name: self.counts[name] for name in LOG_COUNTS},
         }

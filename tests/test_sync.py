@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
 from odoo import fields, sql_db
@@ -622,109 +622,6 @@ class TestWindowAndScheduling(SyncCase):
 
         self.assertEqual(len(self.odoo_events("Via cron")), 1)
         self.assertGreater(self.account.next_sync_at, fields.Datetime.now())
-
-
-class TestSeries(SyncCase):
-    """Outlook series reach Odoo as their occurrences in the window, linked one by one."""
-
-    def setUp(self):
-        super().setUp()
-        self.master = self.emulator.create_event(
-            ALICE,
-            outlook_event(
-                "Stand-up",
-                recurrence={
-                    "pattern": {
-                        "type": "weekly",
-                        "interval": 1,
-                        "daysOfWeek": [TOMORROW.strftime("%A").lower()],
-                    },
-                    "range": {
-                        "type": "numbered",
-                        "startDate": str(TOMORROW.date()),
-                        "numberOfOccurrences": 4,
-                    },
-                },
-            ),
-        )
-        self.sync()
-        self.occurrences = self.odoo_events("Stand-up").sorted("start")
-
-    def instance_ids(self):
-        return [
-            link.graph_id
-            for link in self.occurrences.outlook_link_ids.sorted(lambda lk: lk.event_id.start)
-        ]
-
-    def test_series_arrives_as_its_occurrences(self):
-        self.assertEqual(
-            self.occurrences.mapped("start"), [TOMORROW + timedelta(weeks=n) for n in range(4)]
-        )
-        paths = self.emulator.counters()["by_path"]
-        self.assertFalse([path for path in paths if "instances" in path], "read from delta alone")
-        links = self.occurrences.outlook_link_ids
-        self.assertEqual(set(links.mapped("series_master_id")), {self.master["id"]})
-        self.assertEqual(len(set(links.mapped("graph_id"))), 4)
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "a quiet sync after a series import sends nothing")
-
-    def test_series_edit_in_outlook_reaches_every_occurrence(self):
-        self.emulator.update_event(ALICE, self.master["id"], {"subject": "Daily stand-up"})
-
-        self.sync()
-
-        self.assertEqual(set(self.occurrences.mapped("name")), {"Daily stand-up"})
-        self.assertEqual(len(self.odoo_events("Daily stand-up")), 4, "no duplicate occurrence")
-
-    def test_occurrence_deleted_in_outlook_is_archived(self):
-        self.emulator.delete_event(ALICE, self.instance_ids()[1])
-
-        self.sync()
-
-        self.assertEqual([event.active for event in self.occurrences], [True, False, True, True])
-
-    def test_occurrence_edited_in_odoo_becomes_an_exception_in_outlook(self):
-        third = self.occurrences[2]
-        third.write({"name": "Stand-up (demo day)"})
-
-        log = self.sync()
-
-        self.assertEqual(log.pushed_updated, 1)
-        instances = {
-            ev["id"]: ev
-            for ev in self.emulator.calendar_view(
-                ALICE,
-                (TOMORROW - timedelta(days=1)).replace(tzinfo=timezone.utc),
-                (TOMORROW + timedelta(weeks=5)).replace(tzinfo=timezone.utc),
-            )
-        }
-        edited = instances[third.outlook_link_ids.graph_id]
-        self.assertEqual((edited["subject"], edited["type"]), ("Stand-up (demo day)", "exception"))
-        self.assertEqual(sorted(ev["subject"] for ev in instances.values()).count("Stand-up"), 3)
-
-    def test_series_deleted_in_outlook_archives_every_occurrence(self):
-        self.emulator.delete_event(ALICE, self.master["id"])
-
-        self.sync()
-
-        self.assertFalse(any(self.occurrences.mapped("active")))
-        self.assertFalse(self.account.link_ids)
-
-    def test_series_shared_by_two_mailboxes_is_one_event_per_occurrence(self):
-        self.connect("bob", BOB)
-        self.emulator.update_event(
-            ALICE,
-            self.master["id"],
-            {"attendees": [{"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}]},
-        )
-
-        self.sync()
-        self.sync(self.account_of(self.user_bob))
-
-        self.assertEqual(len(self.odoo_events("Stand-up")), 4)
-        for occurrence in self.occurrences:
-            self.assertEqual(len(occurrence.outlook_link_ids), 2)
 
 
 class TestMassDeletionGuard(SyncCase):

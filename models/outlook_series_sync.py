@@ -1,0 +1,560 @@
+"""The series part of a sync run: Odoo recurrences <-> Outlook series masters.
+
+It runs after the run has read Outlook and before it plans, and settles every series whose
+*shape* (pattern, first start, duration) is new or changed on either side: it creates the
+recurrence or the series master on the other side, or rebuilds it, then pairs the Graph
+occurrences in the window with the recurrence's Odoo events by their original start
+(``services.series.pair_occurrences``), each pair an ``outlook.event.link`` whose base says
+"in sync". From there on the run treats occurrences like single events: an edit of one becomes
+an exception, a deletion cancels that occurrence, a reply answers that occurrence.
+
+A series one side cannot repeat (``UnsupportedRecurrence``) is not linked as a series: its
+occurrences travel as single events, each linked to its occurrence, and the log says why.
+"""
+
+import dataclasses
+import logging
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..services import mapping, series
+from ..services import recurrence as rec
+from ..services.errors import GraphError, MalformedEvent, NotFound, TransportError
+from ..services.reconcile import PushScope
+from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
+from .calendar_event import when_vals
+
+_logger = logging.getLogger(__name__)
+
+WEEK_START = {str(n): day for n, day in enumerate(rec.DAYS, start=1)}
+"""``res.lang.week_start`` ('1' is Monday) as a day name."""
+
+
+class SeriesSync:
+    """Settle the series of one run (``run``: the ``SyncRun``, whose reads it uses)."""
+
+    def __init__(self, run):
+        self.run = run
+        self.env = run.env
+        self.account = run.account
+        self.graph = run.graph
+        self.SeriesLink = run.env["outlook.series.link"].sudo()
+        self.Recurrence = run.env["calendar.recurrence"].sudo()
+        user = self.account.user_id
+        lang = self.env["res.lang"]._get_data(code=user.lang or "en_US")
+        self.week_start = WEEK_START.get(str(lang.week_start or "1"), "monday")
+        self.notices = []
+
+    def sync(self, remote_events, removed_ids):
+        """Settle every series; ``remote_events`` loses the occurrences that must not become
+        single events."""
+        links = self.SeriesLink.search([("account_id", "=", self.account.id)])
+        by_master = {link.graph_id: link for link in links}
+        settled = self.SeriesLink
+        for master_id in sorted(self.run._changed_series | (removed_ids & set(by_master))):
+            link = by_master.get(master_id)
+            master = self._master(master_id)
+            if link:
+                if self._remote_change(link, master, remote_events):
+                    settled |= link
+            elif master:
+                self._new_remote_series(master, remote_events)
+        for link in (links - settled).exists():
+            self._local_change(link, remote_events)
+        self._new_local_series(remote_events)
+
+    # ------------------------------------------------------------------
+    # Changes seen in Outlook
+    # ------------------------------------------------------------------
+
+    def _master(self, master_id):
+        """The series master read by the run, else fetched; ``None`` when it is gone."""
+        masters = self.run._series_masters
+        if master_id not in masters:
+            try:
+                masters[master_id] = self.graph.get_event(master_id)
+            except NotFound:
+                masters[master_id] = None
+        master = masters[master_id]
+        return None if master is None or master.get("isCancelled") else master
+
+    def _remote_change(self, link, master, remote_events):
+        """Apply what Outlook did to a linked series; returns whether that settled it (else
+        Odoo's side is looked at next: a series deleted in Odoo, or reshaped there)."""
+        recurrence = self._recurrence(link)
+        if master is None:
+            self._drop_occurrence_links(link)
+            if recurrence:
+                self._remove_local(recurrence)
+            link.unlink()
+            return True
+        try:
+            event = mapping.read_event(master, owner_email=self.run.owner_email)
+            shape = series.graph_shape(master, event.values)
+        except (MalformedEvent, ValueError) as error:
+            self.run.errors.append({"event": master.get("subject") or "?", "reason": str(error)})
+            return True
+        rows = self._rows_of(link.graph_id, remote_events)
+        base = link.base or {}
+        link.change_key = event.change_key
+        if not recurrence or series.SeriesShape.from_snapshot(base.get("remote")) == shape:
+            if recurrence:
+                self._pair(link, recurrence, rows, remote_events, archive_lone=False)
+            return False
+        archive_lone = False
+        if shape != self._local_shape(recurrence):
+            recurrence = self._reshape_local(recurrence, event, master)
+            if not recurrence:
+                self._drop_occurrence_links(link)
+                link.unlink()
+                return True
+            archive_lone = True
+        self._drop_occurrence_links(link)
+        self._pair(link, recurrence, rows, remote_events, archive_lone=archive_lone)
+        link.base = {"local": self._local_state(recurrence), "remote": shape.snapshot()}
+        return True
+
+    def _new_remote_series(self, master, remote_events):
+        try:
+            event = mapping.read_event(master, owner_email=self.run.owner_email)
+            shape = series.graph_shape(master, event.values)
+        except (MalformedEvent, ValueError) as error:
+            self.run.errors.append({"event": master.get("subject") or "?", "reason": str(error)})
+            return
+        rows = self._rows_of(event.graph_id, remote_events)
+        recurrence = self._known_recurrence(event, master.get("transactionId"))
+        archive_lone = False
+        if not recurrence:
+            recurrence = self._create_local(event, master)
+            if not recurrence:
+                return
+            archive_lone = True
+            self.run.counts["pulled_created"] += 1
+        link = self.SeriesLink.create(
+            {
+                "account_id": self.account.id,
+                "recurrence_id": recurrence.id,
+                "base_event_id": recurrence.base_event_id.id,
+                "graph_id": event.graph_id,
+                "ical_uid": event.ical_uid,
+                "change_key": event.change_key,
+                "is_organizer": event.is_organizer,
+                "base": {"local": self._local_state(recurrence), "remote": shape.snapshot()},
+            }
+        )
+        self._pair(link, recurrence, rows, remote_events, archive_lone=archive_lone)
+
+    def _known_recurrence(self, event, transaction):
+        """The Odoo recurrence an unlinked Outlook series already stands for: one this database
+        created (our extended property, or the ``transactionId`` of a create whose answer was
+        lost), or the same meeting another mailbox synced (``iCalUId``)."""
+        database = self.run.database_uuid
+        prefix = f"{database}:"
+        if event.odoo_ref and event.odoo_ref.startswith(prefix):
+            first = self.run.Event.browse(int(event.odoo_ref[len(prefix) :])).exists()
+            if first.recurrence_id:
+                return first.recurrence_id
+        if transaction:
+            for recurrence in self._unlinked_local_series():
+                first = recurrence.base_event_id
+                if first and mapping.transaction_id(database, first.id) == transaction:
+                    return recurrence
+        if event.ical_uid:
+            other = self.SeriesLink.search(
+                [("ical_uid", "=", event.ical_uid), ("recurrence_id", "!=", False)], limit=1
+            )
+            return other.recurrence_id
+        return self.Recurrence
+
+    def _create_local(self, event, master):
+        """A new Odoo recurrence for an Outlook series; ``None`` (and a notice) when Odoo
+        cannot repeat its pattern: its occurrences then come as single events."""
+        try:
+            pattern = rec.from_graph(
+                master.get("recurrence") or {},
+                start_zone=master.get("originalStartTimeZone") or "UTC",
+            )
+            rule = rec.to_rrule(pattern, week_start=self.week_start)
+        except rec.UnsupportedRecurrence as error:
+            self._notice(event.values.name, error.reason)
+            return None
+        except ValueError as error:
+            self.run.errors.append({"event": event.values.name, "reason": str(error)})
+            return None
+        values = event.values
+        organizer = self.run._organizer_user(values.organizer_email)
+        partners = self.run._partners_for_values([values])
+        vals = self.run.Event._outlook_vals(
+            values, SYNCED_FIELDS, partners, self.run._alarms.get, organizer
+        )
+        vals.update(self._rule_vals(rule, pattern, values), user_id=organizer.id)
+        first = self.run.Event.create(vals)
+        first.recurrence_id.calendar_event_ids._outlook_set_responses(
+            dict.fromkeys(first.recurrence_id.calendar_event_ids.ids, values)
+        )
+        return first.recurrence_id
+
+    def _rule_vals(self, rule, pattern, values):
+        """``calendar.event`` values making an event the first of a recurrence on ``rule``."""
+        first_local = (
+            datetime.combine(values.start_date, time(8))
+            if values.allday
+            else values.start.astimezone(ZoneInfo(pattern.time_zone)).replace(tzinfo=None)
+        )
+        parsed = self.Recurrence._rrule_parse(rule, first_local)
+        parsed["until"] = parsed["until"].date() if parsed.get("until") else False
+        return {"recurrency": True, "event_tz": pattern.time_zone, **parsed}
+
+    def _reshape_local(self, recurrence, event, master):
+        """Give the Odoo recurrence the Outlook series' new shape (Odoo rebuilds the events,
+        keeping the first); returns the recurrence now holding them, or ``None`` when Odoo
+        cannot repeat the new pattern (the old events are then archived: the occurrences
+        come as single events)."""
+        first = recurrence.base_event_id or recurrence._get_first_event()
+        try:
+            pattern = rec.from_graph(
+                master.get("recurrence") or {},
+                start_zone=master.get("originalStartTimeZone") or "UTC",
+            )
+            rule = rec.to_rrule(pattern, week_start=self.week_start)
+        except (rec.UnsupportedRecurrence, ValueError) as error:
+            self._notice(event.values.name, getattr(error, "reason", str(error)))
+            self._remove_local(recurrence)
+            return None
+        vals = {**self._rule_vals(rule, pattern, event.values), **when_vals(event.values)}
+        vals.pop("recurrency")
+        first.write({**vals, "recurrence_update": "all_events"})
+        self.run.counts["pulled_updated"] += 1
+        return first.recurrence_id
+
+    # ------------------------------------------------------------------
+    # Changes made in Odoo
+    # ------------------------------------------------------------------
+
+    def _local_change(self, link, remote_events):
+        recurrence = self._recurrence(link)
+        if not recurrence:
+            self._remove_remote(link, remote_events)
+            return
+        base = link.base or {}
+        state = self._local_state(recurrence)
+        if state == base.get("local"):
+            return
+        shape, pattern, values = self._local_series(recurrence)
+        if pattern is None:
+            return
+        try:
+            if link.is_organizer and shape != series.SeriesShape.from_snapshot(base.get("remote")):
+                etag = f'W/"{link.change_key}"' if link.change_key else "*"
+                answer = self.graph.update_event(
+                    link.graph_id, series.shape_patch(values, pattern), etag
+                )
+                patched = mapping.read_event(answer)
+                link.change_key = patched.change_key
+                shape = series.graph_shape(answer, patched.values)
+                self.run.counts["pushed_updated"] += 1
+            self._forget_rows(link.graph_id, remote_events)
+            rows = self._instances(link.graph_id, remote_events)
+        except GraphError as error:
+            self.run.errors.append({"event": values.name, "reason": str(error)})
+            return
+        self._drop_occurrence_links(link)
+        self._pair(link, recurrence, rows, remote_events, archive_lone=False)
+        remote = shape if link.is_organizer else base.get("remote")
+        link.write(
+            {
+                "base": {
+                    "local": state,
+                    "remote": remote.snapshot()
+                    if isinstance(remote, series.SeriesShape)
+                    else remote,
+                }
+            }
+        )
+
+    def _remove_remote(self, link, remote_events):
+        """The series is gone from Odoo: delete it in Outlook (decline it, for an attendee)."""
+        self._forget_rows(link.graph_id, remote_events)
+        try:
+            if link.is_organizer:
+                self.graph.delete_event(link.graph_id)
+            else:
+                self.graph.respond(link.graph_id, "declined")
+        except NotFound:
+            pass
+        except GraphError as error:
+            self.run.errors.append({"event": link.graph_id, "reason": str(error)})
+            return
+        self.run.counts["pushed_deleted"] += 1
+        self._drop_occurrence_links(link)
+        link.unlink()
+
+    def _new_local_series(self, remote_events):
+        """Send Odoo recurrences organized by the user, not linked yet, to Outlook."""
+        policy = self.run.policy
+        if policy.push == PushScope.NONE:
+            return
+        for recurrence in self._unlinked_local_series():
+            events = recurrence.calendar_event_ids.filtered("active")
+            if policy.push == PushScope.FUTURE and max(events.mapped("stop")) < self.run.now:
+                continue
+            self._create_remote(recurrence, remote_events)
+
+    def _unlinked_local_series(self):
+        """The user's recurrences in the window that no link of this account covers."""
+        window_start = self.run.window_start.replace(tzinfo=None)
+        window_end = self.run.window_end.replace(tzinfo=None)
+        linked = self.SeriesLink.search([("account_id", "=", self.account.id)])
+        domain = [
+            ("id", "not in", linked.recurrence_id.ids),
+            ("base_event_id.user_id", "=", self.account.user_id.id),
+            (
+                "calendar_event_ids",
+                "not any",
+                [("outlook_link_ids", "any", [("account_id", "=", self.account.id)])],
+            ),
+            (
+                "calendar_event_ids",
+                "any",
+                [("active", "=", True), ("stop", ">=", window_start), ("start", "<=", window_end)],
+            ),
+        ]
+        if self.account.first_sync_last_event_id:
+            domain.append(("base_event_id", ">", self.account.first_sync_last_event_id))
+        return self.Recurrence.search(domain, order="id")
+
+    def _create_remote(self, recurrence, remote_events):
+        _shape, pattern, values = self._local_series(recurrence)
+        if pattern is None:
+            self.run._single_recurrence_ids.append(recurrence.id)
+            return
+        first = recurrence.base_event_id or recurrence._get_first_event()
+        if not self.run.policy.push_attendees:
+            values = dataclasses.replace(values, attendees=())
+        database = self.run.database_uuid
+        transaction = mapping.transaction_id(database, first.id)
+        body = series.master_payload(
+            values, pattern, ref=mapping.odoo_ref(database, first.id), transaction=transaction
+        )
+        try:
+            answer = self.graph.create_event(
+                body, transaction, calendar_id=self.account.calendar_id or None
+            )
+            event = mapping.read_event(answer, owner_email=self.run.owner_email)
+            link = self.SeriesLink.create(
+                {
+                    "account_id": self.account.id,
+                    "recurrence_id": recurrence.id,
+                    "base_event_id": first.id,
+                    "graph_id": event.graph_id,
+                    "ical_uid": event.ical_uid,
+                    "change_key": event.change_key,
+                    "is_organizer": True,
+                    "base": {
+                        "local": self._local_state(recurrence),
+                        "remote": series.graph_shape(answer, event.values).snapshot(),
+                    },
+                }
+            )
+            rows = self._instances(event.graph_id, remote_events)
+        except (GraphError, TransportError, MalformedEvent, ValueError) as error:
+            # A create whose answer was lost is found again by its transactionId next time.
+            self.run.errors.append({"event": values.name, "reason": str(error)})
+            return
+        self.run.counts["pushed_created"] += 1
+        self._pair(link, recurrence, rows, remote_events, archive_lone=False)
+
+    # ------------------------------------------------------------------
+    # Both sides
+    # ------------------------------------------------------------------
+
+    def _recurrence(self, link):
+        """The link's recurrence, following Odoo when it replaced it (same first event);
+        empty when the series is gone from Odoo."""
+        recurrence = link.recurrence_id.exists()
+        first = link.base_event_id.exists()
+        if not recurrence and first.active:
+            recurrence = first.recurrence_id
+        if recurrence and not recurrence.calendar_event_ids.filtered("active"):
+            recurrence = self.Recurrence
+        if recurrence != link.recurrence_id:
+            link.recurrence_id = recurrence
+        return recurrence
+
+    def _local_state(self, recurrence):
+        """What marks a change of the series in Odoo: Odoo replaces the recurrence, or rewrites
+        its rule, when the user edits all or the following events' times or pattern (deleting
+        or moving one occurrence changes neither)."""
+        rule = "\n".join(
+            line for line in (recurrence.rrule or "").splitlines() if line.startswith("RRULE")
+        )
+        return {"recurrence_id": recurrence.id, "rule": rule, "tz": recurrence.event_tz or ""}
+
+    def _local_series(self, recurrence):
+        """(shape, ``Recurrence``, first event's values) of an Odoo recurrence; the pattern is
+        ``None`` (with a notice) when Outlook cannot repeat it."""
+        first = recurrence.base_event_id or recurrence._get_first_event()
+        values = first._outlook_values()
+        zone_name = recurrence.event_tz or self.account.user_id.tz or "UTC"
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = timezone.utc
+        if first.allday:
+            dtstart = datetime.combine(first.start_date, time(0), zone)
+        else:
+            dtstart = first.start.replace(tzinfo=timezone.utc).astimezone(zone)
+        try:
+            pattern = rec.from_rrule(
+                recurrence.rrule, dtstart, forever=recurrence.end_type == "forever"
+            )
+        except (rec.UnsupportedRecurrence, ValueError) as error:
+            self._notice(values.name, getattr(error, "reason", str(error)), to_outlook=True)
+            return None, None, values
+        return series.shape_of(values, pattern), pattern, values
+
+    def _local_shape(self, recurrence):
+        return self._local_series(recurrence)[0]
+
+    def _rows_of(self, master_id, remote_events):
+        return [gid for gid in remote_events if self.run._series_of.get(gid) == master_id]
+
+    def _forget_rows(self, master_id, remote_events):
+        """Drop the series' occurrences read earlier in the run: they changed since."""
+        for graph_id in self._rows_of(master_id, remote_events):
+            del remote_events[graph_id]
+
+    def _instances(self, master_id, remote_events):
+        """Read the series' occurrences in the window into ``remote_events``; their ids."""
+        master_uid = None
+        ids = []
+        for row in self.graph.instances(master_id, self.run.window_start, self.run.window_end):
+            event = mapping.read_event(row, owner_email=self.run.owner_email)
+            if master_uid is None:
+                master_uid = self.run._series_masters.get(master_id, {}) or {}
+                master_uid = master_uid.get("iCalUId") or event.ical_uid
+            original = event.original_start or event.values.start
+            if original:
+                uid = mapping.series_instance_uid(master_uid, original)
+                event = dataclasses.replace(event, ical_uid=uid)
+            remote_events[event.graph_id] = (event, None)
+            self.run._series_of[event.graph_id] = master_id
+            ids.append(event.graph_id)
+        return ids
+
+    def _pair(self, link, recurrence, row_ids, remote_events, *, archive_lone):
+        """Link the series' occurrences without a link to the recurrence's events by original
+        start. For a series just brought into Odoo (``archive_lone``), the occurrences' own
+        values (exceptions) are written on their events and events without an occurrence are
+        archived: Outlook cancelled them. Occurrences without an event stay in
+        ``remote_events`` for the organizer (they come as single events) and are dropped for an
+        attendee (the organizer's mailbox brings them)."""
+        Link = self.run.Link
+        allday = (recurrence.base_event_id or recurrence._get_first_event()).allday
+        account_links = Link.search(
+            [
+                ("account_id", "=", self.account.id),
+                "|",
+                ("graph_id", "in", row_ids),
+                ("event_id", "in", recurrence.calendar_event_ids.ids),
+            ]
+        )
+        linked_graph = set(account_links.mapped("graph_id"))
+        link_of_event = {lk.event_id.id: lk for lk in account_links if lk.event_id}
+        occurrences = {}
+        for graph_id in row_ids:
+            if graph_id in linked_graph:
+                continue
+            event = remote_events[graph_id][0]
+            when = event.original_start or event.values.start or event.values.start_date
+            occurrences[graph_id] = series.occurrence_key(when, allday=allday)
+        window = (self.run.window_start, self.run.window_end)
+        events = {
+            ev.id: series.occurrence_key(
+                ev.start_date if allday else ev.start.replace(tzinfo=timezone.utc), allday=allday
+            )
+            for ev in recurrence.calendar_event_ids.filtered("active")
+            if ev.id not in link_of_event or link_of_event[ev.id].series_master_id != link.graph_id
+        }
+        events = {eid: key for eid, key in events.items() if series.in_window(key, *window)}
+        pairing = series.pair_occurrences(occurrences, events)
+        Event = self.run.Event
+        if archive_lone:
+            self._write_exceptions(pairing.pairs, remote_events)
+        self.env.invalidate_all()
+        for graph_id, event_id in pairing.pairs.items():
+            remote = remote_events[graph_id][0]
+            event = Event.browse(event_id)
+            vals = {
+                "event_id": event_id,
+                "graph_id": graph_id,
+                "ical_uid": remote.ical_uid,
+                "change_key": remote.change_key,
+                "is_organizer": remote.is_organizer,
+                "series_master_id": link.graph_id,
+                "base": SyncBase(local=event._outlook_values(), remote=remote.values).snapshot(),
+                "dirty": False,
+                "last_error": False,
+                "error_count": 0,
+                "retry_at": False,
+            }
+            if event_id in link_of_event:
+                link_of_event[event_id].write(vals)
+            else:
+                Link.create({"account_id": self.account.id, **vals})
+        if archive_lone and pairing.lone_events:
+            Event.browse(pairing.lone_events).write({"active": False})
+        if not (link.is_organizer or archive_lone):
+            for graph_id in pairing.lone_occurrences:
+                remote_events.pop(graph_id, None)
+
+    def _write_exceptions(self, pairs, remote_events):
+        """Write on each paired event what its occurrence holds differently (an exception
+        made in Outlook, an attendee's answer) — only what differs."""
+        Event = self.run.Event
+        values_list = [remote_events[graph_id][0].values for graph_id in pairs]
+        partners = self.run._partners_for_values(values_list)
+        for graph_id, event_id in pairs.items():
+            event = Event.browse(event_id)
+            values = remote_events[graph_id][0].values
+            fields = changed_fields(event._outlook_values(), values) - {"timezone"}
+            vals = Event._outlook_vals(
+                values, fields, partners, self.run._alarms.get, event.user_id
+            )
+            if vals:
+                event.write(vals)
+            if "attendees" in fields or values.attendees:
+                event._outlook_set_responses({event.id: values})
+
+    def _drop_occurrence_links(self, link):
+        """Forget the series' occurrence links: its occurrences were rebuilt on both sides."""
+        self.run.Link.search(
+            [("account_id", "=", self.account.id), ("series_master_id", "=", link.graph_id)]
+        ).unlink()
+
+    def _remove_local(self, recurrence):
+        """The series is gone from Outlook: archive its events in Odoo, unless other mailboxes
+        still hold it (then only the owner leaves it)."""
+        events = recurrence.calendar_event_ids.filtered("active")
+        others = self.SeriesLink.search_count(
+            [("recurrence_id", "=", recurrence.id), ("account_id", "!=", self.account.id)]
+        )
+        if others:
+            owner = self.account.user_id.partner_id
+            events.write({"partner_ids": [(3, owner.id)]})
+        else:
+            events.write({"active": False})
+        self.run.counts["pulled_archived"] += 1
+
+    def _notice(self, name, reason, *, to_outlook=False):
+        where = "Outlook" if to_outlook else "Odoo"
+        self.notices.append(
+            {
+                "event": name,
+                "reason": f"{where} cannot repeat this series ({reason}): "
+                "its occurrences are synced as separate events.",
+            }
+        )
+        _logger.info(
+            "Outlook account %s: series %r kept as single events: %s", self.account.id, name, reason
+        )

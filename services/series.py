@@ -1,0 +1,154 @@
+"""Series: what a whole series looks like on each side, and how occurrences pair up.
+
+A series is synced at two levels. Its *shape* (the pattern, the first occurrence's start and
+the duration) belongs to the series master in Outlook and to ``calendar.recurrence`` in Odoo;
+a change of shape on one side rebuilds the occurrences on the other. Everything else (subject,
+attendees, an exception's time...) is synced occurrence by occurrence, each Odoo event linked
+to the Graph occurrence with the same *original start*.
+
+``SeriesShape`` compares across sides: both are read into the same canonical form (Graph's
+``patternedRecurrence`` as ``recurrence.to_graph`` writes it, the start as a UTC instant or a
+date). ``pair_occurrences`` matches occurrences with events one to one by that start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from . import mapping
+from . import recurrence as rec
+from .values import WHEN_FIELDS, EventValues
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SeriesShape:
+    """The pattern of a series and the time of its first occurrence.
+
+    ``start`` is ISO text: a UTC instant for a timed series, a date for an all-day one;
+    ``duration_minutes`` is the length of one occurrence (whole days for all-day series).
+    """
+
+    recurrence: Mapping[str, Any]
+    allday: bool
+    start: str
+    duration_minutes: int
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-able copy, for the series link."""
+        return {
+            "recurrence": dict(self.recurrence),
+            "allday": self.allday,
+            "start": self.start,
+            "duration_minutes": self.duration_minutes,
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: Mapping[str, Any] | None) -> SeriesShape | None:
+        """The shape ``snapshot`` wrote; ``None`` for a missing or unreadable one (the series
+        then counts as changed, which re-pairs it: nothing is lost)."""
+        try:
+            return cls(
+                recurrence=data["recurrence"],
+                allday=bool(data["allday"]),
+                start=str(data["start"]),
+                duration_minutes=int(data["duration_minutes"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def shape_of(values: EventValues, recurrence: rec.Recurrence) -> SeriesShape:
+    """The shape of a series whose first occurrence holds ``values``' times."""
+    if values.allday:
+        assert values.start_date is not None and values.stop_date is not None
+        start = values.start_date.isoformat()
+        duration = ((values.stop_date - values.start_date).days + 1) * 24 * 60
+    else:
+        assert values.start is not None and values.stop is not None
+        start = values.start.astimezone(timezone.utc).isoformat()
+        duration = int((values.stop - values.start).total_seconds() // 60)
+    return SeriesShape(
+        recurrence=rec.to_graph(recurrence),
+        allday=values.allday,
+        start=start,
+        duration_minutes=duration,
+    )
+
+
+def occurrence_key(when: datetime | date, *, allday: bool) -> str:
+    """What pairs an occurrence with an event: the (original) start, as a UTC instant for a
+    timed series, as a date for an all-day one."""
+    if allday:
+        return (when.date() if isinstance(when, datetime) else when).isoformat()
+    assert isinstance(when, datetime)
+    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pairing:
+    """``pairs``: {occurrence id: event id}; what found no partner on each side."""
+
+    pairs: dict[str, int]
+    lone_occurrences: tuple[str, ...]
+    lone_events: tuple[int, ...]
+
+
+def pair_occurrences(occurrences: Mapping[str, str], events: Mapping[int, str]) -> Pairing:
+    """Pair Graph occurrences ({id: key}) with Odoo events ({id: key}) having the same key,
+    one to one; an ambiguous key (twice on a side) pairs in id order, the rest stay lone."""
+    by_key: dict[str, list[int]] = {}
+    for event_id in sorted(events):
+        by_key.setdefault(events[event_id], []).append(event_id)
+    pairs, lone = {}, []
+    for graph_id in sorted(occurrences):
+        candidates = by_key.get(occurrences[graph_id])
+        if candidates:
+            pairs[graph_id] = candidates.pop(0)
+        else:
+            lone.append(graph_id)
+    paired = set(pairs.values())
+    return Pairing(
+        pairs=pairs,
+        lone_occurrences=tuple(lone),
+        lone_events=tuple(event_id for event_id in sorted(events) if event_id not in paired),
+    )
+
+
+def in_window(key: str, window_start: datetime, window_end: datetime) -> bool:
+    """Whether the occurrence starting at ``key`` starts inside the sync window (an all-day
+    one: its day is)."""
+    if "T" in key:
+        when = datetime.fromisoformat(key)
+        return window_start <= when < window_end
+    day = date.fromisoformat(key)
+    return window_start.date() <= day < (window_end + timedelta(days=1)).date()
+
+
+def graph_shape(master: Mapping[str, Any], values: EventValues) -> SeriesShape:
+    """The shape of a Graph series master (``values``: the master read by ``mapping``).
+    Raises ``ValueError`` for an unreadable ``recurrence``."""
+    zone = master.get("originalStartTimeZone") or values.timezone or "UTC"
+    return shape_of(values, rec.from_graph(master.get("recurrence") or {}, start_zone=zone))
+
+
+def master_payload(
+    values: EventValues, recurrence: rec.Recurrence, *, ref: str, transaction: str
+) -> dict[str, Any]:
+    """The create body of a series master: the first occurrence's values, written in the
+    series' zone (so Outlook shows the local time), and the pattern."""
+    local = dataclasses.replace(values, timezone=recurrence.time_zone)
+    body = mapping.create_payload(local, ref=ref, transaction=transaction)
+    body["recurrence"] = rec.to_graph(recurrence)
+    return body
+
+
+def shape_patch(values: EventValues, recurrence: rec.Recurrence) -> dict[str, Any]:
+    """The PATCH body that gives a series master a new shape (Outlook rebuilds its
+    occurrences, as Odoo did)."""
+    local = dataclasses.replace(values, timezone=recurrence.time_zone)
+    body = mapping.to_graph(local, WHEN_FIELDS)
+    body["recurrence"] = rec.to_graph(recurrence)
+    return body

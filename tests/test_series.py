@@ -1,0 +1,386 @@
+"""Recurring events both ways (issue E, #7), against the Graph emulator over HTTPS."""
+
+from collections import Counter
+from datetime import timedelta, timezone
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.calendar.models.calendar_recurrence import weekday_to_field
+
+from .common import ALICE, BOB
+from .test_sync import TOMORROW, SyncCase, outlook_event
+
+WEEKDAY = TOMORROW.strftime("%A").lower()
+
+
+def weekly(count, day=WEEKDAY, start=TOMORROW):
+    return {
+        "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": [day]},
+        "range": {"type": "numbered", "startDate": str(start.date()), "numberOfOccurrences": count},
+    }
+
+
+@tagged("post_install", "-at_install")
+class SeriesCase(SyncCase):
+    def outlook_occurrences(self, subject=None, mailbox=ALICE):
+        """The occurrences and exceptions (and single events) Outlook shows, by start."""
+        rows = self.emulator.calendar_view(
+            mailbox,
+            (TOMORROW - timedelta(days=2)).replace(tzinfo=timezone.utc),
+            (TOMORROW + timedelta(weeks=12)).replace(tzinfo=timezone.utc),
+        )
+        rows = [row for row in rows if subject is None or row["subject"] == subject]
+        return sorted(rows, key=lambda row: row["start"]["dateTime"])
+
+    def masters(self, mailbox=ALICE):
+        return [ev for ev in self.emulator.events(mailbox) if ev.get("type") == "seriesMaster"]
+
+    def assert_no_duplicates(self):
+        odoo = Counter(
+            (event.name, event.start)
+            for event in self.env["calendar.event"].search([("user_id", "=", self.user_alice.id)])
+        )
+        self.assertEqual([key for key, n in odoo.items() if n > 1], [], "duplicated in Odoo")
+        outlook = Counter(
+            (row["subject"], row["start"]["dateTime"]) for row in self.outlook_occurrences()
+        )
+        self.assertEqual([key for key, n in outlook.items() if n > 1], [], "duplicated in Outlook")
+
+    def assert_quiet(self):
+        writes = self.writes()
+        log = self.sync()
+        self.assertEqual(self.writes(), writes, "a quiet sync sends nothing")
+        self.assertEqual(
+            (log.pulled_created, log.pulled_updated, log.pulled_archived), (0, 0, 0), log.errors
+        )
+
+    def odoo_series(self, name, count, **extra):
+        """A weekly Odoo recurrence of ``count`` events, organized by Alice, from tomorrow."""
+        return self.env["calendar.event"].create(
+            {
+                "name": name,
+                "start": TOMORROW,
+                "stop": TOMORROW + timedelta(hours=1),
+                "user_id": self.user_alice.id,
+                "partner_ids": [fields.Command.set(self.user_alice.partner_id.ids)],
+                "recurrency": True,
+                "rrule_type": "weekly",
+                weekday_to_field(TOMORROW.weekday()): True,
+                "interval": 1,
+                "end_type": "count",
+                "count": count,
+                "event_tz": "UTC",
+                **extra,
+            }
+        )
+
+
+class TestOutlookSeriesToOdoo(SeriesCase):
+    def setUp(self):
+        super().setUp()
+        self.master = self.emulator.create_event(
+            ALICE, outlook_event("Stand-up", recurrence=weekly(4))
+        )
+        self.sync()
+        self.occurrences = self.odoo_events("Stand-up").sorted("start")
+
+    def occurrence_link(self, index):
+        return self.occurrences[index].outlook_link_ids
+
+    def test_series_becomes_one_odoo_recurrence(self):
+        recurrence = self.occurrences.recurrence_id
+        self.assertEqual(len(recurrence), 1, "one recurrence, not separate events")
+        self.assertEqual(
+            (recurrence.rrule_type, recurrence.end_type, recurrence.count), ("weekly", "count", 4)
+        )
+        self.assertEqual(
+            self.occurrences.mapped("start"), [TOMORROW + timedelta(weeks=n) for n in range(4)]
+        )
+        series_link = self.env["outlook.series.link"].search([("account_id", "=", self.account.id)])
+        self.assertEqual(
+            (series_link.graph_id, series_link.recurrence_id), (self.master["id"], recurrence)
+        )
+        self.assertEqual(
+            set(self.occurrences.outlook_link_ids.mapped("series_master_id")), {self.master["id"]}
+        )
+        paths = self.emulator.counters()["by_path"]
+        self.assertFalse([path for path in paths if "instances" in path], "read from delta alone")
+        self.assert_quiet()
+
+    def test_series_with_exception_and_cancelled_occurrence_is_imported_as_such(self):
+        master = self.emulator.create_event(
+            ALICE,
+            outlook_event(
+                "Review", start=TOMORROW + timedelta(hours=3), recurrence=weekly(4, start=TOMORROW)
+            ),
+        )
+        rows = [row for row in self.outlook_occurrences("Review")]
+        self.emulator.update_event(ALICE, rows[1]["id"], {"subject": "Review (board)"})
+        self.emulator.delete_event(ALICE, rows[2]["id"])
+
+        self.sync()
+
+        events = (self.odoo_events("Review") | self.odoo_events("Review (board)")).sorted("start")
+        self.assertEqual(len(events.recurrence_id), 1)
+        self.assertEqual(
+            [(event.name, event.active) for event in events],
+            [("Review", True), ("Review (board)", True), ("Review", False), ("Review", True)],
+        )
+        self.assertTrue(master["id"])
+        self.assert_quiet()
+
+    def test_pattern_changed_in_outlook_rebuilds_the_odoo_series(self):
+        self.emulator.update_event(ALICE, self.master["id"], {"recurrence": weekly(6)})
+
+        self.sync()
+
+        active = self.odoo_events("Stand-up").filtered("active").sorted("start")
+        self.assertEqual(active.mapped("start"), [TOMORROW + timedelta(weeks=n) for n in range(6)])
+        self.assertEqual(len(active.recurrence_id), 1)
+        self.assertEqual(len(active.outlook_link_ids), 6)
+        self.assert_no_duplicates()
+        self.assert_quiet()
+
+    def test_series_moved_in_outlook_moves_in_odoo(self):
+        later = TOMORROW + timedelta(hours=2)
+        self.emulator.update_event(
+            ALICE,
+            self.master["id"],
+            {
+                "start": {"dateTime": later.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+                "end": {
+                    "dateTime": (later + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+                    "timeZone": "UTC",
+                },
+            },
+        )
+
+        self.sync()
+
+        active = self.odoo_events("Stand-up").filtered("active").sorted("start")
+        self.assertEqual(active.mapped("start"), [later + timedelta(weeks=n) for n in range(4)])
+        self.assert_no_duplicates()
+
+    def test_occurrence_edited_in_outlook_reaches_only_its_event(self):
+        self.emulator.update_event(
+            ALICE, self.occurrence_link(1).graph_id, {"subject": "Stand-up (moved)"}
+        )
+
+        self.sync()
+
+        self.assertEqual(
+            self.occurrences.mapped("name"),
+            ["Stand-up", "Stand-up (moved)", "Stand-up", "Stand-up"],
+        )
+        self.assertEqual(len(self.occurrences.recurrence_id), 1)
+
+    def test_series_deleted_in_outlook_archives_the_odoo_series(self):
+        self.emulator.delete_event(ALICE, self.master["id"])
+
+        log = self.sync()
+
+        self.assertFalse(any(self.occurrences.mapped("active")))
+        self.assertFalse(self.account.link_ids)
+        self.assertFalse(
+            self.env["outlook.series.link"].search([("account_id", "=", self.account.id)])
+        )
+        self.assertEqual(log.pushed_deleted, 0)
+
+    def test_attendee_reply_to_one_occurrence_reaches_that_occurrence(self):
+        self.connect("bob", BOB)
+        bob = self.account_of(self.user_bob)
+        self.emulator.update_event(
+            ALICE,
+            self.master["id"],
+            {"attendees": [{"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}]},
+        )
+        self.sync()
+        self.sync(bob)
+        self.assertEqual(len(self.odoo_events("Stand-up")), 4, "one event per occurrence for both")
+        second = self.occurrences[1]
+        attendee = second.attendee_ids.filtered(lambda a: a.partner_id == self.user_bob.partner_id)
+
+        attendee.with_user(self.user_bob).do_decline()
+        self.sync(bob)
+        self.sync()
+
+        replies = {
+            row["start"]["dateTime"]: next(
+                a["status"]["response"]
+                for a in row["attendees"]
+                if a["emailAddress"]["address"] == BOB
+            )
+            for row in self.outlook_occurrences("Stand-up")
+        }
+        self.assertEqual(sorted(replies.values()).count("declined"), 1, replies)
+        self.assertEqual(len(self.odoo_events("Stand-up")), 4)
+
+
+class TestUnsupportedOutlookPattern(SeriesCase):
+    def test_pattern_odoo_cannot_repeat_comes_as_single_events_and_says_why(self):
+        self.emulator.create_event(
+            ALICE,
+            outlook_event(
+                "Quarterly",
+                recurrence={
+                    "pattern": {
+                        "type": "relativeMonthly",
+                        "interval": 1,
+                        "index": "first",
+                        "daysOfWeek": ["monday", "friday"],
+                    },
+                    "range": {
+                        "type": "numbered",
+                        "startDate": str(TOMORROW.date()),
+                        "numberOfOccurrences": 3,
+                    },
+                },
+            ),
+        )
+
+        log = self.sync()
+
+        events = self.odoo_events("Quarterly")
+        self.assertEqual(len(events), 3, "every occurrence in the window reaches Odoo")
+        self.assertFalse(events.recurrence_id)
+        self.assertIn("cannot repeat", log.notices[0]["reason"])
+        self.assert_quiet()
+
+
+class TestOdooSeriesToOutlook(SeriesCase):
+    def setUp(self):
+        super().setUp()
+        self.sync()  # the first sync is behind: new events now go to Outlook
+        self.first = self.odoo_series("Planning", 4)
+        self.recurrence = self.first.recurrence_id
+        self.log = self.sync()
+
+    def events(self):
+        return self.recurrence.calendar_event_ids.sorted("start")
+
+    def test_recurrence_becomes_one_outlook_series(self):
+        self.assertEqual(self.log.pushed_created, 1, "one series master, not four events")
+        [master] = self.masters()
+        self.assertEqual(master["recurrence"]["pattern"]["type"], "weekly")
+        self.assertEqual(master["recurrence"]["range"]["numberOfOccurrences"], 4)
+        rows = self.outlook_occurrences("Planning")
+        self.assertEqual([row["type"] for row in rows], ["occurrence"] * 4)
+        self.assertEqual(len(self.events().outlook_link_ids), 4)
+        self.assertEqual(
+            set(self.events().outlook_link_ids.mapped("graph_id")), {row["id"] for row in rows}
+        )
+        self.assert_quiet()
+        self.assert_no_duplicates()
+
+    def test_one_occurrence_edited_in_odoo_becomes_an_exception(self):
+        third = self.events()[2]
+        third.write({"name": "Planning (offsite)"})
+
+        log = self.sync()
+
+        self.assertEqual(log.pushed_updated, 1)
+        rows = self.outlook_occurrences()
+        self.assertEqual(
+            [(row["subject"], row["type"]) for row in rows][2], ("Planning (offsite)", "exception")
+        )
+        self.assert_quiet()
+
+    def test_one_occurrence_deleted_in_odoo_is_cancelled_in_outlook(self):
+        self.events()[1].unlink()
+
+        self.sync()
+
+        self.assertEqual(len(self.outlook_occurrences("Planning")), 3)
+        self.assertEqual(len(self.masters()), 1)
+        self.assert_quiet()
+
+    def test_pattern_changed_in_odoo_patches_the_master(self):
+        self.events()[0].write({"count": 6, "recurrence_update": "all_events"})
+
+        log = self.sync()
+
+        self.assertEqual(log.pushed_updated, 1)
+        self.assertEqual(log.pushed_created, 0)
+        [master] = self.masters()
+        self.assertEqual(master["recurrence"]["range"]["numberOfOccurrences"], 6)
+        self.assertEqual(len(self.outlook_occurrences("Planning")), 6)
+        active = self.odoo_events("Planning").filtered("active")
+        self.assertEqual(len(active.outlook_link_ids), 6)
+        self.assert_no_duplicates()
+        self.assert_quiet()
+
+    def test_whole_series_moved_in_odoo_moves_in_outlook(self):
+        later = TOMORROW + timedelta(hours=3)
+        self.events()[0].write(
+            {"start": later, "stop": later + timedelta(hours=1), "recurrence_update": "all_events"}
+        )
+
+        self.sync()
+
+        starts = [row["start"]["dateTime"][:16] for row in self.outlook_occurrences("Planning")]
+        self.assertEqual(
+            starts, [(later + timedelta(weeks=n)).strftime("%Y-%m-%dT%H:%M") for n in range(4)]
+        )
+        self.assert_no_duplicates()
+        self.assert_quiet()
+
+    def test_this_and_following_split_ends_the_old_series_and_starts_a_new_one(self):
+        later = TOMORROW + timedelta(weeks=2, hours=2)
+        self.events()[2].write(
+            {
+                "start": later,
+                "stop": later + timedelta(hours=1),
+                "recurrence_update": "future_events",
+            }
+        )
+
+        self.sync()
+
+        self.assertEqual(len(self.masters()), 2, "the old series ends, a new one starts")
+        starts = [row["start"]["dateTime"][:16] for row in self.outlook_occurrences("Planning")]
+        expected = [TOMORROW + timedelta(weeks=n) for n in range(2)] + [
+            later,
+            later + timedelta(weeks=1),
+        ]
+        self.assertEqual(starts, [moment.strftime("%Y-%m-%dT%H:%M") for moment in expected])
+        active = self.odoo_events("Planning").filtered("active").sorted("start")
+        self.assertEqual(active.mapped("start"), expected)
+        self.assertEqual(len(active.outlook_link_ids), 4)
+        self.assert_no_duplicates()
+        self.assert_quiet()
+
+    def test_series_ended_in_odoo_ends_in_outlook(self):
+        self.events()[0].write({"count": 2, "recurrence_update": "all_events"})
+
+        self.sync()
+
+        self.assertEqual(len(self.outlook_occurrences("Planning")), 2)
+        self.assert_no_duplicates()
+        self.assert_quiet()
+
+    def test_series_deleted_in_odoo_is_deleted_in_outlook_with_one_request(self):
+        before = self.writes()
+        self.events()[0].action_mass_deletion("all_events")
+
+        log = self.sync()
+
+        self.assertEqual(self.writes() - before, 1, "one DELETE of the master")
+        self.assertEqual(log.pushed_deleted, 1)
+        self.assertFalse(self.masters())
+        self.assertFalse(self.outlook_occurrences("Planning"))
+        self.assert_quiet()
+
+    def test_lost_create_answer_links_the_series_without_duplicating_it(self):
+        second = self.odoo_series(
+            "Retro", 3, start=TOMORROW + timedelta(hours=5), stop=TOMORROW + timedelta(hours=6)
+        )
+        self.emulator.inject_fault("drop_after", method="POST", path_contains="/events")
+        self.assertTrue(self.sync().errors, "the lost answer is reported")
+
+        self.sync()
+        self.sync()
+
+        self.assertEqual(len([m for m in self.masters() if m["subject"] == "Retro"]), 1)
+        self.assertEqual(len(second.recurrence_id.calendar_event_ids.outlook_link_ids), 3)
+        self.assert_no_duplicates()

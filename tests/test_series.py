@@ -384,3 +384,82 @@ class TestOdooSeriesToOutlook(SeriesCase):
         self.assertEqual(len([m for m in self.masters() if m["subject"] == "Retro"]), 1)
         self.assertEqual(len(second.recurrence_id.calendar_event_ids.outlook_link_ids), 3)
         self.assert_no_duplicates()
+
+
+class TestSeriesEdgeCases(SeriesCase):
+    def test_all_day_series_round_trips_without_duplicates(self):
+        day = TOMORROW.date()
+        self.emulator.create_event(
+            ALICE,
+            {
+                "subject": "Offsite",
+                "isAllDay": True,
+                "start": {"dateTime": f"{day}T00:00:00", "timeZone": "UTC"},
+                "end": {"dateTime": f"{day + timedelta(days=1)}T00:00:00", "timeZone": "UTC"},
+                "recurrence": weekly(3),
+            },
+        )
+
+        self.sync()
+
+        events = self.odoo_events("Offsite").sorted("start")
+        self.assertEqual(len(events.recurrence_id), 1)
+        self.assertEqual(events.mapped("start_date"), [day + timedelta(weeks=n) for n in range(3)])
+        self.assertTrue(all(events.mapped("allday")))
+        self.assert_quiet()
+
+    def test_outlook_answer_to_the_whole_series_reaches_every_odoo_occurrence(self):
+        self.connect("bob", BOB)
+        master = self.emulator.create_event(
+            ALICE,
+            outlook_event(
+                "Team",
+                recurrence=weekly(3),
+                attendees=[{"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}],
+            ),
+        )
+        self.sync()
+        bob_copy = next(ev for ev in self.emulator.events(BOB) if ev["subject"] == "Team")
+
+        self.emulator.respond(BOB, bob_copy["id"], "accept")
+        self.sync()
+
+        events = self.odoo_events("Team")
+        self.assertEqual(len(events), 3)
+        states = events.attendee_ids.filtered(
+            lambda a: a.partner_id == self.user_bob.partner_id
+        ).mapped("state")
+        self.assertEqual(states, ["accepted"] * 3)
+        self.assertTrue(master["id"])
+
+    def test_odoo_series_outlook_cannot_repeat_goes_as_single_events(self):
+        self.sync()
+        start = TOMORROW
+        while start.day != 31:
+            start += timedelta(days=1)
+        self.env["calendar.event"].create(
+            {
+                "name": "Month end",
+                "start": start,
+                "stop": start + timedelta(hours=1),
+                "user_id": self.user_alice.id,
+                "partner_ids": [fields.Command.set(self.user_alice.partner_id.ids)],
+                "recurrency": True,
+                "rrule_type": "monthly",
+                "month_by": "date",
+                "day": 31,
+                "interval": 1,
+                "end_type": "count",
+                "count": 3,
+                "event_tz": "UTC",
+            }
+        )
+
+        log = self.sync()
+
+        self.assertIn("Outlook cannot repeat", log.notices[0]["reason"])
+        self.assertFalse(self.masters())
+        singles = self.outlook_events("Month end")
+        self.assertEqual([ev["type"] for ev in singles], ["singleInstance"] * 3)
+        self.assertEqual(len(self.account.link_ids), 3)
+        self.assert_quiet()

@@ -274,14 +274,13 @@ class Store:
             changed = ev.apply_body(state, body, creating=False, allow_recurrence=False)
             if "isAllDay" in changed:
                 raise bad_request("isAllDay can't be changed on a single occurrence of a series.")
-            overrides = {
-                k: state.props[k]
-                for k in changed
-                if k in state.props and state.props[k] != master.props.get(k)
-            }
             existing = master.exceptions.get(key)
-            if existing:
-                overrides = {**existing.props, **overrides}
+            overrides = dict(existing.props) if existing else {}
+            for k in changed:
+                if k in state.props and state.props[k] != master.props.get(k):
+                    overrides[k] = state.props[k]
+                else:  # back to the series' value
+                    overrides.pop(k, None)
             master.exceptions[key] = ev.Override(
                 current.original_start,
                 state.start,

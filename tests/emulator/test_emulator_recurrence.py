@@ -154,6 +154,25 @@ def test_patching_an_occurrence_makes_an_exception_and_deleting_one_cancels_it(g
     assert alice.get(f"{g.graph}/me/events/{rows[2]['id']}").status_code == 404
 
 
+def test_an_exception_written_back_to_the_series_value_takes_it(g, alice):
+    master = alice.post(
+        f"{g.graph}/me/events",
+        json=_series(
+            {"type": "daily", "interval": 1}, {"type": "numbered", "numberOfOccurrences": 2}
+        ),
+    ).json()
+    rows = alice.get(f"{g.graph}/me/events/{master['id']}/instances", params=WINDOW).json()["value"]
+    alice.patch(f"{g.graph}/me/events/{rows[1]['id']}", json={"subject": "Own title"})
+    alice.patch(f"{g.graph}/me/events/{master['id']}", json={"subject": "New title"})
+
+    back = alice.patch(f"{g.graph}/me/events/{rows[1]['id']}", json={"subject": "New title"})
+
+    assert back.json()["subject"] == "New title"
+    alice.patch(f"{g.graph}/me/events/{master['id']}", json={"subject": "Newer title"})
+    after = alice.get(f"{g.graph}/me/events/{master['id']}/instances", params=WINDOW).json()
+    assert [row["subject"] for row in after["value"]] == ["Newer title", "Newer title"]
+
+
 def test_delta_sends_master_with_sparse_occurrences_and_full_exceptions(g, alice):
     master = alice.post(
         f"{g.graph}/me/events",

@@ -19,13 +19,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..services import mapping, series
 from ..services import recurrence as rec
-from ..services.errors import GraphError, MalformedEvent, NotFound, TransportError
+from ..services.errors import (
+    GraphError,
+    MalformedEvent,
+    NotFound,
+    SnapshotError,
+    TransportError,
+)
 from ..services.reconcile import PushScope
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 from .calendar_event import when_vals
 
 _logger = logging.getLogger(__name__)
 
+# What an "all events" edit in Odoo may send as one edit of the series master.
+SERIES_WIDE_FIELDS = frozenset(
+    {"name", "description_html", "location", "show_as", "privacy", "reminder_minutes", "attendees"}
+)
 WEEK_START = {str(n): day for n, day in enumerate(rec.DAYS, start=1)}
 """``res.lang.week_start`` ('1' is Monday) as a day name."""
 
@@ -60,7 +70,8 @@ class SeriesSync:
             elif master:
                 self._new_remote_series(master, remote_events)
         for link in (links - settled).exists():
-            self._local_change(link, remote_events)
+            if not self._local_change(link, remote_events) and link.is_organizer:
+                self._series_wide_edit(link, remote_events)
         self._new_local_series(remote_events)
 
     # ------------------------------------------------------------------
@@ -232,17 +243,18 @@ class SeriesSync:
     # ------------------------------------------------------------------
 
     def _local_change(self, link, remote_events):
+        """Carry a series deleted or reshaped in Odoo to Outlook; returns whether it did."""
         recurrence = self._recurrence(link)
         if not recurrence:
             self._remove_remote(link, remote_events)
-            return
+            return True
         base = link.base or {}
         state = self._local_state(recurrence)
         if state == base.get("local"):
-            return
+            return False
         shape, pattern, values = self._local_series(recurrence)
         if pattern is None:
-            return
+            return False
         try:
             if link.is_organizer and shape != series.SeriesShape.from_snapshot(base.get("remote")):
                 etag = f'W/"{link.change_key}"' if link.change_key else "*"
@@ -257,7 +269,7 @@ class SeriesSync:
             rows = self._instances(link.graph_id, remote_events)
         except GraphError as error:
             self.run.errors.append({"event": values.name, "reason": str(error)})
-            return
+            return True
         self._drop_occurrence_links(link)
         self._pair(link, recurrence, rows, remote_events, archive_lone=False)
         remote = shape if link.is_organizer else base.get("remote")
@@ -271,6 +283,60 @@ class SeriesSync:
                 }
             }
         )
+        return True
+
+    def _series_wide_edit(self, link, remote_events):
+        """The same edit on every occurrence of a series (Odoo's "all events" edit of a title,
+        a place, the attendees...) goes to Outlook as one edit of the master, not one exception
+        (and one update mail) per occurrence."""
+        occurrence_links = self.run.Link.search(
+            [("account_id", "=", self.account.id), ("series_master_id", "=", link.graph_id)]
+        )
+        edits = {}
+        for occurrence in occurrence_links:
+            if not (occurrence.dirty and occurrence.event_id.active and occurrence.base):
+                return
+            try:
+                base = SyncBase.from_snapshot(occurrence.base)
+            except SnapshotError:
+                return
+            local = occurrence.event_id._outlook_values()
+            fields = changed_fields(base.local, local)
+            if same_values(base.local, local, {"attendees"}):
+                fields -= {"attendees"}  # only answers changed: each goes on its own
+            edits[occurrence] = (local, fields)
+        changes = {fields for _local, fields in edits.values()}
+        if len(changes) != 1:
+            return
+        fields = changes.pop()
+        first = next(iter(edits.values()))[0]
+        if (
+            not fields
+            or not fields <= SERIES_WIDE_FIELDS
+            or any(not same_values(local, first, fields) for local, _fields in edits.values())
+        ):
+            return
+        try:
+            etag = f'W/"{link.change_key}"' if link.change_key else "*"
+            answer = self.graph.update_event(link.graph_id, mapping.to_graph(first, fields), etag)
+            link.change_key = mapping.read_event(answer).change_key
+            self._forget_rows(link.graph_id, remote_events)
+            self._instances(link.graph_id, remote_events)
+        except (GraphError, MalformedEvent) as error:
+            self.run.errors.append({"event": first.name, "reason": str(error)})
+            return
+        self.run.counts["pushed_updated"] += 1
+        for occurrence, (local, _fields) in edits.items():
+            seen = remote_events.get(occurrence.graph_id)
+            # An occurrence Outlook kept as it was (an exception) is sent on its own next.
+            if seen and same_values(local, seen[0].values, fields):
+                occurrence.write(
+                    {
+                        "base": SyncBase(local=local, remote=seen[0].values).snapshot(),
+                        "change_key": seen[0].change_key,
+                        "dirty": False,
+                    }
+                )
 
     def _remove_remote(self, link, remote_events):
         """The series is gone from Odoo: delete it in Outlook (decline it, for an attendee)."""
@@ -558,3 +624,14 @@ class SeriesSync:
         _logger.info(
             "Outlook account %s: series %r kept as single events: %s", self.account.id, name, reason
         )
+
+
+def same_values(one, other, fields):
+    """Whether two ``EventValues`` agree on ``fields`` (attendees: on who, not on answers)."""
+    for name in fields:
+        if name == "attendees":
+            if {a.email for a in one.attendees} != {a.email for a in other.attendees}:
+                return False
+        elif getattr(one, name) != getattr(other, name):
+            return False
+    return True

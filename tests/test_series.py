@@ -295,6 +295,31 @@ class TestOdooSeriesToOutlook(SeriesCase):
         self.assertEqual(len(self.masters()), 1)
         self.assert_quiet()
 
+    def test_all_events_renamed_in_odoo_is_one_edit_of_the_master(self):
+        before = self.writes()
+        self.events()[0].write({"name": "Planning v2", "recurrence_update": "all_events"})
+
+        log = self.sync()
+
+        self.assertEqual((self.writes() - before, log.pushed_updated), (1, 1))
+        rows = self.outlook_occurrences()
+        self.assertEqual(
+            [(row["subject"], row["type"]) for row in rows], [("Planning v2", "occurrence")] * 4
+        )
+        self.assert_quiet()
+
+    def test_all_events_renamed_keeps_an_outlook_exception_in_step(self):
+        self.events()[1].write({"name": "Planning (client)"})
+        self.sync()
+        self.events()[0].write({"name": "Planning v2", "recurrence_update": "all_events"})
+
+        self.sync()
+
+        self.assertEqual(
+            [row["subject"] for row in self.outlook_occurrences()], ["Planning v2"] * 4
+        )
+        self.assert_quiet()
+
     def test_pattern_changed_in_odoo_patches_the_master(self):
         self.events()[0].write({"count": 6, "recurrence_update": "all_events"})
 

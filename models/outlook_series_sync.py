@@ -70,8 +70,12 @@ class SeriesSync:
             elif master:
                 self._new_remote_series(master, remote_events)
         for link in (links - settled).exists():
-            if not self._local_change(link, remote_events) and link.is_organizer:
+            if self._local_change(link, remote_events):
+                continue
+            if link.is_organizer:
                 self._series_wide_edit(link, remote_events)
+            else:
+                self._series_wide_reply(link, remote_events)
         self._new_local_series(remote_events)
 
     # ------------------------------------------------------------------
@@ -330,6 +334,51 @@ class SeriesSync:
             seen = remote_events.get(occurrence.graph_id)
             # An occurrence Outlook kept as it was (an exception) is sent on its own next.
             if seen and same_values(local, seen[0].values, fields):
+                occurrence.write(
+                    {
+                        "base": SyncBase(local=local, remote=seen[0].values).snapshot(),
+                        "change_key": seen[0].change_key,
+                        "dirty": False,
+                    }
+                )
+
+    def _series_wide_reply(self, link, remote_events):
+        """The owner's same new answer on every occurrence of a series they attend (Odoo's
+        "all events" answer) goes to Outlook as one answer to the series, not one per
+        occurrence."""
+        occurrence_links = self.run.Link.search(
+            [("account_id", "=", self.account.id), ("series_master_id", "=", link.graph_id)]
+        )
+        owner = self.run.owner_email
+        answers = set()
+        for occurrence in occurrence_links:
+            if not (occurrence.dirty and occurrence.event_id.active and occurrence.base):
+                return
+            try:
+                base = SyncBase.from_snapshot(occurrence.base)
+            except SnapshotError:
+                return
+            local = occurrence.event_id._outlook_values()
+            if changed_fields(base.local, local) != {"attendees"}:
+                return
+            answers.add((response_of(base.local, owner), response_of(local, owner)))
+        if len(answers) != 1:
+            return
+        before, answer = answers.pop()
+        if before == answer or answer not in ("accepted", "tentative", "declined"):
+            return
+        try:
+            self.graph.respond(link.graph_id, answer)
+            self._forget_rows(link.graph_id, remote_events)
+            self._instances(link.graph_id, remote_events)
+        except (GraphError, MalformedEvent) as error:
+            self.run.errors.append({"event": link.graph_id, "reason": str(error)})
+            return
+        self.run.counts["pushed_updated"] += 1
+        for occurrence in occurrence_links:
+            seen = remote_events.get(occurrence.graph_id)
+            if seen and response_of(seen[0].values, owner) == answer:
+                local = occurrence.event_id._outlook_values()
                 occurrence.write(
                     {
                         "base": SyncBase(local=local, remote=seen[0].values).snapshot(),
@@ -635,3 +684,8 @@ def same_values(one, other, fields):
         elif getattr(one, name) != getattr(other, name):
             return False
     return True
+
+
+def response_of(values, email):
+    """The answer of the attendee ``email`` in ``values`` (``None`` when not invited)."""
+    return next((a.response for a in values.attendees if a.email == email), None)

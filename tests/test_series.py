@@ -217,6 +217,49 @@ class TestOutlookSeriesToOdoo(SeriesCase):
         self.assertEqual(len(self.odoo_events("Stand-up")), 4)
 
 
+class TestAttendeeSeries(SeriesCase):
+    def setUp(self):
+        super().setUp()
+        self.connect("bob", BOB)
+        self.bob = self.account_of(self.user_bob)
+        self.emulator.create_event(
+            ALICE,
+            outlook_event(
+                "Board",
+                recurrence=weekly(3),
+                attendees=[{"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}],
+            ),
+        )
+        self.sync()
+        self.sync(self.bob)
+
+    def bob_answers(self):
+        return [
+            next(
+                a["status"]["response"]
+                for a in row["attendees"]
+                if a["emailAddress"]["address"] == BOB
+            )
+            for row in self.outlook_occurrences("Board")
+        ]
+
+    def test_answer_to_all_events_in_odoo_is_one_answer_to_the_series(self):
+        events = self.odoo_events("Board")
+        mine = events.attendee_ids.filtered(lambda a: a.partner_id == self.user_bob.partner_id)
+        before = self.writes()
+
+        mine.with_user(self.user_bob).write({"state": "accepted"})
+        log = self.sync(self.bob)
+
+        self.assertEqual((self.writes() - before, log.pushed_updated), (1, 1))
+        self.assertEqual(self.bob_answers(), ["accepted"] * 3)
+        self.assertEqual(len(self.emulator.sent_mail(BOB)), 1, "one reply to the organizer")
+        self.assert_quiet()
+        writes = self.writes()
+        self.sync(self.bob)
+        self.assertEqual(self.writes(), writes)
+
+
 class TestUnsupportedOutlookPattern(SeriesCase):
     def test_pattern_odoo_cannot_repeat_comes_as_single_events_and_says_why(self):
         self.emulator.create_event(

@@ -69,8 +69,17 @@ class SeriesSync:
                     settled |= link
             elif master:
                 self._new_remote_series(master, remote_events)
+        edited = set(
+            self.run.Link.search(
+                [
+                    ("account_id", "=", self.account.id),
+                    ("dirty", "=", True),
+                    ("series_master_id", "!=", False),
+                ]
+            ).mapped("series_master_id")
+        )
         for link in (links - settled).exists():
-            if self._local_change(link, remote_events):
+            if self._local_change(link, remote_events) or link.graph_id not in edited:
                 continue
             if link.is_organizer:
                 self._series_wide_edit(link, remote_events)

@@ -462,8 +462,15 @@ class SyncRun:
             ("user_id", "=", account.user_id.id),
             ("active", "=", True),
             "|",
+            "|",
             ("recurrency", "=", False),
             ("recurrence_id", "in", self._single_recurrence_ids),
+            # An Odoo series Outlook cannot repeat, already sent as single events.
+            (
+                "recurrence_id.calendar_event_ids.outlook_link_ids",
+                "any",
+                [("account_id", "=", account.id), ("series_master_id", "=", False)],
+            ),
             ("stop", ">=", start),
             ("start", "<=", end),
             ("outlook_link_ids", "not any", [("account_id", "=", account.id)]),

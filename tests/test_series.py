@@ -531,3 +531,14 @@ class TestSeriesEdgeCases(SeriesCase):
         self.assertEqual([ev["type"] for ev in singles], ["singleInstance"] * 3)
         self.assertEqual(len(self.account.link_ids), 3)
         self.assert_quiet()
+        later = (
+            self.odoo_events("Month end")
+            .sorted("start")[-1]
+            .copy(
+                {"start": start + timedelta(days=400), "stop": start + timedelta(days=400, hours=1)}
+            )
+        )
+        later.recurrence_id = self.odoo_events("Month end")[0].recurrence_id
+        self.account.sync_future_days = 800
+        self.sync()
+        self.assertEqual(len(self.outlook_events("Month end")), 4, "later occurrences follow")

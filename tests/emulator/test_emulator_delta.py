@@ -1,7 +1,5 @@
 """calendarView and calendarView/delta: windows, paging, rounds, @removed and 410."""
 
-import time
-
 from emulator_support import event_body
 
 WINDOW = {"startDateTime": "2026-03-01T00:00:00Z", "endDateTime": "2026-04-01T00:00:00Z"}
@@ -132,7 +130,8 @@ def test_delta_on_a_calendar_only_sees_that_calendar(g, alice):
     assert [i["subject"] for i in items] == ["side"]
 
 
-def test_hundred_event_delta_page_is_fast_with_thousands_in_the_mailbox(g, alice):
+def test_delta_pages_thousands_of_events_a_hundred_at_a_time_without_repeats(g, alice):
+    # How fast the pages come is measured by make bench, not asserted here.
     for i in range(3000):
         day, hour = 1 + i % 28, i % 24
         g.store.create_event(
@@ -145,13 +144,11 @@ def test_hundred_event_delta_page_is_fast_with_thousands_in_the_mailbox(g, alice
             ),
         )
     headers = {"Prefer": 'outlook.timezone="UTC", odata.maxpagesize=100'}
-    first = alice.get(f"{g.graph}/me/calendarView/delta", params=WINDOW, headers=headers).json()
-    url = first["@odata.nextLink"]
-    timings = []
-    for _ in range(5):
-        started = time.perf_counter()
-        page = alice.get(url, headers=headers).json()
-        timings.append(time.perf_counter() - started)
-        url = page["@odata.nextLink"]
-        assert len(page["value"]) == 100
-    assert sorted(timings)[2] < 0.02, timings
+    page = alice.get(f"{g.graph}/me/calendarView/delta", params=WINDOW, headers=headers).json()
+    seen = [item["id"] for item in page["value"]]
+    while "@odata.nextLink" in page:
+        page = alice.get(page["@odata.nextLink"], headers=headers).json()
+        assert len(page["value"]) <= 100
+        seen += [item["id"] for item in page["value"]]
+    assert len(seen) == len(set(seen)) == 3000
+    assert "@odata.deltaLink" in page

@@ -55,7 +55,9 @@ def update_category(
 
 def find_category(categories: dict[str, dict[str, Any]], category_id: str) -> dict[str, Any]:
     if category_id not in categories:
-        raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        raise GraphError(
+            404, "ErrorItemNotFound", "The specified object was not found in the store."
+        )
     return categories[category_id]
 
 

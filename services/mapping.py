@@ -215,6 +215,23 @@ def to_graph(values: EventValues, fields: Iterable[str] | None = None) -> dict[s
         body.update(_when_out(values))
     if "location" in wanted:
         body["location"] = {"displayName": values.location}
+    body.update(_details_out(values, wanted))
+    if "reminder_minutes" in wanted:
+        body["isReminderOn"] = values.reminder_minutes is not None
+        if values.reminder_minutes is not None:
+            body["reminderMinutesBeforeStart"] = values.reminder_minutes
+    if "attendees" in wanted:
+        body["attendees"] = [
+            {"emailAddress": {"address": a.email, "name": a.name}, "type": "required"}
+            for a in values.attendees
+            if a.email != values.organizer_email
+        ]
+    return body
+
+
+def _details_out(values: EventValues, wanted: set[str]) -> dict[str, Any]:
+    """Show as, sensitivity, importance, categories and the online meeting ask of ``wanted``."""
+    body: dict[str, Any] = {}
     if "show_as" in wanted:
         body["showAs"] = values.show_as
     if "privacy" in wanted:
@@ -226,16 +243,6 @@ def to_graph(values: EventValues, fields: Iterable[str] | None = None) -> dict[s
     if "online_meeting" in wanted and values.online_meeting:
         body["isOnlineMeeting"] = True
         body["onlineMeetingProvider"] = "teamsForBusiness"
-    if "reminder_minutes" in wanted:
-        body["isReminderOn"] = values.reminder_minutes is not None
-        if values.reminder_minutes is not None:
-            body["reminderMinutesBeforeStart"] = values.reminder_minutes
-    if "attendees" in wanted:
-        body["attendees"] = [
-            {"emailAddress": {"address": a.email, "name": a.name}, "type": "required"}
-            for a in values.attendees
-            if a.email != values.organizer_email
-        ]
     return body
 
 

@@ -112,6 +112,13 @@ class OutlookAccount(models.Model):
         "Teams Meeting by Default",
         help="New Odoo events ask Outlook for a Teams meeting (work or school accounts only).",
     )
+    declined_invitations = fields.Selection(
+        [("keep", "Show them as declined"), ("hide", "Leave them out of Odoo")],
+        "Declined Invitations",
+        default="keep",
+        help="Meetings you declined, in Outlook or in Odoo: kept in your Odoo calendar with your "
+        "answer, or taken out of it (they come back if you accept them in Outlook).",
+    )
     link_ids = fields.One2many("outlook.event.link", "account_id", readonly=True)
     log_ids = fields.One2many("outlook.sync.log", "account_id", readonly=True)
 

@@ -21,6 +21,7 @@ from ..services.details import (
     ODOO_TO_PRESET,
     PRESET_TO_ODOO,
     ReminderMode,
+    declined_by_owner,
     held_by_odoo,
     sent_to_outlook,
 )
@@ -95,6 +96,7 @@ class SyncRun:
         self.policy = policy or (Policy() if account.first_synced_at else FIRST_SYNC_POLICY)
         self.reminders = ReminderMode(account.reminder_mode or ReminderMode.OUTLOOK)
         self._master_categories = None
+        self._declined = set()  # Outlook ids of meetings the owner declined, left out of Odoo
         self.owner_email = email_normalize(account.mailbox_address or "") or ""
         self.database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         self.Link = self.env["outlook.event.link"].sudo()
@@ -218,7 +220,18 @@ class SyncRun:
             )
             self._changed_series.update(removed_series.mapped("series_master_id"))
         self._read_series(remote_events)
+        if account.declined_invitations == "hide":
+            self._leave_out_declined(remote_events)
         return remote_events, removed_ids, pages[-1].delta_link if pages else account.delta_link
+
+    def _leave_out_declined(self, remote_events):
+        """Meetings the owner declined read as cancelled: never imported, and taken out of
+        Odoo (the owner leaves the event, or it is archived) when declined later."""
+        for graph_id, (event, tx) in list(remote_events.items()):
+            if declined_by_owner(event.values, self.owner_email, organizer=event.is_organizer):
+                values = event.values.replace(is_cancelled=True)
+                remote_events[graph_id] = (dataclasses.replace(event, values=values), tx)
+                self._declined.add(graph_id)
 
     def _read_item(self, item, remote_events, removed_ids):
         kind = item.get("type")
@@ -708,6 +721,11 @@ class SyncRun:
         if not event or not event.active:
             return
         others = event.outlook_link_ids.filtered(lambda link: link.account_id != self.account)
+        seen = target.get("link") or target.get("remote")
+        if others and seen and seen.graph_id in self._declined:
+            # Declined, but other users sync this meeting: leaving it would change their
+            # meeting (their organizer's sync would uninvite the owner). It stays, declined.
+            return
         if others:
             owner = self.account.user_id.partner_id
             event.write({"partner_ids": [fields.Command.unlink(owner.id)]})

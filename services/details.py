@@ -107,6 +107,14 @@ def held_by_odoo(
     return local.replace(**changes)
 
 
+def declined_by_owner(values: EventValues, owner_email: str, *, organizer: bool) -> bool:
+    """Whether the mailbox owner declined this meeting (one they attend, not organize)."""
+    owner = owner_email.strip().lower()
+    return not organizer and any(
+        attendee.email == owner and attendee.response == "declined" for attendee in values.attendees
+    )
+
+
 def sent_to_outlook(values: EventValues, reminders: ReminderMode) -> EventValues:
     """What a write to Outlook carries: no reminder when Odoo alone reminds."""
     if reminders is ReminderMode.ODOO:

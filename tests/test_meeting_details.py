@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import new_test_user, tagged
 
-from .common import ALICE
+from .common import ALICE, BOB
 from .test_sync import TOMORROW, SyncCase, outlook_event
 
 SHOW_AS = ("free", "tentative", "busy", "oof", "workingElsewhere")
@@ -403,4 +403,116 @@ class TestPersonalAccount(SyncCase):
         writes = self.writes()
         log = self.sync(account)
         self.assertFalse(log.errors, "said once, not at every sync")
+        self.assertEqual(self.writes(), writes)
+
+
+@tagged("post_install", "-at_install")
+class TestDeclinedInvitations(SyncCase):
+    """Bob organizes "Roadmap" in Outlook and invites Alice; Alice syncs (Bob only where said)."""
+
+    def setUp(self):
+        super().setUp()
+        self.meeting = self.emulator.create_event(BOB, self.invitation("Roadmap"))
+        self.sync()
+        self.event = self.odoo_events("Roadmap")
+        self.alice_copy = self.copy_of("Roadmap")
+
+    def invitation(self, subject):
+        alice = {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
+        return outlook_event(subject, attendees=[alice])
+
+    def copy_of(self, subject):
+        return next(ev for ev in self.emulator.events(ALICE) if ev["subject"] == subject)
+
+    def alice_attendee(self, event=None):
+        attendees = (event or self.event).attendee_ids
+        return attendees.filtered(lambda a: a.partner_id == self.user_alice.partner_id)
+
+    def alice_response_at_bob(self):
+        meeting = next(ev for ev in self.emulator.events(BOB) if ev["id"] == self.meeting["id"])
+        return meeting["attendees"][0]["status"]["response"]
+
+    def test_declined_in_outlook_is_shown_declined_by_default(self):
+        self.emulator.respond(ALICE, self.alice_copy["id"], "decline")
+
+        self.sync()
+
+        self.assertEqual(self.alice_attendee().state, "declined")
+        self.assertTrue(self.event.active)
+        writes = self.writes()
+        self.sync()
+        self.assertEqual(self.writes(), writes, "the answer is not sent back")
+
+    def test_declined_in_odoo_reaches_outlook(self):
+        self.alice_attendee().do_decline()
+
+        self.sync()
+
+        self.assertEqual(self.alice_response_at_bob(), "declined")
+        self.assertEqual(self.copy_of("Roadmap")["responseStatus"]["response"], "declined")
+        self.assertEqual(self.alice_attendee().state, "declined")
+
+    def test_declined_in_outlook_leaves_odoo_when_asked(self):
+        self.account.declined_invitations = "hide"
+        self.emulator.respond(ALICE, self.alice_copy["id"], "decline")
+
+        self.sync()
+
+        self.assertFalse(self.event.active)
+        self.assertFalse(self.event.outlook_link_ids)
+        writes = self.writes()
+        self.sync()
+        self.assertEqual(self.writes(), writes)
+        self.assertEqual(self.alice_response_at_bob(), "declined", "Outlook keeps the answer")
+
+    def test_accepting_again_in_outlook_brings_it_back(self):
+        self.account.declined_invitations = "hide"
+        self.emulator.respond(ALICE, self.alice_copy["id"], "decline")
+        self.sync()
+
+        self.emulator.respond(ALICE, self.alice_copy["id"], "accept")
+        self.sync()
+
+        back = self.odoo_events("Roadmap").filtered("active")
+        self.assertEqual(len(back), 1)
+        self.assertEqual(self.alice_attendee(back).state, "accepted")
+
+    def test_declined_in_odoo_is_sent_then_left_out_when_asked(self):
+        self.account.declined_invitations = "hide"
+        self.alice_attendee().do_decline()
+
+        self.sync()
+        self.sync()
+
+        self.assertEqual(self.alice_response_at_bob(), "declined")
+        self.assertFalse(self.event.active)
+
+    def test_invitation_declined_before_the_sync_is_never_imported_when_asked(self):
+        self.account.declined_invitations = "hide"
+        self.emulator.create_event(BOB, self.invitation("Offsite dinner"))
+        self.emulator.respond(ALICE, self.copy_of("Offsite dinner")["id"], "decline")
+
+        self.sync()
+
+        self.assertFalse(self.odoo_events("Offsite dinner"))
+
+    def test_meeting_other_users_sync_stays_declined_and_bob_keeps_alice(self):
+        """Bob syncs too: the Odoo event is his meeting as well, so Alice stays on it,
+        declined; neither sync uninvites her in Outlook nor flips her answer back."""
+        self.connect("bob", BOB)
+        bob_account = self.account_of(self.user_bob)
+        self.sync(bob_account)
+        self.account.declined_invitations = "hide"
+        self.emulator.respond(ALICE, self.alice_copy["id"], "decline")
+
+        self.sync()
+        self.assertIn(self.user_alice.partner_id, self.event.partner_ids)
+        writes = self.writes()
+        log = self.sync(bob_account)
+        self.sync()
+
+        self.assertEqual(self.odoo_events("Roadmap"), self.event, "one Odoo event")
+        self.assertEqual(self.alice_attendee().state, "declined")
+        self.assertEqual(self.alice_response_at_bob(), "declined")
+        self.assertFalse(log.conflicts)
         self.assertEqual(self.writes(), writes)

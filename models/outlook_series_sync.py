@@ -208,8 +208,14 @@ class SeriesSync:
         values = event.values
         organizer = self.run._organizer_user(values.organizer_email)
         partners = self.run._partners_for_values([values])
+        pulled = self.run._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
         vals = self.run.Event._outlook_vals(
-            values, SYNCED_FIELDS, partners, self.run._alarms.get, organizer
+            values,
+            pulled,
+            partners,
+            self.run._alarms.get,
+            organizer,
+            tags=self.run._tags_for_values([values]),
         )
         vals.update(self._rule_vals(rule, pattern, values), user_id=organizer.id)
         first = self.run.Event.create(vals)
@@ -458,7 +464,10 @@ class SeriesSync:
         database = self.run.database_uuid
         transaction = mapping.transaction_id(database, first.id)
         body = series.master_payload(
-            values, pattern, ref=mapping.odoo_ref(database, first.id), transaction=transaction
+            self.run._new_in_outlook(values),
+            pattern,
+            ref=mapping.odoo_ref(database, first.id),
+            transaction=transaction,
         )
         try:
             answer = self.graph.create_event(
@@ -616,7 +625,10 @@ class SeriesSync:
                 "change_key": remote.change_key,
                 "is_organizer": remote.is_organizer,
                 "series_master_id": link.graph_id,
-                "base": SyncBase(local=event._outlook_values(), remote=remote.values).snapshot(),
+                "base": SyncBase(
+                    local=self.run._local_values(event, None, remote.values, remote.is_organizer),
+                    remote=remote.values,
+                ).snapshot(),
                 "dirty": False,
                 "last_error": False,
                 "error_count": 0,
@@ -638,12 +650,16 @@ class SeriesSync:
         Event = self.run.Event
         values_list = [remote_events[graph_id][0].values for graph_id in pairs]
         partners = self.run._partners_for_values(values_list)
+        tags = self.run._tags_for_values(values_list)
         for graph_id, event_id in pairs.items():
             event = Event.browse(event_id)
-            values = remote_events[graph_id][0].values
-            fields = changed_fields(event._outlook_values(), values) - {"timezone"}
-            vals = Event._outlook_vals(
-                values, fields, partners, self.run._alarms.get, event.user_id
+            remote = remote_events[graph_id][0]
+            values = remote.values
+            local = self.run._local_values(event, None, values, remote.is_organizer)
+            fields = changed_fields(local, values) - {"timezone"}
+            pulled = self.run._pulled_fields(fields, event.user_id == self.account.user_id)
+            vals = event._outlook_vals(
+                values, pulled, partners, self.run._alarms.get, event.user_id, tags=tags
             )
             if vals:
                 event.write(vals)

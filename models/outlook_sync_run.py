@@ -733,6 +733,11 @@ class SyncRun:
             event.write({"active": False})
         self.counts["pulled_archived"] += 1
 
+    def _new_in_outlook(self, values):
+        """What an Odoo event not yet in Outlook sends there."""
+        held = held_by_odoo(values, None, organizer=True, reminders=self.reminders)
+        return sent_to_outlook(held, self.reminders)
+
     def _take_join_url(self, event, remote):
         """The join URL Outlook made for the Teams meeting we asked for comes back in its
         answer: Odoo gets it now, not only when the event next changes in Outlook."""
@@ -747,16 +752,19 @@ class SyncRun:
         return frozenset(field_names)
 
     def _tags_for(self, item_plans):
-        """{case-folded name: tag id} for every category the plan writes to Odoo; unknown
-        ones become tags, coloured like the mailbox's master category."""
-        names = {
-            name.casefold(): name
+        """{case-folded name: tag id} for every category the plan writes to Odoo."""
+        return self._tags_for_values(
+            action.values
             for item_plan in item_plans
             for action in item_plan.actions
             if isinstance(action, CreateLocal)
             or (isinstance(action, UpdateLocal) and "categories" in action.fields)
-            for name in action.values.categories
-        }
+        )
+
+    def _tags_for_values(self, values_list):
+        """{case-folded name: tag id} for the categories of ``values_list``; unknown ones
+        become tags, coloured like the mailbox's master category."""
+        names = {name.casefold(): name for values in values_list for name in values.categories}
         if not names:
             return {}
         Tag = self.env["calendar.event.type"].sudo()

@@ -517,11 +517,22 @@ class Store:
                 target.events[existing.id] = existing
                 item.copies[address] = existing.id
             own = {k: existing.props[k] for k in ATTENDEE_OWN_PROPS if k in existing.props}
+            answers = [
+                (override.original_start, override.props["responseStatus"])
+                for override in existing.exceptions.values()
+                if "responseStatus" in override.props
+            ]
             existing.take(item.state())
             existing.props.update(own)
             existing.extended = {}
             existing.exceptions = copy.deepcopy(item.exceptions)
             existing.cancelled = dict(item.cancelled)
+            for original_start, status in answers:
+                # The attendee's answer to one occurrence outlives the organizer's updates,
+                # as long as the series still has that occurrence.
+                key = existing.occurrence_key(original_start)
+                if existing.recurrence and ev.find_occurrence(existing, key) is not None:
+                    self._override(existing, original_start, {"responseStatus": status})
             self._touch(target, existing)
 
     def _mark_cancelled(self, target: Mailbox, copy_item: ev.StoredEvent) -> None:

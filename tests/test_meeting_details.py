@@ -7,6 +7,7 @@ from odoo import fields
 from odoo.tests import new_test_user, tagged
 
 from .common import ALICE, BOB
+from .test_series import SeriesCase, weekly
 from .test_sync import TOMORROW, SyncCase, outlook_event
 
 SHOW_AS = ("free", "tentative", "busy", "oof", "workingElsewhere")
@@ -516,3 +517,44 @@ class TestDeclinedInvitations(SyncCase):
         self.assertEqual(self.alice_response_at_bob(), "declined")
         self.assertFalse(log.conflicts)
         self.assertEqual(self.writes(), writes)
+
+
+@tagged("post_install", "-at_install")
+class TestDeclinedOccurrence(SeriesCase):
+    def test_occurrence_declined_in_outlook_stays_declined_after_a_series_change(self):
+        """Alice's weekly series invites Bob; Bob declines the second occurrence in Outlook;
+        Alice then renames the series: that occurrence stays declined on both sides."""
+        self.connect("bob", BOB)
+        bob = self.account_of(self.user_bob)
+        bob_entry = {"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}
+        master = self.emulator.create_event(
+            ALICE, outlook_event("Stand-up", recurrence=weekly(4), attendees=[bob_entry])
+        )
+        self.sync()
+        self.sync(bob)
+        second = self.outlook_occurrences("Stand-up", mailbox=BOB)[1]
+
+        self.emulator.respond(BOB, second["id"], "decline")
+        self.sync(bob)
+        self.sync()
+        self.emulator.update_event(ALICE, master["id"], {"subject": "Daily stand-up"})
+        self.sync()
+        self.sync(bob)
+
+        occurrences = self.odoo_events("Daily stand-up").filtered("active").sorted("start")
+        self.assertEqual(len(occurrences), 4)
+        states = [
+            occurrence.attendee_ids.filtered(
+                lambda a: a.partner_id == self.user_bob.partner_id
+            ).state
+            for occurrence in occurrences
+        ]
+        self.assertEqual(states[1], "declined", states)
+        self.assertNotIn("declined", states[:1] + states[2:], states)
+        replies = [
+            next(a for a in row["attendees"] if a["emailAddress"]["address"] == BOB)["status"][
+                "response"
+            ]
+            for row in self.outlook_occurrences("Daily stand-up")
+        ]
+        self.assertEqual(replies.count("declined"), 1, replies)

@@ -83,3 +83,31 @@ def test_declining_a_copy_marks_the_organizer_attendee_declined(g, alice, bob):
     assert organizer["attendees"][0]["status"]["response"] == "declined"
     own = bob.get(f"{g.graph}/me/events/{copy_id}").json()
     assert own["responseStatus"]["response"] == "declined"
+
+
+def test_answer_to_one_occurrence_outlives_an_organizer_update(g, alice, bob):
+    series = event_body(
+        subject="Stand-up",
+        start="2025-01-06T10:00:00",
+        end="2025-01-06T11:00:00",
+        attendees=[{"emailAddress": {"address": "bob@example.com"}, "type": "required"}],
+        recurrence={
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {"type": "numbered", "startDate": "2025-01-06", "numberOfOccurrences": 3},
+        },
+    )
+    master = alice.post(f"{g.graph}/me/events", json=series).json()
+    copy_id = g.events("bob@example.com")[0]["id"]
+    window = "startDateTime=2025-01-01T00:00:00Z&endDateTime=2025-01-31T00:00:00Z"
+    rows = bob.get(f"{g.graph}/me/events/{copy_id}/instances?{window}").json()["value"]
+    bob.post(f"{g.graph}/me/events/{rows[1]['id']}/decline", json={})
+
+    alice.patch(f"{g.graph}/me/events/{master['id']}", json={"subject": "Daily stand-up"})
+
+    rows = bob.get(f"{g.graph}/me/events/{copy_id}/instances?{window}").json()["value"]
+    assert [row["subject"] for row in rows] == ["Daily stand-up"] * 3
+    assert [row["responseStatus"]["response"] for row in rows] == [
+        "notResponded",
+        "declined",
+        "notResponded",
+    ]

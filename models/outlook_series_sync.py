@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..services import mapping, series
 from ..services import recurrence as rec
+from ..services.details import sent_to_outlook
 from ..services.errors import (
     GraphError,
     MalformedEvent,
@@ -319,7 +320,11 @@ class SeriesSync:
                 base = SyncBase.from_snapshot(occurrence.base)
             except SnapshotError:
                 return
-            local = occurrence.event_id._outlook_values()
+            local = self.run._local_values(
+                occurrence.event_id, None, base.remote, occurrence.is_organizer
+            )
+            if local is None:
+                return
             fields = changed_fields(base.local, local)
             if same_values(base.local, local, {"attendees"}):
                 fields -= {"attendees"}  # only answers changed: each goes on its own
@@ -337,7 +342,8 @@ class SeriesSync:
             return
         try:
             etag = f'W/"{link.change_key}"' if link.change_key else "*"
-            answer = self.graph.update_event(link.graph_id, mapping.to_graph(first, fields), etag)
+            body = mapping.to_graph(sent_to_outlook(first, self.run.reminders), fields)
+            answer = self.graph.update_event(link.graph_id, body, etag)
             link.change_key = mapping.read_event(answer).change_key
             self._forget_rows(link.graph_id, remote_events)
             self._instances(link.graph_id, remote_events)
@@ -373,8 +379,10 @@ class SeriesSync:
                 base = SyncBase.from_snapshot(occurrence.base)
             except SnapshotError:
                 return
-            local = occurrence.event_id._outlook_values()
-            if changed_fields(base.local, local) != {"attendees"}:
+            local = self.run._local_values(
+                occurrence.event_id, None, base.remote, occurrence.is_organizer
+            )
+            if local is None or changed_fields(base.local, local) != {"attendees"}:
                 return
             answers.add((response_of(base.local, owner), response_of(local, owner)))
         if len(answers) != 1:
@@ -393,7 +401,9 @@ class SeriesSync:
         for occurrence in occurrence_links:
             seen = remote_events.get(occurrence.graph_id)
             if seen and response_of(seen[0].values, owner) == answer:
-                local = occurrence.event_id._outlook_values()
+                local = self.run._local_values(
+                    occurrence.event_id, None, seen[0].values, occurrence.is_organizer
+                )
                 occurrence.write(
                     {
                         "base": SyncBase(local=local, remote=seen[0].values).snapshot(),

@@ -18,6 +18,7 @@
         "data/ir_cron_data.xml",
         "views/res_config_settings_views.xml",
         "views/outlook_account_views.xml",
+        "views/calendar_event_views.xml",
         "views/outlook_sync_log_views.xml",
         "views/outlook_calendar_sync_templates.xml",
     ],

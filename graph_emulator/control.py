@@ -86,7 +86,11 @@ def handle_control(emu: GraphEmulator, request: Request) -> Response:
 def _mailboxes(emu: GraphEmulator, method: str, parts: list[str], body: dict[str, Any]) -> Response:
     if not parts:
         if method == "POST":
-            emu.add_mailbox(body["address"], display_name=body.get("display_name"))
+            emu.add_mailbox(
+                body["address"],
+                display_name=body.get("display_name"),
+                personal=bool(body.get("personal")),
+            )
             return _ok(status=201)
         return _ok({"value": emu.mailboxes()})
     address, rest = parts[0], parts[1:]

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import categories as cat
 from . import events as ev
 from . import persist
 from .app import Dispatcher
@@ -155,9 +156,23 @@ class GraphEmulator:
         }
 
     # --- directory -------------------------------------------------------------------------
-    def add_mailbox(self, address: str, display_name: str | None = None) -> None:
-        """Create a mailbox (with its default calendar)."""
-        self.store.add_mailbox(address, display_name)
+    def add_mailbox(
+        self, address: str, display_name: str | None = None, personal: bool = False
+    ) -> None:
+        """Create a mailbox (with its default calendar); ``personal``: a personal Microsoft
+        account, which cannot create Teams meetings."""
+        self.store.add_mailbox(address, display_name, personal)
+
+    def master_categories(self, mailbox: str) -> list[dict[str, Any]]:
+        """The mailbox's master category list (``id``, ``displayName``, ``color``)."""
+        with self.store.lock:
+            return cat.category_list(self.store.mailbox(mailbox).categories)
+
+    def add_master_category(self, mailbox: str, name: str, color: str = "none") -> dict[str, Any]:
+        """Add a category as if made in Outlook."""
+        with self.store.lock:
+            box = self.store.mailbox(mailbox)
+            return cat.add_category(box.categories, {"displayName": name, "color": color})
 
     def mailboxes(self) -> list[dict[str, str]]:
         """Every mailbox: address, display name, object id."""

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
+from . import categories as cat
 from . import events as ev
 from . import odata
 from .delta import DeltaTracker
@@ -205,6 +206,8 @@ class GraphApi:
         lower = [s.lower() for s in rest]
         if not rest:
             return self._only(method, "GET") or call.json(200, self._user(call))
+        if lower[:2] == ["outlook", "mastercategories"]:
+            return self._master_categories(call, rest[2:])
         calendar: Calendar | None = None
         if lower[0] == "calendar":
             calendar, rest, lower = call.box.default_calendar, rest[1:], lower[1:]
@@ -252,6 +255,32 @@ class GraphApi:
                 return Response(202, b"", call.headers())
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{rest[-1]}'.")
 
+    def _master_categories(self, call: Call, rest: list[str]) -> Response:
+        method = call.request.method
+        with self.store.lock:
+            categories = call.box.categories
+            if not rest:
+                if method == "POST":
+                    return call.json(201, cat.add_category(categories, call.body()))
+                return self._only(method, "GET") or call.json(
+                    200,
+                    {
+                        "@odata.context": call.context("outlook/masterCategories"),
+                        "value": cat.category_list(categories),
+                    },
+                )
+            if len(rest) == 1:
+                if method == "PATCH":
+                    return call.json(200, cat.update_category(categories, rest[0], call.body()))
+                if method == "DELETE":
+                    cat.find_category(categories, rest[0])
+                    del categories[rest[0]]
+                    return Response(204, b"", call.headers())
+                return self._only(method, "GET") or call.json(
+                    200, dict(cat.find_category(categories, rest[0]))
+                )
+        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{rest[-1]}'.")
+
     @staticmethod
     def _only(method: str, allowed: str) -> Response | None:
         if method == allowed:
@@ -293,8 +322,8 @@ class GraphApi:
             "canShare": True,
             "canViewPrivateItems": True,
             "canEdit": True,
-            "allowedOnlineMeetingProviders": ["teamsForBusiness"],
-            "defaultOnlineMeetingProvider": "teamsForBusiness",
+            "allowedOnlineMeetingProviders": cat.allowed_online_providers(call.box.personal),
+            "defaultOnlineMeetingProvider": "unknown" if call.box.personal else "teamsForBusiness",
             "isTallyingResponses": True,
             "isRemovable": not cal.is_default,
             "owner": {"name": call.box.display_name, "address": call.box.address},

@@ -76,6 +76,8 @@ def load(store: Store, identity: Identity, raw: dict[str, Any]) -> None:
                 tombstones=[tuple(t) for t in box["tombstones"]],
                 transactions=box["transactions"],
                 sent=box["sent"],
+                personal=box.get("personal", False),
+                categories=box.get("categories", {}),
             )
             store.mailboxes[mailbox.address.lower()] = mailbox
         for app in data["apps"]:

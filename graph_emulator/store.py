@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from . import categories as cat
 from . import events as ev
 from .clock import Clock
 from .errors import GraphError, bad_request, not_found
@@ -51,6 +52,8 @@ class Mailbox:
     tombstones: list[tuple[int, str, str]] = field(default_factory=list)
     transactions: dict[str, str] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    personal: bool = False
+    categories: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -83,8 +86,11 @@ class Store:
         self.mailboxes: dict[str, Mailbox] = {}
 
     # --- mailboxes -------------------------------------------------------------------------
-    def add_mailbox(self, address: str, display_name: str | None = None) -> Mailbox:
-        """Create a mailbox with a default "Calendar" (idempotent on the address)."""
+    def add_mailbox(
+        self, address: str, display_name: str | None = None, personal: bool = False
+    ) -> Mailbox:
+        """Create a mailbox with a default "Calendar" (idempotent on the address);
+        ``personal``: a personal Microsoft account (no Teams meetings)."""
         with self.lock:
             key = address.lower()
             if key in self.mailboxes:
@@ -92,6 +98,7 @@ class Store:
             box = Mailbox(
                 address=address,
                 display_name=display_name or address.split("@", maxsplit=1)[0].title(),
+                personal=personal,
             )
             cal = Calendar(id=ev.new_id(), name="Calendar", is_default=True)
             box.calendars[cal.id] = cal
@@ -211,6 +218,8 @@ class Store:
             now = self.clock()
             state = ev.EventState(props=copy.deepcopy(ev.DEFAULT_PROPS), start=now, end=now)
             ev.apply_body(state, body, creating=True)
+            if box.personal:
+                cat.drop_online_meeting(state.props)
             item = ev.StoredEvent(
                 props=state.props,
                 start=state.start,
@@ -250,6 +259,8 @@ class Store:
                 state = master.state()
                 old_attendees = copy.deepcopy(master.props["attendees"])
                 changed = ev.apply_body(state, body, creating=False)
+                if box.personal:
+                    cat.drop_online_meeting(state.props)
                 if "transactionId" in body and body["transactionId"] != master.transaction_id:
                     raise bad_request("transactionId can't be changed once set.")
                 if master.recurrence and state.recurrence is None and "recurrence" in body:
@@ -506,11 +517,22 @@ class Store:
                 target.events[existing.id] = existing
                 item.copies[address] = existing.id
             own = {k: existing.props[k] for k in ATTENDEE_OWN_PROPS if k in existing.props}
+            answers = [
+                (override.original_start, override.props["responseStatus"])
+                for override in existing.exceptions.values()
+                if "responseStatus" in override.props
+            ]
             existing.take(item.state())
             existing.props.update(own)
             existing.extended = {}
             existing.exceptions = copy.deepcopy(item.exceptions)
             existing.cancelled = dict(item.cancelled)
+            for original_start, status in answers:
+                # The attendee's answer to one occurrence outlives the organizer's updates,
+                # as long as the series still has that occurrence.
+                key = existing.occurrence_key(original_start)
+                if existing.recurrence and ev.find_occurrence(existing, key) is not None:
+                    self._override(existing, original_start, {"responseStatus": status})
             self._touch(target, existing)
 
     def _mark_cancelled(self, target: Mailbox, copy_item: ev.StoredEvent) -> None:

@@ -1,4 +1,5 @@
 from . import (
+    calendar_alarm,
     calendar_event,
     outlook_account,
     outlook_event_link,

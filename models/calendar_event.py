@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta, timezone
 from odoo import api, fields, models
 from odoo.tools import email_normalize
 
+from ..services.details import odoo_privacy, odoo_show_as
 from ..services.values import Attendee, EventValues
 
 # Odoo fields whose change must reach Outlook.
@@ -20,6 +21,8 @@ SYNCED_EVENT_FIELDS = frozenset(
         "show_as",
         "privacy",
         "alarm_ids",
+        "categ_ids",
+        "outlook_online_meeting",
         "partner_ids",
         "attendee_ids",
         "user_id",
@@ -36,6 +39,20 @@ class CalendarEvent(models.Model):
     outlook_link_ids = fields.One2many(
         "outlook.event.link", "event_id", string="Outlook Links", readonly=True, copy=False
     )
+    outlook_online_meeting = fields.Boolean(
+        "Teams Meeting",
+        default=lambda self: self._default_outlook_online_meeting(),
+        copy=False,
+        help="Ask Outlook for a Teams meeting (work or school accounts). Outlook cannot turn a "
+        "Teams meeting back into a plain event.",
+    )
+
+    @api.model
+    def _default_outlook_online_meeting(self):
+        account = (
+            self.env["outlook.account"].sudo().search([("user_id", "=", self.env.uid)], limit=1)
+        )
+        return account.online_meeting_default
 
     def write(self, vals):
         result = super().write(vals)
@@ -68,7 +85,7 @@ class CalendarEvent(models.Model):
                 "start": self.start.replace(tzinfo=timezone.utc),
                 "stop": self.stop.replace(tzinfo=timezone.utc),
             }
-        reminders = self.alarm_ids.filtered(lambda alarm: alarm.alarm_type == "notification")
+        reminder = self._outlook_reminder_alarm()
         # As in Graph, the organizer is not one of the attendees (Odoo lists them too).
         organizer = self.user_id
         organizer_email = email_normalize(organizer.email or "") or ""
@@ -80,7 +97,7 @@ class CalendarEvent(models.Model):
             videocall_url=self.videocall_location or "",
             show_as=self.show_as or "busy",
             privacy=self.privacy or organizer.calendar_default_privacy or "public",
-            reminder_minutes=min(reminders.mapped("duration_minutes")) if reminders else None,
+            reminder_minutes=reminder.duration_minutes if reminder else None,
             attendees=tuple(
                 Attendee(email=email, name=attendee.partner_id.name or "", response=attendee.state)
                 for attendee in self.attendee_ids
@@ -88,16 +105,29 @@ class CalendarEvent(models.Model):
                 and attendee.partner_id != organizer.partner_id
             ),
             organizer_email=organizer_email,
+            categories=tuple(self.categ_ids.mapped("name")),
+            online_meeting=self.outlook_online_meeting,
             **when,
         )
 
-    @api.model
-    def _outlook_vals(self, values, field_names, partners, alarm_for, organizer):
-        """``calendar.event`` values for ``field_names`` of ``values``.
+    def _outlook_reminder_alarm(self):
+        """The alarm that is the syncing user's Outlook reminder: the one the sync manages
+        (``outlook_reminder``), else the earliest notification alarm. Odoo's alarms belong to
+        the event, so every attendee who is an Odoo user sees it."""
+        notifications = self.alarm_ids.filtered(lambda alarm: alarm.alarm_type == "notification")
+        managed = notifications.filtered("outlook_reminder")
+        candidates = managed or notifications
+        return candidates.sorted("duration_minutes")[:1]
 
-        ``partners`` maps emails to partner ids; ``alarm_for(minutes)`` gives the alarm id of a
-        reminder; the ``organizer`` user stays among the attendees, as Odoo has it. Attendees'
-        answers are applied afterwards by ``_outlook_set_responses``.
+    def _outlook_vals(self, values, field_names, partners, alarm_for, organizer, *, tags=None):
+        """``calendar.event`` values for ``field_names`` of ``values`` (on an event: what to
+        write to it; on the empty model: what to create).
+
+        ``partners`` maps emails to partner ids; ``alarm_for(minutes)`` gives the id of the
+        alarm the sync manages for a reminder, which replaces only the event's current reminder
+        alarm (other alarms stay); ``tags`` maps category names (case-folded) to tag ids; the
+        ``organizer`` user stays among the attendees, as Odoo has it. Attendees' answers are
+        applied afterwards by ``_outlook_set_responses``.
         """
         field_names = frozenset(field_names)
         vals = {}
@@ -112,13 +142,21 @@ class CalendarEvent(models.Model):
         if "videocall_url" in field_names:
             vals["videocall_location"] = values.videocall_url or False
         if "show_as" in field_names:
-            vals["show_as"] = values.show_as
+            vals["show_as"] = odoo_show_as(values.show_as)
         if "privacy" in field_names:
-            vals["privacy"] = values.privacy
+            vals["privacy"] = odoo_privacy(values.privacy)
+        if "categories" in field_names and tags is not None:
+            ids = [tags[name.casefold()] for name in values.categories if name.casefold() in tags]
+            vals["categ_ids"] = [fields.Command.set(ids)]
+        if "online_meeting" in field_names:
+            vals["outlook_online_meeting"] = values.online_meeting
         if "reminder_minutes" in field_names:
+            current = self[:1]._outlook_reminder_alarm()
             minutes = values.reminder_minutes
-            alarm_ids = [alarm_for(minutes)] if minutes is not None else []
-            vals["alarm_ids"] = [fields.Command.set(alarm_ids)]
+            commands = [fields.Command.unlink(current.id)] if current else []
+            if minutes is not None:
+                commands.append(fields.Command.link(alarm_for(minutes)))
+            vals["alarm_ids"] = commands
         if "attendees" in field_names:
             ids = [partners[a.email] for a in values.attendees if a.email in partners]
             ids += organizer.partner_id.ids

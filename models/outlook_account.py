@@ -100,6 +100,25 @@ class OutlookAccount(models.Model):
         help="Odoo events up to this id existed before the first sync: those it did not send to "
         "Outlook are never sent later by surprise.",
     )
+    reminder_mode = fields.Selection(
+        [("outlook", "Outlook"), ("odoo", "Odoo"), ("both", "Both")],
+        "Who Reminds",
+        default="outlook",
+        help="Outlook: Outlook's reminders add no Odoo alarm and Odoo's alarms stay in Odoo. "
+        "Odoo: Outlook's reminder becomes your Odoo alarm and no reminder is sent to Outlook. "
+        "Both: the reminder is synced both ways (you are reminded twice).",
+    )
+    online_meeting_default = fields.Boolean(
+        "Teams Meeting by Default",
+        help="New Odoo events ask Outlook for a Teams meeting (work or school accounts only).",
+    )
+    declined_invitations = fields.Selection(
+        [("keep", "Show them as declined"), ("hide", "Leave them out of Odoo")],
+        "Declined Invitations",
+        default="keep",
+        help="Meetings you declined, in Outlook or in Odoo: kept in your Odoo calendar with your "
+        "answer, or taken out of it (they come back if you accept them in Outlook).",
+    )
     link_ids = fields.One2many("outlook.event.link", "account_id", readonly=True)
     log_ids = fields.One2many("outlook.sync.log", "account_id", readonly=True)
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..services import mapping, series
 from ..services import recurrence as rec
+from ..services.details import sent_to_outlook
 from ..services.errors import (
     GraphError,
     MalformedEvent,
@@ -208,8 +209,14 @@ class SeriesSync:
         values = event.values
         organizer = self.run._organizer_user(values.organizer_email)
         partners = self.run._partners_for_values([values])
+        pulled = self.run._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
         vals = self.run.Event._outlook_vals(
-            values, SYNCED_FIELDS, partners, self.run._alarms.get, organizer
+            values,
+            pulled,
+            partners,
+            self.run._alarms.get,
+            organizer,
+            tags=self.run._tags_for_values([values]),
         )
         vals.update(self._rule_vals(rule, pattern, values), user_id=organizer.id)
         first = self.run.Event.create(vals)
@@ -313,7 +320,11 @@ class SeriesSync:
                 base = SyncBase.from_snapshot(occurrence.base)
             except SnapshotError:
                 return
-            local = occurrence.event_id._outlook_values()
+            local = self.run._local_values(
+                occurrence.event_id, None, base.remote, occurrence.is_organizer
+            )
+            if local is None:
+                return
             fields = changed_fields(base.local, local)
             if same_values(base.local, local, {"attendees"}):
                 fields -= {"attendees"}  # only answers changed: each goes on its own
@@ -331,7 +342,8 @@ class SeriesSync:
             return
         try:
             etag = f'W/"{link.change_key}"' if link.change_key else "*"
-            answer = self.graph.update_event(link.graph_id, mapping.to_graph(first, fields), etag)
+            body = mapping.to_graph(sent_to_outlook(first, self.run.reminders), fields)
+            answer = self.graph.update_event(link.graph_id, body, etag)
             link.change_key = mapping.read_event(answer).change_key
             self._forget_rows(link.graph_id, remote_events)
             self._instances(link.graph_id, remote_events)
@@ -367,8 +379,10 @@ class SeriesSync:
                 base = SyncBase.from_snapshot(occurrence.base)
             except SnapshotError:
                 return
-            local = occurrence.event_id._outlook_values()
-            if changed_fields(base.local, local) != {"attendees"}:
+            local = self.run._local_values(
+                occurrence.event_id, None, base.remote, occurrence.is_organizer
+            )
+            if local is None or changed_fields(base.local, local) != {"attendees"}:
                 return
             answers.add((response_of(base.local, owner), response_of(local, owner)))
         if len(answers) != 1:
@@ -387,7 +401,9 @@ class SeriesSync:
         for occurrence in occurrence_links:
             seen = remote_events.get(occurrence.graph_id)
             if seen and response_of(seen[0].values, owner) == answer:
-                local = occurrence.event_id._outlook_values()
+                local = self.run._local_values(
+                    occurrence.event_id, None, seen[0].values, occurrence.is_organizer
+                )
                 occurrence.write(
                     {
                         "base": SyncBase(local=local, remote=seen[0].values).snapshot(),
@@ -458,7 +474,10 @@ class SeriesSync:
         database = self.run.database_uuid
         transaction = mapping.transaction_id(database, first.id)
         body = series.master_payload(
-            values, pattern, ref=mapping.odoo_ref(database, first.id), transaction=transaction
+            self.run._new_in_outlook(values),
+            pattern,
+            ref=mapping.odoo_ref(database, first.id),
+            transaction=transaction,
         )
         try:
             answer = self.graph.create_event(
@@ -616,7 +635,10 @@ class SeriesSync:
                 "change_key": remote.change_key,
                 "is_organizer": remote.is_organizer,
                 "series_master_id": link.graph_id,
-                "base": SyncBase(local=event._outlook_values(), remote=remote.values).snapshot(),
+                "base": SyncBase(
+                    local=self.run._local_values(event, None, remote.values, remote.is_organizer),
+                    remote=remote.values,
+                ).snapshot(),
                 "dirty": False,
                 "last_error": False,
                 "error_count": 0,
@@ -638,12 +660,16 @@ class SeriesSync:
         Event = self.run.Event
         values_list = [remote_events[graph_id][0].values for graph_id in pairs]
         partners = self.run._partners_for_values(values_list)
+        tags = self.run._tags_for_values(values_list)
         for graph_id, event_id in pairs.items():
             event = Event.browse(event_id)
-            values = remote_events[graph_id][0].values
-            fields = changed_fields(event._outlook_values(), values) - {"timezone"}
-            vals = Event._outlook_vals(
-                values, fields, partners, self.run._alarms.get, event.user_id
+            remote = remote_events[graph_id][0]
+            values = remote.values
+            local = self.run._local_values(event, None, values, remote.is_organizer)
+            fields = changed_fields(local, values) - {"timezone"}
+            pulled = self.run._pulled_fields(fields, event.user_id == self.account.user_id)
+            vals = event._outlook_vals(
+                values, pulled, partners, self.run._alarms.get, event.user_id, tags=tags
             )
             if vals:
                 event.write(vals)

@@ -17,7 +17,21 @@ from odoo import fields
 from odoo.tools import email_normalize
 
 from ..services import mapping
-from ..services.errors import MalformedEvent, NotFound, SnapshotError, SyncStateGone
+from ..services.details import (
+    ODOO_TO_PRESET,
+    PRESET_TO_ODOO,
+    ReminderMode,
+    declined_by_owner,
+    held_by_odoo,
+    sent_to_outlook,
+)
+from ..services.errors import (
+    GraphError,
+    MalformedEvent,
+    NotFound,
+    SnapshotError,
+    SyncStateGone,
+)
 from ..services.graph import BatchRequest
 from ..services.mapping import RemovedEvent
 from ..services.reconcile import (
@@ -80,6 +94,9 @@ class SyncRun:
         self.graph = graph
         self.now = now.replace(microsecond=0)
         self.policy = policy or (Policy() if account.first_synced_at else FIRST_SYNC_POLICY)
+        self.reminders = ReminderMode(account.reminder_mode or ReminderMode.OUTLOOK)
+        self._master_categories = None
+        self._declined = set()  # Outlook ids of meetings the owner declined, left out of Odoo
         self.owner_email = email_normalize(account.mailbox_address or "") or ""
         self.database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         self.Link = self.env["outlook.event.link"].sudo()
@@ -203,7 +220,18 @@ class SyncRun:
             )
             self._changed_series.update(removed_series.mapped("series_master_id"))
         self._read_series(remote_events)
+        if account.declined_invitations == "hide":
+            self._leave_out_declined(remote_events)
         return remote_events, removed_ids, pages[-1].delta_link if pages else account.delta_link
+
+    def _leave_out_declined(self, remote_events):
+        """Meetings the owner declined read as cancelled: never imported, and taken out of
+        Odoo (the owner leaves the event, or it is archived) when declined later."""
+        for graph_id, (event, tx) in list(remote_events.items()):
+            if declined_by_owner(event.values, self.owner_email, organizer=event.is_organizer):
+                values = event.values.replace(is_cancelled=True)
+                remote_events[graph_id] = (dataclasses.replace(event, values=values), tx)
+                self._declined.add(graph_id)
 
     def _read_item(self, item, remote_events, removed_ids):
         kind = item.get("type")
@@ -303,7 +331,11 @@ class SyncRun:
         for graph_id, (event, _tx) in unknown_remote.items():
             key = ItemKey(event=f"remote:{graph_id}")
             local_event = matched.get(graph_id, self.Event)
-            local = self._local_values(local_event, key) if local_event else None
+            local = (
+                self._local_values(local_event, key, event.values, event.is_organizer)
+                if local_event
+                else None
+            )
             if local_event and local is None and local_event.active:
                 continue
             # Our own create whose answer was lost, untouched in Outlook since: it holds what we
@@ -337,15 +369,23 @@ class SyncRun:
         return items, targets
 
     def _link_item(self, key, link, remote_events):
+        seen = remote_events.get(link.graph_id)
+        now_remote = seen[0].values if seen else None
         try:
-            base = SyncBase.from_snapshot(link.base) if link.base else None
+            base = SyncBase.from_snapshot(link.base, remote=now_remote) if link.base else None
         except SnapshotError:
             base = None
         event = link.event_id
-        local = self._local_values(event, key) if event and event.active else None
+        organizer = seen[0].is_organizer if seen else link.is_organizer
+        reference = now_remote or (base.remote if base else None)
+        local = (
+            self._local_values(event, key, reference, organizer) if event and event.active else None
+        )
         if event and event.active and local is None:
             return None
-        seen = remote_events.get(link.graph_id)
+        if base:
+            # Fields an older snapshot lacks read as what each side holds now (no change).
+            base = SyncBase.from_snapshot(link.base, local=local, remote=reference)
         if seen:
             remote, modified, organizer = (
                 seen[0].values,
@@ -481,12 +521,15 @@ class SyncRun:
         self._unlinked = self.Event.search(domain)
         return self._unlinked
 
-    def _local_values(self, event, key):
+    def _local_values(self, event, key, remote=None, organizer=True):
+        """The event's values as Odoo holds them, with what Odoo cannot hold taken from
+        ``remote`` (Outlook's values; ``services.details.held_by_odoo``)."""
         try:
-            return event._outlook_values()
+            values = event._outlook_values()
         except ValueError as error:
             self.errors.append({"event": event.name, "reason": str(error)})
             return None
+        return held_by_odoo(values, remote, organizer=organizer, reminders=self.reminders)
 
     # ------------------------------------------------------------------
     # Outlook side
@@ -496,6 +539,7 @@ class SyncRun:
         """Send every Outlook write of the plan in ``$batch``; returns the answers by key and
         the keys whose writes failed (their Odoo side and base stay as they were)."""
         requests, key_of = [], {}
+        self._ensure_master_categories(item_plans)
         for item_plan in item_plans:
             for action in item_plan.actions:
                 request = self._request_for(action, targets[item_plan.key], len(requests))
@@ -510,6 +554,7 @@ class SyncRun:
             if result.ok:
                 answers[key] = result.body if isinstance(result.body, dict) else answers.get(key)
                 self._count_push(action)
+                self._check_online_meeting(action, answers[key], targets[key])
             elif result.status == 429:
                 # Outlook's quota ran out: not an error, the next run (soon) sends it.
                 failed.add(key)
@@ -529,7 +574,7 @@ class SyncRun:
             event = target["event"]
             generation = 1 if action.recreate else 0
             body = mapping.create_payload(
-                action.values,
+                sent_to_outlook(action.values, self.reminders),
                 ref=mapping.odoo_ref(self.database_uuid, event.id),
                 transaction=mapping.transaction_id(self.database_uuid, event.id, generation),
             )
@@ -542,7 +587,9 @@ class SyncRun:
                 id=rid,
                 method="PATCH",
                 url=f"/me/events/{graph_id}",
-                body=mapping.to_graph(action.values, action.fields),
+                body=mapping.to_graph(
+                    sent_to_outlook(action.values, self.reminders), action.fields
+                ),
                 headers={"If-Match": f'W/"{change_key}"'} if change_key else {},
             )
         if isinstance(action, DeleteRemote):
@@ -580,6 +627,7 @@ class SyncRun:
         links (bases, change keys) in the same transaction."""
         done = [item_plan for item_plan in item_plans if item_plan.key not in failed]
         partners = self._partners_for(done)
+        tags = self._tags_for(done)
         alarms = self._alarms
         creates = [
             (item_plan, action)
@@ -587,11 +635,11 @@ class SyncRun:
             for action in item_plan.actions
             if isinstance(action, CreateLocal)
         ]
-        self._create_local(creates, targets, partners, alarms)
+        self._create_local(creates, targets, partners, alarms, tags)
         for item_plan in done:
             for action in item_plan.actions:
                 if isinstance(action, UpdateLocal):
-                    self._update_local(action, targets[item_plan.key], partners, alarms)
+                    self._update_local(action, targets[item_plan.key], partners, alarms, tags)
                 elif isinstance(action, ArchiveLocal):
                     self._archive_local(targets[item_plan.key])
         self._store_links(done, targets, remote_answers)
@@ -627,15 +675,16 @@ class SyncRun:
         partners.update(zip(new_emails, created.ids, strict=True))
         return partners
 
-    def _create_local(self, creates, targets, partners, alarms):
+    def _create_local(self, creates, targets, partners, alarms, tags):
         if not creates:
             return
         Event = self.Event
         vals_list = []
         for _item_plan, action in creates:
             organizer = self._organizer_user(action.values.organizer_email)
+            pulled = self._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
             vals = Event._outlook_vals(
-                action.values, SYNCED_FIELDS, partners, alarms.get, organizer
+                action.values, pulled, partners, alarms.get, organizer, tags=tags
             )
             vals["user_id"] = organizer.id
             vals_list.append(vals)
@@ -653,10 +702,11 @@ class SyncRun:
         events._outlook_set_responses(values_by_event)
         self.counts["pulled_created"] += len(creates)
 
-    def _update_local(self, action, target, partners, alarms):
+    def _update_local(self, action, target, partners, alarms, tags):
         event = target["event"]
-        vals = self.Event._outlook_vals(
-            action.values, action.fields, partners, alarms.get, event.user_id
+        pulled = self._pulled_fields(action.fields, event.user_id == self.account.user_id)
+        vals = self.Event.browse(event.ids)._outlook_vals(
+            action.values, pulled, partners, alarms.get, event.user_id, tags=tags
         )
         if vals:
             event.write(vals)
@@ -671,12 +721,121 @@ class SyncRun:
         if not event or not event.active:
             return
         others = event.outlook_link_ids.filtered(lambda link: link.account_id != self.account)
+        seen = target.get("link") or target.get("remote")
+        if others and seen and seen.graph_id in self._declined:
+            # Declined, but other users sync this meeting: leaving it would change their
+            # meeting (their organizer's sync would uninvite the owner). It stays, declined.
+            return
         if others:
             owner = self.account.user_id.partner_id
             event.write({"partner_ids": [fields.Command.unlink(owner.id)]})
         else:
             event.write({"active": False})
         self.counts["pulled_archived"] += 1
+
+    def _new_in_outlook(self, values):
+        """What an Odoo event not yet in Outlook sends there."""
+        held = held_by_odoo(values, None, organizer=True, reminders=self.reminders)
+        return sent_to_outlook(held, self.reminders)
+
+    def _take_join_url(self, event, remote):
+        """The join URL Outlook made for the Teams meeting we asked for comes back in its
+        answer: Odoo gets it now, not only when the event next changes in Outlook."""
+        if remote.videocall_url and event.videocall_location != remote.videocall_url:
+            event.write({"videocall_location": remote.videocall_url})
+
+    def _pulled_fields(self, field_names, organizer):
+        """The fields to write to Odoo: the reminder only when Odoo holds it for this user
+        (Odoo's alarms belong to the event, so an attendee's reminder stays in Outlook)."""
+        if self.reminders is ReminderMode.OUTLOOK or not organizer:
+            return frozenset(field_names) - {"reminder_minutes"}
+        return frozenset(field_names)
+
+    def _tags_for(self, item_plans):
+        """{case-folded name: tag id} for every category the plan writes to Odoo."""
+        return self._tags_for_values(
+            action.values
+            for item_plan in item_plans
+            for action in item_plan.actions
+            if isinstance(action, CreateLocal)
+            or (isinstance(action, UpdateLocal) and "categories" in action.fields)
+        )
+
+    def _tags_for_values(self, values_list):
+        """{case-folded name: tag id} for the categories of ``values_list``; unknown ones
+        become tags, coloured like the mailbox's master category."""
+        names = {name.casefold(): name for values in values_list for name in values.categories}
+        if not names:
+            return {}
+        Tag = self.env["calendar.event.type"].sudo()
+        tags = {tag.name.casefold(): tag.id for tag in Tag.search([]) if tag.name}
+        missing = [name for folded, name in sorted(names.items()) if folded not in tags]
+        if missing:
+            colors = {
+                category.get("displayName", "").casefold(): category.get("color", "none")
+                for category in self._outlook_categories()
+            }
+            created = Tag.create(
+                [
+                    {"name": name, "color": PRESET_TO_ODOO.get(colors.get(name.casefold()), 0)}
+                    for name in missing
+                ]
+            )
+            tags.update((tag.name.casefold(), tag.id) for tag in created)
+        return tags
+
+    def _ensure_master_categories(self, item_plans):
+        """Add to Outlook's master list every category the plan sends that it lacks, coloured
+        like the Odoo tag (Outlook shows categories outside the list without a colour)."""
+        names = {
+            name.casefold(): name
+            for item_plan in item_plans
+            for action in item_plan.actions
+            if isinstance(action, CreateRemote)
+            or (isinstance(action, UpdateRemote) and "categories" in action.fields)
+            for name in action.values.categories
+        }
+        if not names:
+            return
+        known = {c.get("displayName", "").casefold() for c in self._outlook_categories()}
+        missing = {folded: name for folded, name in names.items() if folded not in known}
+        if not missing:
+            return
+        Tag = self.env["calendar.event.type"].sudo()
+        colors = {tag.name.casefold(): tag.color for tag in Tag.search([]) if tag.name}
+        for folded, name in sorted(missing.items()):
+            color = ODOO_TO_PRESET.get(colors.get(folded) or 0, "none")
+            try:
+                self._master_categories.append(self.graph.create_master_category(name, color))
+            except GraphError as error:
+                # Added meanwhile (409) or refused: the event still carries the name.
+                _logger.info("Outlook category %r not added: %s", name, error)
+
+    def _outlook_categories(self):
+        """The mailbox's master category list, read once per run."""
+        if self._master_categories is None:
+            self._master_categories = list(self.graph.master_categories())
+        return self._master_categories
+
+    def _check_online_meeting(self, action, answer, target):
+        """Tell the user when Outlook did not create the Teams meeting asked for (personal
+        Microsoft accounts cannot): the event is synced without one."""
+        if not isinstance(answer, dict) or answer.get("isOnlineMeeting"):
+            return
+        asked = isinstance(action, CreateRemote) or (
+            isinstance(action, UpdateRemote) and "online_meeting" in action.fields
+        )
+        if asked and action.values.online_meeting:
+            self.errors.append(
+                {
+                    "event": target.get("name") or "?",
+                    "reason": self.env._(
+                        "Outlook did not create the Teams meeting: this Microsoft account "
+                        "cannot create Teams meetings (personal accounts cannot). The event "
+                        "is synced without one."
+                    ),
+                }
+            )
 
     def _organizer_user(self, organizer_email):
         """The Odoo user organizing an event from Outlook (none for outside organizers)."""
@@ -708,7 +867,19 @@ class SyncRun:
             )
             seen = remote_event or target.get("remote")
             remote_base = remote_event.values if remote_event else item_plan.base.remote
-            local_base = event._outlook_values() if event and event.active else item_plan.base.local
+            if remote_event and event and event.active:
+                self._take_join_url(event, remote_event.values)
+            organizer = seen.is_organizer if seen else (link.is_organizer if link else True)
+            local_base = (
+                held_by_odoo(
+                    event._outlook_values(),
+                    remote_base,
+                    organizer=organizer,
+                    reminders=self.reminders,
+                )
+                if event and event.active
+                else item_plan.base.local
+            )
             vals = {
                 "event_id": event.id if event else False,
                 "base": SyncBase(local=local_base, remote=remote_base).snapshot(),
@@ -816,7 +987,8 @@ LOG_COUNTS = (
 
 
 class AlarmCache:
-    """Odoo notification alarms by minutes before the event, created on demand."""
+    """The alarms the sync manages for Outlook reminders (``outlook_reminder``), by minutes
+    before the event, created on demand: one per duration, shared by the events."""
 
     def __init__(self, env):
         self._Alarm = env["calendar.alarm"].sudo()
@@ -825,7 +997,8 @@ class AlarmCache:
     def get(self, minutes):
         if self._by_minutes is None:
             self._by_minutes = {}
-            for alarm in self._Alarm.search([("alarm_type", "=", "notification")], order="id"):
+            domain = [("alarm_type", "=", "notification"), ("outlook_reminder", "=", True)]
+            for alarm in self._Alarm.search(domain, order="id"):
                 self._by_minutes.setdefault(alarm.duration_minutes, alarm.id)
         if minutes not in self._by_minutes:
             alarm = self._Alarm.create(
@@ -834,6 +1007,7 @@ class AlarmCache:
                     "alarm_type": "notification",
                     "duration": minutes,
                     "interval": "minutes",
+                    "outlook_reminder": True,
                 }
             )
             self._by_minutes[minutes] = alarm.id

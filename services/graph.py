@@ -167,6 +167,20 @@ class GraphClient:
         """Every calendar of the mailbox (all pages)."""
         return [item for page in self._pages(self._url("/me/calendars")) for item in page["value"]]
 
+    def master_categories(self) -> list[dict[str, Any]]:
+        """``GET /me/outlook/masterCategories``: the mailbox's categories (``displayName``,
+        ``color``)."""
+        return self._json("GET", "/me/outlook/masterCategories").get("value", [])
+
+    def create_master_category(self, name: str, color: str) -> dict[str, Any]:
+        """Add ``name`` with ``color`` (``none``, ``preset0``..``preset24``) to the master list."""
+        return self._json(
+            "POST",
+            "/me/outlook/masterCategories",
+            json={"displayName": name, "color": color},
+            idempotent=False,
+        )
+
     def get_event(self, event_id: str, *, expand: str | None = None) -> dict[str, Any]:
         """``GET`` one event (``expand``: an ``$expand`` value, e.g. ``mapping.EXPAND_ODOO_REF``);
         ``NotFound`` when it is gone."""

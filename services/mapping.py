@@ -7,15 +7,16 @@ own zone (as a Windows name), so Outlook shows and recurs the event in the zone 
 Decisions (both ways):
 
 - All-day: Graph is midnight to midnight with an *exclusive* end; Odoo dates are *inclusive*.
-- ``showAs``: ``free`` -> ``free``; ``tentative``, ``busy``, ``oof``, ``workingElsewhere`` and
-  ``unknown`` -> ``busy``. Odoo has two values; a tentative hold still blocks the slot, which is
-  what ``busy`` means to Odoo's availability checks. Odoo's ``busy`` is pushed as ``busy``.
-  An Outlook-only nuance (``oof``) survives as long as Odoo does not change ``show_as``.
-- ``sensitivity``: ``normal`` <-> ``public``, ``private`` <-> ``private``, ``confidential`` <->
-  ``confidential``; ``personal`` is read as ``private``.
+- ``showAs``, ``sensitivity``, ``importance``: Graph's values are kept exactly
+  (``EventValues`` speaks Graph's ``showAs``, Odoo's privacy plus ``personal``); what Odoo
+  cannot hold is decided in ``services.details``. An unknown ``showAs`` reads as ``busy``.
+- ``categories`` <-> ``categories`` (names; colours live in the mailbox's master list).
 - Reminder: ``isReminderOn`` false <-> ``reminder_minutes=None``.
 - Online meeting: ``onlineMeeting.joinUrl``, else ``onlineMeetingUrl`` -> ``videocall_url``
-  (read-only in Graph: never written, no Teams meeting is ever created implicitly).
+  (read-only in Graph: never written). ``isOnlineMeeting`` <-> ``online_meeting``: only
+  ``True`` is written, with ``onlineMeetingProvider`` ``teamsForBusiness``, and only when the
+  values ask for it; Graph cannot turn an online meeting back into a plain one, so ``False``
+  is never sent.
 - Attendees: response ``none``/``notResponded`` -> ``needsAction``, ``tentativelyAccepted`` ->
   ``tentative``, ``organizer`` -> ``accepted``. Attendees without an address are skipped (they
   never block a sync). In an attendee's copy the owner's own answer is the event-level
@@ -38,7 +39,9 @@ from zoneinfo import ZoneInfo
 from .errors import MalformedEvent
 from .timezones import UTC_NAME, iana_to_windows, windows_to_iana
 from .values import (
+    IMPORTANCES,
     PULL_ONLY_FIELDS,
+    SHOW_AS,
     SYNCED_FIELDS,
     UTC,
     WHEN_FIELDS,
@@ -56,14 +59,13 @@ EXPAND_ODOO_REF = f"singleValueExtendedProperties($filter=id eq '{ODOO_REF_PROPE
 
 _TRANSACTION_NAMESPACE = uuid.UUID("0b6c9a52-3f1e-4d8a-a7c4-5e2f9d1b6a30")
 
-_SHOW_AS_IN = {"free": "free"}
-_SENSITIVITY_IN = {
-    "normal": "public",
-    "personal": "private",
+_SENSITIVITY_OUT = {
+    "public": "normal",
+    "personal": "personal",
     "private": "private",
     "confidential": "confidential",
 }
-_SENSITIVITY_OUT = {"public": "normal", "private": "private", "confidential": "confidential"}
+_SENSITIVITY_IN = {graph: ours for ours, graph in _SENSITIVITY_OUT.items()}
 _RESPONSE_IN: dict[str, Response] = {
     "none": "needsAction",
     "notResponded": "needsAction",
@@ -213,10 +215,7 @@ def to_graph(values: EventValues, fields: Iterable[str] | None = None) -> dict[s
         body.update(_when_out(values))
     if "location" in wanted:
         body["location"] = {"displayName": values.location}
-    if "show_as" in wanted:
-        body["showAs"] = values.show_as
-    if "privacy" in wanted:
-        body["sensitivity"] = _SENSITIVITY_OUT[values.privacy]
+    body.update(_details_out(values, wanted))
     if "reminder_minutes" in wanted:
         body["isReminderOn"] = values.reminder_minutes is not None
         if values.reminder_minutes is not None:
@@ -227,6 +226,23 @@ def to_graph(values: EventValues, fields: Iterable[str] | None = None) -> dict[s
             for a in values.attendees
             if a.email != values.organizer_email
         ]
+    return body
+
+
+def _details_out(values: EventValues, wanted: set[str]) -> dict[str, Any]:
+    """Show as, sensitivity, importance, categories and the online meeting ask of ``wanted``."""
+    body: dict[str, Any] = {}
+    if "show_as" in wanted:
+        body["showAs"] = values.show_as
+    if "privacy" in wanted:
+        body["sensitivity"] = _SENSITIVITY_OUT[values.privacy]
+    if "importance" in wanted:
+        body["importance"] = values.importance
+    if "categories" in wanted:
+        body["categories"] = list(values.categories)
+    if "online_meeting" in wanted and values.online_meeting:
+        body["isOnlineMeeting"] = True
+        body["onlineMeetingProvider"] = "teamsForBusiness"
     return body
 
 
@@ -265,8 +281,11 @@ def _values(event: dict[str, Any], owner_email: str) -> EventValues:
         videocall_url=(event.get("onlineMeeting") or {}).get("joinUrl")
         or event.get("onlineMeetingUrl")
         or "",
-        show_as=_SHOW_AS_IN.get(event.get("showAs") or "", "busy"),
+        show_as=event.get("showAs") if event.get("showAs") in SHOW_AS else "busy",
         privacy=_SENSITIVITY_IN.get(event.get("sensitivity") or "normal", "public"),
+        importance=event.get("importance") if event.get("importance") in IMPORTANCES else "normal",
+        categories=tuple(name for name in event.get("categories") or () if isinstance(name, str)),
+        online_meeting=bool(event.get("isOnlineMeeting")),
         reminder_minutes=reminder,
         attendees=_attendees(event, owner_email),
         organizer_email=organizer,

@@ -25,12 +25,17 @@ UTC = timezone.utc
 Response = Literal["needsAction", "tentative", "declined", "accepted"]
 """An attendee's answer, in Odoo's ``calendar.attendee.state`` vocabulary."""
 
-ShowAs = Literal["free", "busy"]
-Privacy = Literal["public", "private", "confidential"]
+ShowAs = Literal["free", "tentative", "busy", "oof", "workingElsewhere", "unknown"]
+"""Graph's ``freeBusyStatus``; Odoo holds ``free`` and ``busy`` (``services.details``)."""
+Privacy = Literal["public", "personal", "private", "confidential"]
+"""Odoo's privacy plus Graph's ``personal``, which Odoo holds as ``private``."""
+Importance = Literal["low", "normal", "high"]
+"""Graph's importance; Odoo has no such field."""
 
 RESPONSES: frozenset[str] = frozenset(get_args(Response))
 SHOW_AS: frozenset[str] = frozenset(get_args(ShowAs))
 PRIVACIES: frozenset[str] = frozenset(get_args(Privacy))
+IMPORTANCES: frozenset[str] = frozenset(get_args(Importance))
 
 SNAPSHOT_VERSION = 1
 
@@ -88,6 +93,9 @@ class EventValues:
     attendees: tuple[Attendee, ...] = ()
     organizer_email: str = ""
     is_cancelled: bool = False
+    importance: Importance = "normal"
+    categories: tuple[str, ...] = ()
+    online_meeting: bool = False
 
     def __post_init__(self) -> None:
         if self.allday:
@@ -98,6 +106,11 @@ class EventValues:
             raise ValueError(f"unknown show_as {self.show_as!r}")
         if self.privacy not in PRIVACIES:
             raise ValueError(f"unknown privacy {self.privacy!r}")
+        if self.importance not in IMPORTANCES:
+            raise ValueError(f"unknown importance {self.importance!r}")
+        categories = {name.strip().casefold(): name.strip() for name in self.categories}
+        categories.pop("", None)
+        object.__setattr__(self, "categories", tuple(sorted(categories.values(), key=str.casefold)))
         if self.reminder_minutes is not None and self.reminder_minutes < 0:
             raise ValueError("reminder_minutes must not be negative")
         attendees = tuple(sorted(self.attendees, key=lambda attendee: attendee.email))
@@ -155,13 +168,26 @@ class EventValues:
             ],
             "organizer_email": self.organizer_email,
             "is_cancelled": self.is_cancelled,
+            "importance": self.importance,
+            "categories": list(self.categories),
+            "online_meeting": self.online_meeting,
         }
 
     @classmethod
-    def from_snapshot(cls, data: dict[str, Any]) -> EventValues:
-        """Read back what ``snapshot()`` wrote; raises ``SnapshotError`` on anything else."""
+    def from_snapshot(cls, data: dict[str, Any], current: EventValues | None = None) -> EventValues:
+        """Read back what ``snapshot()`` wrote; raises ``SnapshotError`` on anything else.
+
+        A field added after the snapshot was stored (``LATER_FIELDS``) takes its value from
+        ``current`` (the side's values now), so it reads as unchanged: a link stored by an
+        older version neither pushes nor pulls a field it never synced.
+        """
         if data.get("v") != SNAPSHOT_VERSION:
             raise SnapshotError(f"unknown snapshot version {data.get('v')!r}")
+        later = {
+            name: getattr(current, name) if current else _DEFAULTS[name]
+            for name in LATER_FIELDS
+            if name not in data
+        }
         try:
             return cls(
                 name=data["name"],
@@ -180,12 +206,19 @@ class EventValues:
                 attendees=tuple(Attendee(**attendee) for attendee in data["attendees"]),
                 organizer_email=data["organizer_email"],
                 is_cancelled=data["is_cancelled"],
+                **{name: data[name] for name in LATER_FIELDS if name in data},
+                **later,
             )
         except (KeyError, TypeError, ValueError) as error:
             raise SnapshotError(f"unreadable snapshot: {error}") from error
 
 
 SYNCED_FIELDS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(EventValues))
+
+LATER_FIELDS: tuple[str, ...] = ("importance", "categories", "online_meeting")
+"""Fields added after snapshots were first stored: an old snapshot lacks them."""
+
+_DEFAULTS: dict[str, Any] = {field.name: field.default for field in dataclasses.fields(EventValues)}
 
 
 def changed_fields(old: EventValues, new: EventValues) -> frozenset[str]:
@@ -212,13 +245,23 @@ class SyncBase:
         return data
 
     @classmethod
-    def from_snapshot(cls, data: dict[str, Any]) -> SyncBase:
-        """Read back what ``snapshot()`` wrote; raises ``SnapshotError`` on anything else."""
+    def from_snapshot(
+        cls,
+        data: dict[str, Any],
+        *,
+        local: EventValues | None = None,
+        remote: EventValues | None = None,
+    ) -> SyncBase:
+        """Read back what ``snapshot()`` wrote; raises ``SnapshotError`` on anything else.
+        ``local``/``remote``: each side's values now, for fields an old snapshot lacks."""
         if data.get("v") != SNAPSHOT_VERSION or "local" not in data:
             raise SnapshotError("not a sync base snapshot")
-        local = EventValues.from_snapshot(data["local"])
-        remote = EventValues.from_snapshot(data["remote"]) if "remote" in data else local
-        return cls(local=local, remote=remote)
+        base_local = EventValues.from_snapshot(data["local"], local)
+        if "remote" in data:
+            base_remote = EventValues.from_snapshot(data["remote"], remote)
+        else:
+            base_remote = EventValues.from_snapshot(data["local"], remote)
+        return cls(local=base_local, remote=base_remote)
 
 
 def _utc_seconds(value: datetime) -> datetime:

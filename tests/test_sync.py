@@ -460,6 +460,7 @@ class TestFirstSync(SyncCase):
 
 class TestFields(SyncCase):
     def test_every_field_reaches_odoo(self):
+        self.account.reminder_mode = "both"
         berlin_start = TOMORROW.replace(hour=9)
         self.emulator.create_event(
             ALICE,
@@ -501,6 +502,7 @@ class TestFields(SyncCase):
         self.assertIn(self.user_bob.partner_id, event.partner_ids, "a user's own partner is reused")
 
     def test_every_field_reaches_outlook(self):
+        self.account.reminder_mode = "both"
         self.sync()
         self.user_alice.tz = "America/New_York"
         carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@example.org"})

@@ -56,8 +56,10 @@ FIELD_STRATEGIES = {
     "description_html": st.sampled_from(["", "<p>x</p>", "<p>y</p>"]),
     "location": st.sampled_from(["", "Room 1", "Room 2"]),
     "videocall_url": st.sampled_from(["", "https://meet/1"]),
-    "show_as": st.sampled_from(["free", "busy"]),
-    "privacy": st.sampled_from(["public", "private", "confidential"]),
+    "show_as": st.sampled_from(["free", "tentative", "busy", "oof", "workingElsewhere"]),
+    "privacy": st.sampled_from(["public", "personal", "private", "confidential"]),
+    "importance": st.sampled_from(["low", "normal", "high"]),
+    "categories": st.sampled_from([(), ("Red",), ("Red", "Travel")]),
     "reminder_minutes": st.sampled_from([None, 0, 15]),
     "attendees": attendees(),
 }

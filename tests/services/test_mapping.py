@@ -128,36 +128,55 @@ def test_all_day_inclusive_stop_date_becomes_exclusive_end_at_midnight():
     assert body["end"] == {"dateTime": "2019-11-12T00:00:00", "timeZone": "Eastern Standard Time"}
 
 
-@pytest.mark.parametrize(
-    ("show_as", "expected"),
-    [
-        ("free", "free"),
-        ("tentative", "busy"),
-        ("busy", "busy"),
-        ("oof", "busy"),
-        ("workingElsewhere", "busy"),
-        ("unknown", "busy"),
-    ],
-)
-def test_show_as_maps_to_odoo_free_or_busy(show_as, expected):
-    assert from_graph(graph_event(showAs=show_as)).show_as == expected
+@pytest.mark.parametrize("show_as", ["free", "tentative", "busy", "oof", "workingElsewhere"])
+def test_show_as_is_kept_exactly_both_ways(show_as):
+    values = from_graph(graph_event(showAs=show_as))
+    assert values.show_as == show_as
+    assert to_graph(values, ["show_as"]) == {"showAs": show_as}
+
+
+def test_show_as_graph_does_not_document_reads_as_busy():
+    assert from_graph(graph_event(showAs="away")).show_as == "busy"
 
 
 @pytest.mark.parametrize(
     ("sensitivity", "privacy"),
     [
         ("normal", "public"),
-        ("personal", "private"),
+        ("personal", "personal"),
         ("private", "private"),
         ("confidential", "confidential"),
     ],
 )
-def test_sensitivity_maps_to_privacy(sensitivity, privacy):
+def test_sensitivity_maps_to_privacy_and_back_exactly(sensitivity, privacy):
     values = from_graph(graph_event(sensitivity=sensitivity))
     assert values.privacy == privacy
-    assert to_graph(values, ["privacy"])["sensitivity"] == (
-        "normal" if privacy == "public" else privacy
-    )
+    assert to_graph(values, ["privacy"]) == {"sensitivity": sensitivity}
+
+
+@pytest.mark.parametrize("importance", ["low", "normal", "high"])
+def test_importance_is_kept_exactly_both_ways(importance):
+    values = from_graph(graph_event(importance=importance))
+    assert values.importance == importance
+    assert to_graph(values, ["importance"]) == {"importance": importance}
+
+
+def test_categories_are_names_both_ways():
+    values = from_graph(graph_event(categories=["Travel", "budget", "Travel"]))
+    assert values.categories == ("budget", "Travel")
+    assert to_graph(values, ["categories"]) == {"categories": ["budget", "Travel"]}
+
+
+def test_online_meeting_is_asked_for_only_when_wanted():
+    values = from_graph(graph_event(isOnlineMeeting=True))
+    assert values.online_meeting
+    assert to_graph(values, ["online_meeting"]) == {
+        "isOnlineMeeting": True,
+        "onlineMeetingProvider": "teamsForBusiness",
+    }
+    plain = values.replace(online_meeting=False)
+    assert to_graph(plain, ["online_meeting"]) == {}, "Graph cannot turn one off"
+    assert "isOnlineMeeting" not in to_graph(plain)
 
 
 def test_reminder_off_is_no_reminder_both_ways():

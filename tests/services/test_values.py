@@ -43,8 +43,9 @@ def test_attendees_are_sorted_and_emails_lowercased():
             "start_date": date(2024, 5, 1),
             "stop_date": date(2024, 5, 1),
         },
-        {"start": START, "stop": START, "show_as": "oof"},
-        {"start": START, "stop": START, "privacy": "personal"},
+        {"start": START, "stop": START, "show_as": "away"},
+        {"start": START, "stop": START, "privacy": "secret"},
+        {"start": START, "stop": START, "importance": "urgent"},
         {"start": START, "stop": START, "reminder_minutes": -5},
         {
             "start": START,
@@ -73,6 +74,10 @@ def test_attendee_without_email_is_refused():
             attendees=(Attendee(email="a@x.org", name="A", response="tentative"),),
             organizer_email="me@x.org",
             timezone="Europe/Paris",
+            show_as="oof",
+            importance="high",
+            categories=("Travel", "budget"),
+            online_meeting=True,
         ),
         EventValues(allday=True, start_date=date(2024, 5, 1), stop_date=date(2024, 5, 3)),
     ],
@@ -93,6 +98,35 @@ def test_snapshot_with_missing_field_is_refused():
     del data["name"]
     with pytest.raises(SnapshotError):
         EventValues.from_snapshot(data)
+
+
+def old_snapshot(values):
+    """What a link stored before importance, categories and online meetings were synced."""
+    data = values.snapshot()
+    for name in ("importance", "categories", "online_meeting"):
+        del data[name]
+    return data
+
+
+def test_old_snapshot_reads_new_fields_as_unchanged():
+    now_local = timed(categories=("Travel",))
+    now_remote = timed(importance="high", categories=("Travel",), online_meeting=True)
+    stored = {"v": 1, "local": old_snapshot(timed().replace(name="before"))}
+
+    base = SyncBase.from_snapshot(stored, local=now_local, remote=now_remote)
+
+    assert base.local.name == base.remote.name == "before"
+    assert changed_fields(base.local, now_local) == {"name"}
+    assert changed_fields(base.remote, now_remote) == {"name"}
+
+
+def test_old_snapshot_without_current_values_reads_defaults():
+    base = SyncBase.from_snapshot({"v": 1, "local": old_snapshot(timed())})
+    assert base.local == base.remote == timed()
+
+
+def test_categories_are_unique_and_sorted_ignoring_case():
+    assert timed(categories=("b", " A ", "a", "")).categories == ("a", "b")
 
 
 def test_base_stores_remote_side_only_when_it_differs():

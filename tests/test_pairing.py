@@ -247,11 +247,12 @@ class TestFirstSyncPairing(PairingCase):
             "Partner call",
             partner_ids=[fields.Command.set([self.user_alice.partner_id.id, guest.id])],
         )
-        self.emulator.create_event(ALICE, outlook_event("Partner call"))
+        copy = self.emulator.create_event(ALICE, outlook_event("Partner call"))
 
         self.sync()
 
-        self.assertTrue(event.outlook_link_ids)
+        self.assertEqual(self.linked_graph_id(event), copy["id"])
+        self.assertEqual(self.outlook_creates(), 0)
         self.assertIn(guest, event.partner_ids)
         self.assertEqual(self.outlook_events("Partner call")[0]["attendees"], [])
         self.assertEqual(self.mails(), 0)

@@ -18,8 +18,8 @@ user decides. Occurrences of a recurring series never pair with single events.
 A pair has no base yet; ``pair_base`` makes one from the two sides' values so that the planner
 (``reconcile.plan``) sees, for each field that differs, only the newer side as changed: the
 newer value wins and is reported as a conflict, everything else stays as each side has it
-(attendees, read-only Graph fields, a time zone label, a body that differs only in markup), so
-a pair costs no write that would mail anyone.
+(attendees, reminders, read-only Graph fields, a time zone label, a body that differs only in
+markup), so a pair costs no write that would mail anyone.
 """
 
 from __future__ import annotations
@@ -38,17 +38,21 @@ from .values import PULL_ONLY_FIELDS, SYNCED_FIELDS, WHEN_FIELDS, EventValues, S
 
 Side = Literal["odoo", "outlook"]
 
+_LEFT_AS_THEY_ARE = frozenset({"attendees", "reminder_minutes"}) | PULL_ONLY_FIELDS
+"""Fields a pair keeps as each side has them: attendee lists (as after a first sync that pushed
+no attendees: sending them would mail everyone), reminders (Outlook gives every event its
+default reminder, which is no edit, and an Odoo alarm rings for every attendee), and the
+read-only Graph fields."""
+
 _MERGED_UNITS: tuple[tuple[str, ...], ...] = (
     WHEN_FIELDS,
     *(
         (name,)
         for name in SYNCED_FIELDS
-        if name not in WHEN_FIELDS and name != "attendees" and name not in PULL_ONLY_FIELDS
+        if name not in WHEN_FIELDS and name not in _LEFT_AS_THEY_ARE
     ),
 )
-"""What pairing merges: every synced field but the attendees (a pair's attendee lists are
-left as each side has them, as after a first sync that pushed no attendees) and the read-only
-Graph fields. Start, end, all-day, dates and zone merge as one unit."""
+"""What pairing merges; start, end, all-day, dates and zone as one unit."""
 
 _UNSEEN = re.compile(r"<(head|style|script)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")

@@ -319,8 +319,16 @@ def test_the_newer_time_wins_as_one_unit():
         (timed("Standup", attendees=(Attendee(email="ann@example.org"),)), timed("Standup")),
         (timed("Standup"), timed("Standup", videocall_url="https://teams/1")),
         (timed("Standup", organizer_email="me@odoo.example"), timed("Standup")),
+        (timed("Standup"), timed("Standup", reminder_minutes=15)),
     ],
-    ids=["zone label", "body markup", "attendees", "read-only field", "organizer address"],
+    ids=[
+        "zone label",
+        "body markup",
+        "attendees",
+        "read-only field",
+        "organizer address",
+        "Outlook's default reminder",
+    ],
 )
 def test_differences_that_would_only_cost_a_write_are_left_alone(local, remote):
     """Above all, nothing that would make Exchange mail the attendees (the time rewritten in

@@ -521,6 +521,7 @@ class OutlookAccount(models.Model):
         starts with a first sync, which pairs what it already holds."""
         self.ensure_one()
         self.sudo().link_ids.unlink()
+        self.env["outlook.series.link"].sudo().search([("account_id", "=", self.id)]).unlink()
         self.sudo().write(
             {
                 "delta_link": False,

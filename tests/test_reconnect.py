@@ -78,6 +78,24 @@ class TestReconnect(PairingCase):
     def test_another_mailbox_starts_afresh_and_the_former_one_keeps_its_events(self):
         """Disconnect A, connect B: A's events stay in Odoo, unlinked, and in A, untouched;
         B's first sync pairs what B already holds and imports the rest."""
+        self.emulator.create_event(
+            ALICE,
+            outlook_event(
+                "Stand-up",
+                TOMORROW + timedelta(hours=2),
+                recurrence={
+                    "pattern": {"type": "daily", "interval": 1},
+                    "range": {
+                        "type": "numbered",
+                        "startDate": str(TOMORROW.date()),
+                        "numberOfOccurrences": 3,
+                    },
+                },
+            ),
+        )
+        self.sync()
+        standups = self.odoo_events("Stand-up")
+        self.assertEqual(len(standups), 3)
         self.emulator.add_mailbox(NEW_MAILBOX, "Alice")
         in_b = self.emulator.create_event(NEW_MAILBOX, outlook_event("Budget review"))
         self.emulator.create_event(
@@ -93,7 +111,7 @@ class TestReconnect(PairingCase):
         self.assertEqual(self.account.mailbox_address, NEW_MAILBOX)
         self.assertEqual(sorted(ev["id"] for ev in self.emulator.events(ALICE)), a_before)
         self.assertEqual(self.emulator.counters()["by_mailbox"].get(ALICE, 0), writes_to_a)
-        self.assertTrue(all(self.events.mapped("active")), "nothing archived in Odoo")
+        self.assertTrue(all((self.events | standups).mapped("active")), "nothing archived")
         self.assertEqual(self.linked_graph_id(self.from_odoo[0]), in_b["id"], "paired in B")
         self.assertEqual(len(self.odoo_events("Only in B")), 1)
         self.assertEqual(log.paired, 1)
@@ -102,5 +120,9 @@ class TestReconnect(PairingCase):
             self.account.link_ids.mapped("graph_id"),
             "A's links are gone",
         )
+        series_links = self.env["outlook.series.link"].search(
+            [("account_id", "=", self.account.id)]
+        )
+        self.assertFalse(set(series_links.mapped("graph_id")) & set(a_before), "and A's series")
         self.assertEqual(len(self.outlook_events("Budget review", NEW_MAILBOX)), 1)
         self.assertEqual(self.mails(), self.sent, "nobody mailed")

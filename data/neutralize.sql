@@ -1,4 +1,11 @@
--- A neutralized copy of a database must not sync with anyone's real Outlook calendar.
+-- A neutralized copy of a database must not sync with anyone's real Outlook calendar: no
+-- account may use production's tokens or sync state, every connected account waits paused.
 UPDATE outlook_account
-   SET state = 'paused', token_cache = NULL, sign_in_flow = NULL
+   SET token_cache = NULL,
+       sign_in_flow = NULL,
+       delta_link = NULL,
+       delta_window_end = NULL,
+       next_sync_at = NULL;
+UPDATE outlook_account
+   SET state = 'paused'
  WHERE state != 'not_connected';

@@ -57,6 +57,11 @@ EOF
     grep '^\[test\]' "$log" || { cat "$log"; die "the uninstall check did not finish"; }
 }
 
+check_switch() {
+    echo "[test] switching from the built-in microsoft_calendar, reinstalling, neutralizing"
+    "$PY" "$ROOT/dev/switch_check.py" || die "the switching check failed (.dev/switch/)"
+}
+
 run_odoo_tests() {
     local report="$DEV/odoo-tests.xml"
     echo "[test] Odoo tests (pytest-odoo, real PostgreSQL, browser tours)"
@@ -89,4 +94,5 @@ run_pure_tests
 fresh_database
 install_addon
 check_uninstall
+check_switch
 run_odoo_tests

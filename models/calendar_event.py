@@ -41,18 +41,22 @@ class CalendarEvent(models.Model):
     )
     outlook_online_meeting = fields.Boolean(
         "Teams Meeting",
-        default=lambda self: self._default_outlook_online_meeting(),
         copy=False,
         help="Ask Outlook for a Teams meeting (work or school accounts). Outlook cannot turn a "
         "Teams meeting back into a plain event.",
     )
 
     @api.model
-    def _default_outlook_online_meeting(self):
-        account = (
-            self.env["outlook.account"].sudo().search([("user_id", "=", self.env.uid)], limit=1)
-        )
-        return account.online_meeting_default
+    def default_get(self, fields_list):
+        # Not a field default: installing on a database with events would evaluate it for
+        # every existing row before the account table exists.
+        defaults = super().default_get(fields_list)
+        if "outlook_online_meeting" in fields_list and "outlook_online_meeting" not in defaults:
+            account = (
+                self.env["outlook.account"].sudo().search([("user_id", "=", self.env.uid)], limit=1)
+            )
+            defaults["outlook_online_meeting"] = account.online_meeting_default
+        return defaults
 
     def write(self, vals):
         result = super().write(vals)

@@ -74,6 +74,13 @@ class OutlookAccount(models.Model):
     tenant_id = fields.Char("Tenant", readonly=True)
     calendar_id = fields.Char("Outlook Calendar ID", readonly=True)
     connected_at = fields.Datetime(readonly=True)
+    database_uuid = fields.Char(
+        "Connected in Database",
+        readonly=True,
+        copy=False,
+        help="The database this account was connected in: a copy of it (another uuid) does not "
+        "sync until the user connects again there.",
+    )
     last_sync_at = fields.Datetime("Last Successful Sync", readonly=True)
     last_error = fields.Text(
         readonly=True, help="What went wrong last, in words a user can act on."
@@ -235,6 +242,8 @@ class OutlookAccount(models.Model):
             failure = self.env._("Outlook Calendar is off in Settings.")
         elif not self._lock():
             return self.env["outlook.sync.log"]
+        elif self._connected_in_another_database():
+            failure = self._stop_in_database_copy()
         else:
             failure = self._run_sync(config, started, log)
         next_sync_at = log.pop("next_sync_at", started + timedelta(minutes=SYNC_INTERVAL_MINUTES))
@@ -257,6 +266,7 @@ class OutlookAccount(models.Model):
                     "last_sync_at": started,
                     "last_error": False,
                     "next_sync_at": next_sync_at,
+                    "database_uuid": self.database_uuid or self._database_uuid(),
                 }
             )
         return (
@@ -338,6 +348,8 @@ class OutlookAccount(models.Model):
             calendar = next(
                 (cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar")), {}
             )
+        if account.graph_user_id and account.graph_user_id != me.get("id"):
+            account._forget_mailbox()
         account.write(
             {
                 "state": "active",
@@ -348,6 +360,7 @@ class OutlookAccount(models.Model):
                 "tenant_id": identity.tenant_id,
                 "calendar_id": calendar.get("id"),
                 "connected_at": fields.Datetime.now(),
+                "database_uuid": self._database_uuid(),
                 "last_error": False,
             }
         )
@@ -493,6 +506,51 @@ class OutlookAccount(models.Model):
         for account in accounts:
             account.sudo()._sync()
         return True
+
+    @api.model
+    def _database_uuid(self):
+        return self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+
+    def _connected_in_another_database(self):
+        """Whether this database is a copy (a staging copy, a restored backup: another uuid) of
+        the one the account was connected in: the copy must not write to the real calendar."""
+        self.ensure_one()
+        return bool(self.database_uuid) and self.database_uuid != self._database_uuid()
+
+    def _stop_in_database_copy(self):
+        """Write nothing anywhere, forget the production database's tokens and sync state, and
+        ask the user to connect again (here, deliberately) if this copy must sync."""
+        message = self.env._(
+            "This database is a copy of the one where %(mailbox)s was connected: to protect "
+            "that calendar, this copy does not sync with Outlook. Reconnect Outlook here only "
+            "if this copy is meant to sync.",
+            mailbox=self.mailbox_address or self.user_id.name,
+        )
+        self._token_store().clear()
+        self.write({"state": "needs_reauth", "delta_link": False, "delta_window_end": False})
+        self.user_id._bus_send(
+            "simple_notification",
+            {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},
+        )
+        return message
+
+    def _forget_mailbox(self):
+        """Another mailbox is being connected: the former one's links go (its events stay in
+        Odoo as plain events and in that mailbox, nothing is deleted) and the new mailbox
+        starts with a first sync, which pairs what it already holds."""
+        self.ensure_one()
+        self.sudo().link_ids.unlink()
+        self.env["outlook.series.link"].sudo().search([("account_id", "=", self.id)]).unlink()
+        self.sudo().write(
+            {
+                "delta_link": False,
+                "delta_window_end": False,
+                "first_synced_at": False,
+                "first_sync_last_event_id": 0,
+                "pending_deletions": 0,
+                "confirm_mass_deletion": False,
+            }
+        )
 
     def _mark_needs_reauth(self, error):
         """Stop syncing until the user signs in again, and tell them (once)."""

@@ -28,6 +28,18 @@ class OutlookSyncLog(models.Model):
     pushed_created = fields.Integer("Created in Outlook", readonly=True)
     pushed_updated = fields.Integer("Updated in Outlook", readonly=True)
     pushed_deleted = fields.Integer("Deleted or declined in Outlook", readonly=True)
+    paired = fields.Integer(
+        "Paired",
+        readonly=True,
+        help="Outlook events linked to the Odoo event they already were (by this addon's mark, "
+        "iCalUId or the same meeting) instead of being copied.",
+    )
+    ambiguous = fields.Json(
+        "Not paired (ambiguous)",
+        readonly=True,
+        help="Events matching more than one event on the other side: left alone on both sides "
+        "(neither copied nor linked) until one of them is removed or renamed.",
+    )
     deferred = fields.Integer(
         "Waiting for Outlook's quota",
         readonly=True,

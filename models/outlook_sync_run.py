@@ -51,6 +51,7 @@ from ..services.reconcile import (
 )
 from ..services.values import SYNCED_FIELDS, SyncBase
 from .outlook_series_sync import SeriesSync
+from .outlook_sync_pairing import RunPairing
 
 _logger = logging.getLogger(__name__)
 
@@ -93,7 +94,8 @@ class SyncRun:
         self.env = account.env
         self.graph = graph
         self.now = now.replace(microsecond=0)
-        self.policy = policy or (Policy() if account.first_synced_at else FIRST_SYNC_POLICY)
+        self.is_first_sync = not account.first_synced_at
+        self.policy = policy or (FIRST_SYNC_POLICY if self.is_first_sync else Policy())
         self.reminders = ReminderMode(account.reminder_mode or ReminderMode.OUTLOOK)
         self._master_categories = None
         self._declined = set()  # Outlook ids of meetings the owner declined, left out of Odoo
@@ -124,6 +126,7 @@ class SyncRun:
         self._series_instances = {}
         self._untouched = set()  # Outlook events not modified since they were created
         self._own_creates = set()  # unlinked Outlook events this database created
+        self.pairing = RunPairing(self)
 
     # ------------------------------------------------------------------
     # The run
@@ -139,6 +142,7 @@ class SyncRun:
         self._remember_change_keys(remote_events, links)
         items, targets = self._items(remote_events, removed_ids, links)
         decided = plan(items, self.policy, self.now.replace(tzinfo=timezone.utc))
+        item_plans = self.pairing.settle(decided.items, items)
         self.conflicts.extend(
             {
                 "event": targets[c.key].get("name", ""),
@@ -151,9 +155,9 @@ class SyncRun:
         )
         for error in decided.errors:
             self._item_failed(targets[error.key], error.reason)
-        self._guard_mass_deletion(decided.items)
-        remote_answers, failed = self._push(decided.items, targets)
-        self._apply_locally(decided.items, targets, remote_answers, failed)
+        self._guard_mass_deletion(item_plans)
+        remote_answers, failed = self._push(item_plans, targets)
+        self._apply_locally(item_plans, targets, remote_answers, failed)
         vals = {"delta_link": delta_link}
         if self.full_resync:
             vals["delta_window_end"] = self.window_end.replace(tzinfo=None)
@@ -328,7 +332,10 @@ class SyncRun:
                 items.append(item)
                 targets[key] = {"link": link, "event": link.event_id, "name": link.event_id.name}
         matched = self._match_unknown_remote(unknown_remote)
+        self.pairing.find(unknown_remote, matched)
         for graph_id, (event, _tx) in unknown_remote.items():
+            if graph_id in self.pairing.held_graph_ids:
+                continue  # ambiguous: neither imported nor paired until the user decides
             key = ItemKey(event=f"remote:{graph_id}")
             local_event = matched.get(graph_id, self.Event)
             local = (
@@ -341,12 +348,17 @@ class SyncRun:
             # Our own create whose answer was lost, untouched in Outlook since: it holds what we
             # sent, so an Odoo edit made since then is the only change (not a conflict).
             sent = graph_id in self._own_creates and graph_id in self._untouched
+            paired = (
+                None if sent else self.pairing.base_for(key, graph_id, event, local_event, local)
+            )
             items.append(
                 SyncItem(
                     key=key,
-                    base=SyncBase(local=event.values, remote=event.values) if sent else None,
+                    base=SyncBase(local=event.values, remote=event.values)
+                    if sent
+                    else paired and paired.base,
                     local=local,
-                    local_dirty=sent,
+                    local_dirty=sent or bool(paired and paired.local_dirty),
                     # Found without a link (a lost create, another mailbox's copy): the event's
                     # last write dates the Odoo side for newest-wins.
                     local_modified=local_event.write_date.replace(tzinfo=timezone.utc)
@@ -359,7 +371,7 @@ class SyncRun:
                 )
             )
             targets[key] = {"remote": event, "event": local_event, "name": event.values.name}
-        matched_ids = {event.id for event in matched.values()}
+        matched_ids = {event.id for event in matched.values()} | self.pairing.held_event_ids
         for event in self._unlinked_events().filtered(lambda ev: ev.id not in matched_ids):
             key = ItemKey(event=f"local:{event.id}")
             local = self._local_values(event, key)
@@ -950,6 +962,7 @@ class SyncRun:
             "conflicts": self.conflicts,
             "notices": self.notices,
             "errors": self.errors,
+            "ambiguous": self.pairing.ambiguous,
             **{name: self.counts[name] for name in LOG_COUNTS},
         }
 
@@ -977,6 +990,7 @@ def throttled_seconds(result):
 
 LOG_COUNTS = (
     "deferred",
+    "paired",
     "pulled_created",
     "pulled_updated",
     "pulled_archived",

@@ -1,0 +1,141 @@
+"""One Odoo process of dev/switch_check.py: set-up steps and syncs, or a module (un)install.
+
+Run as ``python dev/switch_worker.py REQUEST.json`` (the request format of dev/bench_worker.py,
+whose set-up steps it reuses); the answers go to the request's ``result_file``. Each step runs
+in its own transaction, committed. A module is installed or uninstalled alone in its process:
+the registry after it is another one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_worker import (
+    alice_of,
+    connect_builtin,
+    connect_ours,
+    open_registry,
+    point_builtin_at_emulator,
+    prepare_builtin,
+    prepare_ours,
+    seed_odoo,
+)
+
+Json = dict[str, Any]
+LOG_COUNTS = ("paired", "pulled_created", "pulled_updated", "pushed_created", "pushed_updated")
+
+
+def main(request_path: str) -> None:
+    request = json.loads(Path(request_path).read_text())
+    env_factory = open_registry(request)
+    if any(step.endswith("_builtin") for step in request["steps"]):
+        point_builtin_at_emulator(request["emulator"]["url"])
+    answer = {}
+    for step in request["steps"]:
+        env = env_factory()
+        try:
+            answer[step] = STEPS[step](env, request)
+            env.cr.commit()
+        finally:
+            env.cr.close()
+    Path(request["result_file"]).write_text(json.dumps(answer))
+
+
+def configure_ours(env: Any, request: Json) -> Json:
+    """This addon's settings pointed at the emulator (as tests/common.py does); Alice exists
+    already when she switches from the built-in, not when she starts with this addon."""
+    if not alice_of(env):
+        return prepare_ours(env, request)
+    emulator = request["emulator"]
+    params = env["ir.config_parameter"].sudo()
+    for key, value in {
+        "enabled": "True",
+        "client_id": emulator["client_id"],
+        "client_secret": emulator["client_secret"],
+        "authority_host": emulator["url"],
+        "tenant": "common",
+        "graph_endpoint": emulator["graph"],
+    }.items():
+        params.set_param(f"outlook_calendar_sync.{key}", value)
+    return {}
+
+
+def sync_builtin(env: Any, request: Json) -> Json:
+    """What the built-in's cron does for Alice."""
+    alice = alice_of(env)
+    alice.with_user(alice).sudo()._sync_microsoft_calendar()
+    return {}
+
+
+def sync_ours(env: Any, request: Json) -> Json:
+    account = env["outlook.account"].search([("user_id", "=", alice_of(env).id)])
+    started = time.perf_counter()
+    log = account._sync()
+    env.cr.commit()
+    return {
+        "wall_s": round(time.perf_counter() - started, 2),
+        "state": log.state,
+        "errors": log.errors,
+        "conflicts": len(log.conflicts or []),
+        "conflict_fields": dict(Counter(c["field"] for c in log.conflicts or [])),
+        "ambiguous": log.ambiguous,
+        "links": len(account.link_ids),
+        **{name: log[name] for name in LOG_COUNTS},
+    }
+
+
+def accounts(env: Any, request: Json) -> Json:
+    """Each account's state, and whether it still holds tokens or a delta link."""
+    env.cr.execute(
+        "SELECT state, token_cache IS NOT NULL, delta_link IS NOT NULL FROM outlook_account"
+    )
+    return {"accounts": [list(row) for row in env.cr.fetchall()]}
+
+
+def inspect(env: Any, request: Json) -> Json:
+    """Alice's Odoo calendar: how many events, and which subject and start appear twice."""
+    alice = alice_of(env)
+    events = env["calendar.event"].search(
+        ["|", ("user_id", "=", alice.id), ("partner_ids", "in", alice.partner_id.ids)]
+    )
+    twice = Counter((event.name, str(event.start)) for event in events)
+    return {
+        "events": len(events),
+        "duplicates": [f"{name} {start}" for (name, start), n in twice.items() if n > 1],
+    }
+
+
+def uninstall(env: Any, request: Json) -> Json:
+    modules = env["ir.module.module"].search([("name", "in", request["modules"])])
+    modules.button_immediate_uninstall()
+    return {"states": modules.mapped("state")}
+
+
+def install(env: Any, request: Json) -> Json:
+    modules = env["ir.module.module"].search([("name", "in", request["modules"])])
+    modules.button_immediate_install()
+    return {"states": modules.mapped("state")}
+
+
+STEPS = {
+    "prepare_builtin": prepare_builtin,
+    "connect_builtin": connect_builtin,
+    "sync_builtin": sync_builtin,
+    "seed_odoo": seed_odoo,
+    "uninstall": uninstall,
+    "install": install,
+    "configure_ours": configure_ours,
+    "connect_ours": connect_ours,
+    "sync_ours": sync_ours,
+    "inspect": inspect,
+    "accounts": accounts,
+}
+
+if __name__ == "__main__":
+    main(sys.argv[1])

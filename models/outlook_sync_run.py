@@ -41,8 +41,6 @@ from ..services.reconcile import (
     DeclineRemote,
     DeleteRemote,
     ItemKey,
-    Policy,
-    PushScope,
     RespondRemote,
     SyncItem,
     UpdateLocal,
@@ -68,10 +66,6 @@ MASS_DELETION_SHARE = 0.25
 DELTA_PAGE_SIZE = 200
 # A delta link keeps the window it started with: start afresh once the window moved this much.
 WINDOW_DRIFT = timedelta(days=7)
-# Until the user chooses in the first-sync preview (issue F, #8), the first sync takes its safe
-# default: existing Odoo events go to Outlook only when they are still to come, and without
-# their attendees, so that Exchange emails nobody.
-FIRST_SYNC_POLICY = Policy(push=PushScope.FUTURE, push_attendees=False)
 NO_MAIL = {"no_mail_to_attendees": True, "mail_create_nolog": True, "tracking_disable": True}
 
 
@@ -86,14 +80,16 @@ class MassDeletion(Exception):
 
 
 class SyncRun:
-    """Sync ``account`` (one ``outlook.account`` record, sudo) with Outlook through ``graph``."""
+    """Sync ``account`` (one ``outlook.account`` record, sudo) with Outlook through ``graph``
+    under ``policy`` (``services.reconcile.Policy``: the account's choices)."""
 
-    def __init__(self, account, graph, *, now, policy=None):
+    def __init__(self, account, graph, *, now, policy):
         self.account = account
         self.env = account.env
         self.graph = graph
         self.now = now.replace(microsecond=0)
-        self.policy = policy or (Policy() if account.first_synced_at else FIRST_SYNC_POLICY)
+        self.policy = policy
+        self.dry = False
         self.reminders = ReminderMode(account.reminder_mode or ReminderMode.OUTLOOK)
         self._master_categories = None
         self._declined = set()  # Outlook ids of meetings the owner declined, left out of Odoo
@@ -159,6 +155,16 @@ class SyncRun:
             vals["delta_window_end"] = self.window_end.replace(tzinfo=None)
         self.account.write(vals)
         return self._log_values()
+
+    def dry_run(self, policies):
+        """Read both sides and plan under each of ``policies`` without writing anything, in
+        Outlook or in Odoo (the first-sync preview): returns one ``Plan`` per policy."""
+        self.dry = True
+        remote_events, removed_ids, _delta_link = self._pull()
+        links = self._links_for(remote_events, removed_ids)
+        items, _targets = self._items(remote_events, removed_ids, links)
+        now = self.now.replace(tzinfo=timezone.utc)
+        return [plan(items, policy, now) for policy in policies]
 
     def _guard_mass_deletion(self, item_plans):
         """Stop before deleting more than max(20, 25 %) of the synced events on either side (an
@@ -937,7 +943,7 @@ class SyncRun:
         (2, 4, 8... minutes, at most a day) while the other events go on."""
         self.errors.append({"event": target.get("name") or "?", "reason": reason})
         link = target.get("link")
-        if link:
+        if link and not self.dry:
             count = link.error_count + 1
             delay = timedelta(minutes=min(2**count, MAX_RETRY_MINUTES))
             link.write({"last_error": reason, "error_count": count, "retry_at": self.now + delay})

@@ -469,12 +469,10 @@ def _merge_attendees(
     target_remote: dict[str, Attendee] = {}
     for email in sorted(set().union(*by_side)):
         mine, theirs = locals_.get(email), remotes.get(email)
-        if not policy.pull:
-            local_changed, remote_changed = _differs(mine, theirs), False
-        elif base is None:
-            local_changed = remote_changed = _differs(mine, theirs)
-            if not item.organizer and email != owner:
-                local_changed = remote_changed = False
+        if base is None or not policy.pull:
+            local_changed, remote_changed = _unsynced_attendee_changes(
+                item, policy, owner=owner, email=email, mine=mine, theirs=theirs
+            )
         else:
             local_changed = item.local_dirty and _differs(mine, base_locals.get(email))
             remote_changed = _differs(theirs, base_remotes.get(email))
@@ -504,6 +502,25 @@ def _merge_attendees(
         if chosen_remote is not None:
             target_remote[email] = chosen_remote
     return tuple(target_local.values()), tuple(target_remote.values())
+
+
+def _unsynced_attendee_changes(
+    item: SyncItem,
+    policy: Policy,
+    *,
+    owner: str,
+    email: str,
+    mine: Attendee | None,
+    theirs: Attendee | None,
+) -> tuple[bool, bool]:
+    """(changed in Odoo, changed in Outlook) for an attendee without a base to compare with,
+    or under export only (Outlook follows Odoo)."""
+    differs = _differs(mine, theirs)
+    if not policy.pull:
+        return differs, False
+    if not item.organizer and email != owner:
+        return False, False
+    return differs, differs
 
 
 def _pushable(

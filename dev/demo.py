@@ -497,6 +497,7 @@ class Scenario:
         self.admin = OdooSession(odoo_url, "admin", "admin")
         self.sessions = {u.login: OdooSession(odoo_url, u.login, u.login) for u in USERS}
         self.accounts: dict[str, int] = {}
+        self.previews: dict[str, int] = {}
         self.problems: list[str] = []
         self.compared = 0
 
@@ -530,10 +531,30 @@ class Scenario:
                 f"{user.login}'s sign-in callback answered {reply.status_code}: {reply.text[:300]}"
             )
         status = session.call("outlook.account", "get_sync_status")
-        if status["state"] != "active":
+        if status["state"] != "preview":
             raise DemoError(f"{user.login}'s account is {status['state']}: {status['last_error']}")
         self.accounts[user.login] = status["account_id"]
         say(f"{user.login} connected to {status['mailbox']}")
+        self.preview(user)
+
+    def preview(self, user: DemoUser) -> None:
+        """What the Calendar opens after the sign-in: the first-sync preview (a dry run)."""
+        session = self.sessions[user.login]
+        action = session.call(
+            "outlook.account", "action_open_first_sync_preview", [self.accounts[user.login]]
+        )
+        (counts,) = session.call(
+            action["res_model"],
+            "read",
+            [action["res_id"]],
+            ["to_odoo_count", "to_outlook_count", "invited_count"],
+        )
+        self.previews[user.login] = action["res_id"]
+        say(
+            f"{user.login}'s first-sync preview (both ways, no attendees): "
+            f"{counts['to_odoo_count']} to import, {counts['to_outlook_count']} to export, "
+            f"{counts['invited_count']} attendees emailed"
+        )
 
     # --- syncing ------------------------------------------------------------------------------
     def require_sync(self) -> None:
@@ -560,9 +581,18 @@ class Scenario:
         before = self.log_ids(account)
         started = time.monotonic()
         try:
-            self.sessions[user.login].call(
-                "outlook.account", "action_sync_now", [account], timeout=SYNC_TIMEOUT
-            )
+            if user.login in self.previews:
+                # The first sync starts from the preview, with its default choice.
+                self.sessions[user.login].call(
+                    "outlook.first.sync.wizard",
+                    "action_start",
+                    [self.previews.pop(user.login)],
+                    timeout=SYNC_TIMEOUT,
+                )
+            else:
+                self.sessions[user.login].call(
+                    "outlook.account", "action_sync_now", [account], timeout=SYNC_TIMEOUT
+                )
         except RpcError as error:
             raise DemoError(
                 f"{user.login}'s sync ({label}) crashed in Odoo: {error} "

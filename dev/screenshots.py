@@ -75,6 +75,7 @@ def demo() -> Iterator[dict[str, str]]:
         say(f"using the running demo (pid {running['pid']})")
         yield running
         return
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
     log = DEMO_DIR / "screenshots-demo.log"
     say(f"no demo running: starting a fresh one (log: {log.relative_to(ROOT)})")
     with log.open("wb") as stream:
@@ -114,7 +115,7 @@ def disconnect_alice(odoo_url: str) -> None:
         if status["state"] != "preview":
             alice.call("outlook.account", "action_forget_links", [status["account_id"]])
         alice.call("outlook.account", "action_disconnect", [status["account_id"]])
-    seed_alice_events(alice)
+    seed_alice_events(alice, OdooSession(odoo_url, "admin", "admin"))
 
 
 # Alice's own Odoo events (name, days after this Monday, hour UTC, guests): next week's meeting
@@ -126,12 +127,12 @@ ALICE_EVENTS = (
 )
 
 
-def seed_alice_events(alice: OdooSession) -> None:
+def seed_alice_events(alice: OdooSession, admin: OdooSession) -> None:
     for name, days, hour, guests in ALICE_EVENTS:
         if alice.call("calendar.event", "search_count", [("name", "=", name)]):
             continue
         start = this_monday() + timedelta(days=days, hours=hour)
-        partners = [partner_of(alice, email) for email in guests]
+        partners = [partner_of(admin, email) for email in guests]
         me = alice.call("res.users", "read", [alice.uid], ["partner_id"])[0]["partner_id"][0]
         alice.call(
             "calendar.event",
@@ -257,6 +258,7 @@ def take_button_states(page: Page, control: EmulatorControl) -> None:
         "POST", "/faults", {"kind": "status", "status": 500, "count": 50, "path_contains": "/v1.0/"}
     )
     from_the_menu(page, ".o_outlook_sync_now", "error")
+    page.click(".o_notification .o_notification_close")  # the sticky "sync failed" notice
     page.click(".o_outlook_sync_menu")
     page.wait_for_selector(".o_outlook_sync_error")
     shoot(page, "button-error.png")

@@ -20,12 +20,16 @@ from ..services.graph import GraphClient
 from ..services.reconcile import (
     CreateLocal,
     CreateRemote,
+    DeclineRemote,
     Policy,
     PrivateEvents,
     PushScope,
+    RespondRemote,
     UpdateLocal,
     UpdateRemote,
+    Winner,
 )
+from ..services.values import WHEN_FIELDS
 from .outlook_sync_run import MassDeletion, SyncRun
 from .res_config_settings import (
     DEFAULT_AUTHORITY_HOST,
@@ -44,6 +48,8 @@ GRAPH_MAX_WAIT = 30.0
 STATE_SCOPE = "outlook_calendar_sync.oauth_state"
 # The sync window a user may choose, in days (Graph reads the whole window on a full resync).
 MAX_WINDOW_DAYS = 5 * 366
+# Changes of a meeting for which Exchange emails its attendees an update.
+MAILED_FIELDS = frozenset({*WHEN_FIELDS, "location", "attendees"})
 
 
 class OutlookAccount(models.Model):
@@ -580,8 +586,9 @@ class OutlookAccount(models.Model):
     def _sync_policy(self, mode=None, push_attendees=None):
         """The planner's policy for this account's next sync, or for another first-sync choice
         (the preview plans each one): the mode, what private events become, and the first
-        sync's safe scope (existing events only if still to come, with their attendees only
-        when the user asked)."""
+        sync's safe scope: existing events only if still to come, with their attendees only
+        when the user asked, and Outlook's version of an event found on both sides (e.g. a
+        meeting imported through an attendee's mailbox) is never overwritten by Odoo's."""
         self.ensure_one()
         mode = mode or self.sync_mode
         if push_attendees is None:
@@ -592,6 +599,7 @@ class OutlookAccount(models.Model):
         else:
             push = PushScope.FUTURE if first else PushScope.ALL
         return Policy(
+            conflicts=Winner.OUTLOOK if first else Winner.NEWEST,
             push=push,
             push_attendees=push_attendees or not first,
             pull=mode != "export_only",
@@ -781,15 +789,26 @@ def preview_key(mode, push_attendees):
 
 
 def plan_counts(plan):
-    """What a plan would do, as the preview shows it; ``invited`` counts the attendees Outlook
-    would email an invitation (one per attendee of each event created with attendees)."""
-    creates = [a for a in plan.actions if isinstance(a, CreateRemote)]
+    """What a plan would do, as the preview shows it. ``invited`` counts the messages Exchange
+    would send: an invitation to each attendee of an event created with attendees, an update
+    to each attendee of a meeting whose time or place changes, a reply to the organizer."""
+    actions = plan.actions
     return {
-        "to_odoo": sum(isinstance(a, CreateLocal) for a in plan.actions),
-        "to_outlook": len(creates),
-        "invited": sum(len(a.values.attendees) for a in creates),
-        "updated": sum(isinstance(a, (UpdateLocal, UpdateRemote)) for a in plan.actions),
+        "to_odoo": sum(isinstance(a, CreateLocal) for a in actions),
+        "to_outlook": sum(isinstance(a, CreateRemote) for a in actions),
+        "invited": sum(emailed(a) for a in actions),
+        "odoo_updated": sum(isinstance(a, UpdateLocal) for a in actions),
+        "outlook_updated": sum(isinstance(a, UpdateRemote) for a in actions),
     }
+
+
+def emailed(action):
+    """How many people Exchange emails when ``action`` is carried out."""
+    if isinstance(action, CreateRemote):
+        return len(action.values.attendees)
+    if isinstance(action, UpdateRemote) and action.fields & MAILED_FIELDS:
+        return len(action.values.attendees)
+    return int(isinstance(action, (RespondRemote, DeclineRemote)))
 
 
 def safe_return_path(path):

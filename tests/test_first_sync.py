@@ -1,12 +1,12 @@
 """The first-sync preview, the sync modes, the window and private events, against the emulator."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from .common import ALICE, OutlookHttpCase
+from .common import ALICE, BOB, OutlookHttpCase
 from .test_sync import TOMORROW, graph_time, outlook_event
 
 LAST_WEEK = TOMORROW - timedelta(days=8)
@@ -236,3 +236,52 @@ class TestPrivateEvents(FirstSyncCase):
 
         self.assertEqual(self.outlook_events("Doctor") + self.outlook_events("Busy"), [])
         self.assertEqual(len(self.outlook_events("Public meeting")), 1)
+
+
+class TestFirstSyncOfAnOrganizer(FirstSyncCase):
+    def test_meeting_imported_through_an_attendee_is_not_pushed_back(self):
+        """Bob organizes a New York meeting with Alice; Alice synced first, so the Odoo event
+        was made from her copy. Bob's first sync finds it without a base: Outlook's version
+        wins, nothing is written to Outlook, nobody is emailed."""
+        self.start(self.open_preview())
+        self.connect("bob", BOB, choose_default=False)
+        bob_account = self.account_of(self.user_bob)
+        start = TOMORROW.replace(hour=15)
+        self.emulator.create_event(
+            BOB,
+            {
+                "subject": "Roadmap review",
+                "start": graph_time(start - timedelta(hours=5), "Eastern Standard Time"),
+                "end": graph_time(start - timedelta(hours=4), "Eastern Standard Time"),
+                "body": {"contentType": "text", "content": "Agenda"},
+                "attendees": [
+                    {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
+                ],
+            },
+        )
+        self.emulator.create_event(BOB, outlook_event("Bob alone"))
+        self.account._sync()
+        # Alice's import is newer than Bob's last edit in Outlook, as it is outside a test (whose
+        # single transaction dates every Odoo write at its start).
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE calendar_event SET write_date = %s WHERE name = 'Roadmap review'",
+            [datetime.utcnow() + timedelta(minutes=5)],
+        )
+        self.env.invalidate_all()
+        mail_before = len(self.emulator.sent_mail())
+        writes = self.emulator.counters()["writes"]
+
+        wizard = self.env["outlook.first.sync.wizard"].browse(
+            bob_account.action_open_first_sync_preview()["res_id"]
+        )
+        self.assertEqual(wizard.to_odoo_count, 1)
+        self.assertEqual(wizard.invited_count, 0)
+        self.assertEqual(wizard.outlook_updated_count, 0)
+        wizard.action_start()
+
+        self.assertEqual(self.emulator.counters()["writes"], writes)
+        self.assertEqual(len(self.emulator.sent_mail()), mail_before)
+        meeting = self.events_named("Roadmap review")
+        self.assertEqual(len(meeting), 1)
+        self.assertEqual(meeting.start, start)

@@ -30,8 +30,11 @@ class OutlookFirstSyncWizard(models.TransientModel):
     )
     to_odoo_count = fields.Integer("Events to import", compute="_compute_preview")
     to_outlook_count = fields.Integer("Events to export", compute="_compute_preview")
-    invited_count = fields.Integer("Attendees Outlook would email", compute="_compute_preview")
-    updated_count = fields.Integer("Events to update", compute="_compute_preview")
+    invited_count = fields.Integer("Emails Outlook would send", compute="_compute_preview")
+    odoo_updated_count = fields.Integer("Events to update in Odoo", compute="_compute_preview")
+    outlook_updated_count = fields.Integer(
+        "Events to update in Outlook", compute="_compute_preview"
+    )
     attendees_held_back = fields.Integer(compute="_compute_preview")
 
     @api.depends("counts", "mode", "push_attendees")
@@ -44,7 +47,8 @@ class OutlookFirstSyncWizard(models.TransientModel):
             wizard.to_odoo_count = chosen.get("to_odoo", 0)
             wizard.to_outlook_count = chosen.get("to_outlook", 0)
             wizard.invited_count = chosen.get("invited", 0)
-            wizard.updated_count = chosen.get("updated", 0)
+            wizard.odoo_updated_count = chosen.get("odoo_updated", 0)
+            wizard.outlook_updated_count = chosen.get("outlook_updated", 0)
             wizard.attendees_held_back = 0 if attendees else with_attendees.get("invited", 0)
 
     def action_start(self):

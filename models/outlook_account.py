@@ -621,7 +621,7 @@ class OutlookAccount(models.Model):
         with self._outlook_session(config) as (_auth, graph):
             run = SyncRun(self.sudo(), graph, now=fields.Datetime.now(), policy=None)
             try:
-                plans = run.dry_run(
+                dry_runs = run.dry_run(
                     [self._sync_policy(mode, attendees) for mode, attendees in choices]
                 )
             except ReauthRequired as error:
@@ -632,8 +632,8 @@ class OutlookAccount(models.Model):
             except SyncError as error:
                 raise UserError(unreachable_message(self.env, error)) from error
         return {
-            preview_key(mode, attendees): plan_counts(plan)
-            for (mode, attendees), plan in zip(choices, plans, strict=True)
+            preview_key(mode, attendees): dry_run_counts(dry_run)
+            for (mode, attendees), dry_run in zip(choices, dry_runs, strict=True)
         }
 
     def action_open_first_sync_preview(self):
@@ -788,15 +788,18 @@ def preview_key(mode, push_attendees):
     return f"{mode}+attendees" if push_attendees else mode
 
 
-def plan_counts(plan):
-    """What a plan would do, as the preview shows it. ``invited`` counts the messages Exchange
-    would send: an invitation to each attendee of an event created with attendees, an update
-    to each attendee of a meeting whose time or place changes, a reply to the organizer."""
-    actions = plan.actions
+def dry_run_counts(dry_run):
+    """What a sync would do, as the preview shows it (a series counts as one event, as in the
+    sync log). ``invited`` counts the messages Exchange would send: an invitation to each
+    attendee of an event created with attendees, an update to each attendee of a meeting whose
+    time or place changes, a reply to the organizer."""
+    actions = dry_run.plan.actions
     return {
-        "to_odoo": sum(isinstance(a, CreateLocal) for a in actions),
-        "to_outlook": sum(isinstance(a, CreateRemote) for a in actions),
-        "invited": sum(emailed(a) for a in actions),
+        "to_odoo": sum(isinstance(a, CreateLocal) for a in actions) + len(dry_run.series_to_odoo),
+        "to_outlook": sum(isinstance(a, CreateRemote) for a in actions)
+        + len(dry_run.series_to_outlook),
+        "invited": sum(emailed(a) for a in actions)
+        + sum(len(values.attendees) for values in dry_run.series_to_outlook),
         "odoo_updated": sum(isinstance(a, UpdateLocal) for a in actions),
         "outlook_updated": sum(isinstance(a, UpdateRemote) for a in actions),
     }

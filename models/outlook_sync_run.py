@@ -41,11 +41,14 @@ from ..services.reconcile import (
     DeclineRemote,
     DeleteRemote,
     ItemKey,
+    Plan,
+    PushScope,
     RespondRemote,
     SyncItem,
     UpdateLocal,
     UpdateRemote,
     plan,
+    series_pushed,
 )
 from ..services.values import SYNCED_FIELDS, SyncBase
 from .outlook_series_sync import SeriesSync
@@ -77,6 +80,16 @@ class MassDeletion(Exception):
         self.in_outlook = in_outlook
         self.in_odoo = in_odoo
         self.synced = synced
+
+
+@dataclasses.dataclass(frozen=True)
+class DryRun:
+    """What a sync would do under one policy: the planner's ``plan`` for single events and
+    occurrences, and the whole series it would create in Odoo and in Outlook (their values)."""
+
+    plan: Plan
+    series_to_odoo: tuple
+    series_to_outlook: tuple
 
 
 class SyncRun:
@@ -158,13 +171,26 @@ class SyncRun:
 
     def dry_run(self, policies):
         """Read both sides and plan under each of ``policies`` without writing anything, in
-        Outlook or in Odoo (the first-sync preview): returns one ``Plan`` per policy."""
+        Outlook or in Odoo (the first-sync preview): one ``DryRun`` per policy."""
         self.dry = True
         remote_events, removed_ids, _delta_link = self._pull()
+        series_from_outlook, series_to_outlook = SeriesSync(self).preview(remote_events)
         links = self._links_for(remote_events, removed_ids)
         items, _targets = self._items(remote_events, removed_ids, links)
         now = self.now.replace(tzinfo=timezone.utc)
-        return [plan(items, policy, now) for policy in policies]
+        return [
+            DryRun(
+                plan=plan(items, policy, now),
+                series_to_odoo=tuple(series_from_outlook) if policy.pull else (),
+                series_to_outlook=tuple(
+                    pushed
+                    for values, last_stop in series_to_outlook
+                    if policy.push is not PushScope.FUTURE or last_stop >= self.now
+                    if (pushed := series_pushed(values, policy)) is not None
+                ),
+            )
+            for policy in policies
+        ]
 
     def _guard_mass_deletion(self, item_plans):
         """Stop before deleting more than max(20, 25 %) of the synced events on either side (an

@@ -571,6 +571,14 @@ def busy_block(values: EventValues) -> EventValues:
     return values.replace(name=BUSY_SUBJECT, description_html="", location="", attendees=())
 
 
+def series_pushed(values: EventValues, policy: Policy) -> EventValues | None:
+    """What a new Odoo series sends to Outlook under ``policy`` (``None``: nothing). Busy blocks
+    are not made of series yet: a private series is not sent under ``busy`` or ``skip``."""
+    if policy.push is PushScope.NONE or _is_private(values, policy):
+        return None
+    return values if policy.push_attendees else values.replace(attendees=())
+
+
 def _is_private(values: EventValues, policy: Policy) -> bool:
     return policy.private is not PrivateEvents.SYNC and values.privacy == "private"
 

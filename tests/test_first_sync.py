@@ -6,7 +6,10 @@ from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
+from odoo.addons.calendar.models.calendar_recurrence import weekday_to_field
+
 from .common import ALICE, BOB, OutlookHttpCase
+from .test_series import weekly
 from .test_sync import TOMORROW, graph_time, outlook_event
 
 LAST_WEEK = TOMORROW - timedelta(days=8)
@@ -285,3 +288,63 @@ class TestFirstSyncOfAnOrganizer(FirstSyncCase):
         meeting = self.events_named("Roadmap review")
         self.assertEqual(len(meeting), 1)
         self.assertEqual(meeting.start, start)
+
+
+class TestFirstSyncOfSeries(FirstSyncCase):
+    """A series counts as one event in the preview, as in the sync log, each way."""
+
+    def setUp(self):
+        super().setUp()
+        self.emulator.create_event(ALICE, outlook_event("Stand-up", recurrence=weekly(5)))
+        self.odoo_series = self.env["calendar.event"].create(
+            {
+                "name": "Team lunch",
+                "start": TOMORROW,
+                "stop": TOMORROW + timedelta(hours=1),
+                "user_id": self.user_alice.id,
+                "partner_ids": [fields.Command.set((self.user_alice.partner_id | self.carol).ids)],
+                "recurrency": True,
+                "rrule_type": "weekly",
+                weekday_to_field(TOMORROW.weekday()): True,
+                "interval": 1,
+                "end_type": "count",
+                "count": 4,
+                "event_tz": "UTC",
+            }
+        )
+
+    def test_series_counts_equal_what_the_sync_does(self):
+        wizard = self.open_preview()
+        wizard.push_attendees = True
+        self.assertEqual(
+            (wizard.to_odoo_count, wizard.to_outlook_count, wizard.invited_count), (1, 1, 1)
+        )
+
+        log = self.start(wizard, push_attendees=True)
+
+        self.assertEqual((log.pulled_created, log.pushed_created), (1, 1))
+        self.assertEqual(self.creates_in_outlook(), wizard.to_outlook_count)
+        self.assertEqual(recipients(self.emulator.sent_mail(ALICE)), wizard.invited_count)
+        self.assertEqual(len(self.events_named("Stand-up")), 5)
+        self.assertEqual(len(self.events_named("Stand-up").recurrence_id), 1)
+
+    def test_export_only_leaves_outlook_series_out_of_odoo(self):
+        wizard = self.open_preview()
+        wizard.mode = "export_only"
+        self.assertEqual((wizard.to_odoo_count, wizard.to_outlook_count), (0, 1))
+
+        self.start(wizard, mode="export_only")
+
+        self.assertFalse(self.events_named("Stand-up"))
+        self.assertEqual(self.creates_in_outlook(), 1)
+        self.assertEqual(self.emulator.sent_mail(), [])
+
+    def test_private_series_is_not_sent_as_busy_blocks(self):
+        self.odoo_series.recurrence_id.calendar_event_ids.write({"privacy": "private"})
+        self.account.private_events = "busy"
+        wizard = self.open_preview()
+        self.assertEqual(wizard.to_outlook_count, 0)
+
+        self.start(wizard)
+
+        self.assertEqual(self.creates_in_outlook(), 0)

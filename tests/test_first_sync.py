@@ -348,3 +348,18 @@ class TestFirstSyncOfSeries(FirstSyncCase):
         self.start(wizard)
 
         self.assertEqual(self.creates_in_outlook(), 0)
+
+    def test_forget_links_and_reimport_duplicates_no_series(self):
+        self.start(self.open_preview(), push_attendees=True)
+        creates = self.creates_in_outlook()
+
+        self.account.with_user(self.user_alice).action_forget_links()
+        wizard = self.open_preview()
+        self.assertEqual((wizard.to_odoo_count, wizard.to_outlook_count), (0, 0))
+        self.start(wizard)
+
+        self.assertEqual(self.creates_in_outlook(), creates)
+        self.assertEqual(len(self.events_named("Stand-up")), 5)
+        self.assertEqual(len(self.events_named("Team lunch")), 4)
+        masters = [ev for ev in self.emulator.events(ALICE) if ev.get("type") == "seriesMaster"]
+        self.assertEqual(sorted(ev["subject"] for ev in masters), ["Stand-up", "Team lunch"])

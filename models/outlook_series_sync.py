@@ -522,7 +522,7 @@ class SeriesSync:
         linked = set(
             self.SeriesLink.search([("account_id", "=", self.account.id)]).mapped("graph_id")
         )
-        from_outlook = []
+        from_outlook, matched = [], self.Recurrence
         for master_id in sorted(self.run._changed_series - linked):
             master = self._master(master_id)
             if not master:
@@ -537,10 +537,12 @@ class SeriesSync:
             except (MalformedEvent, rec.UnsupportedRecurrence, ValueError):
                 continue  # its occurrences come as single events
             self._forget_rows(master_id, remote_events)
-            if not self._known_recurrence(event, master.get("transactionId")):
+            known = self._known_recurrence(event, master.get("transactionId"))
+            matched |= known
+            if not known:
                 from_outlook.append(event.values)
         to_outlook = []
-        for recurrence in self._unlinked_local_series():
+        for recurrence in self._unlinked_local_series() - matched:
             _shape, pattern, values = self._local_series(recurrence)
             if pattern is not None:
                 events = recurrence.calendar_event_ids.filtered("active")

@@ -363,3 +363,25 @@ class TestFirstSyncOfSeries(FirstSyncCase):
         self.assertEqual(len(self.events_named("Team lunch")), 4)
         masters = [ev for ev in self.emulator.events(ALICE) if ev.get("type") == "seriesMaster"]
         self.assertEqual(sorted(ev["subject"] for ev in masters), ["Stand-up", "Team lunch"])
+
+
+class TestFirstSyncOfAnOrganizersSeries(FirstSyncCase):
+    def test_series_imported_through_an_attendee_is_neither_imported_nor_sent(self):
+        """Alice organizes a series with Bob; Bob synced first, so Odoo holds it as Alice's
+        recurrence. Alice's preview counts it neither way, and her first sync agrees."""
+        bob_copy = {"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}
+        self.emulator.create_event(
+            ALICE, outlook_event("Stand-up", recurrence=weekly(3), attendees=[bob_copy])
+        )
+        self.connect("bob", BOB)
+        self.account_of(self.user_bob)._sync()
+        self.assertEqual(self.events_named("Stand-up").user_id, self.user_alice)
+        writes = self.emulator.counters()["writes"]
+
+        wizard = self.open_preview()
+        self.assertEqual((wizard.to_odoo_count, wizard.to_outlook_count), (0, 0))
+        log = self.start(wizard)
+
+        self.assertEqual((log.pulled_created, log.pushed_created), (0, 0))
+        self.assertEqual(self.emulator.counters()["writes"], writes)
+        self.assertEqual(len(self.events_named("Stand-up")), 3)

@@ -498,6 +498,7 @@ class Scenario:
         self.sessions = {u.login: OdooSession(odoo_url, u.login, u.login) for u in USERS}
         self.accounts: dict[str, int] = {}
         self.previews: dict[str, int] = {}
+        self.waiting_for_choice: set[str] = set()
         self.problems: list[str] = []
         self.compared = 0
 
@@ -535,10 +536,11 @@ class Scenario:
             raise DemoError(f"{user.login}'s account is {status['state']}: {status['last_error']}")
         self.accounts[user.login] = status["account_id"]
         say(f"{user.login} connected to {status['mailbox']}")
-        self.preview(user)
+        self.waiting_for_choice.add(user.login)
 
     def preview(self, user: DemoUser) -> None:
-        """What the Calendar opens after the sign-in: the first-sync preview (a dry run)."""
+        """What the Calendar opens after the sign-in: the first-sync preview (a dry run), here
+        taken just before that user's first sync so that its counts are what the sync does."""
         session = self.sessions[user.login]
         action = session.call(
             "outlook.account", "action_open_first_sync_preview", [self.accounts[user.login]]
@@ -547,13 +549,20 @@ class Scenario:
             action["res_model"],
             "read",
             [action["res_id"]],
-            ["to_odoo_count", "to_outlook_count", "invited_count"],
+            [
+                "to_odoo_count",
+                "to_outlook_count",
+                "odoo_updated_count",
+                "outlook_updated_count",
+                "invited_count",
+            ],
         )
         self.previews[user.login] = action["res_id"]
         say(
             f"{user.login}'s first-sync preview (both ways, no attendees): "
-            f"{counts['to_odoo_count']} to import, {counts['to_outlook_count']} to export, "
-            f"{counts['invited_count']} attendees emailed"
+            f"Outlook→Odoo +{counts['to_odoo_count']} ~{counts['odoo_updated_count']}, "
+            f"Odoo→Outlook +{counts['to_outlook_count']} ~{counts['outlook_updated_count']}, "
+            f"{counts['invited_count']} emails to attendees"
         )
 
     # --- syncing ------------------------------------------------------------------------------
@@ -580,6 +589,9 @@ class Scenario:
         account = self.accounts[user.login]
         before = self.log_ids(account)
         started = time.monotonic()
+        if user.login in self.waiting_for_choice:
+            self.waiting_for_choice.discard(user.login)
+            self.preview(user)
         try:
             if user.login in self.previews:
                 # The first sync starts from the preview, with its default choice.

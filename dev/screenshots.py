@@ -222,7 +222,7 @@ def connect_bob(odoo_url: str, emulator_url: str) -> None:
             scenario.connect(bob)
         else:
             scenario.accounts["bob"] = status["account_id"]
-            scenario.preview(bob)
+            scenario.waiting_for_choice.add("bob")
         scenario.sync(bob, "first sync")
 
 

@@ -26,7 +26,8 @@ Rules, per binding (``base`` = what each side held after the last sync):
   Odoo: an edit made there is overwritten with Odoo's values, a copy deleted there is created
   again, an event deleted in Odoo is deleted there; events only in Outlook are left alone.
 - Private Odoo events (``Policy.private``): ``skip`` never creates them in Outlook, ``busy``
-  creates a busy block (subject "Busy", no body, location or attendees) that stays one, its
+  creates a busy block (subject "Busy", no body, location, attendees, categories, importance or
+  online meeting) that stays one, its
   details never pushed nor its placeholders pulled. An event already in Outlook that becomes
   private in Odoo becomes such a block under both.
 - Read-only Graph fields (``PULL_ONLY_FIELDS``) and attendees' replies of an organizer's meeting
@@ -94,7 +95,15 @@ class PrivateEvents(str, Enum):
 
 
 BUSY_SUBJECT = "Busy"
-BUSY_HIDDEN_FIELDS = ("name", "description_html", "location", "attendees")
+BUSY_HIDDEN_FIELDS = (
+    "name",
+    "description_html",
+    "location",
+    "attendees",
+    "importance",
+    "categories",
+    "online_meeting",
+)
 """What a busy block keeps in Odoo only."""
 
 
@@ -568,7 +577,15 @@ def _winner(item: SyncItem, policy: Policy) -> Side:
 
 def busy_block(values: EventValues) -> EventValues:
     """What Outlook shows of a private event: its time, and nothing that says what it is."""
-    return values.replace(name=BUSY_SUBJECT, description_html="", location="", attendees=())
+    return values.replace(
+        name=BUSY_SUBJECT,
+        description_html="",
+        location="",
+        attendees=(),
+        importance="normal",
+        categories=(),
+        online_meeting=False,
+    )
 
 
 def series_pushed(values: EventValues, policy: Policy) -> EventValues | None:

@@ -21,6 +21,7 @@
         "views/calendar_event_views.xml",
         "views/outlook_sync_log_views.xml",
         "views/outlook_calendar_sync_templates.xml",
+        "wizard/outlook_first_sync_wizard_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -164,11 +164,14 @@ def consent(request: Json, authorize_url: str) -> Json:
 
 
 def connect_ours(env: Any, request: Json) -> Json:
-    """Alice presses "Connect Outlook" and consents, through the addon's own sign-in code."""
+    """Alice presses "Connect Outlook", consents and takes the first-sync preview's default,
+    through the addon's own code."""
     alice_env = env(user=alice_of(env).id)
     accounts = alice_env["outlook.account"]
     query = consent(request, accounts.action_start_sign_in("/odoo/calendar"))
     accounts._finish_sign_in(query["state"], query)
+    # The first-sync preview's default choice: both ways, attendees not sent.
+    accounts.search([("user_id", "=", alice_of(env).id)])._choose_first_sync("two_way", False)
     return {}
 
 

@@ -497,6 +497,8 @@ class Scenario:
         self.admin = OdooSession(odoo_url, "admin", "admin")
         self.sessions = {u.login: OdooSession(odoo_url, u.login, u.login) for u in USERS}
         self.accounts: dict[str, int] = {}
+        self.previews: dict[str, int] = {}
+        self.waiting_for_choice: set[str] = set()
         self.problems: list[str] = []
         self.compared = 0
 
@@ -530,10 +532,38 @@ class Scenario:
                 f"{user.login}'s sign-in callback answered {reply.status_code}: {reply.text[:300]}"
             )
         status = session.call("outlook.account", "get_sync_status")
-        if status["state"] != "active":
+        if status["state"] != "preview":
             raise DemoError(f"{user.login}'s account is {status['state']}: {status['last_error']}")
         self.accounts[user.login] = status["account_id"]
         say(f"{user.login} connected to {status['mailbox']}")
+        self.waiting_for_choice.add(user.login)
+
+    def preview(self, user: DemoUser) -> None:
+        """What the Calendar opens after the sign-in: the first-sync preview (a dry run), here
+        taken just before that user's first sync so that its counts are what the sync does."""
+        session = self.sessions[user.login]
+        action = session.call(
+            "outlook.account", "action_open_first_sync_preview", [self.accounts[user.login]]
+        )
+        (counts,) = session.call(
+            action["res_model"],
+            "read",
+            [action["res_id"]],
+            [
+                "to_odoo_count",
+                "to_outlook_count",
+                "odoo_updated_count",
+                "outlook_updated_count",
+                "invited_count",
+            ],
+        )
+        self.previews[user.login] = action["res_id"]
+        say(
+            f"{user.login}'s first-sync preview (both ways, no attendees): "
+            f"Outlook→Odoo +{counts['to_odoo_count']} ~{counts['odoo_updated_count']}, "
+            f"Odoo→Outlook +{counts['to_outlook_count']} ~{counts['outlook_updated_count']}, "
+            f"{counts['invited_count']} emails to attendees"
+        )
 
     # --- syncing ------------------------------------------------------------------------------
     def require_sync(self) -> None:
@@ -559,10 +589,22 @@ class Scenario:
         account = self.accounts[user.login]
         before = self.log_ids(account)
         started = time.monotonic()
+        if user.login in self.waiting_for_choice:
+            self.waiting_for_choice.discard(user.login)
+            self.preview(user)
         try:
-            self.sessions[user.login].call(
-                "outlook.account", "action_sync_now", [account], timeout=SYNC_TIMEOUT
-            )
+            if user.login in self.previews:
+                # The first sync starts from the preview, with its default choice.
+                self.sessions[user.login].call(
+                    "outlook.first.sync.wizard",
+                    "action_start",
+                    [self.previews.pop(user.login)],
+                    timeout=SYNC_TIMEOUT,
+                )
+            else:
+                self.sessions[user.login].call(
+                    "outlook.account", "action_sync_now", [account], timeout=SYNC_TIMEOUT
+                )
         except RpcError as error:
             raise DemoError(
                 f"{user.login}'s sync ({label}) crashed in Odoo: {error} "
@@ -906,8 +948,8 @@ def print_welcome(odoo_url: str, emulator: EmulatorInfo) -> None:
         "  Try this:",
         "    1. Log in as alice, open Calendar, click 'Outlook sync'.",
         "    2. At the emulator's sign-in page choose Alice Martin and Accept.",
-        "    3. Back in Calendar, open the Outlook button's menu and click 'Sync now':",
-        "       Alice's week arrives (offsite, New York review, dentist, ...).",
+        "    3. Back in Calendar, the first-sync preview says what would happen each way;",
+        "       press 'Start syncing': Alice's week arrives (offsite, New York review, ...).",
         "    4. Edit on either side, then 'Sync now' again (or wait for the sync cron).",
         "       In Odoo: rename, move or create an event. In Outlook, through the control API:",
         f"       curl -X POST {emulator.http_url}/_emulator/mailboxes/alice@example.com/events \\",

@@ -3,10 +3,13 @@
 Uses the demo that `make demo` runs (.dev/demo/running.json) as it is, or starts a fresh one
 (`demo.py --reset`, so the pictures show a first visit) and stops it at the end. Drives Debian's
 /usr/bin/chromium through Playwright (never `playwright install`: the browser is the system's)
-as Alice: Calendar with the Outlook sync button, the emulator's sign-in page, Calendar connected
-(after a first sync), the button's menu, the button paused, failing and asking to reconnect
-(through the emulator's faults, with the notice the user gets), and the emulator's overview.
-Alice's Outlook connection is reset first, so the first picture shows the button unconnected.
+as Alice: Calendar with the Outlook sync button, the emulator's sign-in page, the first-sync
+preview, Calendar connected (after the first sync), the button's menu, her account's settings,
+the button paused, failing and asking to reconnect (through the emulator's faults, with the
+notice the user gets), and the emulator's overview; then, as admin, the accounts overview (Bob
+connected too). Alice's Outlook connection is reset first (links forgotten, disconnected), so
+the first picture shows the button unconnected and the preview a first sync; a few Odoo events
+of hers give it something to send.
 """
 
 from __future__ import annotations
@@ -20,16 +23,21 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from demo import (
     DEMO_DIR,
     PYTHON,
     ROOT,
     RUNNING_FILE,
+    USERS,
     EmulatorControl,
     OdooSession,
     RpcError,
+    Scenario,
+    odoo_utc,
     say,
+    this_monday,
 )
 from playwright.sync_api import Page, sync_playwright
 
@@ -67,6 +75,7 @@ def demo() -> Iterator[dict[str, str]]:
         say(f"using the running demo (pid {running['pid']})")
         yield running
         return
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
     log = DEMO_DIR / "screenshots-demo.log"
     say(f"no demo running: starting a fresh one (log: {log.relative_to(ROOT)})")
     with log.open("wb") as stream:
@@ -97,15 +106,44 @@ def wait_for_demo(process: subprocess.Popen[bytes]) -> dict[str, str]:
     raise SystemExit(f"the demo was not ready within {DEMO_START_TIMEOUT} s")
 
 
-def disconnect_alice(odoo_url: str) -> bool:
-    """Back to 'not connected'; returns whether the event sync exists yet (issue D)."""
+def disconnect_alice(odoo_url: str) -> None:
+    """Back to 'not connected', ready for a first sync, with Odoo events for the preview."""
     alice = OdooSession(odoo_url, "alice", "alice")
     status = alice.call("outlook.account", "get_sync_status")
     if status["account_id"] and status["state"] != "not_connected":
-        say("disconnecting Alice's Outlook account for the 'not connected' picture")
+        say("resetting Alice's Outlook account for the 'not connected' and preview pictures")
+        if status["state"] != "preview":
+            alice.call("outlook.account", "action_forget_links", [status["account_id"]])
         alice.call("outlook.account", "action_disconnect", [status["account_id"]])
-    admin = OdooSession(odoo_url, "admin", "admin")
-    return bool(admin.call("ir.model", "search_count", [("model", "=", "outlook.sync.log")]))
+    seed_alice_events(alice, OdooSession(odoo_url, "admin", "admin"))
+
+
+# Alice's own Odoo events (name, days after this Monday, hour UTC, guests): next week's meeting
+# with guests and a focus block go to Outlook, last week's review stays in Odoo.
+ALICE_EVENTS = (
+    ("Budget review", 8, 13, ("carol@example.org", "dave@example.org")),
+    ("Focus: quarterly report", 10, 8, ()),
+    ("Kick-off retrospective", -5, 14, ("carol@example.org",)),
+)
+
+
+def seed_alice_events(alice: OdooSession, admin: OdooSession) -> None:
+    for name, days, hour, guests in ALICE_EVENTS:
+        if alice.call("calendar.event", "search_count", [("name", "=", name)]):
+            continue
+        start = this_monday() + timedelta(days=days, hours=hour)
+        partners = [partner_of(admin, email) for email in guests]
+        me = alice.call("res.users", "read", [alice.uid], ["partner_id"])[0]["partner_id"][0]
+        alice.call(
+            "calendar.event",
+            "create",
+            {
+                "name": name,
+                "start": odoo_utc(start),
+                "stop": odoo_utc(start + timedelta(hours=1)),
+                "partner_ids": [(6, 0, [me, *partners])],
+            },
+        )
 
 
 def shoot(page: Page, name: str, full_page: bool = False) -> None:
@@ -117,15 +155,24 @@ def shoot(page: Page, name: str, full_page: bool = False) -> None:
     say(f"wrote {path.relative_to(ROOT)}")
 
 
-def log_in(page: Page, odoo_url: str) -> None:
+def partner_of(session: OdooSession, email: str) -> int:
+    found = session.call("res.partner", "search", [("email", "=", email)], limit=1)
+    return (
+        found[0]
+        if found
+        else session.call("res.partner", "create", {"name": email, "email": email})
+    )
+
+
+def log_in(page: Page, odoo_url: str, login: str = "alice") -> None:
     page.goto(f"{odoo_url}/web/login")
-    page.fill("input[name=login]", "alice")
-    page.fill("input[name=password]", "alice")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", login)
     page.click("button[type=submit]")
     page.wait_for_url("**/odoo**")
 
 
-def take_pictures(page: Page, odoo_url: str, emulator_url: str, sync_exists: bool) -> None:
+def take_pictures(page: Page, odoo_url: str, emulator_url: str) -> None:
     log_in(page, odoo_url)
     page.goto(f"{odoo_url}/odoo/calendar")
     page.wait_for_selector(".o_outlook_sync_connect")
@@ -137,26 +184,57 @@ def take_pictures(page: Page, odoo_url: str, emulator_url: str, sync_exists: boo
     shoot(page, "emulator-sign-in.png")
 
     page.click("#accept")
+    page.wait_for_selector(".modal .o_outlook_first_sync")
+    shoot(page, "first-sync-preview.png")
+    page.click(".modal div[name='push_attendees'] input")
+    page.wait_for_selector(".modal .o_outlook_preview_invited .text-danger, .modal .alert-danger")
+    shoot(page, "first-sync-preview-attendees.png")
+    page.click(".modal div[name='push_attendees'] input")
+    page.click(".modal .o_outlook_preview_start")
+    page.wait_for_selector(".o_outlook_sync[data-state='active']", timeout=120_000)
+    page.reload()
     page.wait_for_selector(".o_outlook_sync_menu")
-    if sync_exists:
-        page.click(".o_outlook_sync_menu")
-        page.click(".o_outlook_sync_now")
-        page.wait_for_selector(".o_outlook_sync_menu:not([disabled])", timeout=120_000)
-        page.reload()
-        page.wait_for_selector(".o_outlook_sync_menu")
-        if "Synced" not in page.inner_text(".o_outlook_sync_menu"):
-            say("WARNING: the first sync did not complete (see .dev/demo/odoo.log)")
-    else:
-        say("the event sync has not landed: Calendar stays empty on the 'connected' picture")
+    if "Synced" not in page.inner_text(".o_outlook_sync_menu"):
+        say("WARNING: the first sync did not complete (see .dev/demo/odoo.log)")
     shoot(page, "calendar-connected.png")
 
     page.click(".o_outlook_sync_menu")
     page.wait_for_selector(".o_outlook_sync_disconnect")
     shoot(page, "outlook-menu.png")
+    page.click(".o_outlook_sync_settings")
+    page.wait_for_selector(".o_form_view div[name='private_events']")
+    shoot(page, "account-settings.png")
+    page.goto(f"{odoo_url}/odoo/calendar")
+    page.wait_for_selector(".o_outlook_sync_menu")
     take_button_states(page, EmulatorControl(emulator_url))
 
     page.goto(f"{emulator_url}/")
     shoot(page, "emulator-overview.png", full_page=True)
+
+
+def connect_bob(odoo_url: str, emulator_url: str) -> None:
+    """Bob connected and synced, so that the overview lists more than Alice."""
+    bob = next(user for user in USERS if user.login == "bob")
+    status = OdooSession(odoo_url, "bob", "bob").call("outlook.account", "get_sync_status")
+    if status["state"] in ("not_connected", "preview"):
+        scenario = Scenario(odoo_url, EmulatorControl(emulator_url))
+        if status["state"] == "not_connected":
+            scenario.connect(bob)
+        else:
+            scenario.accounts["bob"] = status["account_id"]
+            scenario.waiting_for_choice.add("bob")
+        scenario.sync(bob, "first sync")
+
+
+def take_overview(page: Page, odoo_url: str) -> None:
+    """The accounts overview a Settings administrator gets, with its mass actions."""
+    page.goto(f"{odoo_url}/web/session/logout")
+    log_in(page, odoo_url, "admin")
+    page.goto(f"{odoo_url}/odoo/action-outlook_calendar_sync.outlook_account_action")
+    page.wait_for_selector(".o_outlook_account_list .o_data_row")
+    page.click(".o_outlook_account_list thead .o_list_record_selector input")
+    page.wait_for_selector(".o_control_panel button[name='action_pause']")
+    shoot(page, "accounts-overview.png")
 
 
 ALICE = "alice@example.com"
@@ -180,6 +258,7 @@ def take_button_states(page: Page, control: EmulatorControl) -> None:
         "POST", "/faults", {"kind": "status", "status": 500, "count": 50, "path_contains": "/v1.0/"}
     )
     from_the_menu(page, ".o_outlook_sync_now", "error")
+    page.click(".o_notification .o_notification_close")  # the sticky "sync failed" notice
     page.click(".o_outlook_sync_menu")
     page.wait_for_selector(".o_outlook_sync_error")
     shoot(page, "button-error.png")
@@ -203,7 +282,8 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with demo() as running, tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
         try:
-            sync_exists = disconnect_alice(running["odoo"])
+            disconnect_alice(running["odoo"])
+            connect_bob(running["odoo"], running["emulator"])
         except RpcError as error:
             raise SystemExit(f"Odoo refused: {error}") from error
         browser = pw.chromium.launch_persistent_context(
@@ -215,7 +295,9 @@ def main() -> int:
             timezone_id=TIMEZONE,
         )
         try:
-            take_pictures(browser.new_page(), running["odoo"], running["emulator"], sync_exists)
+            page = browser.new_page()
+            take_pictures(page, running["odoo"], running["emulator"])
+            take_overview(page, running["odoo"])
         finally:
             browser.close()
     return 0

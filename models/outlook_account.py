@@ -10,13 +10,26 @@ from urllib.parse import urlsplit
 import requests
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as odoo_hmac
 
 from ..services.auth import AppConfig, OutlookAuth
 from ..services.errors import AuthError, ReauthRequired, SyncError, Throttled
 from ..services.graph import GraphClient
+from ..services.reconcile import (
+    CreateLocal,
+    CreateRemote,
+    DeclineRemote,
+    Policy,
+    PrivateEvents,
+    PushScope,
+    RespondRemote,
+    UpdateLocal,
+    UpdateRemote,
+    Winner,
+)
+from ..services.values import WHEN_FIELDS
 from .outlook_sync_run import MassDeletion, SyncRun
 from .res_config_settings import (
     DEFAULT_AUTHORITY_HOST,
@@ -33,6 +46,10 @@ SIGN_IN_TTL_SECONDS = 600
 SYNC_INTERVAL_MINUTES = 5
 GRAPH_MAX_WAIT = 30.0
 STATE_SCOPE = "outlook_calendar_sync.oauth_state"
+# The sync window a user may choose, in days (Graph reads the whole window on a full resync).
+MAX_WINDOW_DAYS = 5 * 366
+# Changes of a meeting for which Exchange emails its attendees an update.
+MAILED_FIELDS = frozenset({*WHEN_FIELDS, "location", "attendees"})
 
 
 class OutlookAccount(models.Model):
@@ -59,6 +76,7 @@ class OutlookAccount(models.Model):
     state = fields.Selection(
         [
             ("not_connected", "Not connected"),
+            ("preview", "Waiting for the first-sync choice"),
             ("active", "Active"),
             ("paused", "Paused"),
             ("needs_reauth", "Needs reconnection"),
@@ -90,6 +108,36 @@ class OutlookAccount(models.Model):
     )
     sync_future_days = fields.Integer(
         "Days in the Future", default=365, help="Events further ahead are left alone."
+    )
+    sync_mode = fields.Selection(
+        [
+            ("two_way", "Both ways"),
+            ("import_only", "Import only (Outlook → Odoo)"),
+            ("export_only", "Export only (Odoo → Outlook)"),
+        ],
+        required=True,
+        default="two_way",
+        readonly=True,
+        help="Chosen in the first-sync preview. Import only never writes to Outlook; export only "
+        "never writes to Odoo (Outlook then follows Odoo).",
+    )
+    first_sync_push_attendees = fields.Boolean(
+        "Send Existing Events with Their Attendees",
+        readonly=True,
+        help="Chosen in the first-sync preview: Outlook invites the attendees of the existing "
+        "events it receives. Events created later always go with their attendees.",
+    )
+    private_events = fields.Selection(
+        [
+            ("sync", "Send them with their details (marked private)"),
+            ("busy", 'Send them as "Busy" blocks without details'),
+            ("skip", "Do not send them"),
+        ],
+        "Private Events",
+        required=True,
+        default="sync",
+        help="What Outlook gets of your Odoo events marked private. A busy block shows the time "
+        "only: no subject, description, location or attendees.",
     )
     delta_link = fields.Char(readonly=True, groups="base.group_system", copy=False)
     delta_window_end = fields.Datetime(readonly=True, copy=False)
@@ -128,6 +176,8 @@ class OutlookAccount(models.Model):
     )
     link_ids = fields.One2many("outlook.event.link", "account_id", readonly=True)
     log_ids = fields.One2many("outlook.sync.log", "account_id", readonly=True)
+    synced_event_count = fields.Integer("Synced Events", compute="_compute_sync_counts")
+    failing_event_count = fields.Integer("Failing Events", compute="_compute_sync_counts")
 
     _sql_constraints = [
         (
@@ -151,10 +201,41 @@ class OutlookAccount(models.Model):
         for account in self:
             account.display_name = account.mailbox_address or account.user_id.name
 
+    def _compute_sync_counts(self):
+        Link = self.env["outlook.event.link"].sudo()
+        domain = [("account_id", "in", self.ids)]
+        synced = dict(Link._read_group(domain, ["account_id"], ["__count"]))
+        failing = dict(
+            Link._read_group([*domain, ("error_count", ">", 0)], ["account_id"], ["__count"])
+        )
+        for account in self:
+            account.synced_event_count = synced.get(account, 0)
+            account.failing_event_count = failing.get(account, 0)
+
+    @api.constrains("sync_past_days", "sync_future_days")
+    def _check_window(self):
+        for account in self:
+            if not 0 <= account.sync_past_days <= MAX_WINDOW_DAYS:
+                raise ValidationError(
+                    self.env._(
+                        "Days in the past must be between 0 and %(max)s.", max=MAX_WINDOW_DAYS
+                    )
+                )
+            if not 1 <= account.sync_future_days <= MAX_WINDOW_DAYS:
+                raise ValidationError(
+                    self.env._(
+                        "Days in the future must be between 1 and %(max)s.", max=MAX_WINDOW_DAYS
+                    )
+                )
+
     def write(self, vals):
         if "user_id" in vals and not self.env.is_system():
             raise AccessError(self.env._("An Outlook account cannot be handed to another user."))
-        return super().write(vals)
+        result = super().write(vals)
+        if {"sync_past_days", "sync_future_days"}.intersection(vals):
+            # Another window: Outlook is read again in full (a delta link keeps its window).
+            self.sudo().write({"delta_link": False, "delta_window_end": False})
+        return result
 
     # ------------------------------------------------------------------
     # Actions (the Calendar button and the account form)
@@ -231,8 +312,11 @@ class OutlookAccount(models.Model):
 
     def _sync(self):
         """Sync this account in the current transaction and record a log; never raises for
-        Microsoft's errors (they become the account's state and the log)."""
+        Microsoft's errors (they become the account's state and the log). Nothing is synced
+        before the user chose in the first-sync preview."""
         self.ensure_one()
+        if self.state == "preview":
+            return self.env["outlook.sync.log"]
         started = fields.Datetime.now()
         log = {"account_id": self.id, "started_at": started}
         self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM calendar_event")
@@ -250,7 +334,7 @@ class OutlookAccount(models.Model):
         deferred = log.get("deferred")
         if failure:
             log.update(state="failed", errors=[{"event": "", "reason": failure}])
-            self.last_error = failure
+            self._notify_failure(failure)
         else:
             self.write(
                 {
@@ -279,7 +363,7 @@ class OutlookAccount(models.Model):
         with self._outlook_session(config) as (_auth, graph):
             try:
                 with self.env.cr.savepoint():
-                    run = SyncRun(self.sudo(), graph, now=started)
+                    run = SyncRun(self.sudo(), graph, now=started, policy=self._sync_policy())
                     log.update(run.run())
             except MassDeletion as guard:
                 return self._stop_for_mass_deletion(guard)
@@ -301,7 +385,7 @@ class OutlookAccount(models.Model):
         return None
 
     def action_pause(self):
-        self._own().write({"state": "paused"})
+        self._own().filtered(lambda a: a.state in ("active", "error")).write({"state": "paused"})
         return True
 
     def action_resume(self):
@@ -352,7 +436,8 @@ class OutlookAccount(models.Model):
             account._forget_mailbox()
         account.write(
             {
-                "state": "active",
+                # A new connection waits for the user's choice in the first-sync preview.
+                "state": "active" if account.first_synced_at else "preview",
                 "mailbox_address": me.get("mail")
                 or me.get("userPrincipalName")
                 or identity.username,
@@ -552,6 +637,156 @@ class OutlookAccount(models.Model):
             }
         )
 
+    # ------------------------------------------------------------------
+    # The user's choices: first-sync preview, mode, resets, schedule
+    # ------------------------------------------------------------------
+
+    def _sync_policy(self, mode=None, push_attendees=None):
+        """The planner's policy for this account's next sync, or for another first-sync choice
+        (the preview plans each one): the mode, what private events become, and the first
+        sync's safe scope: existing events only if still to come, with their attendees only
+        when the user asked, and Outlook's version of an event found on both sides (e.g. a
+        meeting imported through an attendee's mailbox) is never overwritten by Odoo's."""
+        self.ensure_one()
+        mode = mode or self.sync_mode
+        if push_attendees is None:
+            push_attendees = self.first_sync_push_attendees
+        first = not self.first_synced_at
+        if mode == "import_only":
+            push = PushScope.NONE
+        else:
+            push = PushScope.FUTURE if first else PushScope.ALL
+        return Policy(
+            conflicts=Winner.OUTLOOK if first else Winner.NEWEST,
+            push=push,
+            push_attendees=push_attendees or not first,
+            pull=mode != "export_only",
+            private=PrivateEvents(self.private_events),
+        )
+
+    def _first_sync_preview(self):
+        """Dry run of the first sync under each choice the preview offers: what the real sync
+        would do, counted from the planner's plans (Outlook is read, nothing is written)."""
+        self.ensure_one()
+        config = self._app_config()
+        if not config:
+            raise UserError(self.env._("Outlook Calendar is off in Settings."))
+        choices = [
+            (mode, attendees)
+            for mode in ("two_way", "import_only", "export_only")
+            for attendees in ((False,) if mode == "import_only" else (False, True))
+        ]
+        with self._outlook_session(config) as (_auth, graph):
+            run = SyncRun(self.sudo(), graph, now=fields.Datetime.now(), policy=None)
+            try:
+                dry_runs = run.dry_run(
+                    [self._sync_policy(mode, attendees) for mode, attendees in choices]
+                )
+            except ReauthRequired as error:
+                self._mark_needs_reauth(error)
+                raise UserError(self.last_error) from error
+            except AuthError as error:
+                raise UserError(app_rejected_message(self.env)) from error
+            except SyncError as error:
+                raise UserError(unreachable_message(self.env, error)) from error
+        return {
+            preview_key(mode, attendees): dry_run_counts(dry_run)
+            for (mode, attendees), dry_run in zip(choices, dry_runs, strict=True)
+        }
+
+    def action_open_first_sync_preview(self):
+        """The first-sync preview of this (own) account, counted by a dry run."""
+        self.ensure_one()
+        account = self._own()
+        if account.state != "preview":
+            raise UserError(self.env._("This Outlook account already chose how to sync."))
+        wizard = self.env["outlook.first.sync.wizard"].create(
+            {"account_id": account.id, "counts": account.sudo()._first_sync_preview()}
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Your first Outlook sync"),
+            "res_model": wizard._name,
+            "res_id": wizard.id,
+            "views": [(False, "form")],
+            "target": "new",
+        }
+
+    def _choose_first_sync(self, mode, push_attendees):
+        """Store the user's choice of the first-sync preview: from now on the account syncs."""
+        self._own().filtered(lambda account: account.state == "preview").write(
+            {
+                "sync_mode": mode,
+                "first_sync_push_attendees": push_attendees,
+                "state": "active",
+                "next_sync_at": False,
+                "last_error": False,
+            }
+        )
+
+    def action_resync(self):
+        """Re-match and resync: Outlook is read again in full and matched to Odoo through the
+        links, which keep what they knew (so nothing is created twice)."""
+        accounts = self._own()
+        accounts.sudo().write({"delta_link": False, "delta_window_end": False})
+        accounts.action_sync_now()
+        return True
+
+    def action_forget_links(self):
+        """Forget links and re-import: the links forget every synced version and Outlook is read
+        again as on a first sync, through the preview. Each link only keeps which Odoo event is
+        which Outlook event, so nothing is created twice; differing fields take Outlook's value."""
+        accounts = self._own().filtered(lambda account: account.state != "not_connected")
+        accounts.sudo().link_ids.write(
+            {
+                "base": False,
+                "change_key": False,
+                "dirty": False,
+                "local_modified_at": False,
+                "last_error": False,
+                "error_count": 0,
+                "retry_at": False,
+            }
+        )
+        accounts.sudo().write(
+            {
+                "state": "preview",
+                "delta_link": False,
+                "delta_window_end": False,
+                "first_synced_at": False,
+                "first_sync_last_event_id": 0,
+                "pending_deletions": 0,
+                "confirm_mass_deletion": False,
+                "last_error": False,
+            }
+        )
+        return True
+
+    def action_schedule_sync(self):
+        """Sync now, in the background (the overview's mass action): the cron takes them in
+        turn, soonest first."""
+        accounts = self._own().filtered(lambda a: a.state in ("active", "error"))
+        accounts.sudo().write({"next_sync_at": fields.Datetime.now()})
+        if accounts:
+            self.env.ref("outlook_calendar_sync.ir_cron_outlook_sync").sudo()._trigger()
+        return True
+
+    def _notify_failure(self, message):
+        """Record what went wrong; a new error of a failing account also reaches the user at
+        once (the reconnect notice and the mass-deletion guard tell theirs themselves)."""
+        news = self.state == "error" and self.last_error != message
+        self.last_error = message
+        if news:
+            self.user_id._bus_send(
+                "simple_notification",
+                {
+                    "title": self.env._("Outlook sync failed"),
+                    "message": message,
+                    "type": "warning",
+                    "sticky": True,
+                },
+            )
+
     def _mark_needs_reauth(self, error):
         """Stop syncing until the user signs in again, and tell them (once)."""
         self.ensure_one()
@@ -604,6 +839,37 @@ class _TokenStore:
             "UPDATE outlook_account SET token_cache = NULL, sign_in_flow = NULL WHERE id = %s",
             [self._id],
         )
+
+
+def preview_key(mode, push_attendees):
+    """The preview's key of a first-sync choice."""
+    return f"{mode}+attendees" if push_attendees else mode
+
+
+def dry_run_counts(dry_run):
+    """What a sync would do, as the preview shows it (a series counts as one event, as in the
+    sync log). ``invited`` counts the messages Exchange would send: an invitation to each
+    attendee of an event created with attendees, an update to each attendee of a meeting whose
+    time or place changes, a reply to the organizer."""
+    actions = dry_run.plan.actions
+    return {
+        "to_odoo": sum(isinstance(a, CreateLocal) for a in actions) + len(dry_run.series_to_odoo),
+        "to_outlook": sum(isinstance(a, CreateRemote) for a in actions)
+        + len(dry_run.series_to_outlook),
+        "invited": sum(emailed(a) for a in actions)
+        + sum(len(values.attendees) for values in dry_run.series_to_outlook),
+        "odoo_updated": sum(isinstance(a, UpdateLocal) for a in actions),
+        "outlook_updated": sum(isinstance(a, UpdateRemote) for a in actions),
+    }
+
+
+def emailed(action):
+    """How many people Exchange emails when ``action`` is carried out."""
+    if isinstance(action, CreateRemote):
+        return len(action.values.attendees)
+    if isinstance(action, UpdateRemote) and action.fields & MAILED_FIELDS:
+        return len(action.values.attendees)
+    return int(isinstance(action, (RespondRemote, DeclineRemote)))
 
 
 def safe_return_path(path):

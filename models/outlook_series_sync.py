@@ -27,7 +27,7 @@ from ..services.errors import (
     SnapshotError,
     TransportError,
 )
-from ..services.reconcile import PushScope
+from ..services.reconcile import PushScope, series_pushed
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 from .calendar_event import when_vals
 
@@ -62,7 +62,9 @@ class SeriesSync:
         links = self.SeriesLink.search([("account_id", "=", self.account.id)])
         by_master = {link.graph_id: link for link in links}
         settled = self.SeriesLink
-        for master_id in sorted(self.run._changed_series | (removed_ids & set(by_master))):
+        # Export only: Outlook's series changes are not brought to Odoo.
+        changed = self.run._changed_series if self.run.policy.pull else set()
+        for master_id in sorted(changed | (removed_ids & set(by_master))):
             link = by_master.get(master_id)
             master = self._master(master_id)
             if link:
@@ -469,8 +471,9 @@ class SeriesSync:
             self.run._single_recurrence_ids.append(recurrence.id)
             return
         first = recurrence.base_event_id or recurrence._get_first_event()
-        if not self.run.policy.push_attendees:
-            values = dataclasses.replace(values, attendees=())
+        values = series_pushed(values, self.run.policy)
+        if values is None:
+            return
         database = self.run.database_uuid
         transaction = mapping.transaction_id(database, first.id)
         body = series.master_payload(
@@ -510,6 +513,41 @@ class SeriesSync:
     # ------------------------------------------------------------------
     # Both sides
     # ------------------------------------------------------------------
+
+    def preview(self, remote_events):
+        """What ``sync`` would create on a first sync, without writing anything (the first-sync
+        preview): (the Outlook series Odoo does not hold yet, the Odoo recurrences Outlook does
+        not, each as its values and the stop of its last event). Series that are created or
+        matched whole leave ``remote_events``: their occurrences come with them."""
+        linked = set(
+            self.SeriesLink.search([("account_id", "=", self.account.id)]).mapped("graph_id")
+        )
+        from_outlook, matched = [], self.Recurrence
+        for master_id in sorted(self.run._changed_series - linked):
+            master = self._master(master_id)
+            if not master:
+                continue
+            try:
+                event = mapping.read_event(master, owner_email=self.run.owner_email)
+                pattern = rec.from_graph(
+                    master.get("recurrence") or {},
+                    start_zone=master.get("originalStartTimeZone") or "UTC",
+                )
+                rec.to_rrule(pattern, week_start=self.week_start)
+            except (MalformedEvent, rec.UnsupportedRecurrence, ValueError):
+                continue  # its occurrences come as single events
+            self._forget_rows(master_id, remote_events)
+            known = self._known_recurrence(event, master.get("transactionId"))
+            matched |= known
+            if not known:
+                from_outlook.append(event.values)
+        to_outlook = []
+        for recurrence in self._unlinked_local_series() - matched:
+            _shape, pattern, values = self._local_series(recurrence)
+            if pattern is not None:
+                events = recurrence.calendar_event_ids.filtered("active")
+                to_outlook.append((values, max(events.mapped("stop"))))
+        return from_outlook, to_outlook
 
     def _recurrence(self, link):
         """The link's recurrence, following Odoo when it replaced it (same first event);

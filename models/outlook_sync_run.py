@@ -41,13 +41,14 @@ from ..services.reconcile import (
     DeclineRemote,
     DeleteRemote,
     ItemKey,
-    Policy,
+    Plan,
     PushScope,
     RespondRemote,
     SyncItem,
     UpdateLocal,
     UpdateRemote,
     plan,
+    series_pushed,
 )
 from ..services.values import SYNCED_FIELDS, SyncBase
 from .outlook_series_sync import SeriesSync
@@ -69,10 +70,6 @@ MASS_DELETION_SHARE = 0.25
 DELTA_PAGE_SIZE = 200
 # A delta link keeps the window it started with: start afresh once the window moved this much.
 WINDOW_DRIFT = timedelta(days=7)
-# Until the user chooses in the first-sync preview (issue F, #8), the first sync takes its safe
-# default: existing Odoo events go to Outlook only when they are still to come, and without
-# their attendees, so that Exchange emails nobody.
-FIRST_SYNC_POLICY = Policy(push=PushScope.FUTURE, push_attendees=False)
 NO_MAIL = {"no_mail_to_attendees": True, "mail_create_nolog": True, "tracking_disable": True}
 
 
@@ -86,16 +83,28 @@ class MassDeletion(Exception):
         self.synced = synced
 
 
-class SyncRun:
-    """Sync ``account`` (one ``outlook.account`` record, sudo) with Outlook through ``graph``."""
+@dataclasses.dataclass(frozen=True)
+class DryRun:
+    """What a sync would do under one policy: the planner's ``plan`` for single events and
+    occurrences, and the whole series it would create in Odoo and in Outlook (their values)."""
 
-    def __init__(self, account, graph, *, now, policy=None):
+    plan: Plan
+    series_to_odoo: tuple
+    series_to_outlook: tuple
+
+
+class SyncRun:
+    """Sync ``account`` (one ``outlook.account`` record, sudo) with Outlook through ``graph``
+    under ``policy`` (``services.reconcile.Policy``: the account's choices)."""
+
+    def __init__(self, account, graph, *, now, policy):
         self.account = account
         self.env = account.env
         self.graph = graph
         self.now = now.replace(microsecond=0)
         self.is_first_sync = not account.first_synced_at
-        self.policy = policy or (FIRST_SYNC_POLICY if self.is_first_sync else Policy())
+        self.policy = policy
+        self.dry = False
         self.reminders = ReminderMode(account.reminder_mode or ReminderMode.OUTLOOK)
         self._master_categories = None
         self._declined = set()  # Outlook ids of meetings the owner declined, left out of Odoo
@@ -163,6 +172,29 @@ class SyncRun:
             vals["delta_window_end"] = self.window_end.replace(tzinfo=None)
         self.account.write(vals)
         return self._log_values()
+
+    def dry_run(self, policies):
+        """Read both sides and plan under each of ``policies`` without writing anything, in
+        Outlook or in Odoo (the first-sync preview): one ``DryRun`` per policy."""
+        self.dry = True
+        remote_events, removed_ids, _delta_link = self._pull()
+        series_from_outlook, series_to_outlook = SeriesSync(self).preview(remote_events)
+        links = self._links_for(remote_events, removed_ids)
+        items, _targets = self._items(remote_events, removed_ids, links)
+        now = self.now.replace(tzinfo=timezone.utc)
+        return [
+            DryRun(
+                plan=plan(items, policy, now),
+                series_to_odoo=tuple(series_from_outlook) if policy.pull else (),
+                series_to_outlook=tuple(
+                    pushed
+                    for values, last_stop in series_to_outlook
+                    if policy.push is not PushScope.FUTURE or last_stop >= self.now
+                    if (pushed := series_pushed(values, policy)) is not None
+                ),
+            )
+            for policy in policies
+        ]
 
     def _guard_mass_deletion(self, item_plans):
         """Stop before deleting more than max(20, 25 %) of the synced events on either side (an
@@ -949,7 +981,7 @@ class SyncRun:
         (2, 4, 8... minutes, at most a day) while the other events go on."""
         self.errors.append({"event": target.get("name") or "?", "reason": reason})
         link = target.get("link")
-        if link:
+        if link and not self.dry:
             count = link.error_count + 1
             delay = timedelta(minutes=min(2**count, MAX_RETRY_MINUTES))
             link.write({"last_error": reason, "error_count": count, "retry_at": self.now + delay})

@@ -22,6 +22,14 @@ Rules, per binding (``base`` = what each side held after the last sync):
   other: the edit wins and the event is created again. Cancelled in Outlook: archived in Odoo.
 - An attendee's link (``organizer=False``) never pushes details; it pushes only the owner's
   reply (``RespondRemote``) and pulls the organizer's changes.
+- Export only (``Policy(pull=False)``): nothing is written to Odoo. Outlook holds a copy of
+  Odoo: an edit made there is overwritten with Odoo's values, a copy deleted there is created
+  again, an event deleted in Odoo is deleted there; events only in Outlook are left alone.
+- Private Odoo events (``Policy.private``): ``skip`` never creates them in Outlook, ``busy``
+  creates a busy block (subject "Busy", no body, location, attendees, categories, importance or
+  online meeting) that stays one, its
+  details never pushed nor its placeholders pulled. An event already in Outlook that becomes
+  private in Odoo becomes such a block under both.
 - Read-only Graph fields (``PULL_ONLY_FIELDS``) and attendees' replies of an organizer's meeting
   are pulled, never pushed.
 
@@ -31,6 +39,7 @@ for the occurrences of a recurring series beside their master.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,14 +83,41 @@ class PushScope(str, Enum):
     """Import only: nothing is ever written to Outlook."""
 
 
+class PrivateEvents(str, Enum):
+    """What Outlook gets of an Odoo event marked private that the mailbox owner organizes."""
+
+    SYNC = "sync"
+    """Everything, like any other event."""
+    BUSY = "busy"
+    """A busy block: its time, subject "Busy", no body, location or attendees."""
+    SKIP = "skip"
+    """Nothing: it is never created in Outlook."""
+
+
+BUSY_SUBJECT = "Busy"
+BUSY_HIDDEN_FIELDS = (
+    "name",
+    "description_html",
+    "location",
+    "attendees",
+    "importance",
+    "categories",
+    "online_meeting",
+)
+"""What a busy block keeps in Odoo only."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """Per-account choices; ``push_attendees=False`` creates Outlook copies without attendees
-    (no invitation mail) and never pushes attendee changes."""
+    (no invitation mail) and never pushes attendee changes; ``pull=False`` (export only) never
+    writes Odoo and makes Outlook follow Odoo; ``private`` says what private events become."""
 
     conflicts: Winner = Winner.NEWEST
     push: PushScope = PushScope.ALL
     push_attendees: bool = True
+    pull: bool = True
+    private: PrivateEvents = PrivateEvents.SYNC
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -273,7 +309,7 @@ def _plan_item(
 ) -> ItemPlan:
     local, remote = item.local, item.remote
     if remote is not None and remote.is_cancelled:
-        archive = () if local is None else (ArchiveLocal(key=item.key),)
+        archive = () if local is None or not policy.pull else (ArchiveLocal(key=item.key),)
         return ItemPlan(key=item.key, actions=archive, base=None)
     if local is None and remote is None:
         return ItemPlan(key=item.key, actions=(), base=None)
@@ -282,12 +318,16 @@ def _plan_item(
         return _plan_local_gone(item, remote, policy)
     if remote is None:
         return _plan_remote_gone(item, local, policy, now)
+    if _is_busy_block(item, local, policy):
+        return _merge_busy_block(item, local, remote, policy=policy, conflicts=conflicts)
     return _merge(item, local, remote, policy=policy, conflicts=conflicts)
 
 
 def _plan_local_gone(item: SyncItem, remote: EventValues, policy: Policy) -> ItemPlan:
     """New in Outlook, or deleted in Odoo (restored when Outlook edited it meanwhile)."""
-    if item.base is None or changed_fields(item.base.remote, remote):
+    if not policy.pull and item.base is None:
+        return ItemPlan(key=item.key, actions=(), base=None)
+    if policy.pull and (item.base is None or changed_fields(item.base.remote, remote)):
         return ItemPlan(
             key=item.key,
             actions=(CreateLocal(key=item.key, values=remote),),
@@ -304,12 +344,20 @@ def _plan_remote_gone(
 ) -> ItemPlan:
     """New in Odoo, or deleted in Outlook (created again when Odoo edited it meanwhile)."""
     may_create = item.organizer and policy.push is not PushScope.NONE
+    if _is_private(local, policy) and policy.private is PrivateEvents.SKIP:
+        may_create = item.base is not None and may_create
     if item.base is None:
         if not (may_create and _in_push_scope(local, policy, now)):
             return ItemPlan(key=item.key, actions=(), base=None)
-    elif not (may_create and item.local_dirty and changed_fields(item.base.local, local)):
+    elif not policy.pull and not may_create:
+        return ItemPlan(key=item.key, actions=(), base=None)
+    elif policy.pull and not (
+        may_create and item.local_dirty and changed_fields(item.base.local, local)
+    ):
         return ItemPlan(key=item.key, actions=(ArchiveLocal(key=item.key),), base=None)
     pushed = local if policy.push_attendees else local.replace(attendees=())
+    if _is_private(local, policy):
+        pushed = busy_block(pushed)
     return ItemPlan(
         key=item.key,
         actions=(CreateRemote(key=item.key, values=pushed, recreate=item.base is not None),),
@@ -332,6 +380,7 @@ def _merge(
         local,
         remote,
         pushes=item.organizer and policy.push is not PushScope.NONE,
+        pull=policy.pull,
         winner=winner,
         conflicts=conflicts,
     )
@@ -360,6 +409,7 @@ def _merge_units(
     remote: EventValues,
     *,
     pushes: bool,
+    pull: bool,
     winner: Side,
     conflicts: list[Conflict],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -369,7 +419,10 @@ def _merge_units(
     new_remote: dict[str, Any] = {}
     for unit in _UNITS:
         local_value, remote_value = _unit(local, unit), _unit(remote, unit)
-        if base is None:
+        if not pull:
+            # Export only: Outlook follows Odoo.
+            local_changed, remote_changed = local_value != remote_value, False
+        elif base is None:
             # Never synced together: a difference is a conflict for the organizer's link, and
             # the organizer's (Outlook) values for an attendee's link, which cannot push them.
             local_changed = local_value != remote_value and item.organizer
@@ -425,10 +478,10 @@ def _merge_attendees(
     target_remote: dict[str, Attendee] = {}
     for email in sorted(set().union(*by_side)):
         mine, theirs = locals_.get(email), remotes.get(email)
-        if base is None:
-            local_changed = remote_changed = _differs(mine, theirs)
-            if not item.organizer and email != owner:
-                local_changed = remote_changed = False
+        if base is None or not policy.pull:
+            local_changed, remote_changed = _unsynced_attendee_changes(
+                item, policy, owner=owner, email=email, mine=mine, theirs=theirs
+            )
         else:
             local_changed = item.local_dirty and _differs(mine, base_locals.get(email))
             remote_changed = _differs(theirs, base_remotes.get(email))
@@ -458,6 +511,25 @@ def _merge_attendees(
         if chosen_remote is not None:
             target_remote[email] = chosen_remote
     return tuple(target_local.values()), tuple(target_remote.values())
+
+
+def _unsynced_attendee_changes(
+    item: SyncItem,
+    policy: Policy,
+    *,
+    owner: str,
+    email: str,
+    mine: Attendee | None,
+    theirs: Attendee | None,
+) -> tuple[bool, bool]:
+    """(changed in Odoo, changed in Outlook) for an attendee without a base to compare with,
+    or under export only (Outlook follows Odoo)."""
+    differs = _differs(mine, theirs)
+    if not policy.pull:
+        return differs, False
+    if not item.organizer and email != owner:
+        return False, False
+    return differs, differs
 
 
 def _pushable(
@@ -501,6 +573,74 @@ def _winner(item: SyncItem, policy: Policy) -> Side:
     if item.local_modified and item.remote_modified and item.local_modified > item.remote_modified:
         return "odoo"
     return "outlook"
+
+
+def busy_block(values: EventValues) -> EventValues:
+    """What Outlook shows of a private event: its time, and nothing that says what it is."""
+    return values.replace(
+        name=BUSY_SUBJECT,
+        description_html="",
+        location="",
+        attendees=(),
+        importance="normal",
+        categories=(),
+        online_meeting=False,
+    )
+
+
+def series_pushed(values: EventValues, policy: Policy) -> EventValues | None:
+    """What a new Odoo series sends to Outlook under ``policy`` (``None``: nothing). Busy blocks
+    are not made of series yet: a private series is not sent under ``busy`` or ``skip``."""
+    if policy.push is PushScope.NONE or _is_private(values, policy):
+        return None
+    return values if policy.push_attendees else values.replace(attendees=())
+
+
+def _is_private(values: EventValues, policy: Policy) -> bool:
+    return policy.private is not PrivateEvents.SYNC and values.privacy == "private"
+
+
+def _is_busy_block(item: SyncItem, local: EventValues, policy: Policy) -> bool:
+    """Whether the Outlook copy is (or must become) a busy block: we created it as one, or the
+    event was made private in Odoo since the last sync. A private event that came from Outlook
+    keeps its details there: they are the user's own."""
+    base = item.base
+    if base is None or not item.organizer or not _is_private(local, policy):
+        return False
+    created_as_block = base.remote.name == BUSY_SUBJECT != base.local.name
+    made_private = item.local_dirty and base.local.privacy != "private"
+    return created_as_block or made_private
+
+
+def _merge_busy_block(
+    item: SyncItem,
+    local: EventValues,
+    remote: EventValues,
+    *,
+    policy: Policy,
+    conflicts: list[Conflict],
+) -> ItemPlan:
+    """Merge as if Outlook held Odoo's details (so its placeholders are never pulled), then
+    push the busy block of the result."""
+    assert item.base is not None
+
+    def with_details(values: EventValues, details: EventValues) -> EventValues:
+        return values.replace(**{name: getattr(details, name) for name in BUSY_HIDDEN_FIELDS})
+
+    base = SyncBase(local=item.base.local, remote=with_details(item.base.remote, item.base.local))
+    view = dataclasses.replace(item, base=base, remote=with_details(remote, local))
+    merged = _merge(view, local, view.remote, policy=policy, conflicts=conflicts)
+    assert merged.base is not None
+    target_remote = busy_block(merged.base.remote)
+    actions: list[Action] = [a for a in merged.actions if isinstance(a, UpdateLocal)]
+    remote_fields = changed_fields(remote, target_remote) - PULL_ONLY_FIELDS
+    if remote_fields:
+        actions.append(UpdateRemote(key=item.key, fields=remote_fields, values=target_remote))
+    return ItemPlan(
+        key=item.key,
+        actions=tuple(actions),
+        base=SyncBase(local=merged.base.local, remote=target_remote),
+    )
 
 
 def _in_push_scope(values: EventValues, policy: Policy, now: datetime) -> bool:

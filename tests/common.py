@@ -86,10 +86,15 @@ class OutlookHttpCase(EmulatorMixin, HttpCase):
         redirect = urlsplit(self.emulator.sign_in(mailbox, authorize_url))
         return f"{redirect.path}?{redirect.query}"
 
-    def connect(self, login, mailbox):
+    def connect(self, login, mailbox, choose_default=True):
+        """Sign ``login`` in to ``mailbox``; then, unless told otherwise, take the first-sync
+        preview's default choice (both ways, existing events without their attendees)."""
         callback = self.consent(mailbox, self.start_sign_in(login))
         response = self.url_open(callback, allow_redirects=False)
         self.assertEqual(response.status_code, 303, response.text[:500])
+        if choose_default:
+            user = self.env["res.users"].search([("login", "=", login)])
+            self.account_of(user)._choose_first_sync("two_way", push_attendees=False)
         return response
 
     def account_of(self, user):

@@ -16,14 +16,15 @@ from .common import ALICE, OutlookHttpCase, query_of
 @tagged("post_install", "-at_install")
 class TestSignIn(OutlookHttpCase):
     def test_sign_in_connects_the_account(self):
-        """Outlook sync → Microsoft → back to Odoo: the account is active, the flow is gone."""
-        response = self.connect("alice", ALICE)
+        """Outlook sync → Microsoft → back to Odoo: the account waits for the first-sync
+        choice, the flow is gone."""
+        response = self.connect("alice", ALICE, choose_default=False)
 
         self.assertEqual(
             response.headers["Location"].split("://", 1)[-1].split("/", 1)[1], "odoo/calendar"
         )
         account = self.account_of(self.user_alice)
-        self.assertEqual(account.state, "active")
+        self.assertEqual(account.state, "preview")
         self.assertEqual(account.mailbox_address, ALICE)
         self.assertTrue(account.graph_user_id)
         self.assertTrue(account.calendar_id)
@@ -82,10 +83,10 @@ class TestSignIn(OutlookHttpCase):
 
         self.assertEqual(response.status_code, 400)
         self.assertIn("another user", response.text)
-        self.assertFalse(self.account_of(self.user_bob).filtered(lambda a: a.state == "active"))
+        self.assertFalse(self.account_of(self.user_bob).filtered(lambda a: a.state == "preview"))
         self.authenticate("alice", "alice")
         self.assertEqual(self.url_open(callback, allow_redirects=False).status_code, 303)
-        self.assertEqual(self.account_of(self.user_alice).state, "active")
+        self.assertEqual(self.account_of(self.user_alice).state, "preview")
 
     def test_cancelled_consent_stores_nothing(self):
         authorize_url = self.start_sign_in("alice")

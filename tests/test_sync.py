@@ -396,7 +396,8 @@ class TestFailures(SyncCase):
         database = sql_db.db_connect(self.env.cr.dbname)
         with database.cursor() as setup_cr:
             setup_cr.execute(
-                "INSERT INTO outlook_account (user_id, state) VALUES (%s, 'active') RETURNING id",
+                "INSERT INTO outlook_account (user_id, state, sync_mode, private_events)"
+                " VALUES (%s, 'active', 'two_way', 'sync') RETURNING id",
                 [self.env.ref("base.user_admin").id],
             )
             account = self.env["outlook.account"].browse(setup_cr.fetchone()[0])

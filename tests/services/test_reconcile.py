@@ -10,6 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from services.reconcile import (
+    BUSY_HIDDEN_FIELDS,
     ArchiveLocal,
     CreateLocal,
     CreateRemote,
@@ -18,12 +19,14 @@ from services.reconcile import (
     ItemKey,
     Plan,
     Policy,
+    PrivateEvents,
     PushScope,
     RespondRemote,
     SyncItem,
     UpdateLocal,
     UpdateRemote,
     Winner,
+    busy_block,
     plan,
 )
 from services.values import PULL_ONLY_FIELDS, Attendee, EventValues, SyncBase
@@ -372,6 +375,139 @@ def test_duplicate_binding_is_an_error_and_the_run_goes_on():
     assert [a.key for a in result.actions] == [other]
 
 
+LOCAL_ACTIONS = (CreateLocal, UpdateLocal, ArchiveLocal)
+EXPORT_ONLY = Policy(pull=False)
+
+
+def test_export_only_never_writes_to_odoo_and_outlook_follows_odoo():
+    """Outlook's edits are overwritten with Odoo's values, its deletions recreated, its own
+    events left alone; Odoo's deletions reach Outlook."""
+    result = plan(
+        [
+            SyncItem(key=ItemKey(event="new in outlook"), remote=EVENT),
+            SyncItem(
+                key=ItemKey(event="edited"),
+                base=synced(),
+                local=EVENT,
+                remote=EVENT.replace(name="x"),
+            ),
+            SyncItem(key=ItemKey(event="deleted there"), base=synced(), local=EVENT),
+            SyncItem(
+                key=ItemKey(event="deleted here"), base=synced(), remote=EVENT.replace(name="x")
+            ),
+            SyncItem(
+                key=ItemKey(event="cancelled"),
+                base=synced(),
+                local=EVENT,
+                remote=EVENT.replace(is_cancelled=True),
+            ),
+        ],
+        EXPORT_ONLY,
+        NOW,
+    )
+    assert not [a for a in result.actions if isinstance(a, LOCAL_ACTIONS)]
+    by_key = {item.key.event: item for item in result.items}
+    assert by_key["edited"].actions == (
+        UpdateRemote(key=ItemKey(event="edited"), fields=frozenset({"name"}), values=EVENT),
+    )
+    (recreate,) = by_key["deleted there"].actions
+    assert isinstance(recreate, CreateRemote) and recreate.recreate
+    assert by_key["deleted here"].actions == (DeleteRemote(key=ItemKey(event="deleted here")),)
+    assert "new in outlook" not in by_key
+    assert by_key["cancelled"].actions == () and by_key["cancelled"].base is None
+
+
+PRIVATE = EVENT.replace(privacy="private", location="Clinic", description_html="<p>x</p>")
+
+
+def test_private_event_is_skipped():
+    result = plan(
+        [SyncItem(key=KEY, local=PRIVATE, local_dirty=True)],
+        Policy(private=PrivateEvents.SKIP),
+        NOW,
+    )
+    assert result.actions == ()
+
+
+def test_private_event_becomes_a_busy_block_without_details():
+    (action,) = plan(
+        [SyncItem(key=KEY, local=PRIVATE, local_dirty=True)],
+        Policy(private=PrivateEvents.BUSY),
+        NOW,
+    ).actions
+    assert isinstance(action, CreateRemote)
+    assert (action.values.name, action.values.description_html) == ("Busy", "")
+    assert (action.values.location, action.values.attendees) == ("", ())
+    assert (action.values.start, action.values.stop) == (PRIVATE.start, PRIVATE.stop)
+
+
+def test_busy_block_gets_new_times_but_never_details_nor_placeholders_back():
+    block = busy_block(PRIVATE)
+    base = SyncBase(local=PRIVATE, remote=block)
+    later = {"start": START + timedelta(hours=2), "stop": START + timedelta(hours=3)}
+    renamed_and_moved = PRIVATE.replace(name="Doctor", location="Elsewhere", **later)
+    item = only(
+        plan(
+            [SyncItem(key=KEY, base=base, local=renamed_and_moved, local_dirty=True, remote=block)],
+            Policy(private=PrivateEvents.BUSY),
+            NOW,
+        )
+    )
+    (update,) = item.actions
+    assert isinstance(update, UpdateRemote)
+    assert update.values == busy_block(renamed_and_moved)
+    assert update.fields <= {"start", "stop", "allday", "start_date", "stop_date", "timezone"}
+    # Outlook's edit of the placeholder subject is not pulled over the real name.
+    result = plan(
+        [SyncItem(key=KEY, base=base, local=PRIVATE, remote=block.replace(name="Dentist?"))],
+        Policy(private=PrivateEvents.BUSY),
+        NOW,
+    )
+    assert not [a for a in result.actions if isinstance(a, UpdateLocal)]
+
+
+def test_event_made_private_in_odoo_becomes_a_busy_block_in_outlook():
+    public = PRIVATE.replace(privacy="public")
+    for choice in (PrivateEvents.BUSY, PrivateEvents.SKIP):
+        item = only(
+            plan(
+                [
+                    SyncItem(
+                        key=KEY, base=synced(public), local=PRIVATE, local_dirty=True, remote=public
+                    )
+                ],
+                Policy(private=choice),
+                NOW,
+            )
+        )
+        (update,) = item.actions
+        assert update.values == busy_block(PRIVATE)
+        assert item.base.remote == busy_block(PRIVATE)
+
+
+def test_private_event_from_outlook_keeps_its_details_there():
+    """The user's own private appointment, imported from Outlook, is not turned into a block."""
+    edited_here = PRIVATE.replace(location="Room 3")
+    item = only(
+        plan(
+            [
+                SyncItem(
+                    key=KEY,
+                    base=synced(PRIVATE),
+                    local=edited_here,
+                    local_dirty=True,
+                    remote=PRIVATE,
+                )
+            ],
+            Policy(private=PrivateEvents.BUSY),
+            NOW,
+        )
+    )
+    assert item.actions == (
+        UpdateRemote(key=KEY, fields=frozenset({"location"}), values=edited_here),
+    )
+
+
 # --- properties ------------------------------------------------------------------------------
 
 
@@ -414,11 +550,14 @@ class World:
 COMPARED = [unit for unit in UNITS if unit not in PULL_ONLY_FIELDS]
 
 
-def assert_converged(world: World) -> None:
+def assert_converged(world: World, busy: bool = False) -> None:
     if world.local is None or world.remote is None:
         assert (world.local is None and world.remote is None) or world.base is None
         return
+    block = busy and world.remote == busy_block(world.remote)
     for unit in COMPARED:
+        if block and unit in BUSY_HIDDEN_FIELDS:
+            continue
         local_value, remote_value = unit_value(world.local, unit), unit_value(world.remote, unit)
         if unit == "attendees":
             local_value = {a.email for a in local_value}
@@ -443,14 +582,21 @@ def scenarios(draw):
 
 
 policies = st.builds(Policy, conflicts=st.sampled_from(list(Winner)))
+any_policies = st.builds(
+    Policy,
+    conflicts=st.sampled_from(list(Winner)),
+    pull=st.booleans(),
+    private=st.sampled_from(list(PrivateEvents)),
+)
 times = st.one_of(st.none(), st.sampled_from([NOW - timedelta(hours=1), NOW]))
 
 
 @settings(max_examples=400)
-@given(scenarios(), policies, times, times)
+@given(scenarios(), any_policies, times, times)
 def test_applying_a_plan_converges_and_the_next_plan_is_empty(scenario, policy, t_local, t_remote):
-    """DESIGN §3.1/§3.2: after applying a plan, both sides agree on every pushed field, no
-    event was created twice or over an existing one, and a second plan is empty."""
+    """DESIGN §3.1/§3.2: after applying a plan, both sides agree on every pushed field (a busy
+    block on its time only), no event was created twice or over an existing one, and a second
+    plan is empty. Export only never writes Odoo."""
     base, local, dirty, remote = scenario
     world = World(local, remote, base)
     world.apply(
@@ -461,7 +607,9 @@ def test_applying_a_plan_converges_and_the_next_plan_is_empty(scenario, policy, 
         )
     )
     assert len(world.creates) <= 1
-    assert_converged(world)
+    if not policy.pull:
+        assert world.local == local
+    assert_converged(world, busy=policy.private is not PrivateEvents.SYNC)
     assert plan([world.item()], policy, NOW).is_empty
 
 

@@ -13,7 +13,12 @@ registry.category("web_tour.tours").add("outlook_calendar_sync_connect_tour", {
             expectUnloadPage: true,
         },
         {
-            content: "Back in Calendar after the sign-in: Outlook is connected",
+            content: "Back in Calendar after the sign-in, the first-sync preview opens: start",
+            trigger: ".modal .o_outlook_preview_start",
+            run: "click",
+        },
+        {
+            content: "Outlook is connected and synced",
             trigger: ".o_outlook_sync[data-state='active'] .o_outlook_sync_menu:contains(Outlook ·)",
         },
         {

@@ -1,4 +1,4 @@
-import { Component, onWillStart, useState } from "@odoo/owl";
+import { Component, onMounted, onWillStart, useState } from "@odoo/owl";
 import { AlertDialog, ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { Dropdown } from "@web/core/dropdown/dropdown";
 import { DropdownItem } from "@web/core/dropdown/dropdown_item";
@@ -9,7 +9,8 @@ import { useService } from "@web/core/utils/hooks";
 
 /**
  * The Calendar toolbar's "Outlook sync" button: connects the current user's Outlook calendar and
- * shows where its sync stands (synced, paused, needs reconnecting, error).
+ * shows where its sync stands (waiting for the first-sync choice, synced, paused, needs
+ * reconnecting, error). Right after the sign-in it opens the first-sync preview.
  */
 export class OutlookSyncButton extends Component {
     static template = "outlook_calendar_sync.OutlookSyncButton";
@@ -22,6 +23,34 @@ export class OutlookSyncButton extends Component {
         this.dialog = useService("dialog");
         this.state = useState({ status: null, busy: false });
         onWillStart(() => this.refresh());
+        onMounted(() => {
+            if (this.state.status.state === "preview") {
+                this.openPreview();
+            }
+        });
+    }
+
+    async openPreview() {
+        this.state.busy = true;
+        try {
+            const action = await this.orm.call(
+                "outlook.account",
+                "action_open_first_sync_preview",
+                [[this.state.status.account_id]]
+            );
+            await this.action.doAction(action, { onClose: () => this.refresh() });
+        } finally {
+            this.state.busy = false;
+        }
+    }
+
+    openSettings() {
+        this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: "outlook.account",
+            res_id: this.state.status.account_id,
+            views: [[false, "form"]],
+        });
     }
 
     async refresh() {

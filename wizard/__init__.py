@@ -1,0 +1,1 @@
+from . import outlook_first_sync_wizard

@@ -27,6 +27,7 @@ from ..services.errors import (
     SnapshotError,
     TransportError,
 )
+from ..services.pairing import normalize_subject
 from ..services.reconcile import PushScope, series_pushed
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 from .calendar_event import when_vals
@@ -55,6 +56,7 @@ class SeriesSync:
         lang = self.env["res.lang"]._get_data(code=user.lang or "en_US")
         self.week_start = WEEK_START.get(str(lang.week_start or "1"), "monday")
         self.notices = []
+        self.held_recurrence_ids = set()  # ambiguous pairs: neither side is copied
 
     def sync(self, remote_events, removed_ids):
         """Settle every series; ``remote_events`` loses the occurrences that must not become
@@ -150,6 +152,10 @@ class SeriesSync:
             return
         rows = self._rows_of(event.graph_id, remote_events)
         recurrence = self._known_recurrence(event, master.get("transactionId"))
+        if not recurrence:
+            recurrence = self._same_series(event, rows, remote_events)
+            if recurrence is None:
+                return
         archive_lone = False
         if not recurrence:
             recurrence = self._create_local(event, master)
@@ -192,6 +198,65 @@ class SeriesSync:
             )
             return other.recurrence_id
         return self.Recurrence
+
+    def _same_series(self, event, rows, remote_events):
+        """An Odoo recurrence of the user holding the same series as an unlinked Outlook one
+        (kept by hand on both sides, or synced by Odoo's own module): same subject, same
+        occurrences in the window, same length. Two such recurrences are not guessed between:
+        the series is held back (``None``) and the log says so."""
+        subject = normalize_subject(event.values.name)
+        keys = {
+            series.occurrence_key(
+                remote_events[gid][0].original_start
+                or remote_events[gid][0].values.start
+                or remote_events[gid][0].values.start_date,
+                allday=event.values.allday,
+            )
+            for gid in rows
+        }
+        if not keys:
+            return self.Recurrence
+        window = (self.run.window_start, self.run.window_end)
+        candidates = self.Recurrence
+        for recurrence in self._unlinked_local_series(since_first_sync=False):
+            first = recurrence.base_event_id or recurrence._get_first_event()
+            if (
+                normalize_subject(first.name or "") != subject
+                or first.allday != event.values.allday
+            ):
+                continue
+            events = recurrence.calendar_event_ids.filtered("active")
+            starts = {
+                series.occurrence_key(
+                    ev.start_date if ev.allday else ev.start.replace(tzinfo=timezone.utc),
+                    allday=ev.allday,
+                )
+                for ev in events
+            }
+            starts = {key for key in starts if series.in_window(key, *window)}
+            same_length = all(
+                ev.allday or ev.stop - ev.start == first.stop - first.start for ev in events
+            )
+            if starts == keys and same_length and self._same_duration(first, event.values):
+                candidates |= recurrence
+        if len(candidates) > 1:
+            for gid in rows:
+                remote_events.pop(gid, None)
+            self.held_recurrence_ids.update(candidates.ids)
+            self.notices.append(
+                {
+                    "event": event.values.name,
+                    "reason": "several Odoo series match this Outlook series: it is left "
+                    "alone until only one does (rename or delete the extra ones).",
+                }
+            )
+            return None
+        return candidates
+
+    def _same_duration(self, first, values):
+        if values.allday:
+            return (values.stop_date - values.start_date) == (first.stop_date - first.start_date)
+        return values.stop - values.start == (first.stop - first.start)
 
     def _create_local(self, event, master):
         """A new Odoo recurrence for an Outlook series; ``None`` (and a notice) when Odoo
@@ -437,13 +502,16 @@ class SeriesSync:
         if policy.push == PushScope.NONE:
             return
         for recurrence in self._unlinked_local_series():
+            if recurrence.id in self.held_recurrence_ids:
+                continue
             events = recurrence.calendar_event_ids.filtered("active")
             if policy.push == PushScope.FUTURE and max(events.mapped("stop")) < self.run.now:
                 continue
             self._create_remote(recurrence, remote_events)
 
-    def _unlinked_local_series(self):
-        """The user's recurrences in the window that no link of this account covers."""
+    def _unlinked_local_series(self, since_first_sync=True):
+        """The user's recurrences in the window that no link of this account covers (with
+        ``since_first_sync``: only those the first sync did not leave in Odoo)."""
         window_start = self.run.window_start.replace(tzinfo=None)
         window_end = self.run.window_end.replace(tzinfo=None)
         linked = self.SeriesLink.search([("account_id", "=", self.account.id)])
@@ -461,7 +529,7 @@ class SeriesSync:
                 [("active", "=", True), ("stop", ">=", window_start), ("start", "<=", window_end)],
             ),
         ]
-        if self.account.first_sync_last_event_id:
+        if since_first_sync and self.account.first_sync_last_event_id:
             domain.append(("base_event_id", ">", self.account.first_sync_last_event_id))
         return self.Recurrence.search(domain, order="id")
 
@@ -536,13 +604,19 @@ class SeriesSync:
                 rec.to_rrule(pattern, week_start=self.week_start)
             except (MalformedEvent, rec.UnsupportedRecurrence, ValueError):
                 continue  # its occurrences come as single events
-            self._forget_rows(master_id, remote_events)
+            rows = self._rows_of(master_id, remote_events)
             known = self._known_recurrence(event, master.get("transactionId"))
+            if not known:
+                known = self._same_series(event, rows, remote_events)
+            self._forget_rows(master_id, remote_events)
+            if known is None:
+                continue  # ambiguous: held back on both sides
             matched |= known
             if not known:
                 from_outlook.append(event.values)
+        held = self.Recurrence.browse(sorted(self.held_recurrence_ids))
         to_outlook = []
-        for recurrence in self._unlinked_local_series() - matched:
+        for recurrence in self._unlinked_local_series() - matched - held:
             _shape, pattern, values = self._local_series(recurrence)
             if pattern is not None:
                 events = recurrence.calendar_event_ids.filtered("active")

@@ -260,6 +260,35 @@ class TestAttendeeSeries(SeriesCase):
         self.assertEqual(self.writes(), writes)
 
 
+class TestSeriesOnBothSidesBeforeTheFirstSync(SeriesCase):
+    def test_the_same_series_on_both_sides_is_paired_not_copied(self):
+        self.odoo_series("Weekly 1:1", 4)
+        self.emulator.create_event(ALICE, outlook_event("weekly  1:1", recurrence=weekly(4)))
+        before = self.writes()
+
+        log = self.sync()
+
+        self.assertEqual((log.pulled_created, log.pushed_created), (0, 0))
+        self.assertEqual(self.writes(), before, "nothing created in Outlook")
+        self.assertFalse(self.emulator.sent_mail(ALICE))
+        events = self.env["calendar.event"].search([("name", "=", "Weekly 1:1")])
+        self.assertEqual(len(events), 4)
+        self.assertEqual(len(events.outlook_link_ids), 4)
+        self.assertEqual(len(self.masters()), 1)
+        self.assert_quiet()
+
+    def test_two_matching_odoo_series_are_not_guessed_between(self):
+        self.odoo_series("Weekly 1:1", 4)
+        self.odoo_series("Weekly 1:1", 4)
+        self.emulator.create_event(ALICE, outlook_event("Weekly 1:1", recurrence=weekly(4)))
+
+        log = self.sync()
+
+        self.assertIn("several Odoo series", log.notices[0]["reason"])
+        self.assertEqual(len(self.env["calendar.event"].search([("name", "=", "Weekly 1:1")])), 8)
+        self.assertFalse(self.account.link_ids)
+
+
 class TestUnsupportedOutlookPattern(SeriesCase):
     def test_pattern_odoo_cannot_repeat_comes_as_single_events_and_says_why(self):
         self.emulator.create_event(

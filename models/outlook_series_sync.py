@@ -376,104 +376,106 @@ class SeriesSync:
         """The same edit on every occurrence of a series (Odoo's "all events" edit of a title,
         a place, the attendees...) goes to Outlook as one edit of the master, not one exception
         (and one update mail) per occurrence."""
-        occurrence_links = self.run.Link.search(
-            [("account_id", "=", self.account.id), ("series_master_id", "=", link.graph_id)]
-        )
-        edits = {}
-        for occurrence in occurrence_links:
-            if not (occurrence.dirty and occurrence.event_id.active and occurrence.base):
-                return
-            try:
-                base = SyncBase.from_snapshot(occurrence.base)
-            except SnapshotError:
-                return
-            local = self.run._local_values(
-                occurrence.event_id, None, base.remote, occurrence.is_organizer
-            )
-            if local is None:
-                return
+        edits = self._edited_occurrences(link)
+        if not edits:
+            return
+        changes = set()
+        for base, local in edits.values():
             fields = changed_fields(base.local, local)
             if same_values(base.local, local, {"attendees"}):
                 fields -= {"attendees"}  # only answers changed: each goes on its own
-            edits[occurrence] = (local, fields)
-        changes = {fields for _local, fields in edits.values()}
-        if len(changes) != 1:
-            return
+            changes.add(fields)
         fields = changes.pop()
-        first = next(iter(edits.values()))[0]
+        first = next(iter(edits.values()))[1]
         if (
-            not fields
+            changes
+            or not fields
             or not fields <= SERIES_WIDE_FIELDS
-            or any(not same_values(local, first, fields) for local, _fields in edits.values())
+            or any(not same_values(local, first, fields) for _base, local in edits.values())
         ):
             return
-        try:
-            etag = f'W/"{link.change_key}"' if link.change_key else "*"
-            body = mapping.to_graph(sent_to_outlook(first, self.run.reminders), fields)
+        etag = f'W/"{link.change_key}"' if link.change_key else "*"
+        body = mapping.to_graph(sent_to_outlook(first, self.run.reminders), fields)
+
+        def send():
             answer = self.graph.update_event(link.graph_id, body, etag)
             link.change_key = mapping.read_event(answer).change_key
-            self._forget_rows(link.graph_id, remote_events)
-            self._instances(link.graph_id, remote_events)
-        except (GraphError, MalformedEvent) as error:
-            self.run.errors.append({"event": first.name, "reason": str(error)})
-            return
-        self.run.counts["pushed_updated"] += 1
-        for occurrence, (local, _fields) in edits.items():
-            seen = remote_events.get(occurrence.graph_id)
-            # An occurrence Outlook kept as it was (an exception) is sent on its own next.
-            if seen and same_values(local, seen[0].values, fields):
-                occurrence.write(
-                    {
-                        "base": SyncBase(local=local, remote=seen[0].values).snapshot(),
-                        "change_key": seen[0].change_key,
-                        "dirty": False,
-                    }
-                )
+
+        # An occurrence Outlook kept as it was (an exception) is sent on its own next.
+        self._send_for_series(
+            link,
+            edits,
+            send,
+            lambda local, remote: same_values(local, remote, fields),
+            remote_events,
+        )
 
     def _series_wide_reply(self, link, remote_events):
         """The owner's same new answer on every occurrence of a series they attend (Odoo's
         "all events" answer) goes to Outlook as one answer to the series, not one per
         occurrence."""
-        occurrence_links = self.run.Link.search(
-            [("account_id", "=", self.account.id), ("series_master_id", "=", link.graph_id)]
-        )
+        edits = self._edited_occurrences(link)
         owner = self.run.owner_email
-        answers = set()
-        for occurrence in occurrence_links:
+        if not edits or any(
+            changed_fields(base.local, local) != {"attendees"} for base, local in edits.values()
+        ):
+            return
+        answers = {
+            (response_of(base.local, owner), response_of(local, owner))
+            for base, local in edits.values()
+        }
+        before, answer = answers.pop()
+        if answers or before == answer or answer not in ("accepted", "tentative", "declined"):
+            return
+        self._send_for_series(
+            link,
+            edits,
+            lambda: self.graph.respond(link.graph_id, answer),
+            lambda _local, remote: response_of(remote, owner) == answer,
+            remote_events,
+        )
+
+    def _edited_occurrences(self, link):
+        """{occurrence link: (base, Odoo's values)} when every occurrence of the series was
+        edited in Odoo since the last sync, else ``None``."""
+        edits = {}
+        for occurrence in self.run.Link.search(
+            [("account_id", "=", self.account.id), ("series_master_id", "=", link.graph_id)]
+        ):
             if not (occurrence.dirty and occurrence.event_id.active and occurrence.base):
-                return
+                return None
             try:
                 base = SyncBase.from_snapshot(occurrence.base)
             except SnapshotError:
-                return
+                return None
             local = self.run._local_values(
                 occurrence.event_id, None, base.remote, occurrence.is_organizer
             )
-            if local is None or changed_fields(base.local, local) != {"attendees"}:
-                return
-            answers.add((response_of(base.local, owner), response_of(local, owner)))
-        if len(answers) != 1:
-            return
-        before, answer = answers.pop()
-        if before == answer or answer not in ("accepted", "tentative", "declined"):
-            return
+            if local is None:
+                return None
+            edits[occurrence] = (base, local)
+        return edits or None
+
+    def _send_for_series(self, link, edits, send, in_step, remote_events):
+        """Make one write for the whole series (``send``), read its occurrences again, and
+        settle those now ``in_step(odoo values, outlook values)``; the others stay edited."""
         try:
-            self.graph.respond(link.graph_id, answer)
+            send()
             self._forget_rows(link.graph_id, remote_events)
             self._instances(link.graph_id, remote_events)
         except (GraphError, MalformedEvent) as error:
             self.run.errors.append({"event": link.graph_id, "reason": str(error)})
             return
         self.run.counts["pushed_updated"] += 1
-        for occurrence in occurrence_links:
+        for occurrence, (_base, local) in edits.items():
             seen = remote_events.get(occurrence.graph_id)
-            if seen and response_of(seen[0].values, owner) == answer:
-                local = self.run._local_values(
+            if seen and in_step(local, seen[0].values):
+                settled = self.run._local_values(
                     occurrence.event_id, None, seen[0].values, occurrence.is_organizer
                 )
                 occurrence.write(
                     {
-                        "base": SyncBase(local=local, remote=seen[0].values).snapshot(),
+                        "base": SyncBase(local=settled, remote=seen[0].values).snapshot(),
                         "change_key": seen[0].change_key,
                         "dirty": False,
                     }

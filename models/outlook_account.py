@@ -452,7 +452,7 @@ class OutlookAccount(models.Model):
                 "last_error": False,
             }
         )
-        self.env["outlook.subscription"]._trigger_maintenance()
+        self.env["outlook.subscription"]._after_sign_in(account)
         return payload["r"]
 
     @api.model

@@ -204,6 +204,16 @@ class OutlookSubscription(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _after_sign_in(self, account):
+        """Sign-in hook: the account may now be another mailbox or calendar, with new tokens:
+        its subscription is made again (the former one deleted first when Graph still knows
+        it), by the maintenance cron, outside the sign-in request."""
+        self.sudo().search([("account_id", "=", account.id)]).write(
+            {"state": "pending", "next_check_at": fields.Datetime.now()}
+        )
+        self._trigger_maintenance()
+
+    @api.model
     def _trigger_maintenance(self):
         self.env.ref("outlook_calendar_sync.ir_cron_outlook_subscriptions").sudo()._trigger()
 
@@ -232,6 +242,7 @@ class OutlookSubscription(models.Model):
                         ("id", "not in", subs.search([]).account_id.ids),
                     ]
                 )
+                .filtered(lambda account: not account._connected_in_another_database())
             )
             subs.create([{"account_id": account.id, "next_check_at": now} for account in unwatched])
             return subs.search(
@@ -254,7 +265,12 @@ class OutlookSubscription(models.Model):
         self.ensure_one()
         account = self.account_id
         config = account._app_config()
-        if not url or not config or account.state not in WATCHED_STATES:
+        if (
+            not url
+            or not config
+            or account.state not in WATCHED_STATES
+            or account._connected_in_another_database()
+        ):
             self._remove(config)
             return
         now = fields.Datetime.now()
@@ -334,11 +350,17 @@ class OutlookSubscription(models.Model):
     def _remove(self, config=None):
         """Delete these subscriptions at Graph when the account can still talk to it, and forget
         them. A failure only leaves a Graph subscription that expires within 7 days and whose
-        notifications are ignored (unknown id)."""
+        notifications are ignored (unknown id). In a copy of the database the subscription is
+        the original database's: it is only forgotten here, never touched at Graph."""
         for sub in self.sudo():
             account = sub.account_id
             config = config or account._app_config()
-            if sub.graph_subscription_id and config and account._token_store().read_cache():
+            if (
+                sub.graph_subscription_id
+                and config
+                and account._token_store().read_cache()
+                and not account._connected_in_another_database()
+            ):
                 try:
                     with account._outlook_session(config) as (_auth, graph):
                         graph.delete_subscription(sub.graph_subscription_id)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from odoo import fields
+from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import tagged
 
 from odoo.addons.outlook_calendar_sync.models.outlook_subscription import (
@@ -102,6 +103,21 @@ class TestSubscriptionLifecycle(WebhookCase):
         self.assertEqual([d["status"] for d in self.deliveries("validation")], [200])
         self.assertGreater(sub.expires_at, fields.Datetime.now() + timedelta(days=6))
 
+    def test_signing_in_again_makes_a_new_subscription(self):
+        """A reconnection may bring another mailbox or new tokens: the subscription is made
+        again, the former one deleted, never two."""
+        first = self.subscribe()
+        old_id = first.graph_subscription_id
+
+        self.connect("alice", ALICE)
+        self.env.invalidate_all()
+        self.assertEqual(first.state, "pending")
+        self.maintain()
+
+        remote = self.emulator_subscription()
+        self.assertNotEqual(remote["id"], old_id)
+        self.assertEqual(remote["id"], first.graph_subscription_id)
+
     def test_client_state_is_reachable_by_no_field(self):
         self.subscribe()
         self.assertNotIn("client_state", self.subscriptions._fields)
@@ -177,6 +193,50 @@ class TestSubscriptionLifecycle(WebhookCase):
         params.set_param("web.base.url", "https://odoo.example.com")
         status = self.env["res.config.settings"].create({}).outlook_webhook_status
         self.assertIn(f"on. Microsoft calls https://odoo.example.com{WEBHOOK_PATH}", status)
+
+
+class TestDatabaseCopies(WebhookCase):
+    """A copy's subscription rows are production's Graph subscriptions: never touched there."""
+
+    def setUp(self):
+        super().setUp()
+        self.sub = self.subscribe()
+        self.production = self.emulator_subscription()
+
+    def test_copy_with_another_uuid_forgets_them_without_calling_graph(self):
+        self.env["ir.config_parameter"].set_param("database.uuid", "another-database-uuid")
+        self.env["ir.config_parameter"].set_param(WEBHOOK_BASE_PARAM, "https://copy.example.com")
+        writes = self.emulator.counters()["writes"]
+
+        self.maintain()
+
+        self.assertFalse(self.subscriptions.search([]))
+        self.assertEqual(self.emulator.subscriptions(), [self.production], "production's stays")
+        self.assertEqual(self.emulator.counters()["writes"], writes)
+        self.subscriptions._cron_maintain()
+        self.assertFalse(self.subscriptions.search([]), "none made for the copy before reconnect")
+
+    def test_disconnect_in_a_copy_leaves_production_subscription(self):
+        self.env["ir.config_parameter"].set_param("database.uuid", "another-database-uuid")
+
+        self.account.action_disconnect()
+
+        self.assertFalse(self.subscriptions.search([]))
+        self.assertEqual(self.emulator.subscriptions(), [self.production])
+
+    def test_neutralize_forgets_subscriptions_and_the_webhook_url(self):
+        (query,) = get_neutralization_queries(["outlook_calendar_sync"])
+        self.env.flush_all()
+
+        self.env.cr.execute(query)
+        self.env.invalidate_all()
+
+        self.assertFalse(self.subscriptions.search([]))
+        self.env.cr.execute(
+            "SELECT 1 FROM ir_config_parameter WHERE key = %s", [WEBHOOK_BASE_PARAM]
+        )
+        self.assertFalse(self.env.cr.fetchall())
+        self.assertEqual(self.emulator.subscriptions(), [self.production])
 
 
 class TestNotifications(WebhookCase):

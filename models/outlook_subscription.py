@@ -20,9 +20,10 @@ WEBHOOK_PATH = "/outlook_calendar_sync/notifications"
 # or a tunnel, and in tests (the Graph emulator calls a loopback test server). Taken as given,
 # without the https/public check: Microsoft itself refuses anything but https.
 WEBHOOK_BASE_PARAM = "outlook_calendar_sync.webhook_base_url"
-# Accounts whose calendar is watched: a paused account keeps its subscription (resuming needs
-# no new one); one that is disconnected or must sign in again has none.
-WATCHED_STATES = ("active", "error", "paused")
+# Accounts whose calendar is watched: one waiting for its first-sync choice or paused keeps its
+# subscription (going on needs no new one; their notifications are not recorded meanwhile); one
+# that is disconnected or must sign in again has none.
+WATCHED_STATES = ("preview", "active", "error", "paused")
 RETRY_AFTER_FAILURE = timedelta(hours=1)
 
 

@@ -14,7 +14,7 @@ from odoo.addons.outlook_calendar_sync.models.outlook_subscription import (
     WEBHOOK_PATH,
 )
 
-from .common import ALICE
+from .common import ALICE, BOB
 from .test_sync import SyncCase, outlook_event
 
 
@@ -117,6 +117,24 @@ class TestSubscriptionLifecycle(WebhookCase):
         remote = self.emulator_subscription()
         self.assertNotEqual(remote["id"], old_id)
         self.assertEqual(remote["id"], first.graph_subscription_id)
+
+    def test_account_waiting_for_its_first_sync_choice_is_watched_not_synced(self):
+        """Subscribed at connect, so that it is ready once the user chose in the preview; its
+        notifications meanwhile make no sync."""
+        self.connect("bob", BOB, choose_default=False)
+        bob = self.account_of(self.user_bob)
+        self.assertEqual(bob.state, "preview")
+
+        self.maintain()
+        self.emulator.create_event(BOB, outlook_event("Before the choice"))
+        self.assertTrue(self.emulator.wait_for_notifications())
+
+        self.assertEqual(sorted(s["mailbox"] for s in self.emulator.subscriptions()), [ALICE, BOB])
+        self.assertEqual([d["status"] for d in self.deliveries("change")], [202])
+        self.assertFalse(
+            self.env["outlook.subscription.notice"].search([("account_id", "=", bob.id)])
+        )
+        self.assertNotIn(bob, self.env["outlook.account"]._due_accounts())
 
     def test_client_state_is_reachable_by_no_field(self):
         self.subscribe()

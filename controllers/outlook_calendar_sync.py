@@ -1,3 +1,4 @@
+import json
 import logging
 
 from odoo import http
@@ -5,7 +6,9 @@ from odoo.exceptions import UserError
 from odoo.http import request
 
 from ..models.outlook_account import app_rejected_message, unreachable_message
+from ..models.outlook_subscription import WEBHOOK_PATH
 from ..services.errors import AuthError, SignInFailed, SyncError
+from ..services.notifications import read_notifications
 
 _logger = logging.getLogger(__name__)
 
@@ -30,6 +33,51 @@ class OutlookCalendarSyncController(http.Controller):
                 status=400,
             )
         return request.redirect(return_path, local=True)
+
+    @http.route(
+        WEBHOOK_PATH,
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def outlook_notifications(self, validationToken=None, **_query):
+        """Microsoft Graph's calls for ``outlook.subscription``; public, no session, no CSRF
+        token (Graph has neither), so it trusts nothing but a matching ``clientState``.
+
+        - ``?validationToken=...`` (Graph checking the URL when a subscription is created):
+          200, the token unchanged as ``text/plain`` (``nosniff``), nothing read or written.
+        - a ``{"value": [...]}`` collection: each item whose subscription is known and whose
+          ``clientState`` matches (constant-time compare) records a notice for its account (an
+          active or failing one; a paused account waits for its next sync) and wakes the sync
+          cron, which syncs the account; ``reauthorizationRequired`` and ``subscriptionRemoved``
+          ask the maintenance cron to renew or recreate (a removed one syncs too), ``missed``
+          syncs.
+          Unknown subscriptions and wrong ``clientState`` values are ignored and logged with
+          the subscription id only (never the secret or the payload).
+        - Always 202 with an empty body, whatever the body held (malformed, forged or valid):
+          the answer tells a caller nothing, and nothing is synced in this request, so Graph
+          gets it in milliseconds.
+        """
+        if validationToken is not None:
+            return request.make_response(
+                validationToken,
+                headers=[
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("X-Content-Type-Options", "nosniff"),
+                ],
+            )
+        try:
+            payload = json.loads(request.httprequest.get_data(cache=False) or b"null")
+        except ValueError:
+            payload = None
+        notifications = list(read_notifications(payload))
+        if notifications:
+            request.env["outlook.subscription"].sudo()._receive(notifications)
+        else:
+            _logger.info("Outlook notification endpoint: a POST without notifications ignored")
+        return request.make_response("", status=202)
 
 
 def sign_in_failure_message(env, error):

@@ -9,3 +9,7 @@ UPDATE outlook_account
 UPDATE outlook_account
    SET state = 'paused'
  WHERE state != 'not_connected';
+-- Change-notification subscriptions are production's: the copy forgets them (their notices go
+-- with them) without touching them at Microsoft, and never registers production's webhook URL.
+DELETE FROM outlook_subscription;
+DELETE FROM ir_config_parameter WHERE key = 'outlook_calendar_sync.webhook_base_url';

@@ -7,7 +7,10 @@ Scenarios, for each implementation in its own fresh database:
 - ``incremental``: 10 changes in Outlook and 10 in Odoo, then one sync;
 - ``export`` (N = 1,000, ``--export-n``): Alice's Odoo calendar synced into an empty Outlook
   calendar, once with the emulator's throttling off and once on, at Microsoft's numbers
-  (a token bucket of 10,000 per 600 s: 1,000 items cannot take less than ~60 s).
+  (a token bucket of 10,000 per 600 s: 1,000 items cannot take less than ~60 s);
+- ``latency`` (this addon only, ``--latency-samples``): seconds from a change in Outlook to the
+  Odoo record updated, change notifications on, on a real Odoo server with a cron thread
+  (dev/bench_latency.py).
 
 Writes bench/results.json (the issue's rows), bench/results.md (the table, the targets) and
 bench/results.png (the chart the README shows).
@@ -37,6 +40,7 @@ import psycopg2
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_calendar import BenchEvent, generate, to_graph
 from bench_chart import draw
+from bench_latency import free_port, measure, odoo_server, one_value, summary, wait_for
 from bench_report import Row, headlines, text_table, write_results
 from bench_targets import goals
 
@@ -360,6 +364,49 @@ def row(
     )
 
 
+def latency_family(bench: Bench, samples: int) -> Row:
+    """Outlook changes one at a time, each timed until Odoo holds it (webhooks on)."""
+    emulator = bench.emulator
+    emulator.reset()
+    db = fresh_db(OURS, "latency", samples)
+    port = free_port()
+    bench.worker(OURS, db, [*CONNECT, "enable_webhooks"], odoo_url=f"http://127.0.0.1:{port}")
+    odoo_bin = (DEV / "odoo-dir").read_text().strip() + "/odoo-bin"
+    log = WORK_DIR / f"{db}.log"
+    say(f"latency: Odoo with one cron thread on port {port}; {samples} changes in Outlook")
+    command = [str(PYTHON), odoo_bin, "-c", str(ODOO_CONF)]
+    with odoo_server(command, db, port, emulator.bundle_path, log):
+        wait_for(emulator.subscriptions, 120, "Odoo's subscription")
+        first_sync = "SELECT last_sync_at FROM outlook_account WHERE state = 'active'"
+        wait_for(lambda: one_value(db, first_sync), 120, "the first sync")
+        before = bench.traffic()
+        latencies = measure(emulator, db, samples)
+        after = bench.traffic()
+    median, p95 = summary(latencies)
+    traffic = {key: after[key] - before[key] for key in after}
+    acks = [d["seconds"] for d in emulator.notifications() if d["kind"] == "change"]
+    note = (
+        f"median {median:.2f} s, p95 {p95:.2f} s, max {max(latencies):.2f} s over {samples} "
+        f"Outlook changes (creates and renames in turn); {len(acks)} notifications, each "
+        f"acknowledged (202) within {max(acks, default=0) * 1000:.0f} ms"
+    )
+    return Row(
+        scenario="latency",
+        n=samples,
+        impl=OURS,
+        wall_s=round(median, 2),
+        requests=traffic["requests"],
+        writes=traffic["writes"],
+        mails=traffic["mails"],
+        peak_mb=None,
+        throttled=False,
+        note=note,
+        answers_429=traffic["throttled"],
+        http_requests=traffic["http_requests"],
+        p95_s=round(p95, 2),
+    )
+
+
 # ----------------------------------------------------------------------
 # Notes: what each side did, in words
 # ----------------------------------------------------------------------
@@ -408,19 +455,23 @@ def export_note(sync: Json, seeded: Json, traffic: Json, throttled: bool) -> str
 # ----------------------------------------------------------------------
 
 
-def run(sizes: list[int], export_n: int, impls: list[str]) -> list[Row]:
+def run(
+    sizes: list[int], export_n: int, impls: list[str], latency_samples: int, only_latency: bool
+) -> list[Row]:
     rows: list[Row] = []
     say(f"installing fresh templates of {', '.join(impls)}")
     build_templates(impls)
     with GraphEmulator(seed="empty") as emulator:
         bench = Bench(emulator)
-        for impl in impls:
+        for impl in [] if only_latency else impls:
             for n in sizes:
                 rows += import_family(bench, impl, n, generate(n))
             export_calendar = generate(export_n)
             rows.append(export_family(bench, impl, export_calendar))
             rows.append(export_family(bench, impl, export_calendar, unthrottled=rows[-1]))
             say(f"{impl} done:\n{text_table([r for r in rows if r.impl == impl])}")
+        if OURS in impls and latency_samples:
+            rows.append(latency_family(bench, latency_samples))
     return rows
 
 
@@ -434,6 +485,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sizes", default="1000,5000", help="calendar sizes (default 1000,5000)")
     parser.add_argument("--export-n", type=int, default=1000, help="size of the export")
     parser.add_argument("--impls", default=f"{OURS},{BUILTIN}", help="which implementations")
+    parser.add_argument(
+        "--latency-samples", type=int, default=20, help="Outlook changes timed (0: no latency row)"
+    )
+    parser.add_argument(
+        "--only-latency",
+        action="store_true",
+        help="only the latency row, printed (bench/results.* are left as they are)",
+    )
     return parser.parse_args(argv)
 
 
@@ -443,15 +502,18 @@ def main(argv: list[str]) -> int:
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     load_pg_env()
     sizes = [int(size) for size in args.sizes.split(",")]
-    rows = run(sizes, args.export_n, args.impls.split(","))
+    rows = run(sizes, args.export_n, args.impls.split(","), args.latency_samples, args.only_latency)
     print(text_table(rows), flush=True)
+    if args.only_latency:
+        return 0
     findings = headlines(rows)
     print("\n".join(findings), flush=True)
     targets = goals(rows, big=max(sizes), small=min(sizes), export_n=args.export_n)
     print("\n".join(targets), flush=True)
     took = time.perf_counter() - started
     write_results(OUT_DIR, rows, findings, targets, took)
-    chart = draw(rows, OUT_DIR / "results.png", MPL_DIR, f" ({machine_line(took)})")
+    compared = [r for r in rows if r.scenario != "latency"]  # ours only, in seconds to a change
+    chart = draw(compared, OUT_DIR / "results.png", MPL_DIR, f" ({machine_line(took)})")
     say(f"written {OUT_DIR / 'results.json'}, results.md and {chart.name} in {took / 60:.1f} min")
     return 0
 

@@ -43,6 +43,11 @@ MEASURED = """\
   The bound is (R - 20) / 16.7 s, R being the requests of the same export unthrottled: the
   fewest seconds the bucket allows for that work. 429 answers are counted by the emulator
   (`$batch` items one by one); a 429 is also a Graph request in **requests**.
+- **latency**: seconds from a change made in Outlook (the emulator's API, creates and renames in
+  turn, one at a time) until a query on Odoo's database sees it, with change notifications on:
+  a real Odoo server (HTTP and one cron thread) receives the emulator's notifications on
+  loopback and its cron syncs the account. **wall s** is the median; the note gives the 95th
+  percentile. Requests are those of all the samples' syncs.
 - One emulator for everything, reset between scenarios; each implementation gets its own fresh
   database (a copy of a freshly installed template) per scenario family. The Odoo process, the
   emulator and PostgreSQL share the machine's cores.
@@ -68,6 +73,9 @@ class Row:
     # Throttled rows: the fewest seconds the emulator's token bucket allows for the requests it
     # admitted (see graph_emulator/traffic.py), the yardstick for ``wall_s``.
     bound_s: float | None = None
+    # The latency row: ``wall_s`` is the median seconds from an Outlook change to Odoo, this
+    # the 95th percentile.
+    p95_s: float | None = None
 
     def cells(self) -> tuple[str, ...]:
         return (

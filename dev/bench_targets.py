@@ -66,6 +66,7 @@ def goals(rows: list[Row], big: int = 5000, small: int = 1000, export_n: int = 1
         *(quiet(find, n) for n in (small, big)),
         import_memory(find, big),
         import_scaling(find, small, big),
+        latency(rows),
     )
     return [goal.line() for goal in checks]
 
@@ -146,3 +147,13 @@ def import_scaling(find: Finder, small: int, big: int) -> Goal:
     ratio = five.wall_s / one.wall_s
     measured = f"{ratio:.1f} ({five.wall_s:.1f} s / {one.wall_s:.1f} s)"
     return Goal(target, measured, "met" if ratio <= 6 else "missed")
+
+
+def latency(rows: list[Row]) -> Goal:
+    """Issue #11's target."""
+    target = "latency from an Outlook change to Odoo, webhooks on: median ≤ 10 s"
+    found = next((r for r in rows if r.scenario == "latency"), None)
+    if not (found and found.wall_s is not None):
+        return missing(target)
+    measured = f"median {found.wall_s:.2f} s, p95 {found.p95_s:.2f} s over {found.n} changes"
+    return Goal(target, measured, "met" if found.wall_s <= 10 else "missed")

@@ -175,6 +175,13 @@ def connect_ours(env: Any, request: Json) -> Json:
     return {}
 
 
+def enable_webhooks(env: Any, request: Json) -> Json:
+    """Tell the addon where the bench's Odoo server listens, for the emulator's notifications."""
+    params = env["ir.config_parameter"].sudo()
+    params.set_param("outlook_calendar_sync.webhook_base_url", request["odoo_url"])
+    return {}
+
+
 def connect_builtin(env: Any, request: Json) -> Json:
     """The built-in's OAuth dance (authorize URI, code, token exchange) against the emulator."""
     service = env["microsoft.service"]
@@ -408,6 +415,7 @@ STEPS: dict[str, dict[str, Callable[[Any, Json], Json]]] = {
     OURS: {
         "prepare": prepare_ours,
         "connect": connect_ours,
+        "enable_webhooks": enable_webhooks,
         "seed_odoo": seed_odoo,
         "edit_odoo": edit_odoo,
         "sync": sync_ours,

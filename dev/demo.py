@@ -434,6 +434,9 @@ def configure(url: str, emulator: EmulatorInfo) -> None:
         "outlook_calendar_sync.tenant": "common",
         "outlook_calendar_sync.graph_endpoint": emulator.graph,
         "web.base.url": url,
+        # Outlook changes made on the emulator reach Odoo within seconds (with the cron running):
+        # the emulator calls this http URL, which Microsoft would refuse (README, near-real-time).
+        "outlook_calendar_sync.webhook_base_url": url,
         # An admin logging in through another host name would rewrite web.base.url otherwise.
         "web.base.url.freeze": "True",
     }
@@ -443,7 +446,7 @@ def configure(url: str, emulator: EmulatorInfo) -> None:
     _, internal = admin.call("ir.model.data", "check_object_reference", "base", "group_user")
     for user in USERS:
         ensure_user(admin, user, internal)
-    say("configured: Outlook settings → emulator, web.base.url, users alice and bob")
+    say("configured: Outlook settings → emulator, web.base.url, webhooks, users alice and bob")
 
 
 def ensure_user(admin: OdooSession, user: DemoUser, internal_group: int) -> None:

@@ -69,6 +69,15 @@ def handle_control(emu: GraphEmulator, request: Request) -> Response:
             return _ok({"redirect_url": emu.sign_in(body["mailbox"], body["authorize_url"])})
         if route == ("POST", ("clock",)) and parts[1:] == ["advance"]:
             return _ok({"now": emu.advance_clock(float(body.get("seconds", 0))).isoformat()})
+        if route == ("GET", ("subscriptions",)):
+            return _ok({"value": emu.subscriptions()})
+        if route == ("POST", ("subscriptions",)) and parts[2:] == ["lifecycle"]:
+            emu.send_lifecycle(parts[1], body["event"])
+            return _ok(status=202)
+        if route == ("GET", ("notifications",)):
+            return _ok({"value": emu.notifications()})
+        if route == ("POST", ("notifications",)) and parts[1:] == ["wait"]:
+            return _ok({"idle": emu.wait_for_notifications(float(body.get("timeout", 10.0)))})
         if parts[:1] == ["mailboxes"]:
             return _mailboxes(emu, method, parts[1:], body)
     except (KeyError, TypeError, ValueError) as exc:

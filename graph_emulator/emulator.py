@@ -22,6 +22,7 @@ from .page import render_page
 from .seed import apply_seed
 from .server import Listener
 from .store import Store
+from .subscriptions import Subscriptions
 from .tls import Certificates
 from .traffic import Traffic
 
@@ -59,8 +60,14 @@ class GraphEmulator:
         self.identity = Identity(self.store, self.clock, access_token_lifetime)
         self.traffic = Traffic(self.clock)
         self.delta = DeltaTracker(self.store)
+        self.subscription_hub = Subscriptions(self.store, self.clock)
         self.graph_api = GraphApi(
-            self.store, self.identity, self.traffic, self.delta, lambda: self.graph
+            self.store,
+            self.identity,
+            self.traffic,
+            self.delta,
+            lambda: self.graph,
+            self.subscription_hub,
         )
         self._own_cert_dir = cert_dir is None
         self._cert_dir = (
@@ -94,11 +101,13 @@ class GraphEmulator:
         self._http_listener = Listener(self.host, self.http_port, dispatcher, None)
         self._tls_listener.start()
         self._http_listener.start()
+        self.subscription_hub.start()
         log.info("listening on %s and %s", self.url, self.http_url)
         return self
 
     def stop(self) -> None:
         """Stop the listeners, save ``state_file`` and remove the temporary certificates."""
+        self.subscription_hub.stop()
         for listener in (self._tls_listener, self._http_listener):
             if listener is not None:
                 listener.stop()
@@ -295,6 +304,26 @@ class GraphEmulator:
             raise ValueError("advance_clock needs GraphEmulator(clock=FakeClock())")
         return self.clock.advance(seconds)
 
+    # --- change notifications --------------------------------------------------------------
+    def subscriptions(self) -> list[dict[str, Any]]:
+        """Live subscriptions as Graph renders them (``clientState`` included), plus ``mailbox``."""
+        return self.subscription_hub.dump()
+
+    def send_lifecycle(self, subscription_id: str, event: str) -> None:
+        """Send ``reauthorizationRequired``, ``subscriptionRemoved`` (which also removes the
+        subscription) or ``missed`` to the subscription's lifecycle URL."""
+        self.subscription_hub.send_lifecycle(subscription_id, event)
+
+    def wait_for_notifications(self, timeout: float = 10.0) -> bool:
+        """Block until every queued notification was delivered (False after ``timeout`` s)."""
+        return self.subscription_hub.wait_idle(timeout)
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Every call made to a notification URL (validation, change, lifecycle), in order, with
+        the status it got and how long it took."""
+        with self.subscription_hub.lock:
+            return [d.as_dict() for d in self.subscription_hub.deliveries]
+
     # --- identity shortcuts ----------------------------------------------------------------
     def sign_in(self, mailbox: str, authorize_url: str) -> str:
         """What the browser does on Accept: the redirect URL with ``code`` and ``state``."""
@@ -308,6 +337,7 @@ class GraphEmulator:
             self.identity.reset()
             self.delta.reset()
             self.traffic.reset()
+            self.subscription_hub.reset()
             self.identity.apps.clear()
             self.identity.add_app(CLIENT_ID, CLIENT_SECRET)
             apply_seed(self.store, self.seed)

@@ -20,6 +20,7 @@ from .delta import DeltaTracker
 from .errors import GraphError, bad_request
 from .identity import Identity
 from .store import Calendar, Mailbox, Store
+from .subscriptions import Subscriptions
 from .traffic import Traffic
 from .wire import Request, Response
 
@@ -137,12 +138,14 @@ class GraphApi:
         traffic: Traffic,
         delta: DeltaTracker,
         graph_url: Callable[[], str],
+        subscriptions: Subscriptions,
     ) -> None:
         self.store = store
         self.identity = identity
         self.traffic = traffic
         self.delta = delta
         self.graph_url = graph_url
+        self.subscriptions = subscriptions
 
     def handle(self, request: Request) -> Response:
         """Serve one request (or ``$batch`` item) whose path starts with ``/v1.0``.
@@ -152,6 +155,8 @@ class GraphApi:
         segments = [unquote(s) for s in request.path.split("/")[2:] if s]
         try:
             grant = self.identity.check_bearer(request.headers.get("authorization"))
+            if segments and segments[0].lower() == "subscriptions":
+                return self._subscriptions(request, grant.mailbox, grant.client_id, segments[1:])
             box, base, rest = self._owner(segments, grant.mailbox)
         except GraphError as exc:
             self.traffic.count(None, request.method, "/" + "/".join(segments[:1]))
@@ -175,6 +180,19 @@ class GraphApi:
             return Response.json(exc.status, exc.body(), exc.headers)
         finally:
             self.traffic.release(grant.client_id, box.address)
+
+    def _subscriptions(
+        self, request: Request, mailbox: str, client_id: str, rest: list[str]
+    ) -> Response:
+        box = self.store.mailbox(mailbox)
+        self.traffic.count(box.address, request.method, "/subscriptions" + "/{id}" * len(rest[:1]))
+        self.traffic.admit(client_id, box.address)
+        try:
+            return self.subscriptions.handle(request, box, client_id, rest, self.graph_url())
+        except GraphError as exc:
+            return Response.json(exc.status, exc.body(), exc.headers)
+        finally:
+            self.traffic.release(client_id, box.address)
 
     def _owner(self, segments: list[str], signed_in: str) -> tuple[Mailbox, str, list[str]]:
         if segments and segments[0].lower() == "me":

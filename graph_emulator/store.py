@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -84,6 +85,8 @@ class Store:
         self.clock = clock
         self.lock = threading.RLock()
         self.mailboxes: dict[str, Mailbox] = {}
+        # Told of every event write: (mailbox, calendar id, event id, change type, changeKey).
+        self.on_change: Callable[[Mailbox, str, str, str, str], None] | None = None
 
     # --- mailboxes -------------------------------------------------------------------------
     def add_mailbox(
@@ -187,10 +190,13 @@ class Store:
 
     # --- writes ----------------------------------------------------------------------------
     def _touch(self, box: Mailbox, item: ev.StoredEvent) -> None:
+        change = "updated" if item.seq else "created"
         box.seq += 1
         item.seq = box.seq
         item.change_key = ev.new_change_key()
         item.modified = self.clock()
+        if self.on_change is not None:
+            self.on_change(box, item.calendar_id, item.id, change, item.change_key)
 
     def _check_etag(self, view_etag: str, if_match: str | None) -> None:
         if if_match is None or if_match.strip() == "*":
@@ -340,6 +346,8 @@ class Store:
             del box.events[master.id]
             box.seq += 1
             box.tombstones.append((box.seq, master.id, master.calendar_id))
+            if self.on_change is not None:
+                self.on_change(box, master.calendar_id, master.id, "deleted", "")
             if meeting:
                 self._send(box, "cancellation", master, master.props["attendees"], comment=comment)
             self._cancel_copies(master)

@@ -4,6 +4,8 @@ from . import (
     outlook_account,
     outlook_event_link,
     outlook_series_link,
+    outlook_subscription,
+    outlook_subscription_notice,
     outlook_sync_log,
     res_config_settings,
 )

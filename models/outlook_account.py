@@ -293,7 +293,8 @@ class OutlookAccount(models.Model):
 
     def _due_accounts(self):
         now = fields.Datetime.now()
-        return self.sudo().search(
+        # Accounts Microsoft notified of a change come first (see outlook.subscription).
+        return self.env["outlook.subscription"]._accounts_notified() | self.sudo().search(
             [
                 ("state", "in", ("active", "error")),
                 "|",
@@ -329,6 +330,7 @@ class OutlookAccount(models.Model):
         elif self._connected_in_another_database():
             failure = self._stop_in_database_copy()
         else:
+            self.env["outlook.subscription"]._consume_notices(self)
             failure = self._run_sync(config, started, log)
         next_sync_at = log.pop("next_sync_at", started + timedelta(minutes=SYNC_INTERVAL_MINUTES))
         deferred = log.get("deferred")
@@ -396,6 +398,7 @@ class OutlookAccount(models.Model):
     def action_disconnect(self):
         """Forget the tokens and stop syncing; events stay where they are on both sides."""
         accounts = self._own()
+        self.env["outlook.subscription"]._remove_for(accounts)
         for account in accounts:
             account._token_store().clear()
         accounts.write({"state": "not_connected", "last_error": False})
@@ -449,6 +452,7 @@ class OutlookAccount(models.Model):
                 "last_error": False,
             }
         )
+        self.env["outlook.subscription"]._after_sign_in(account)
         return payload["r"]
 
     @api.model

@@ -56,6 +56,18 @@ class ResConfigSettings(models.TransientModel):
         help="Register this URI as a Web redirect URI of the Azure app.",
     )
 
+    outlook_webhook_status = fields.Char(
+        "Near-real-time updates",
+        compute="_compute_outlook_webhook_status",
+        help="Microsoft notifies Odoo of Outlook changes only at a public https URL.",
+    )
+
+    @api.depends("company_id")
+    def _compute_outlook_webhook_status(self):
+        status = self.env["outlook.subscription"].sudo()._status_message()
+        for settings in self:
+            settings.outlook_webhook_status = status
+
     @api.depends("company_id")
     def _compute_outlook_redirect_uri(self):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")

@@ -246,6 +246,49 @@ class GraphClient:
             idempotent=False,
         )
 
+    def create_subscription(
+        self,
+        *,
+        resource: str,
+        notification_url: str,
+        client_state: str,
+        expiration: datetime,
+        change_type: str = "created,updated,deleted",
+    ) -> dict[str, Any]:
+        """``POST /subscriptions``: change notifications for ``resource`` (e.g.
+        ``/me/calendars/{id}/events``) to ``notification_url``, which also receives the
+        lifecycle notifications. Graph calls that URL with a ``validationToken`` before it
+        answers (a URL that does not echo it within 10 s makes this a 400 ``GraphError``).
+        Returns the subscription (``id``, ``expirationDateTime``...); ``client_state`` comes
+        back in every notification and is never logged here."""
+        body = {
+            "changeType": change_type,
+            "notificationUrl": notification_url,
+            "lifecycleNotificationUrl": notification_url,
+            "resource": resource,
+            "expirationDateTime": _iso(expiration),
+            "clientState": client_state,
+        }
+        return self._json("POST", "/subscriptions", json=body, idempotent=False)
+
+    def renew_subscription(self, subscription_id: str, expiration: datetime) -> dict[str, Any]:
+        """``PATCH /subscriptions/{id}`` with a new ``expirationDateTime`` (also what a
+        ``reauthorizationRequired`` lifecycle notification asks for); ``NotFound`` when Graph
+        has dropped it: create a new one."""
+        return self._json(
+            "PATCH",
+            f"/subscriptions/{quote(subscription_id, safe='')}",
+            json={"expirationDateTime": _iso(expiration)},
+        )
+
+    def delete_subscription(self, subscription_id: str) -> bool:
+        """``DELETE /subscriptions/{id}``; ``False`` when it was already gone (404)."""
+        try:
+            self._send("DELETE", self._url(f"/subscriptions/{quote(subscription_id, safe='')}"))
+        except NotFound:
+            return False
+        return True
+
     def delta(
         self,
         calendar_id: str | None,
@@ -546,5 +589,5 @@ def _origin(url: str) -> tuple[str, str]:
 
 def _iso(moment: datetime) -> str:
     if moment.tzinfo is None:
-        raise ValueError("delta window bounds must be timezone-aware")
+        raise ValueError("times sent to Graph must be timezone-aware")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -12,4 +12,5 @@ from . import (
     test_settings,
     test_sync,
     test_sync_properties,
+    test_webhooks,
 )

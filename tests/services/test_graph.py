@@ -486,3 +486,94 @@ def test_throttled_batches_go_one_group_at_a_time_and_nothing_is_given_up():
 
     assert [result.status for result in results] == [201] * 100
     assert quota["refused"] == 4, "only the groups of the first, unpaced round"
+
+
+def test_create_subscription_sends_both_urls_the_secret_and_a_utc_expiry():
+    adapter = Script().reply("POST", "/subscriptions", (201, {"id": "sub1"}))
+    graph, _ = client(adapter)
+
+    answer = graph.create_subscription(
+        resource="/me/calendars/c1/events",
+        notification_url="https://odoo.test/hook",
+        client_state="s3cret",
+        expiration=datetime(2024, 1, 7, 12, 30, tzinfo=UTC),
+    )
+
+    assert answer == {"id": "sub1"}
+    assert json.loads(adapter.sent[0].body) == {
+        "changeType": "created,updated,deleted",
+        "notificationUrl": "https://odoo.test/hook",
+        "lifecycleNotificationUrl": "https://odoo.test/hook",
+        "resource": "/me/calendars/c1/events",
+        "expirationDateTime": "2024-01-07T12:30:00Z",
+        "clientState": "s3cret",
+    }
+
+
+def test_create_subscription_is_not_resent_after_a_dropped_connection():
+    """Graph may have created it: a blind repeat would leave a second subscription behind."""
+    adapter = Script().reply("POST", "/subscriptions", requests.ConnectionError("reset"))
+    graph, _ = client(adapter)
+
+    with pytest.raises(TransportError):
+        graph.create_subscription(
+            resource="/me/events",
+            notification_url="https://odoo.test/hook",
+            client_state="s",
+            expiration=END,
+        )
+    assert len(adapter.sent) == 1
+
+
+def test_failed_validation_is_a_graph_error():
+    adapter = Script().reply(
+        "POST",
+        "/subscriptions",
+        (400, {"error": {"code": "ValidationError", "message": "validation request failed"}}),
+    )
+    graph, _ = client(adapter)
+
+    with pytest.raises(GraphError) as raised:
+        graph.create_subscription(
+            resource="/me/events",
+            notification_url="https://odoo.test/hook",
+            client_state="s",
+            expiration=END,
+        )
+    assert raised.value.code == "ValidationError"
+
+
+def test_renew_subscription_patches_only_the_expiry():
+    adapter = Script().reply("PATCH", "/subscriptions/sub%201", (200, {"id": "sub 1"}))
+    graph, _ = client(adapter)
+
+    graph.renew_subscription("sub 1", datetime(2024, 1, 8, tzinfo=UTC))
+
+    assert json.loads(adapter.sent[0].body) == {"expirationDateTime": "2024-01-08T00:00:00Z"}
+
+
+def test_renewing_a_subscription_graph_dropped_is_not_found():
+    adapter = Script().reply("PATCH", "/subscriptions/gone", (404, {"error": {"code": "x"}}))
+    graph, _ = client(adapter)
+
+    with pytest.raises(NotFound):
+        graph.renew_subscription("gone", END)
+
+
+def test_delete_subscription_tells_whether_it_was_there():
+    adapter = Script().reply(
+        "DELETE", "/subscriptions/sub1", (204, None), (404, {"error": {"code": "NotFound"}})
+    )
+    graph, _ = client(adapter)
+
+    assert graph.delete_subscription("sub1") is True
+    assert graph.delete_subscription("sub1") is False
+
+
+def test_a_naive_expiry_is_refused_before_any_request():
+    adapter = Script()
+    graph, _ = client(adapter)
+
+    with pytest.raises(ValueError):
+        graph.renew_subscription("sub1", datetime(2024, 1, 8))
+    assert adapter.sent == []

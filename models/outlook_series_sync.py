@@ -15,6 +15,7 @@ occurrences travel as single events, each linked to its occurrence, and the log 
 import dataclasses
 import logging
 from datetime import datetime, time, timezone
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..services import mapping, series
@@ -27,6 +28,7 @@ from ..services.errors import (
     SnapshotError,
     TransportError,
 )
+from ..services.graph import BatchRequest
 from ..services.pairing import normalize_subject
 from ..services.reconcile import PushScope, series_pushed
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
@@ -503,13 +505,15 @@ class SeriesSync:
         policy = self.run.policy
         if policy.push == PushScope.NONE:
             return
+        to_create = []
         for recurrence in self._unlinked_local_series():
             if recurrence.id in self.held_recurrence_ids:
                 continue
             events = recurrence.calendar_event_ids.filtered("active")
             if policy.push == PushScope.FUTURE and max(events.mapped("stop")) < self.run.now:
                 continue
-            self._create_remote(recurrence, remote_events)
+            to_create.append(recurrence)
+        self._create_remote(to_create, remote_events)
 
     def _unlinked_local_series(self, since_first_sync=True):
         """The user's recurrences in the window that no link of this account covers (with
@@ -535,29 +539,56 @@ class SeriesSync:
             domain.append(("base_event_id", ">", self.account.first_sync_last_event_id))
         return self.Recurrence.search(domain, order="id")
 
-    def _create_remote(self, recurrence, remote_events):
-        _shape, pattern, values = self._local_series(recurrence)
-        if pattern is None:
-            self.run._single_recurrence_ids.append(recurrence.id)
-            return
-        first = recurrence.base_event_id or recurrence._get_first_event()
-        values = series_pushed(values, self.run.policy)
-        if values is None:
-            return
+    def _create_remote(self, recurrences, remote_events):
+        """Create a series master for each recurrence, in ``$batch``, then read their
+        occurrences (``$batch`` too) and pair them with the recurrences' events."""
         database = self.run.database_uuid
-        transaction = mapping.transaction_id(database, first.id)
-        body = series.master_payload(
-            self.run._new_in_outlook(values),
-            pattern,
-            ref=mapping.odoo_ref(database, first.id),
-            transaction=transaction,
-        )
-        try:
-            answer = self.graph.create_event(
-                body, transaction, calendar_id=self.account.calendar_id or None
+        calendar = quote(self.account.calendar_id or "", safe="")
+        url = f"/me/calendars/{calendar}/events" if calendar else "/me/events"
+        creates = []
+        for recurrence in recurrences:
+            _shape, pattern, values = self._local_series(recurrence)
+            if pattern is None:
+                self.run._single_recurrence_ids.append(recurrence.id)
+                continue
+            first = recurrence.base_event_id or recurrence._get_first_event()
+            values = series_pushed(values, self.run.policy)
+            if values is None:
+                continue
+            body = series.master_payload(
+                self.run._new_in_outlook(values),
+                pattern,
+                ref=mapping.odoo_ref(database, first.id),
+                transaction=mapping.transaction_id(database, first.id),
             )
-            event = mapping.read_event(answer, owner_email=self.run.owner_email)
-            link = self.SeriesLink.create(
+            creates.append((recurrence, first, values.name, body))
+        if not creates:
+            return
+        requests = [
+            BatchRequest(id=str(index), method="POST", url=url, body=body)
+            for index, (_recurrence, _first, _name, body) in enumerate(creates)
+        ]
+        links = {}
+        try:
+            results = self.graph.batch(requests)
+        except (GraphError, TransportError) as error:
+            # A create whose answer was lost is found again by its transactionId next time.
+            self.run.errors.append({"event": creates[0][2], "reason": str(error)})
+            return
+        for result in results:
+            recurrence, first, name, _body = creates[int(result.id)]
+            if result.status == 429:
+                self.run.counts["deferred"] += 1
+                continue
+            try:
+                if not result.ok:
+                    raise result.error()
+                event = mapping.read_event(result.body, owner_email=self.run.owner_email)
+                shape = series.graph_shape(result.body, event.values)
+            except (GraphError, MalformedEvent, ValueError) as error:
+                self.run.errors.append({"event": name, "reason": str(error)})
+                continue
+            links[event.graph_id] = self.SeriesLink.create(
                 {
                     "account_id": self.account.id,
                     "recurrence_id": recurrence.id,
@@ -566,19 +597,23 @@ class SeriesSync:
                     "ical_uid": event.ical_uid,
                     "change_key": event.change_key,
                     "is_organizer": True,
-                    "base": {
-                        "local": self._local_state(recurrence),
-                        "remote": series.graph_shape(answer, event.values).snapshot(),
-                    },
+                    "base": {"local": self._local_state(recurrence), "remote": shape.snapshot()},
                 }
             )
-            rows = self._instances(event.graph_id, remote_events)
-        except (GraphError, TransportError, MalformedEvent, ValueError) as error:
-            # A create whose answer was lost is found again by its transactionId next time.
-            self.run.errors.append({"event": values.name, "reason": str(error)})
+            self.run._series_masters[event.graph_id] = result.body
+            self.run.counts["pushed_created"] += 1
+        if not links:
             return
-        self.run.counts["pushed_created"] += 1
-        self._pair(link, recurrence, rows, remote_events, archive_lone=False)
+        try:
+            rows = self._instances_of(list(links), remote_events)
+        except (GraphError, TransportError, MalformedEvent) as error:
+            # The next sync pairs them from its delta.
+            self.run.errors.append({"event": creates[0][2], "reason": str(error)})
+            return
+        for master_id, link in links.items():
+            self._pair(
+                link, link.recurrence_id, rows.get(master_id, []), remote_events, archive_lone=False
+            )
 
     # ------------------------------------------------------------------
     # Both sides
@@ -683,20 +718,31 @@ class SeriesSync:
 
     def _instances(self, master_id, remote_events):
         """Read the series' occurrences in the window into ``remote_events``; their ids."""
-        master_uid = None
-        ids = []
-        for row in self.graph.instances(master_id, self.run.window_start, self.run.window_end):
-            event = mapping.read_event(row, owner_email=self.run.owner_email)
-            if master_uid is None:
-                master_uid = self.run._series_masters.get(master_id, {}) or {}
-                master_uid = master_uid.get("iCalUId") or event.ical_uid
-            original = event.original_start or event.values.start
-            if original:
-                uid = mapping.series_instance_uid(master_uid, original)
-                event = dataclasses.replace(event, ical_uid=uid)
-            remote_events[event.graph_id] = (event, None)
-            self.run._series_of[event.graph_id] = master_id
-            ids.append(event.graph_id)
+        return self._instances_of([master_id], remote_events).get(master_id, [])
+
+    def _instances_of(self, master_ids, remote_events):
+        """Read the occurrences in the window of several series into ``remote_events``;
+        {master id: their ids}."""
+        ids = {}
+        window = (self.run.window_start, self.run.window_end)
+        for master_id, rows in self.graph.instances_of(master_ids, *window).items():
+            master = self.run._series_masters.get(master_id) or {}
+            master_uid = (
+                master.get("iCalUId")
+                or self.SeriesLink.search(
+                    [("account_id", "=", self.account.id), ("graph_id", "=", master_id)], limit=1
+                ).ical_uid
+            )
+            ids[master_id] = []
+            for row in rows:
+                event = mapping.read_event(row, owner_email=self.run.owner_email)
+                original = event.original_start or event.values.start
+                if original and master_uid:
+                    uid = mapping.series_instance_uid(master_uid, original)
+                    event = dataclasses.replace(event, ical_uid=uid)
+                remote_events[event.graph_id] = (event, None)
+                self.run._series_of[event.graph_id] = master_id
+                ids[master_id].append(event.graph_id)
         return ids
 
     def _pair(self, link, recurrence, row_ids, remote_events, *, archive_lone):

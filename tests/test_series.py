@@ -472,7 +472,7 @@ class TestOdooSeriesToOutlook(SeriesCase):
         second = self.odoo_series(
             "Retro", 3, start=TOMORROW + timedelta(hours=5), stop=TOMORROW + timedelta(hours=6)
         )
-        self.emulator.inject_fault("drop_after", method="POST", path_contains="/events")
+        self.emulator.inject_fault("drop_after", method="POST", path_contains="$batch")
         self.assertTrue(self.sync().errors, "the lost answer is reported")
 
         self.sync()

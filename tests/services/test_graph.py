@@ -137,6 +137,52 @@ def test_instances_of_a_series_ask_for_the_window_and_follow_pages():
     assert "endDateTime=2024-12-31T00%3A00%3A00" in adapter.sent[0].url
 
 
+def test_instances_of_several_series_go_in_one_batch_and_follow_pages():
+    def handler(request):
+        if request.path_url.startswith("/v1.0/$batch"):
+            items = json.loads(request.body)["requests"]
+            answers = {
+                "/me/events/a/instances": (
+                    200,
+                    {
+                        "value": [{"id": "a1"}],
+                        "@odata.nextLink": f"{BASE}/me/events/a/instances?p=2",
+                    },
+                ),
+                "/me/events/b/instances": (200, {"value": [{"id": "b1"}]}),
+                "/me/events/gone/instances": (404, {"error": {"code": "ErrorItemNotFound"}}),
+            }
+            return (
+                200,
+                {
+                    "responses": [
+                        {
+                            "id": item["id"],
+                            "status": answers[item["url"].split("?")[0]][0],
+                            "body": answers[item["url"].split("?")[0]][1],
+                        }
+                        for item in items
+                    ]
+                },
+            )
+        return (200, {"value": [{"id": "a2"}]})
+
+    adapter = Script(handler)
+    graph, _ = client(adapter)
+
+    rows = graph.instances_of(["a", "b", "gone"], START, END)
+
+    assert {key: [r["id"] for r in value] for key, value in rows.items()} == {
+        "a": ["a1", "a2"],
+        "b": ["b1"],
+    }
+    assert len(adapter.sent) == 2, "one $batch, then the one next page"
+    assert (
+        "startDateTime=2024-01-01T00%3A00%3A00"
+        in json.loads(adapter.sent[0].body)["requests"][0]["url"]
+    )
+
+
 def test_delta_yields_pages_then_the_new_delta_link():
     adapter = Script().reply(
         "GET",

@@ -62,6 +62,8 @@ class Dispatcher:
             reply = Response.json(err.status, err.body(), err.headers)
         else:
             reply = self._route(request)
+        if fault and fault.kind == "rewrite":
+            reply = fault.rewrite(reply)
         self.traffic.count_status(reply.status)
         if fault and fault.kind == "drop_after":
             reply.drop = True

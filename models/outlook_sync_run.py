@@ -270,6 +270,9 @@ class SyncRun:
                 self._declined.add(graph_id)
 
     def _read_item(self, item, remote_events, removed_ids):
+        if not isinstance(item, dict):
+            self.errors.append({"event": "?", "reason": f"not an event: {item!r:.80}"})
+            return
         kind = item.get("type")
         if kind in SERIES_TYPES and "@removed" not in item:
             # Delta gives occurrences as stubs: the series is read whole by _read_series.
@@ -281,7 +284,7 @@ class SyncRun:
         try:
             read = mapping.read_delta_item(item, owner_email=self.owner_email)
         except MalformedEvent as error:
-            self.errors.append({"event": error.graph_id or "?", "reason": error.reason})
+            self._malformed(item, error)
             return
         if isinstance(read, RemovedEvent):
             removed_ids.add(read.graph_id)
@@ -296,13 +299,18 @@ class SyncRun:
         series that is gone leaves none (its occurrences' links then count as deleted).
         Occurrences are keyed across mailboxes by the series' iCalUId and their original start."""
         for master_id in sorted(self._changed_series):
-            master_uid, rows = self._series_rows(master_id)
+            try:
+                master_uid, rows = self._series_rows(master_id)
+            except (KeyError, TypeError, AttributeError) as error:
+                # Unreadable stubs: the series is skipped, its links left as they are.
+                self._malformed({"id": master_id}, MalformedEvent(master_id, repr(error)))
+                continue
             self._series_instances[master_id] = {row.get("id") for row in rows}
             for row in rows:
                 try:
                     event = mapping.read_event(row, owner_email=self.owner_email)
                 except MalformedEvent as error:
-                    self.errors.append({"event": error.graph_id or "?", "reason": error.reason})
+                    self._malformed(row, error)
                     continue
                 original = event.original_start or event.values.start
                 if original and master_uid:
@@ -1042,6 +1050,14 @@ class SyncRun:
             seen = remote_events.get(link.graph_id)
             if seen and seen[0].change_key and link.change_key != seen[0].change_key:
                 link.change_key = seen[0].change_key
+
+    def _malformed(self, item, error):
+        """Log an Outlook event that cannot be read, by its subject when it has a readable one
+        and its id; it is skipped, the run goes on."""
+        subject = item.get("subject") if isinstance(item, dict) else None
+        graph_id = error.graph_id or "?"
+        name = f"{subject} ({graph_id})" if isinstance(subject, str) and subject else graph_id
+        self.errors.append({"event": name, "reason": error.reason})
 
     def _item_failed(self, target, reason):
         """Record the error on the log and the link; the link is tried again after a backoff

@@ -1,5 +1,6 @@
 from . import (
     test_bad_input,
+    test_concurrency,
     test_connect,
     test_connect_tour,
     test_database_copy,

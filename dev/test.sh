@@ -62,6 +62,12 @@ check_switch() {
     "$PY" "$ROOT/dev/switch_check.py" || die "the switching check failed (.dev/switch/)"
 }
 
+check_crashes() {
+    echo "[test] SIGKILL of an Odoo process mid-sync at each phase, on a copy of $DB"
+    "$PY" "$ROOT/dev/crash_check.py" "$DB" "$ODOO_DIR" "$ODOO_CONF" 2>&1 | grep '^\[crash\]' ||
+        die "the crash check failed (run: .venv/bin/python dev/crash_check.py $DB $ODOO_DIR $ODOO_CONF)"
+}
+
 run_odoo_tests() {
     local report="$DEV/odoo-tests.xml"
     echo "[test] Odoo tests (pytest-odoo, real PostgreSQL, browser tours)"
@@ -92,4 +98,5 @@ fresh_database
 install_addon
 check_uninstall
 check_switch
+check_crashes
 run_odoo_tests

@@ -258,7 +258,9 @@ class GraphEmulator:
 
         ``status``: answer ``status`` (default 503) with optional ``Retry-After``; ``drop_before``:
         close the connection without touching state; ``drop_after``: apply the request, then close
-        without answering; ``delay``: sleep ``delay`` seconds, then answer normally; ``rewrite``:
+        without answering; ``delay``: sleep ``delay`` seconds, then answer normally;
+        ``delay_after``: apply the request, then sleep ``delay`` seconds before answering (the
+        moment a client has its write applied and not yet acknowledged); ``rewrite``:
         answer normally, then replace the reply by ``body`` (raw text), or change the events it
         carries (``edits={event_id: {"set": {...}, "unset": [...]}}``) and add raw items to its
         ``value`` (``append``). Status, delay and rewrite faults also hit matching ``$batch`` items.

@@ -26,7 +26,7 @@ from .clock import Clock
 from .errors import GraphError
 from .wire import Response
 
-FAULT_KINDS = ("status", "drop_before", "drop_after", "delay", "rewrite")
+FAULT_KINDS = ("status", "drop_before", "drop_after", "delay", "delay_after", "rewrite")
 STATUS_CODES = {
     429: "TooManyRequests",
     500: "InternalServerError",
@@ -200,8 +200,8 @@ class Traffic:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
         if kind == "status" and status is None:
             status = 503
-        if kind == "delay" and delay is None:
-            raise ValueError("a delay fault needs delay=<seconds>")
+        if kind in ("delay", "delay_after") and delay is None:
+            raise ValueError(f"a {kind} fault needs delay=<seconds>")
         if kind == "rewrite" and body is None and not edits and not append:
             raise ValueError("a rewrite fault needs body=, edits= or append=")
         fault = Fault(

@@ -131,6 +131,20 @@ def test_delay_fault_slows_the_reply(g, alice):
     assert time.perf_counter() - started >= 0.3
 
 
+def test_delay_after_fault_applies_the_write_before_waiting(g, alice):
+    g.inject_fault("delay_after", delay=2.0, method="POST", path_contains="/me/events")
+    posted = threading.Thread(
+        target=alice.post, args=(f"{g.graph}/me/events",), kwargs={"json": event_body()}
+    )
+    posted.start()
+    deadline = time.monotonic() + 10
+    while not g.events("alice@example.com") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(g.events("alice@example.com")) == 1, "applied while the reply still waits"
+    assert posted.is_alive()
+    posted.join()
+
+
 def test_rewrite_fault_replaces_the_reply_with_raw_text(g, alice):
     g.inject_fault("rewrite", path_contains="/me/events", body='{"value": [')
     broken = alice.get(f"{g.graph}/me/events")

@@ -204,12 +204,22 @@ class TestRedirectAndCsrf(SecurityCase):
             )
             if endpoint.__module__.startswith("odoo.addons.outlook_calendar_sync")
         }
-        self.assertEqual(set(routes), {"/microsoft_account/authentication"})
+        self.assertEqual(
+            set(routes),
+            {"/microsoft_account/authentication", "/outlook_calendar_sync/notifications"},
+        )
         sign_in = routes["/microsoft_account/authentication"]
         # A GET, but it acts only for the signed-in user whose own pending flow carries the
         # state (single use, bound to user and database): see TestOAuthState.
         self.assertEqual(sign_in["methods"], ["GET"])
         self.assertEqual(sign_in["auth"], "user")
+        webhook = routes["/outlook_calendar_sync/notifications"]
+        # Graph's calls carry no session and no CSRF token: public, POST only, trusting nothing
+        # but a matching clientState and syncing nothing in the request (test_webhooks.py:
+        # forged clientState and lifecycle notifications change nothing).
+        self.assertEqual(webhook["methods"], ["POST"])
+        self.assertEqual(webhook["auth"], "public")
+        self.assertFalse(webhook["save_session"])
 
     def test_sign_in_route_refuses_post(self):
         callback = self.consent(ALICE, self.start_sign_in("alice"))

@@ -12,7 +12,7 @@ help:
 	@echo "make lint     ruff + pylint-odoo through pre-commit"
 	@echo "make screenshots  retake docs/screenshots/ with headless Chromium (on the running demo, else a fresh one)"
 	@echo "make bench    set up, then this addon vs the built-in microsoft_calendar on the emulator (ARGS=--sizes 1000,5000)"
-	@echo "make soak     the property-based sync suite with 5,000+ examples in its own database, then its figures"
+	@echo "make soak     the property-based sync suite with 5,000+ examples in its own database, then its figures (SOAK_EXAMPLES=300: a bounded part)"
 	@echo "make pot     regenerate i18n/outlook_calendar_sync.pot (after make test)"
 	@echo "make db-stop  stop the private PostgreSQL cluster"
 

@@ -23,7 +23,7 @@ class OutlookCalendarSyncController(http.Controller):
         except (UserError, SyncError) as error:
             request.env.cr.rollback()
             # Whatever failed, the sign-in it belonged to is over: a replay must fail too.
-            accounts._discard_sign_in()
+            accounts._discard_sign_in(state)
             _logger.warning(
                 "Outlook sign-in of user %s failed: %s", request.env.uid, type(error).__name__
             )

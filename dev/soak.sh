@@ -2,7 +2,8 @@
 # `make soak`: the property-based sync suite (tests/test_sync_properties.py) with Hypothesis'
 # `soak` profile (at least 5,000 examples) in its own fresh database, then its figures:
 # examples, syncs, faults injected, crashes, failed syncs, duplicates, lost edits.
-# ARGS are passed to pytest (e.g. ARGS=-x). HYPOTHESIS_PROFILE=dev gives a short run.
+# ARGS are passed to pytest (e.g. ARGS=-x). HYPOTHESIS_PROFILE=dev gives a short run;
+# SOAK_EXAMPLES=n a bounded part of the soak profile (5,000 examples take hours).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=dev/common.sh

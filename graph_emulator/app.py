@@ -62,6 +62,10 @@ class Dispatcher:
             reply = Response.json(err.status, err.body(), err.headers)
         else:
             reply = self._route(request)
+        if fault and fault.kind == "rewrite":
+            reply = fault.rewrite(reply)
+        if fault and fault.kind == "delay_after":
+            time.sleep(fault.delay or 0)
         self.traffic.count_status(reply.status)
         if fault and fault.kind == "drop_after":
             reply.drop = True

@@ -250,15 +250,24 @@ class GraphEmulator:
         status: int | None = None,
         retry_after: float | str | None = None,
         delay: float | None = None,
+        body: str | None = None,
+        edits: dict[str, dict[str, Any]] | None = None,
+        append: list[Any] | None = None,
     ) -> None:
         """Make the next ``count`` matching requests fail.
 
         ``status``: answer ``status`` (default 503) with optional ``Retry-After``; ``drop_before``:
         close the connection without touching state; ``drop_after``: apply the request, then close
-        without answering; ``delay``: sleep ``delay`` seconds, then answer normally. Status and delay
-        faults also hit matching ``$batch`` items.
+        without answering; ``delay``: sleep ``delay`` seconds, then answer normally;
+        ``delay_after``: apply the request, then sleep ``delay`` seconds before answering (the
+        moment a client has its write applied and not yet acknowledged); ``rewrite``:
+        answer normally, then replace the reply by ``body`` (raw text), or change the events it
+        carries (``edits={event_id: {"set": {...}, "unset": [...]}}``) and add raw items to its
+        ``value`` (``append``). Status, delay and rewrite faults also hit matching ``$batch`` items.
         """
-        self.traffic.add_fault(kind, count, method, path_contains, status, retry_after, delay)
+        self.traffic.add_fault(
+            kind, count, method, path_contains, status, retry_after, delay, body, edits, append
+        )
 
     def clear_faults(self) -> None:
         """Drop every queued fault."""

@@ -24,8 +24,9 @@ from typing import Any
 
 from .clock import Clock
 from .errors import GraphError
+from .wire import Response
 
-FAULT_KINDS = ("status", "drop_before", "drop_after", "delay")
+FAULT_KINDS = ("status", "drop_before", "drop_after", "delay", "delay_after", "rewrite")
 STATUS_CODES = {
     429: "TooManyRequests",
     500: "InternalServerError",
@@ -53,12 +54,36 @@ class Fault:
     status: int | None = None
     retry_after: float | str | None = None
     delay: float | None = None
+    body: str | None = None
+    edits: dict[str, dict[str, Any]] | None = None
+    append: list[Any] | None = None
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request."""
         return (self.method is None or self.method.upper() == method.upper()) and (
             self.path_contains is None or self.path_contains in path
         )
+
+    def rewrite(self, reply: Response) -> Response:
+        """A ``rewrite`` fault's version of ``reply``: ``body`` replaces it with raw text (bad
+        JSON), else each event of the reply (itself or its ``value`` items) whose id ``edits``
+        names gets ``set`` properties and loses ``unset`` ones, and ``append`` adds raw items
+        to ``value`` (what a broken or hostile Graph could send)."""
+        if self.body is not None:
+            return Response(reply.status, self.body.encode("utf-8"), dict(reply.headers))
+        payload = reply.payload()
+        if not isinstance(payload, dict):
+            return reply
+        items = payload["value"] if isinstance(payload.get("value"), list) else [payload]
+        for item in items:
+            edit = (self.edits or {}).get(item.get("id")) if isinstance(item, dict) else None
+            if edit:
+                item.update(edit.get("set") or {})
+                for name in edit.get("unset") or ():
+                    item.pop(name, None)
+        if self.append:
+            payload.setdefault("value", []).extend(self.append)
+        return Response.json(reply.status, payload, dict(reply.headers))
 
     def error(self) -> GraphError:
         """The Graph error a ``status`` fault answers with."""
@@ -166,15 +191,22 @@ class Traffic:
         status: int | None = None,
         retry_after: float | str | None = None,
         delay: float | None = None,
+        body: str | None = None,
+        edits: dict[str, dict[str, Any]] | None = None,
+        append: list[Any] | None = None,
     ) -> Fault:
         """Queue a fault; see ``GraphEmulator.inject_fault``."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
         if kind == "status" and status is None:
             status = 503
-        if kind == "delay" and delay is None:
-            raise ValueError("a delay fault needs delay=<seconds>")
-        fault = Fault(kind, count, method, path_contains, status, retry_after, delay)
+        if kind in ("delay", "delay_after") and delay is None:
+            raise ValueError(f"a {kind} fault needs delay=<seconds>")
+        if kind == "rewrite" and body is None and not edits and not append:
+            raise ValueError("a rewrite fault needs body=, edits= or append=")
+        fault = Fault(
+            kind, count, method, path_contains, status, retry_after, delay, body, edits, append
+        )
         with self.lock:
             self.faults.append(fault)
         return fault

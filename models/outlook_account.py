@@ -456,10 +456,13 @@ class OutlookAccount(models.Model):
         return payload["r"]
 
     @api.model
-    def _discard_sign_in(self):
-        """Forget the current user's pending sign-in, whatever became of it."""
+    def _discard_sign_in(self, state):
+        """Forget the current user's pending sign-in if ``state`` is its own, whatever became
+        of it; a stale or forged state (a link an attacker made the browser open) leaves the
+        sign-in in progress alone."""
         account = self._for_user(self.env.user, create=False)
-        if account:
+        flow = account._token_store().read_flow() if account else None
+        if flow and consteq(str(flow.get("state", "")), state or ""):
             account._token_store().write_flow(None)
 
     def _sign_state(self, return_path):

@@ -270,6 +270,9 @@ class SyncRun:
                 self._declined.add(graph_id)
 
     def _read_item(self, item, remote_events, removed_ids):
+        if not isinstance(item, dict):
+            self.errors.append({"event": "?", "reason": f"not an event: {item!r:.80}"})
+            return
         kind = item.get("type")
         if kind in SERIES_TYPES and "@removed" not in item:
             # Delta gives occurrences as stubs: the series is read whole by _read_series.
@@ -281,7 +284,7 @@ class SyncRun:
         try:
             read = mapping.read_delta_item(item, owner_email=self.owner_email)
         except MalformedEvent as error:
-            self.errors.append({"event": error.graph_id or "?", "reason": error.reason})
+            self._malformed(item, error)
             return
         if isinstance(read, RemovedEvent):
             removed_ids.add(read.graph_id)
@@ -296,13 +299,18 @@ class SyncRun:
         series that is gone leaves none (its occurrences' links then count as deleted).
         Occurrences are keyed across mailboxes by the series' iCalUId and their original start."""
         for master_id in sorted(self._changed_series):
-            master_uid, rows = self._series_rows(master_id)
+            try:
+                master_uid, rows = self._series_rows(master_id)
+            except (KeyError, TypeError, AttributeError) as error:
+                # Unreadable stubs: the series is skipped, its links left as they are.
+                self._malformed({"id": master_id}, MalformedEvent(master_id, repr(error)))
+                continue
             self._series_instances[master_id] = {row.get("id") for row in rows}
             for row in rows:
                 try:
                     event = mapping.read_event(row, owner_email=self.owner_email)
                 except MalformedEvent as error:
-                    self.errors.append({"event": error.graph_id or "?", "reason": error.reason})
+                    self._malformed(row, error)
                     continue
                 original = event.original_start or event.values.start
                 if original and master_uid:
@@ -378,8 +386,11 @@ class SyncRun:
             if local_event and local is None and local_event.active:
                 continue
             # Our own create whose answer was lost, untouched in Outlook since: it holds what we
-            # sent, so an Odoo edit made since then is the only change (not a conflict).
+            # sent, so an Odoo edit made since then is the only change (not a conflict), and an
+            # Odoo deletion made since then deletes it.
             sent = graph_id in self._own_creates and graph_id in self._untouched
+            if sent and not local_event.active:
+                local = None
             paired = (
                 None if sent else self.pairing.base_for(key, graph_id, event, local_event, local)
             )
@@ -496,8 +507,9 @@ class SyncRun:
 
     def _match_unknown_remote(self, unknown_remote):
         """Outlook events without a link that are already in Odoo: created by this database (our
-        extended property or ``transactionId``) or the same meeting synced by another user
-        (``iCalUId``). Returns {graph_id: calendar.event}."""
+        extended property or ``transactionId``), the same meeting synced by another user
+        (``iCalUId``), or an invitation from a colleague whose sync lost its answer
+        (``_match_lost_invitations``). Returns {graph_id: calendar.event}."""
         matched = {}
         prefix = f"{self.database_uuid}:"
         by_ical = {}
@@ -510,18 +522,81 @@ class SyncRun:
         tx_candidates = self._transaction_ids_of_unlinked(unknown_remote)
 
         for graph_id, (event, tx) in unknown_remote.items():
-            local = None
-            if event.odoo_ref and event.odoo_ref.startswith(prefix):
-                local = self.Event.browse(int(event.odoo_ref[len(prefix) :])).exists()
+            ref = event.odoo_ref
+            if tx and tx not in tx_candidates and not ref and graph_id in self._untouched:
+                ref = self._odoo_ref_of(graph_id)
+            # Ours even when its Odoo event was deleted or archived since (a lost create).
+            own = bool(ref and ref.startswith(prefix) and ref[len(prefix) :].isdigit())
+            local = self.Event.browse(int(ref[len(prefix) :])).exists() if own else None
             if not local and tx and tx in tx_candidates:
-                local = tx_candidates[tx]
-            if local:
+                local, own = tx_candidates[tx], True
+            if own:
                 self._own_creates.add(graph_id)
             if not local and event.ical_uid in by_ical:
                 local = by_ical[event.ical_uid]
             if local:
                 matched[graph_id] = local
+        unmatched = {gid: ev for gid, (ev, _tx) in unknown_remote.items() if gid not in matched}
+        matched.update(self._match_lost_invitations(unmatched, set(matched.values())))
         return matched
+
+    def _match_lost_invitations(self, unmatched, taken):
+        """{graph_id: calendar.event} for invitations in this mailbox that Odoo already holds
+        but no link's iCalUId names yet: the organizer, a user of this database, had the
+        meeting created in Outlook by a sync that crashed or lost the answer, so the
+        organizer's link does not know its iCalUId until the organizer's next sync. Matched
+        on organizer, name and time, the mailbox owner invited and not linked to it yet, and
+        never two copies to one event (else each invited user's sync would import it again)."""
+        invitations = {
+            gid: ev
+            for gid, ev in unmatched.items()
+            if not ev.is_organizer and ev.values.organizer_email and not ev.values.is_cancelled
+        }
+        if not invitations:
+            return {}
+        emails = {email_normalize(ev.values.organizer_email) for ev in invitations.values()}
+        organizers = (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [("email_normalized", "in", list(emails)), ("id", "!=", self.account.user_id.id)]
+            )
+        )
+        if not organizers:
+            return {}
+        candidates = self.Event.search(
+            [
+                ("user_id", "in", organizers.ids),
+                ("active", "=", True),
+                ("recurrency", "=", False),
+                ("partner_ids", "in", self.account.user_id.partner_id.ids),
+                ("outlook_link_ids", "not any", [("account_id", "=", self.account.id)]),
+                ("name", "in", [ev.values.name for ev in invitations.values()]),
+            ],
+            order="id",
+        )
+        by_key = {}
+        for event in candidates - self.Event.browse([e.id for e in taken]):
+            try:
+                by_key.setdefault(meeting_key(event._outlook_values()), event)
+            except ValueError:
+                continue
+        found = {}
+        for graph_id in sorted(invitations):
+            event = by_key.pop(meeting_key(invitations[graph_id].values), None)
+            if event:
+                found[graph_id] = event
+        return found
+
+    def _odoo_ref_of(self, graph_id):
+        """Our extended property on an Outlook event (delta does not return it): asked only of
+        an untouched event carrying a ``transactionId`` no live Odoo event of this user has,
+        which may be a lost create whose Odoo event was deleted or archived since."""
+        try:
+            answer = self.graph.get_event(graph_id, expand=mapping.EXPAND_ODOO_REF)
+            return mapping.read_event(answer, owner_email=self.owner_email).odoo_ref
+        except (NotFound, MalformedEvent):
+            return None
 
     def _transaction_ids_of_unlinked(self, unknown_remote):
         """{transactionId: event} of this user's unlinked events, to recognise a create whose
@@ -976,6 +1051,14 @@ class SyncRun:
             if seen and seen[0].change_key and link.change_key != seen[0].change_key:
                 link.change_key = seen[0].change_key
 
+    def _malformed(self, item, error):
+        """Log an Outlook event that cannot be read, by its subject when it has a readable one
+        and its id; it is skipped, the run goes on."""
+        subject = item.get("subject") if isinstance(item, dict) else None
+        graph_id = error.graph_id or "?"
+        name = f"{subject} ({graph_id})" if isinstance(subject, str) and subject else graph_id
+        self.errors.append({"event": name, "reason": error.reason})
+
     def _item_failed(self, target, reason):
         """Record the error on the log and the link; the link is tried again after a backoff
         (2, 4, 8... minutes, at most a day) while the other events go on."""
@@ -997,6 +1080,15 @@ class SyncRun:
             "ambiguous": self.pairing.ambiguous,
             **{name: self.counts[name] for name in LOG_COUNTS},
         }
+
+
+def meeting_key(values):
+    """What tells one meeting from another without ids: organizer, name and time."""
+    if values.allday:
+        when = (values.start_date, values.stop_date)
+    else:
+        when = (values.start.astimezone(timezone.utc), values.stop.astimezone(timezone.utc))
+    return (values.organizer_email.lower(), values.name, values.allday, *when)
 
 
 def unmodified_since_created(item):

@@ -455,7 +455,7 @@ class GraphClient:
             headers=headers,
             idempotent=idempotent,
         )
-        return response.json() if response.content else {}
+        return _decoded(response)
 
     def _pages(
         self,
@@ -467,7 +467,9 @@ class GraphClient:
         """Each page of a collection, following ``@odata.nextLink`` (same host, never twice)."""
         seen: set[str] = set()
         while True:
-            page = self._send("GET", url, params=params, headers=headers).json()
+            page = _decoded(self._send("GET", url, params=params, headers=headers))
+            if not isinstance(page.get("value", []), list):
+                raise GraphError(200, "MalformedResponse", "the page's value is not a list")
             yield page
             next_link = page.get("@odata.nextLink")
             if not next_link:
@@ -597,6 +599,24 @@ def _throttled_result(request_id: str, wait: float) -> BatchResult:
         headers={"Retry-After": str(wait)},
         body={"error": {"code": "TooManyRequests", "message": "retry budget exhausted"}},
     )
+
+
+def _decoded(response: requests.Response) -> dict[str, Any]:
+    """A 2xx reply's JSON object ({} when empty); ``GraphError`` when Graph sent anything else,
+    so that a broken reply stops the run instead of reading as an empty page."""
+    if not response.content:
+        return {}
+    try:
+        payload = response.json()
+    except ValueError as error:
+        raise GraphError(response.status_code, "MalformedResponse", "not valid JSON") from error
+    if not isinstance(payload, dict):
+        raise GraphError(
+            response.status_code,
+            "MalformedResponse",
+            f"a JSON {type(payload).__name__} where an object was expected",
+        )
+    return payload
 
 
 def _body(response: requests.Response) -> Any:

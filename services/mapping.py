@@ -23,6 +23,10 @@ Decisions (both ways):
   ``responseStatus``, which wins over the attendee list. The organizer is never sent as an
   attendee. Only addresses and names are written: responses change through accept/decline.
 - Body: ``html`` is kept as is (the Odoo shell sanitises it); ``text`` becomes escaped HTML.
+- Types are checked, not coerced: a property Graph documents as a string or a boolean that
+  arrives as anything else (or ``null`` where Graph never sends it), a reminder beyond
+  ``MAX_REMINDER_MINUTES``: the event is ``MalformedEvent``, logged and skipped, never
+  half-read (``bool("no")`` would cancel a meeting).
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ properties are a finite per-mailbox quota; the per-event value goes in ``value``
 
 EXPAND_ODOO_REF = f"singleValueExtendedProperties($filter=id eq '{ODOO_REF_PROPERTY_ID}')"
 """``$expand`` value that returns our property with an event."""
+
+MAX_REMINDER_MINUTES = 4 * 7 * 24 * 60
+"""The longest reminder Outlook offers (four weeks); more is corrupt data."""
 
 _TRANSACTION_NAMESPACE = uuid.UUID("0b6c9a52-3f1e-4d8a-a7c4-5e2f9d1b6a30")
 
@@ -139,12 +146,12 @@ def read_event(event: dict[str, Any], *, owner_email: str = "") -> GraphEvent:
     try:
         return GraphEvent(
             graph_id=graph_id,
-            ical_uid=event.get("iCalUId") or "",
-            change_key=event.get("changeKey") or _etag_key(event.get("@odata.etag")),
-            last_modified=_timestamp(event.get("lastModifiedDateTime")),
-            event_type=event.get("type") or "singleInstance",
-            series_master_id=event.get("seriesMasterId"),
-            original_start=_timestamp(event.get("originalStart")),
+            ical_uid=_text(event, "iCalUId"),
+            change_key=_text(event, "changeKey") or _etag_key(_text(event, "@odata.etag")),
+            last_modified=_timestamp(_text(event, "lastModifiedDateTime")),
+            event_type=_text(event, "type") or "singleInstance",
+            series_master_id=_text(event, "seriesMasterId") or None,
+            original_start=_timestamp(_text(event, "originalStart")),
             is_organizer=_is_organizer(event, owner_email.strip().lower()),
             odoo_ref=_read_odoo_ref(event.get("singleValueExtendedProperties") or ()),
             values=_values(event, owner_email.strip().lower()),
@@ -256,7 +263,7 @@ def create_payload(values: EventValues, *, ref: str, transaction: str) -> dict[s
 
 
 def _values(event: dict[str, Any], owner_email: str) -> EventValues:
-    allday = bool(event.get("isAllDay"))
+    allday = _flag(event, "isAllDay")
     timezone = windows_to_iana(event.get("originalStartTimeZone") or UTC_NAME).name
     when: dict[str, Any]
     if allday:
@@ -269,27 +276,30 @@ def _values(event: dict[str, Any], owner_email: str) -> EventValues:
     else:
         when = {"start": _instant(event["start"]), "stop": _instant(event["end"])}
     reminder = None
-    if event.get("isReminderOn"):
-        reminder = int(event.get("reminderMinutesBeforeStart") or 0)
+    if _flag(event, "isReminderOn"):
+        reminder = event.get("reminderMinutesBeforeStart") or 0
+        if not isinstance(reminder, int) or not 0 <= reminder <= MAX_REMINDER_MINUTES:
+            raise ValueError(f"reminderMinutesBeforeStart {reminder!r} is out of range")
     organizer = ((event.get("organizer") or {}).get("emailAddress") or {}).get("address") or ""
+    show_as, importance = _text(event, "showAs"), _text(event, "importance")
     return EventValues(
-        name=event.get("subject") or "",
+        name=_text(event, "subject"),
         description_html=_body_html(event.get("body")),
         allday=allday,
         timezone=timezone,
-        location=(event.get("location") or {}).get("displayName") or "",
+        location=_text(event.get("location") or {}, "displayName"),
         videocall_url=(event.get("onlineMeeting") or {}).get("joinUrl")
         or event.get("onlineMeetingUrl")
         or "",
-        show_as=event.get("showAs") if event.get("showAs") in SHOW_AS else "busy",
-        privacy=_SENSITIVITY_IN.get(event.get("sensitivity") or "normal", "public"),
-        importance=event.get("importance") if event.get("importance") in IMPORTANCES else "normal",
+        show_as=show_as if show_as in SHOW_AS else "busy",
+        privacy=_SENSITIVITY_IN.get(_text(event, "sensitivity") or "normal", "public"),
+        importance=importance if importance in IMPORTANCES else "normal",
         categories=tuple(name for name in event.get("categories") or () if isinstance(name, str)),
-        online_meeting=bool(event.get("isOnlineMeeting")),
+        online_meeting=_flag(event, "isOnlineMeeting"),
         reminder_minutes=reminder,
         attendees=_attendees(event, owner_email),
         organizer_email=organizer,
-        is_cancelled=bool(event.get("isCancelled")),
+        is_cancelled=_flag(event, "isCancelled"),
         **when,
     )
 
@@ -298,7 +308,7 @@ def _attendees(event: dict[str, Any], owner_email: str) -> tuple[Attendee, ...]:
     own_response = (event.get("responseStatus") or {}).get("response")
     by_email: dict[str, Attendee] = {}
     for entry in event.get("attendees") or ():
-        address = ((entry.get("emailAddress") or {}).get("address") or "").strip().lower()
+        address = _text(entry.get("emailAddress") or {}, "address").strip().lower()
         if not address or address in by_email:
             continue
         response = ((entry.get("status") or {}).get("response")) or "none"
@@ -306,17 +316,35 @@ def _attendees(event: dict[str, Any], owner_email: str) -> tuple[Attendee, ...]:
             response = own_response
         by_email[address] = Attendee(
             email=address,
-            name=(entry.get("emailAddress") or {}).get("name") or "",
+            name=_text(entry.get("emailAddress") or {}, "name"),
             response=_RESPONSE_IN.get(response, "needsAction"),
         )
     return tuple(by_email.values())
 
 
+def _text(obj: dict[str, Any], name: str) -> str:
+    """A string property ("" when absent or null); ``ValueError`` for any other type."""
+    value = obj.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} is a {type(value).__name__}, not a string")
+    return value
+
+
+def _flag(obj: dict[str, Any], name: str) -> bool:
+    """A boolean property (False when absent or null); ``ValueError`` for any other type."""
+    value = obj.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"{name} is a {type(value).__name__}, not a boolean")
+    return bool(value)
+
+
 def _body_html(body: dict[str, Any] | None) -> str:
     if not body:
         return ""
-    content = body.get("content") or ""
-    if (body.get("contentType") or "html").lower() == "text":
+    content = _text(body, "content")
+    if (_text(body, "contentType") or "html").lower() == "text":
         return "".join(f"<p>{html.escape(line)}</p>" for line in content.splitlines())
     return content
 
@@ -400,6 +428,6 @@ def _etag_key(etag: str | None) -> str:
 
 def _read_odoo_ref(properties: Iterable[dict[str, Any]]) -> str | None:
     for prop in properties:
-        if prop.get("id", "").lower() == ODOO_REF_PROPERTY_ID.lower():
-            return prop.get("value")
+        if _text(prop, "id").lower() == ODOO_REF_PROPERTY_ID.lower():
+            return _text(prop, "value") or None
     return None

@@ -1,4 +1,6 @@
 from . import (
+    test_bad_input,
+    test_concurrency,
     test_connect,
     test_connect_tour,
     test_database_copy,
@@ -8,6 +10,7 @@ from . import (
     test_overview,
     test_pairing,
     test_reconnect,
+    test_security,
     test_series,
     test_settings,
     test_sync,

@@ -20,11 +20,13 @@ class EmulatorMixin:
     """Starts the emulator for the class and points Odoo's Outlook settings at it."""
 
     emulator_seed = "empty"
+    emulator_clock = None
+    """A ``FakeClock`` for classes that need Outlook's time to move (``advance_clock``)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.emulator = GraphEmulator(seed=cls.emulator_seed)
+        cls.emulator = GraphEmulator(seed=cls.emulator_seed, clock=cls.emulator_clock)
         cls.emulator.__enter__()
         cls.addClassCleanup(cls.emulator.__exit__, None, None, None)
         previous_bundle = os.environ.get("REQUESTS_CA_BUNDLE")

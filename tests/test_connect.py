@@ -60,7 +60,12 @@ class TestSignIn(OutlookHttpCase):
 
         self.assertEqual(response.status_code, 400)
         self.assertIn("not valid", response.text)
-        self.assert_nothing_stored(self.user_alice)
+        account = self.account_of(self.user_alice)
+        self.assertNotEqual(account.state, "active")
+        self.assertIsNone(self.token_columns(account)[0])
+        # A forged state (a link anyone can make the browser open) does not cancel the
+        # sign-in in progress.
+        self.assertEqual(self.url_open(callback, allow_redirects=False).status_code, 303)
 
     def test_expired_state_is_refused(self):
         eleven_minutes_ago = fields.Datetime.now() - timedelta(minutes=11)

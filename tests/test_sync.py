@@ -4,6 +4,7 @@ from unittest.mock import patch
 from odoo import fields, sql_db
 from odoo.tests import tagged
 
+from odoo.addons.outlook_calendar_sync.graph_emulator import FakeClock
 from odoo.addons.outlook_calendar_sync.models import outlook_account
 
 from .common import ALICE, BOB, OutlookHttpCase
@@ -254,6 +255,30 @@ class TestNoDuplicates(SyncCase):
         self.assertEqual(len(self.odoo_events("Fragile")), 1)
         self.assertEqual(len(self.account.link_ids), 1)
 
+    def test_odoo_deletion_after_a_lost_create_answer_deletes_the_copy(self):
+        """Found by the property-based suite: Graph created the event but the answer was lost
+        (no link in Odoo); the user then deletes it in Odoo. The untouched Outlook copy is ours
+        (its extended property names this database): it is deleted, not imported back."""
+        self.odoo_event("Deleted meanwhile")
+        self.odoo_event("Archived meanwhile")
+        self.emulator.inject_fault("drop_after", method="POST", path_contains="$batch")
+        self.assertEqual(self.account._sync().state, "failed")
+        self.assertEqual(len(self.outlook_events("Deleted meanwhile")), 1, "Graph did create it")
+        self.odoo_events("Deleted meanwhile").unlink()
+        self.odoo_events("Archived meanwhile").action_archive()
+
+        log = self.sync()
+
+        self.assertEqual(self.outlook_events("Deleted meanwhile"), [])
+        self.assertEqual(self.outlook_events("Archived meanwhile"), [])
+        self.assertFalse(self.odoo_events("Deleted meanwhile"))
+        self.assertFalse(self.odoo_events("Archived meanwhile").active)
+        self.assertEqual((log.pushed_deleted, log.pulled_created), (2, 0))
+        self.assertFalse(self.account.link_ids)
+        writes = self.writes()
+        self.sync()
+        self.assertEqual(self.writes(), writes, "the next sync is quiet")
+
     def test_lost_delta_state_resyncs_without_duplicates(self):
         self.emulator.create_event(ALICE, outlook_event("From Outlook"))
         self.odoo_event("From Odoo")
@@ -293,6 +318,28 @@ class TestNoDuplicates(SyncCase):
             set(event.outlook_link_ids.account_id.ids), {self.account.id, bob_account.id}
         )
         self.assertIn(self.user_alice.partner_id, event.partner_ids)
+
+
+class TestLostCreateEditedInOutlook(SyncCase):
+    emulator_clock = FakeClock()
+
+    def test_outlook_edit_of_a_lost_create_deleted_in_odoo_wins(self):
+        """As above, but the user also edited the Outlook copy meanwhile: the edit wins over
+        the deletion (DESIGN §3.6) and the event comes back to Odoo, once."""
+        self.odoo_event("Edited in Outlook")
+        self.emulator.inject_fault("drop_after", method="POST", path_contains="$batch")
+        self.assertEqual(self.account._sync().state, "failed")
+        self.odoo_events("Edited in Outlook").unlink()
+        copy = self.outlook_events("Edited in Outlook")[0]
+        self.emulator.advance_clock(60)
+        self.emulator.update_event(ALICE, copy["id"], {"location": {"displayName": "Room 9"}})
+
+        self.sync()
+
+        self.assertEqual(len(self.outlook_events("Edited in Outlook")), 1)
+        restored = self.odoo_events("Edited in Outlook")
+        self.assertEqual(len(restored), 1)
+        self.assertEqual(restored.location, "Room 9")
 
 
 class TestReplacedCopies(SyncCase):

@@ -131,6 +131,51 @@ def test_delay_fault_slows_the_reply(g, alice):
     assert time.perf_counter() - started >= 0.3
 
 
+def test_delay_after_fault_applies_the_write_before_waiting(g, alice):
+    g.inject_fault("delay_after", delay=2.0, method="POST", path_contains="/me/events")
+    posted = threading.Thread(
+        target=alice.post, args=(f"{g.graph}/me/events",), kwargs={"json": event_body()}
+    )
+    posted.start()
+    deadline = time.monotonic() + 10
+    while not g.events("alice@example.com") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(g.events("alice@example.com")) == 1, "applied while the reply still waits"
+    assert posted.is_alive()
+    posted.join()
+
+
+def test_rewrite_fault_replaces_the_reply_with_raw_text(g, alice):
+    g.inject_fault("rewrite", path_contains="/me/events", body='{"value": [')
+    broken = alice.get(f"{g.graph}/me/events")
+    assert broken.status_code == 200 and broken.text == '{"value": ['
+    assert alice.get(f"{g.graph}/me/events").json()["value"] == []
+
+
+def test_rewrite_fault_edits_and_adds_events_of_a_reply(g, alice):
+    first = g.create_event("alice@example.com", event_body(subject="One"))
+    g.create_event("alice@example.com", event_body(subject="Two"))
+    g.inject_fault(
+        "rewrite",
+        count=2,
+        path_contains="/me/events",
+        edits={first["id"]: {"set": {"subject": 42, "showAs": None}, "unset": ["start"]}},
+        append=["not an event"],
+    )
+    listed = alice.get(f"{g.graph}/me/events").json()["value"]
+    edited = next(item for item in listed if isinstance(item, dict) and item["id"] == first["id"])
+    assert (edited["subject"], edited["showAs"], "start" in edited) == (42, None, False)
+    assert listed[-1] == "not an event"
+    assert [ev["subject"] for ev in listed[:-1] if ev is not edited] == ["Two"]
+    assert alice.get(f"{g.graph}/me/events/{first['id']}").json()["subject"] == 42
+    assert g.events("alice@example.com")[0]["subject"] == "One", "the store is untouched"
+
+
+def test_rewrite_fault_needs_something_to_do(g):
+    with pytest.raises(ValueError):
+        g.inject_fault("rewrite")
+
+
 def test_rate_limit_gives_429_with_retry_after_until_window_passes(g, alice):
     g.set_throttling(True, requests=3, window_seconds=60)
     codes = [alice.get(f"{g.graph}/me").status_code for _ in range(4)]

@@ -298,6 +298,18 @@ def test_cancelled_flag_and_identities_are_read():
         ),
         graph_event(attendees="not a list of dicts"),
         "not even a dict",
+        graph_event(subject=42),
+        graph_event(iCalUId=["uid-1", "uid-2"]),
+        graph_event(changeKey={"key": 1}),
+        graph_event(isCancelled="no"),
+        graph_event(isAllDay="yes"),
+        graph_event(showAs=7),
+        graph_event(location={"displayName": ["Room 1"]}),
+        graph_event(body={"contentType": "html", "content": 5}),
+        graph_event(isReminderOn=True, reminderMinutesBeforeStart=10**12),
+        graph_event(isReminderOn=True, reminderMinutesBeforeStart="soon"),
+        graph_event(attendees=[{"emailAddress": {"address": "a@example.com", "name": 7}}]),
+        graph_event(singleValueExtendedProperties=[{"id": ODOO_REF_PROPERTY_ID, "value": 7}]),
     ],
 )
 def test_malformed_event_raises_typed_error(event):

@@ -1,0 +1,265 @@
+"""Concurrency (issue H): real threads, each with its own database connection and transaction,
+as Odoo's cron workers and HTTP workers have them.
+
+The test transaction sees nothing another connection commits, so this class builds its users,
+accounts and settings in committed transactions of its own (and removes them afterwards), signs
+the mailboxes in with the pure ``services.auth`` against the emulator, and reads every outcome
+through a fresh connection. A slow Graph reply (the emulator's ``delay`` fault) holds each
+sync open long enough for the others to collide with it.
+"""
+
+import threading
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import requests
+from psycopg2 import errors as pg_errors
+
+from odoo import SUPERUSER_ID, api, fields, sql_db
+from odoo.tests import TransactionCase, tagged
+
+from ..services.auth import OutlookAuth
+from ..services.graph import GraphClient
+from .common import EmulatorMixin, query_of
+
+TOMORROW = (datetime.utcnow() + timedelta(days=1)).replace(
+    hour=10, minute=0, second=0, microsecond=0
+)
+PARAMS = (
+    "outlook_calendar_sync.enabled",
+    "outlook_calendar_sync.client_id",
+    "outlook_calendar_sync.client_secret",
+    "outlook_calendar_sync.authority_host",
+    "outlook_calendar_sync.tenant",
+    "outlook_calendar_sync.graph_endpoint",
+)
+SLOW_DELTA = 1.5
+"""Seconds the emulator holds each delta reply: every sync of a test overlaps the others."""
+
+
+def graph_time(moment):
+    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentSyncs(EmulatorMixin, TransactionCase):
+    @classmethod
+    def configure_outlook(cls, _test_env, tenant="common"):
+        """Committed, not in the test transaction (whose row locks would block the workers)."""
+        suffix = uuid.uuid4().hex[:8]
+        cls.mailboxes = {name: f"{name}-{suffix}@example.com" for name in ("carol", "dave")}
+        with cls.committed() as env:
+            params = env["ir.config_parameter"]
+            cls.saved_params = {key: params.get_param(key) for key in PARAMS}
+            cls.addClassCleanup(cls.restore_params)
+            configured = super().configure_outlook(env, tenant)
+            cls.user_ids = {}
+            for name, mailbox in cls.mailboxes.items():
+                user = env["res.users"].create(
+                    {
+                        "name": name.title(),
+                        "login": mailbox,
+                        "email": mailbox,
+                        "groups_id": [fields.Command.set(env.ref("base.group_user").ids)],
+                    }
+                )
+                cls.user_ids[name] = user.id
+        cls.addClassCleanup(cls.remove_users)
+        return configured
+
+    @classmethod
+    @contextmanager
+    def committed(cls, uid=SUPERUSER_ID):
+        """An environment on its own connection, committed when the block ends."""
+        with sql_db.db_connect(cls.env.cr.dbname).cursor() as cr:
+            yield api.Environment(cr, uid, {})
+
+    @classmethod
+    def restore_params(cls):
+        with cls.committed() as env:
+            for key, value in cls.saved_params.items():
+                env["ir.config_parameter"].set_param(key, value or False)
+
+    @classmethod
+    def remove_users(cls):
+        with cls.committed() as env:
+            users = env["res.users"].browse(list(cls.user_ids.values()))
+            env["calendar.event"].with_context(active_test=False).search(
+                [("user_id", "in", users.ids)]
+            ).unlink()
+            env["outlook.account"].search([("user_id", "in", users.ids)]).unlink()
+            for user in users:
+                user.write({"active": False, "login": f"gone-{uuid.uuid4().hex}"})
+
+    def setUp(self):
+        super().setUp()
+        for mailbox in self.mailboxes.values():
+            self.emulator.add_mailbox(mailbox)
+        with self.committed() as env:
+            env["calendar.event"].with_context(active_test=False).search(
+                [("user_id", "in", list(self.user_ids.values()))]
+            ).unlink()
+            env["outlook.account"].search([]).filtered(
+                lambda account: account.user_id.id in self.user_ids.values()
+            ).unlink()
+            self.account_ids = {name: self.connect(env, name) for name in self.mailboxes}
+
+    def connect(self, env, name):
+        """What the sign-in stores, done with ``services.auth`` against the emulator."""
+        auth = OutlookAuth(
+            client_id=self.emulator.client_id,
+            client_credential=self.emulator.client_secret,
+            authority=self.emulator.authority,
+            cache_blob=None,
+            http_client=requests.Session(),
+        )
+        authorize_url, flow = auth.start_sign_in(
+            redirect_uri="http://localhost/microsoft_account/authentication", state=name
+        )
+        identity = auth.finish_sign_in(
+            flow, query_of(self.emulator.sign_in(self.mailboxes[name], authorize_url))
+        )
+        graph = GraphClient(requests.Session, self.emulator.graph, auth.access_token)
+        calendar = next(cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar"))
+        graph.close()
+        account = env["outlook.account"].create(
+            {
+                "user_id": self.user_ids[name],
+                "state": "active",
+                "mailbox_address": self.mailboxes[name],
+                "home_account_id": identity.home_account_id,
+                "calendar_id": calendar["id"],
+            }
+        )
+        account._token_store().write_cache(auth.cache_blob_if_changed())
+        return account.id
+
+    def run_at_once(self, jobs):
+        """Run each job (a function of a fresh environment) in its own thread and transaction,
+        all released at the same moment; returns what each raised (None when it committed)."""
+        barrier = threading.Barrier(len(jobs))
+        outcomes = [None] * len(jobs)
+
+        def worker(index, job, uid):
+            try:
+                with self.committed(uid) as env:
+                    barrier.wait(timeout=30)
+                    job(env)
+            except Exception as error:  # the outcome under test. pylint: disable=broad-except
+                outcomes[index] = error
+
+        threads = [
+            threading.Thread(target=worker, args=(index, job, uid), name=f"sync-{index}")
+            for index, (job, uid) in enumerate(jobs)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.assertFalse([thread for thread in threads if thread.is_alive()], "a worker hung")
+        return outcomes
+
+    def logs_per_account(self):
+        with self.committed() as env:
+            logs = env["outlook.sync.log"].search(
+                [("account_id", "in", list(self.account_ids.values()))]
+            )
+            return {
+                name: len(logs.filtered(lambda log, a=account_id: log.account_id.id == a))
+                for name, account_id in self.account_ids.items()
+            }
+
+    def odoo_names(self, name):
+        with self.committed() as env:
+            events = env["calendar.event"].search([("user_id", "=", self.user_ids[name])])
+            return sorted(events.mapped("name"))
+
+    def test_two_cron_workers_and_sync_now_sync_each_account_once(self):
+        """Carol and Dave each have three Outlook events; two cron workers and Carol's "Sync
+        now" start at the same moment: each account is synced by exactly one of them (the
+        others skip its locked row), every event lands in Odoo once."""
+        for name, mailbox in self.mailboxes.items():
+            for number in range(3):
+                start = TOMORROW + timedelta(hours=number)
+                self.emulator.create_event(
+                    mailbox,
+                    {
+                        "subject": f"{name} {number}",
+                        "start": graph_time(start),
+                        "end": graph_time(start + timedelta(hours=1)),
+                    },
+                )
+        self.emulator.inject_fault("delay", count=10, delay=SLOW_DELTA, path_contains="delta")
+        carol = self.user_ids["carol"]
+
+        def sync_now(env):
+            env["outlook.account"].browse(self.account_ids["carol"]).action_sync_now()
+
+        def cron(env):
+            env["outlook.account"]._cron_sync()
+
+        outcomes = self.run_at_once([(cron, SUPERUSER_ID), (cron, SUPERUSER_ID), (sync_now, carol)])
+
+        self.assertEqual(outcomes, [None, None, None])
+        self.assertEqual(self.logs_per_account(), {"carol": 1, "dave": 1})
+        self.assertEqual(self.odoo_names("carol"), ["carol 0", "carol 1", "carol 2"])
+        self.assertEqual(self.odoo_names("dave"), ["dave 0", "dave 1", "dave 2"])
+        self.assertEqual(self.emulator.counters()["writes"], 0, "nothing echoed to Outlook")
+
+    def test_edit_during_a_sync_is_not_lost(self):
+        """Carol renames a synced event in Odoo while a sync that also updates it (Outlook
+        moved its room) is running: whichever transaction loses the race is retried, as Odoo
+        retries a request or the cron's next run does, and both edits end on both sides."""
+        mailbox = self.mailboxes["carol"]
+        copy = self.emulator.create_event(
+            mailbox,
+            {
+                "subject": "Planning",
+                "start": graph_time(TOMORROW),
+                "end": graph_time(TOMORROW + timedelta(hours=1)),
+            },
+        )
+        account_id = self.account_ids["carol"]
+        with self.committed() as env:
+            self.assertEqual(env["outlook.account"].browse(account_id)._sync().state, "done")
+        self.emulator.update_event(mailbox, copy["id"], {"location": {"displayName": "Room 7"}})
+        self.emulator.inject_fault("delay", delay=SLOW_DELTA, path_contains="delta")
+        carol = self.user_ids["carol"]
+
+        def sync(env):
+            env["outlook.account"].browse(account_id)._sync()
+
+        def rename(env):
+            self.wait_for_the_slow_reply()
+            event = env["calendar.event"].search([("name", "=", "Planning")])
+            event.write({"name": "Planning (moved)"})
+
+        outcomes = self.run_at_once([(sync, SUPERUSER_ID), (rename, carol)])
+
+        for outcome in outcomes:
+            if outcome is not None:
+                self.assertIsInstance(outcome, pg_errors.SerializationFailure)
+        if outcomes[1] is not None:
+            with self.committed(carol) as env:
+                env["calendar.event"].search([("name", "=", "Planning")]).write(
+                    {"name": "Planning (moved)"}
+                )
+        for _attempt in range(2):
+            with self.committed() as env:
+                env["outlook.account"].browse(account_id)._sync()
+        with self.committed() as env:
+            event = env["calendar.event"].search([("user_id", "=", carol)])
+            self.assertEqual((event.name, event.location), ("Planning (moved)", "Room 7"))
+        outlook = [ev for ev in self.emulator.events(mailbox) if not ev.get("isCancelled")]
+        self.assertEqual(
+            [(ev["subject"], ev["location"]["displayName"]) for ev in outlook],
+            [("Planning (moved)", "Room 7")],
+        )
+
+    def wait_for_the_slow_reply(self):
+        """Until the emulator holds the sync's delta request (its delay fault was taken)."""
+        deadline = datetime.now() + timedelta(seconds=30)
+        while self.emulator.counters()["faults_applied"] == 0:
+            self.assertLess(datetime.now(), deadline, "the sync never asked for its delta")
+            threading.Event().wait(0.02)

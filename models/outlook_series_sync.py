@@ -69,6 +69,12 @@ class SeriesSync:
         # Export only: Outlook's series changes are not brought to Odoo.
         changed = self.run._changed_series if self.run.policy.pull else set()
         for master_id in sorted(changed | (removed_ids & set(by_master))):
+            if master_id in self.run._unreadable_series:
+                # Logged; left as it is (no occurrence imported alone, none taken as deleted)
+                # until Outlook serves it whole.
+                self._forget_rows(master_id, remote_events)
+                self.run._series_instances.pop(master_id, None)
+                continue
             link = by_master.get(master_id)
             master = self._master(master_id)
             if link:

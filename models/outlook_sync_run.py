@@ -129,6 +129,7 @@ class SyncRun:
         self._series_items = {}
         self._series_of = {}
         self._series_masters = {}  # master id: the master read this run, None when gone
+        self._unreadable_series = set()  # series with an unreadable occurrence: left as they are
         self._single_recurrence_ids = []  # Odoo series Outlook cannot repeat: sent as events
         self._alarms = AlarmCache(self.env)
         self.notices = []
@@ -304,6 +305,7 @@ class SyncRun:
             except (KeyError, TypeError, AttributeError) as error:
                 # Unreadable stubs: the series is skipped, its links left as they are.
                 self._malformed({"id": master_id}, MalformedEvent(master_id, repr(error)))
+                self._unreadable_series.add(master_id)
                 continue
             self._series_instances[master_id] = {row.get("id") for row in rows}
             for row in rows:
@@ -311,6 +313,7 @@ class SyncRun:
                     event = mapping.read_event(row, owner_email=self.owner_email)
                 except MalformedEvent as error:
                     self._malformed(row, error)
+                    self._unreadable_series.add(master_id)
                     continue
                 original = event.original_start or event.values.start
                 if original and master_uid:

@@ -288,6 +288,19 @@ class TestBrokenSeries(BadInputCase):
         self.assertTrue(any(master["id"] in error["event"] for error in log.errors), log.errors)
         self.assertIn("Good news", self.odoo_names())
         self.assert_nothing_deleted(0)
+        self.assertFalse(
+            self.env["calendar.event"]
+            .with_context(active_test=False)
+            .search([("name", "=", "Broken series")]),
+            "a series read in part is not imported (nor archived) in part",
+        )
+        self.emulator.clear_faults()
+        self.account._sync()
+        self.account.delta_link = False
+        self.account._sync()
+        self.assertEqual(
+            len(self.env["calendar.event"].search([("name", "=", "Broken series")])), 3
+        )
 
 
 class TestHugeEvents(BadInputCase):

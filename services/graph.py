@@ -102,10 +102,12 @@ class BatchResult:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeltaPage:
     """One page of a delta round: its raw items (events and ``@removed`` entries); the last
-    page carries the ``delta_link`` to store for the next round."""
+    page carries the ``delta_link`` to store for the next round, the others the ``next_link``
+    to the page after them (a run that stops early resumes the round there)."""
 
     items: tuple[dict[str, Any], ...]
     delta_link: str | None = None
+    next_link: str | None = None
 
 
 class GraphClient:
@@ -143,6 +145,12 @@ class GraphClient:
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
         self._token: str | None = None
+        self._requests_sent = 0
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests this client sent to Graph, retries included (a ``$batch`` is one)."""
+        return self._requests_sent
 
     def close(self) -> None:
         """Close every session this client opened."""
@@ -316,7 +324,9 @@ class GraphClient:
                 final = page.get("@odata.deltaLink")
                 items = tuple(page.get("value") or ())
                 if final or page.get("@odata.nextLink"):
-                    yield DeltaPage(items=items, delta_link=final)
+                    yield DeltaPage(
+                        items=items, delta_link=final, next_link=page.get("@odata.nextLink")
+                    )
                 else:
                     raise GraphError(200, "NoDeltaLink", "a delta page without next or delta link")
         except GraphError as error:
@@ -467,6 +477,8 @@ class GraphClient:
         while True:
             token = self._current_token()
             all_headers = {"Prefer": PREFER, "Authorization": f"Bearer {token}", **(headers or {})}
+            with self._lock:
+                self._requests_sent += 1
             try:
                 with self._slots:
                     response = self._session().request(
@@ -495,7 +507,9 @@ class GraphClient:
                 delay = self._delay(response.headers, attempt)
                 if attempt > self._max_retries or self._clock() - started + delay > self._max_wait:
                     error = _error_for(status, _body(response), response.headers)
-                    raise Throttled(status, error.code, error.message, delay)
+                    # The caller postpones by what Graph asked, not by the capped wait.
+                    asked = _retry_after(response.headers) or 0.0
+                    raise Throttled(status, error.code, error.message, max(delay, asked))
                 self._sleep(delay)
                 continue
             if status == 504 and not idempotent:

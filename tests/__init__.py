@@ -8,6 +8,7 @@ from . import (
     test_overview,
     test_pairing,
     test_reconnect,
+    test_scheduling,
     test_series,
     test_settings,
     test_sync,

@@ -1,6 +1,7 @@
 from . import (
     test_connect,
     test_connect_tour,
+    test_cron_workers,
     test_database_copy,
     test_first_sync,
     test_first_sync_tour,

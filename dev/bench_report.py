@@ -76,10 +76,16 @@ class Row:
     # The latency row: ``wall_s`` is the median seconds from an Outlook change to Odoo, this
     # the 95th percentile.
     p95_s: float | None = None
+    # The fleet rows: one cycle of the sync cron over ``n`` mailboxes (``wall_s``), by this
+    # many cron workers; which cycle; and, throttled, how long the last other account waited.
+    workers: int | None = None
+    cycle: str | None = None
+    accounts_per_s: float | None = None
+    longest_wait_s: float | None = None
 
     def cells(self) -> tuple[str, ...]:
         return (
-            self.scenario + (" (throttled)" if self.throttled else ""),
+            self.label(),
             f"{self.n:,}",
             IMPL_LABELS[self.impl],
             _fmt(self.wall_s, "{:.1f}"),
@@ -90,6 +96,12 @@ class Row:
             _fmt(self.peak_mb, "{:.0f}"),
             self.note,
         )
+
+    def label(self) -> str:
+        if self.workers:
+            plural = "s" if self.workers > 1 else ""
+            return f"{self.scenario}: {self.cycle}, {self.workers} cron worker{plural}"
+        return self.scenario + (" (throttled)" if self.throttled else "")
 
 
 def _fmt(value: float | None, pattern: str) -> str:

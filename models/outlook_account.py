@@ -21,7 +21,7 @@ from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..services.auth import AppConfig, OutlookAuth
 from ..services.errors import AuthError, ReauthRequired, SyncError, Throttled
-from ..services.graph import GraphClient
+from ..services.graph import ConnectionPool, GraphClient
 from ..services.reconcile import (
     CreateLocal,
     CreateRemote,
@@ -58,6 +58,11 @@ LATE_AFTER_INTERVALS = 2
 # How far past the accounts it already took a cron call looks for one nobody holds: more than
 # the accounts the other workers can hold at once.
 TAKE_WINDOW = 20
+# msal's cache of the identity platform's metadata (OpenID configuration), shared by the
+# accounts this process syncs: read once per authority, not once per sync.
+MSAL_HTTP_CACHE = {}
+# Connections to Graph kept open across the accounts this process syncs.
+GRAPH_CONNECTIONS = ConnectionPool()
 GRAPH_MAX_WAIT = 30.0
 STATE_SCOPE = "outlook_calendar_sync.oauth_state"
 # The sync window a user may choose, in days (Graph reads the whole window on a full resync).
@@ -426,6 +431,7 @@ class OutlookAccount(models.Model):
                 self.env.cr.execute(
                     "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE SKIP LOCKED",
                     [self.id],
+                    log_exceptions=False,
                 )
                 return bool(self.env.cr.fetchone())
         except pg_errors.SerializationFailure:
@@ -757,11 +763,15 @@ class OutlookAccount(models.Model):
             cache_blob=store.read_cache(),
             http_client=requests.Session(),
             home_account_id=self.home_account_id or None,
+            http_cache=MSAL_HTTP_CACHE,
         )
         # A cron worker waits out short throttling only; a longer Retry-After postpones the
         # account (Throttled) so that one mailbox never holds the others back.
         graph = GraphClient(
-            requests.Session, config.graph_endpoint, auth.access_token, max_wait=GRAPH_MAX_WAIT
+            GRAPH_CONNECTIONS.session,
+            config.graph_endpoint,
+            auth.access_token,
+            max_wait=GRAPH_MAX_WAIT,
         )
         try:
             yield auth, graph

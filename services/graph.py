@@ -37,6 +37,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from .errors import (
     GraphError,
@@ -108,6 +109,42 @@ class DeltaPage:
     items: tuple[dict[str, Any], ...]
     delta_link: str | None = None
     next_link: str | None = None
+
+
+class _KeptAdapter(HTTPAdapter):
+    """An adapter whose connections outlive the sessions it is mounted on."""
+
+    def close(self) -> None:
+        """A session closing leaves the shared connections open."""
+
+    def close_connections(self) -> None:
+        super().close()
+
+
+class ConnectionPool:
+    """Connections to Graph shared by the clients one process creates, one account after
+    another: a sync reuses an open connection instead of opening its own (a TLS handshake and a
+    load of the CA bundle each: most of a quiet sync's time). Each request still carries its
+    own account's token. Pass ``pool.session`` as a client's ``session_factory``."""
+
+    def __init__(self, pool_maxsize: int = 16) -> None:
+        self._adapter = _KeptAdapter(pool_maxsize=pool_maxsize)
+
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.mount("https://", self._adapter)
+        session.mount("http://", self._adapter)
+        return session
+
+    @property
+    def connections_opened(self) -> int:
+        """Connections opened so far (a sync that reused one opened none)."""
+        pools = self._adapter.poolmanager.pools
+        # urllib3's container cannot be iterated; keys() is its thread-safe copy.
+        return sum(pools[key].num_connections for key in pools.keys())  # noqa: SIM118
+
+    def close(self) -> None:
+        self._adapter.close_connections()
 
 
 class GraphClient:

@@ -249,4 +249,6 @@ class TestCronWorkers(EmulatorMixin, TransactionCase):
             self.assertGreaterEqual(
                 throttled.next_sync_at, fields.Datetime.now() + timedelta(seconds=590)
             )
-        self.assertEqual(self.emulator.counters()["faults_applied"], 1, "asked once, then left alone")
+        self.assertEqual(
+            self.emulator.counters()["faults_applied"], 1, "asked once, then left alone"
+        )

@@ -10,7 +10,10 @@ Scenarios, for each implementation in its own fresh database:
   (a token bucket of 10,000 per 600 s: 1,000 items cannot take less than ~60 s);
 - ``latency`` (this addon only, ``--latency-samples``): seconds from a change in Outlook to the
   Odoo record updated, change notifications on, on a real Odoo server with a cron thread
-  (dev/bench_latency.py).
+  (dev/bench_latency.py);
+- ``fleet`` (``--fleet``, default 1,000 mailboxes of 50 events; ``--only-fleet`` runs only
+  these rows): the sync cron of real Odoo servers over many connected mailboxes, with 1 and 2
+  cron workers, and the built-in's cron on part of them (dev/bench_fleet.py).
 
 Writes bench/results.json (the issue's rows), bench/results.md (the table, the targets) and
 bench/results.png (the chart the README shows).

@@ -233,6 +233,7 @@ class Cycle:
     logs: list[tuple[Any, ...]]
     traffic: Json
     started: datetime
+    emulator_cpu_s: float
 
     @property
     def accounts(self) -> int:
@@ -257,6 +258,7 @@ class Cycle:
 def run_cycle(fleet: FleetDb, traffic: Callable[[], Json]) -> Cycle:
     """Start a cycle and wait until every account has a log of it."""
     before = traffic()
+    cpu = time.process_time()
     clock = time.monotonic()
     last_log, started = fleet.start_cycle()
     next_wake = clock + 0.5
@@ -272,6 +274,7 @@ def run_cycle(fleet: FleetDb, traffic: Callable[[], Json]) -> Cycle:
             next_wake = now + 0.5
         time.sleep(0.05)
     seconds = time.monotonic() - clock
+    emulator_cpu_s = time.process_time() - cpu
     after = traffic()
     fleet.hold_crons()
     return Cycle(
@@ -279,6 +282,7 @@ def run_cycle(fleet: FleetDb, traffic: Callable[[], Json]) -> Cycle:
         logs=fleet.cycle_logs(last_log),
         traffic={key: after[key] - before[key] for key in after},
         started=started,
+        emulator_cpu_s=emulator_cpu_s,
     )
 
 
@@ -391,7 +395,7 @@ def throttled_cycle(
         ((log[4] - cycle.started).total_seconds() for log in cycle.logs if log[0] in failed),
         default=0.0,
     )
-    wait = cycle.longest_wait(skip=failed)
+    wait = round(cycle.longest_wait(skip=failed))
     note = (
         f"{len(throttled)} mailboxes throttled: {len(failed)} runs failed, {asked} requests "
         f"answered 429, postponed by ≥ {postponed:.0f} s (Retry-After {THROTTLE_SECONDS} s); "
@@ -400,7 +404,7 @@ def throttled_cycle(
     )
     row = ours_row(cycle, n, 2, "throttled", note)
     row.throttled = True
-    row.longest_wait_s = round(wait, 1)
+    row.longest_wait_s = wait
     return row
 
 
@@ -443,7 +447,8 @@ def ours_row(cycle: Cycle, n: int, workers: int, label: str, note: str) -> Row:
         mails=cycle.traffic["mails"],
         peak_mb=None,
         throttled=False,
-        note=f"{cycle.accounts:,} accounts synced; {note}",
+        note=f"{cycle.accounts:,} accounts synced; {note}; the emulator (this process) used "
+        f"{cycle.emulator_cpu_s:.1f} s of CPU",
         answers_429=cycle.traffic["throttled"],
         http_requests=cycle.traffic["http_requests"],
         workers=workers,

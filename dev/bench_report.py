@@ -48,6 +48,11 @@ MEASURED = """\
   a real Odoo server (HTTP and one cron thread) receives the emulator's notifications on
   loopback and its cron syncs the account. **wall s** is the median; the note gives the 95th
   percentile. Requests are those of all the samples' syncs.
+- **fleet**: one cycle of the sync cron over many connected mailboxes (n), run by real Odoo
+  servers with one cron thread each (**workers**), sharing the database: every account made
+  due at once, the lanes woken, until every account has a sync log of the cycle. **wall s** is
+  that cycle; requests and writes are the emulator's counts over it. The built-in's row runs
+  its own cron method (one job: every user in turn) in a worker process on fewer mailboxes.
 - One emulator for everything, reset between scenarios; each implementation gets its own fresh
   database (a copy of a freshly installed template) per scenario family. The Odoo process, the
   emulator and PostgreSQL share the machine's cores.

@@ -118,7 +118,7 @@ class _KeptAdapter(HTTPAdapter):
         """A session closing leaves the shared connections open."""
 
     def close_connections(self) -> None:
-        super().close()
+        return super().close()
 
 
 class ConnectionPool:

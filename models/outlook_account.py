@@ -268,7 +268,6 @@ class OutlookAccount(models.Model):
             account.synced_event_count = synced.get(account, 0)
             account.failing_event_count = failing.get(account, 0)
 
-    @api.depends_context("uid")
     def _compute_schedule(self):
         due = set(self.search([("id", "in", self.ids), ("is_due", "=", True)]).ids)
         late = set(self.search([("id", "in", self.ids), ("is_late", "=", True)]).ids)
@@ -471,9 +470,7 @@ class OutlookAccount(models.Model):
         try:
             with self.env.cr.savepoint():
                 return self._sync()
-        except (
-            Exception
-        ) as error:  # one account must never stop the others. pylint: disable=broad-except
+        except Exception as error:  # isolates one account. pylint: disable=broad-except
             _logger.exception("Outlook account %s: the sync failed", self.id)
             self.env.invalidate_all()
             message = self.env._("The sync failed unexpectedly: %(error)s", error=str(error))

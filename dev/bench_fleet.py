@@ -351,10 +351,12 @@ def ours_cycles(run: FleetRun, db: str, ids: dict[str, list[str]]) -> list[Row]:
             fleet.settle()
             run.say("fleet: quiet cycle, 2 cron workers")
             quiet = run_cycle(fleet, run.bench.traffic)
-            change_mailboxes(emulator, ids, picker.sample(mailboxes, changed))
+            two_workers = picker.sample(mailboxes, changed)
+            change_mailboxes(emulator, ids, two_workers)
             run.say(f"fleet: cycle with changes on {changed} mailboxes, 2 cron workers")
             double = run_cycle(fleet, run.bench.traffic)
-        change_mailboxes(emulator, ids, picker.sample(mailboxes, changed))
+        others = [mailbox for mailbox in mailboxes if mailbox not in two_workers]
+        change_mailboxes(emulator, ids, picker.sample(others, changed))
         with ExitStack() as servers:
             cron_servers(servers, run, db, 1)
             run.say(f"fleet: cycle with changes on {changed} mailboxes, 1 cron worker")

@@ -10,7 +10,10 @@ Scenarios, for each implementation in its own fresh database:
   (a token bucket of 10,000 per 600 s: 1,000 items cannot take less than ~60 s);
 - ``latency`` (this addon only, ``--latency-samples``): seconds from a change in Outlook to the
   Odoo record updated, change notifications on, on a real Odoo server with a cron thread
-  (dev/bench_latency.py).
+  (dev/bench_latency.py);
+- ``fleet`` (``--fleet``, default 1,000 mailboxes of 50 events; ``--only-fleet`` runs only
+  these rows): the sync cron of real Odoo servers over many connected mailboxes, with 1 and 2
+  cron workers, and the built-in's cron on part of them (dev/bench_fleet.py).
 
 Writes bench/results.json (the issue's rows), bench/results.md (the table, the targets) and
 bench/results.png (the chart the README shows).
@@ -40,6 +43,7 @@ import psycopg2
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_calendar import BenchEvent, generate, to_graph
 from bench_chart import draw
+from bench_fleet import FleetRun, fleet_family
 from bench_latency import free_port, measure, odoo_server, one_value, summary, wait_for
 from bench_report import Row, headlines, text_table, write_results
 from bench_targets import goals
@@ -153,8 +157,11 @@ class Bench:
 
     emulator: GraphEmulator
 
-    def worker(self, impl: str, db: str, steps: list[str], **extra: Any) -> Json:
-        """Run ``steps`` in one fresh Odoo process; returns each step's answer."""
+    def worker(
+        self, impl: str, db: str, steps: list[str], *, script: Path = WORKER, **extra: Any
+    ) -> Json:
+        """Run ``steps`` in one fresh Odoo process (``script``: dev/bench_worker.py or
+        another with its request format); returns each step's answer."""
         emulator = self.emulator
         log = WORK_DIR / f"{db}.log"
         problems_before = log_problems(log)
@@ -177,7 +184,7 @@ class Bench:
             Path(f"{tmp}/request.json").write_text(json.dumps(request))
             env = {**os.environ, "REQUESTS_CA_BUNDLE": str(emulator.bundle_path)}
             done = subprocess.run(
-                [str(PYTHON), str(WORKER), f"{tmp}/request.json"],
+                [str(PYTHON), str(script), f"{tmp}/request.json"],
                 cwd=ROOT,
                 env=env,
                 capture_output=True,
@@ -455,24 +462,44 @@ def export_note(sync: Json, seeded: Json, traffic: Json, throttled: bool) -> str
 # ----------------------------------------------------------------------
 
 
-def run(
-    sizes: list[int], export_n: int, impls: list[str], latency_samples: int, only_latency: bool
-) -> list[Row]:
+def run(args: argparse.Namespace) -> list[Row]:
     rows: list[Row] = []
+    impls = args.impls.split(",")
+    only = args.only_latency or args.only_fleet
     say(f"installing fresh templates of {', '.join(impls)}")
     build_templates(impls)
     with GraphEmulator(seed="empty") as emulator:
         bench = Bench(emulator)
-        for impl in [] if only_latency else impls:
-            for n in sizes:
+        for impl in [] if only else impls:
+            for n in args.sizes:
                 rows += import_family(bench, impl, n, generate(n))
-            export_calendar = generate(export_n)
+            export_calendar = generate(args.export_n)
             rows.append(export_family(bench, impl, export_calendar))
             rows.append(export_family(bench, impl, export_calendar, unthrottled=rows[-1]))
             say(f"{impl} done:\n{text_table([r for r in rows if r.impl == impl])}")
-        if OURS in impls and latency_samples:
-            rows.append(latency_family(bench, latency_samples))
+        if OURS in impls and args.latency_samples and not args.only_fleet:
+            rows.append(latency_family(bench, args.latency_samples))
+        if OURS in impls and args.fleet and not args.only_latency:
+            odoo_bin = (DEV / "odoo-dir").read_text().strip() + "/odoo-bin"
+            fleet = FleetRun(
+                bench=bench,
+                fresh_db=fresh_db,
+                odoo_command=[str(PYTHON), odoo_bin, "-c", str(ODOO_CONF)],
+                work_dir=WORK_DIR,
+                say=say,
+            )
+            builtin_n = args.fleet_builtin if BUILTIN in impls else 0
+            rows += fleet_family(fleet, args.fleet, args.fleet_events, builtin_n)
+            say(f"fleet done:\n{text_table([r for r in rows if r.scenario == 'fleet'])}")
     return rows
+
+
+def previous_rows() -> list[Row]:
+    """The rows of the last full run (bench/results.json), but its fleet rows."""
+    path = OUT_DIR / "results.json"
+    if not path.exists():
+        return []
+    return [Row(**row) for row in json.loads(path.read_text()) if row["scenario"] != "fleet"]
 
 
 def machine_line(took_s: float) -> str:
@@ -493,7 +520,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="only the latency row, printed (bench/results.* are left as they are)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--fleet", type=int, default=1000, help="mailboxes of the fleet rows (0: none)"
+    )
+    parser.add_argument("--fleet-events", type=int, default=50, help="events per fleet mailbox")
+    parser.add_argument(
+        "--fleet-builtin",
+        type=int,
+        default=200,
+        help="mailboxes of the fleet the built-in syncs (0: none)",
+    )
+    parser.add_argument(
+        "--only-fleet",
+        action="store_true",
+        help="only the fleet rows, merged into bench/results.json and results.md (the other "
+        "rows and the chart are kept from the last run)",
+    )
+    args = parser.parse_args(argv)
+    args.sizes = [int(size) for size in args.sizes.split(",")]
+    return args
 
 
 def main(argv: list[str]) -> int:
@@ -501,18 +546,25 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     load_pg_env()
-    sizes = [int(size) for size in args.sizes.split(",")]
-    rows = run(sizes, args.export_n, args.impls.split(","), args.latency_samples, args.only_latency)
+    rows = run(args)
     print(text_table(rows), flush=True)
     if args.only_latency:
         return 0
-    findings = headlines(rows)
+    if args.only_fleet:
+        rows = previous_rows() + rows
+    findings = headlines([r for r in rows if r.scenario != "fleet"])
     print("\n".join(findings), flush=True)
+    sizes = args.sizes
     targets = goals(rows, big=max(sizes), small=min(sizes), export_n=args.export_n)
     print("\n".join(targets), flush=True)
     took = time.perf_counter() - started
     write_results(OUT_DIR, rows, findings, targets, took)
-    compared = [r for r in rows if r.scenario != "latency"]  # ours only, in seconds to a change
+    if args.only_fleet:
+        say(f"fleet rows merged into {OUT_DIR / 'results.json'} and results.md")
+        return 0
+    # The chart compares both implementations per scenario: latency is ours only, the fleet
+    # rows have a table of their own.
+    compared = [r for r in rows if r.scenario not in ("latency", "fleet")]
     chart = draw(compared, OUT_DIR / "results.png", MPL_DIR, f" ({machine_line(took)})")
     say(f"written {OUT_DIR / 'results.json'}, results.md and {chart.name} in {took / 60:.1f} min")
     return 0

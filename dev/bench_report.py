@@ -48,6 +48,11 @@ MEASURED = """\
   a real Odoo server (HTTP and one cron thread) receives the emulator's notifications on
   loopback and its cron syncs the account. **wall s** is the median; the note gives the 95th
   percentile. Requests are those of all the samples' syncs.
+- **fleet**: one cycle of the sync cron over many connected mailboxes (n), run by real Odoo
+  servers with one cron thread each (**workers**), sharing the database: every account made
+  due at once, the lanes woken, until every account has a sync log of the cycle. **wall s** is
+  that cycle; requests and writes are the emulator's counts over it. The built-in's row runs
+  its own cron method (one job: every user in turn) in a worker process on fewer mailboxes.
 - One emulator for everything, reset between scenarios; each implementation gets its own fresh
   database (a copy of a freshly installed template) per scenario family. The Odoo process, the
   emulator and PostgreSQL share the machine's cores.
@@ -76,10 +81,16 @@ class Row:
     # The latency row: ``wall_s`` is the median seconds from an Outlook change to Odoo, this
     # the 95th percentile.
     p95_s: float | None = None
+    # The fleet rows: one cycle of the sync cron over ``n`` mailboxes (``wall_s``), by this
+    # many cron workers; which cycle; and, throttled, how long the last other account waited.
+    workers: int | None = None
+    cycle: str | None = None
+    accounts_per_s: float | None = None
+    longest_wait_s: float | None = None
 
     def cells(self) -> tuple[str, ...]:
         return (
-            self.scenario + (" (throttled)" if self.throttled else ""),
+            self.label(),
             f"{self.n:,}",
             IMPL_LABELS[self.impl],
             _fmt(self.wall_s, "{:.1f}"),
@@ -90,6 +101,12 @@ class Row:
             _fmt(self.peak_mb, "{:.0f}"),
             self.note,
         )
+
+    def label(self) -> str:
+        if self.workers:
+            plural = "s" if self.workers > 1 else ""
+            return f"{self.scenario}: {self.cycle}, {self.workers} cron worker{plural}"
+        return self.scenario + (" (throttled)" if self.throttled else "")
 
 
 def _fmt(value: float | None, pattern: str) -> str:

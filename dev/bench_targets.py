@@ -67,6 +67,7 @@ def goals(rows: list[Row], big: int = 5000, small: int = 1000, export_n: int = 1
         import_memory(find, big),
         import_scaling(find, small, big),
         latency(rows),
+        *fleet(rows),
     )
     return [goal.line() for goal in checks]
 
@@ -157,3 +158,65 @@ def latency(rows: list[Row]) -> Goal:
         return missing(target)
     measured = f"median {found.wall_s:.2f} s, p95 {found.p95_s:.2f} s over {found.n} changes"
     return Goal(target, measured, "met" if found.wall_s <= 10 else "missed")
+
+
+def fleet(rows: list[Row]) -> list[Goal]:
+    """Issue #15's targets, from the fleet rows."""
+
+    def find(cycle: str, impl: str = OURS, workers: int | None = None) -> Row | None:
+        return next(
+            (
+                r
+                for r in rows
+                if r.scenario == "fleet"
+                and r.cycle == cycle
+                and r.impl == impl
+                and (workers is None or r.workers == workers)
+            ),
+            None,
+        )
+
+    return [
+        fleet_quiet(find("quiet")),
+        fleet_scaling(find("changes", workers=1), find("changes", workers=2)),
+        fleet_throttled(find("throttled")),
+        fleet_builtin(find("changes", workers=2), find("changes", BUILTIN)),
+    ]
+
+
+def fleet_quiet(quiet: Row | None) -> Goal:
+    target = "a quiet cycle of the fleet costs 1 Graph request per account"
+    if not (quiet and quiet.requests is not None):
+        return missing(target)
+    per_account = quiet.requests / quiet.n
+    measured = f"{quiet.requests:,} requests for {quiet.n:,} accounts ({per_account:.2f} each)"
+    return Goal(target, measured, "met" if per_account <= 1 else "missed")
+
+
+def fleet_scaling(one: Row | None, two: Row | None) -> Goal:
+    target = "2 cron workers finish a cycle ≥ 1.6x faster than 1"
+    if not (one and two and one.wall_s and two.wall_s):
+        return missing(target)
+    ratio = one.wall_s / two.wall_s
+    measured = f"{ratio:.2f}x ({one.wall_s:.1f} s with 1, {two.wall_s:.1f} s with 2)"
+    return Goal(target, measured, "met" if ratio >= 1.6 else "missed")
+
+
+def fleet_throttled(cycle: Row | None) -> Goal:
+    target = "no account waits more than two intervals (600 s) while another is throttled"
+    if not (cycle and cycle.longest_wait_s is not None):
+        return missing(target)
+    measured = f"the last of the others started {cycle.longest_wait_s:.0f} s after all were due"
+    return Goal(target, measured, "met" if cycle.longest_wait_s <= 600 else "missed")
+
+
+def fleet_builtin(ours: Row | None, builtin: Row | None) -> Goal:
+    target = "a fleet cycle ≥ 10x faster than the built-in's (accounts per second)"
+    if not (ours and builtin and ours.accounts_per_s and builtin.accounts_per_s):
+        return missing(target)
+    ratio = ours.accounts_per_s / builtin.accounts_per_s
+    measured = (
+        f"{ratio:.1f}x ({ours.accounts_per_s:.1f} accounts/s with 2 workers on {ours.n:,} "
+        f"mailboxes, built-in {builtin.accounts_per_s:.1f} on {builtin.n:,})"
+    )
+    return Goal(target, measured, "met" if ratio >= 10 else "missed")

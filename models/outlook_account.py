@@ -8,15 +8,20 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
+from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
+from odoo.tools import config as odoo_config
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as odoo_hmac
 
+from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
+
 from ..services.auth import AppConfig, OutlookAuth
 from ..services.errors import AuthError, ReauthRequired, SyncError, Throttled
-from ..services.graph import GraphClient
+from ..services.graph import ConnectionPool, GraphClient
 from ..services.reconcile import (
     CreateLocal,
     CreateRemote,
@@ -29,6 +34,7 @@ from ..services.reconcile import (
     UpdateRemote,
     Winner,
 )
+from ..services.schedule import backoff, call_budget
 from ..services.values import WHEN_FIELDS
 from .outlook_sync_run import MassDeletion, SyncRun
 from .res_config_settings import (
@@ -44,6 +50,19 @@ SIGN_IN_TTL_SECONDS = 600
 # Accounts are synced again this long after a successful run (the cron runs every 5 minutes,
 # local edits bring a sync forward).
 SYNC_INTERVAL_MINUTES = 5
+SYNC_INTERVAL = timedelta(minutes=SYNC_INTERVAL_MINUTES)
+# A failing or throttled account waits the interval, doubled at each failure in a row, up to this.
+MAX_BACKOFF = timedelta(hours=1)
+# An account due for longer than this many intervals is late: the cron workers fall behind.
+LATE_AFTER_INTERVALS = 2
+# How far past the accounts it already took a cron call looks for one nobody holds: more than
+# the accounts the other workers can hold at once.
+TAKE_WINDOW = 20
+# msal's cache of the identity platform's metadata (OpenID configuration), shared by the
+# accounts this process syncs: read once per authority, not once per sync.
+MSAL_HTTP_CACHE = {}
+# Connections to Graph kept open across the accounts this process syncs.
+GRAPH_CONNECTIONS = ConnectionPool()
 GRAPH_MAX_WAIT = 30.0
 STATE_SCOPE = "outlook_calendar_sync.oauth_state"
 # The sync window a user may choose, in days (Graph reads the whole window on a full resync).
@@ -141,13 +160,50 @@ class OutlookAccount(models.Model):
     )
     delta_link = fields.Char(readonly=True, groups="base.group_system", copy=False)
     delta_window_end = fields.Datetime(readonly=True, copy=False)
+    delta_link_unfinished = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="The delta link is where a first read of a big Outlook calendar stopped (its page "
+        "budget): the next run goes on from there.",
+    )
     pending_deletions = fields.Integer(
         readonly=True,
         copy=False,
         help="Deletions the mass-deletion guard stopped, waiting for the user's confirmation.",
     )
     confirm_mass_deletion = fields.Boolean(readonly=True, copy=False)
-    next_sync_at = fields.Datetime(readonly=True, index=True, copy=False)
+    next_sync_at = fields.Datetime("Next Sync", readonly=True, index=True, copy=False)
+    sync_requested_at = fields.Datetime(
+        "Sync Asked At",
+        readonly=True,
+        copy=False,
+        help="A sync asked for (Sync now in the overview, a change Microsoft notified): the cron "
+        "serves these before the scheduled ones.",
+    )
+    sync_failures = fields.Integer(
+        "Failed Runs in a Row",
+        readonly=True,
+        copy=False,
+        help="Each one doubles the wait before the next try (at most an hour); Microsoft's "
+        "Retry-After is always honoured.",
+    )
+    last_sync_duration = fields.Float(
+        "Last Run (s)", readonly=True, copy=False, digits=(16, 2), help="Seconds the last run took."
+    )
+    last_sync_requests = fields.Integer("Last Run's Graph Requests", readonly=True, copy=False)
+    is_due = fields.Boolean("Due", compute="_compute_schedule", search="_search_is_due")
+    is_late = fields.Boolean(
+        "Late",
+        compute="_compute_schedule",
+        search="_search_is_late",
+        help="Due for more than two sync intervals: the cron workers do not keep up.",
+    )
+    in_backoff = fields.Boolean(
+        "In Backoff",
+        compute="_compute_schedule",
+        search="_search_in_backoff",
+        help="Its last run failed or Microsoft throttled it: it waits before trying again.",
+    )
     first_synced_at = fields.Datetime(readonly=True, copy=False)
     first_sync_last_event_id = fields.Integer(
         readonly=True,
@@ -211,6 +267,33 @@ class OutlookAccount(models.Model):
         for account in self:
             account.synced_event_count = synced.get(account, 0)
             account.failing_event_count = failing.get(account, 0)
+
+    def _compute_schedule(self):
+        due = set(self.search([("id", "in", self.ids), ("is_due", "=", True)]).ids)
+        late = set(self.search([("id", "in", self.ids), ("is_late", "=", True)]).ids)
+        backing_off = set(self.search([("id", "in", self.ids), ("in_backoff", "=", True)]).ids)
+        for account in self:
+            account.is_due = account.id in due
+            account.is_late = account.id in late
+            account.in_backoff = account.id in backing_off
+
+    def _search_is_due(self, operator, value):
+        return self._schedule_domain(operator, value, self._due_domain())
+
+    def _search_is_late(self, operator, value):
+        behind = fields.Datetime.now() - LATE_AFTER_INTERVALS * SYNC_INTERVAL
+        late = [*self._due_domain(), ("next_sync_at", "<", behind)]
+        return self._schedule_domain(operator, value, late)
+
+    def _search_in_backoff(self, operator, value):
+        waiting = [("sync_failures", ">", 0), ("next_sync_at", ">", fields.Datetime.now())]
+        return self._schedule_domain(operator, value, waiting)
+
+    def _schedule_domain(self, operator, value, domain):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on a schedule flag."))
+        wanted = value if operator == "=" else not value
+        return domain if wanted else ["!", *expression.AND([domain])]
 
     @api.constrains("sync_past_days", "sync_future_days")
     def _check_window(self):
@@ -280,36 +363,119 @@ class OutlookAccount(models.Model):
         return True
 
     @api.model
-    def _cron_sync(self):
-        """Sync the account that has waited longest; the cron runner calls again (each call its
-        own transaction) while others are due."""
-        due = self._due_accounts()
-        for account in due:
-            if account._lock():
-                account._sync()
-                self.env["ir.cron"]._notify_progress(done=1, remaining=len(due) - 1)
-                return
-        self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+    def _cron_sync(self, time_budget=None):
+        """Sync due accounts, asked-for ones first, then the longest-waiting, until
+        ``time_budget`` seconds are spent (by default a share of Odoo's cron time limit:
+        ``services.schedule.call_budget``); then tell the cron runner how many are left, so
+        that it calls again, and wake the other lanes, while some are due.
 
-    def _due_accounts(self):
-        now = fields.Datetime.now()
-        # Accounts Microsoft notified of a change come first (see outlook.subscription).
+        Every cron job that runs this method is a lane: Odoo runs a job on one worker at a
+        time, so each lane lets one more cron worker (thread or server) sync. The lanes share
+        the due accounts: each takes the next one that no worker holds. Under the cron runner
+        every account is committed on its own, so a failure or a crash loses one account's run
+        only and releases its row at once."""
+        in_cron_runner = bool(self.env.context.get("ir_cron_progress_id"))
+        if time_budget is None:
+            time_budget = self._cron_call_budget()
+        deadline = time.monotonic() + time_budget
+        taken = []
+        while account := self._take_due_account(taken):
+            taken.append(account.id)
+            account._sync_in_turn()
+            if in_cron_runner:
+                # One transaction per account, as the runner gives one per call.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            if time.monotonic() >= deadline:
+                break
+        remaining = len(self._due_accounts() - self.browse(taken))
+        self.env["ir.cron"]._notify_progress(done=len(taken), remaining=remaining)
+        if remaining:
+            self._wake_sync_crons()
+
+    def _due_accounts(self, limit=None):
+        """Accounts to sync now, in the order the cron takes them: those Microsoft notified of
+        a change (see outlook.subscription), those asked for (first asked, first served), then
+        the longest-waiting."""
         return self.env["outlook.subscription"]._accounts_notified() | self.sudo().search(
-            [
-                ("state", "in", ("active", "error")),
-                "|",
-                ("next_sync_at", "=", False),
-                ("next_sync_at", "<=", now),
-            ],
-            order="next_sync_at asc nulls first, id",
+            self._due_domain(),
+            order="sync_requested_at asc nulls last, next_sync_at asc nulls first, id",
+            limit=limit,
         )
+
+    @api.model
+    def _due_domain(self):
+        return [
+            ("state", "in", ("active", "error")),
+            "|",
+            "|",
+            ("sync_requested_at", "!=", False),
+            ("next_sync_at", "=", False),
+            ("next_sync_at", "<=", fields.Datetime.now()),
+        ]
+
+    @api.model
+    def _take_due_account(self, taken=()):
+        """Lock and return the next due account no worker holds (none: an empty recordset).
+        ``taken``: the accounts this call already synced, never taken twice."""
+        for account in self._due_accounts(limit=len(taken) + TAKE_WINDOW):
+            if account.id not in taken and account._lock():
+                return account
+        return self.browse()
 
     def _lock(self):
-        """Take this account's row, or tell that another worker is syncing it."""
-        self.env.cr.execute(
-            "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE SKIP LOCKED", [self.id]
+        """Take this account's row, or tell that another worker holds it or synced it since
+        this transaction began (its new row version is not ours to lock)."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE SKIP LOCKED",
+                    [self.id],
+                    log_exceptions=False,
+                )
+                return bool(self.env.cr.fetchone())
+        except pg_errors.SerializationFailure:
+            return False
+
+    @api.model
+    def _sync_crons(self):
+        """The sync's lanes: every active cron job that runs ``_cron_sync`` (duplicate the job
+        in Settings > Technical > Scheduled Actions to add one)."""
+        return (
+            self.env["ir.cron"]
+            .sudo()
+            .search([("model_id.model", "=", self._name), ("code", "ilike", "_cron_sync()")])
         )
-        return bool(self.env.cr.fetchone())
+
+    @api.model
+    def _wake_sync_crons(self):
+        """Run every lane as soon as a cron worker is free."""
+        for cron in self._sync_crons():
+            cron._trigger()
+
+    @api.model
+    def _cron_call_budget(self):
+        """Seconds one ``_cron_sync`` call may keep taking accounts, from Odoo's real-time limit
+        of cron workers (``limit_time_real_cron``, else ``limit_time_real``)."""
+        limit = odoo_config["limit_time_real_cron"]
+        if not limit or limit < 0:
+            limit = odoo_config["limit_time_real"]
+        return call_budget(
+            limit or 0, calls_per_run=MAX_BATCH_PER_CRON_JOB, lanes=len(self._sync_crons())
+        )
+
+    def _sync_in_turn(self):
+        """The cron's sync of this account: an unexpected error (a defect, a conflict with an
+        edit made meanwhile) is rolled back, logged and postpones this account only."""
+        started = fields.Datetime.now()
+        try:
+            with self.env.cr.savepoint():
+                return self._sync()
+        except Exception as error:  # isolates one account. pylint: disable=broad-except
+            _logger.exception("Outlook account %s: the sync failed", self.id)
+            self.env.invalidate_all()
+            message = self.env._("The sync failed unexpectedly: %(error)s", error=str(error))
+            log = {"account_id": self.id, "started_at": started}
+            return self._finish_failed(message, started, log)
 
     def _sync(self):
         """Sync this account in the current transaction and record a log; never raises for
@@ -319,6 +485,7 @@ class OutlookAccount(models.Model):
         if self.state == "preview":
             return self.env["outlook.sync.log"]
         started = fields.Datetime.now()
+        clock = time.monotonic()
         log = {"account_id": self.id, "started_at": started}
         self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM calendar_event")
         last_event_id = self.env.cr.fetchone()[0]
@@ -332,31 +499,61 @@ class OutlookAccount(models.Model):
         else:
             self.env["outlook.subscription"]._consume_notices(self)
             failure = self._run_sync(config, started, log)
-        next_sync_at = log.pop("next_sync_at", started + timedelta(minutes=SYNC_INTERVAL_MINUTES))
-        deferred = log.get("deferred")
+        log["duration"] = time.monotonic() - clock
         if failure:
-            log.update(state="failed", errors=[{"event": "", "reason": failure}])
-            self._notify_failure(failure)
-        else:
-            self.write(
-                {
-                    "state": "active",
-                    "first_synced_at": self.first_synced_at or (not deferred and started),
-                    "pending_deletions": 0,
-                    "confirm_mass_deletion": False,
-                    # The first sync is over once nothing it had to send waits for Outlook's
-                    # quota: until then the next runs finish it under the same choice.
-                    "first_sync_last_event_id": self.first_sync_last_event_id
-                    if self.first_synced_at
-                    else (not deferred and last_event_id),
-                    "last_sync_at": started,
-                    "last_error": False,
-                    "next_sync_at": next_sync_at,
-                    "database_uuid": self.database_uuid or self._database_uuid(),
-                }
-            )
+            return self._finish_failed(failure, started, log)
+        next_sync_at = log.pop("next_sync_at", started + SYNC_INTERVAL)
+        # The first sync is over once Outlook was read to the end and nothing it had to send
+        # waits for Outlook's quota: until then the next runs finish it under the same choice.
+        unfinished = log.get("deferred") or log.get("read_unfinished")
+        self.write(
+            {
+                "state": "active",
+                "first_synced_at": self.first_synced_at or (not unfinished and started),
+                "pending_deletions": 0,
+                "confirm_mass_deletion": False,
+                "first_sync_last_event_id": self.first_sync_last_event_id
+                if self.first_synced_at
+                else (not unfinished and last_event_id),
+                "last_sync_at": started,
+                "last_error": False,
+                "next_sync_at": next_sync_at,
+                "sync_requested_at": False,
+                "sync_failures": 0,
+                "last_sync_duration": log["duration"],
+                "last_sync_requests": log.get("graph_requests", 0),
+                "database_uuid": self.database_uuid or self._database_uuid(),
+            }
+        )
         return (
             self.env["outlook.sync.log"].sudo().create({**log, "ended_at": fields.Datetime.now()})
+        )
+
+    def _finish_failed(self, failure, started, log):
+        """Record a failed run: tell the user, and postpone the account with backoff (never
+        before Microsoft's Retry-After) so that it does not hold the others back."""
+        next_try = self._next_try(started, log.pop("retry_after", 0.0))
+        log.pop("next_sync_at", None)
+        log.update(state="failed", errors=[{"event": "", "reason": failure}])
+        self._notify_failure(failure)
+        self.write(
+            {
+                "next_sync_at": next_try,
+                "sync_requested_at": False,
+                "sync_failures": self.sync_failures + 1,
+                "last_sync_duration": log.get("duration", 0.0),
+                "last_sync_requests": log.get("graph_requests", 0),
+            }
+        )
+        return (
+            self.env["outlook.sync.log"].sudo().create({**log, "ended_at": fields.Datetime.now()})
+        )
+
+    def _next_try(self, started, retry_after=0.0):
+        """When a run started at ``started`` that failed tries again (``retry_after``: the
+        seconds Microsoft asked to wait)."""
+        return started + backoff(
+            self.sync_failures + 1, interval=SYNC_INTERVAL, cap=MAX_BACKOFF, retry_after=retry_after
         )
 
     def _run_sync(self, config, started, log):
@@ -364,26 +561,35 @@ class OutlookAccount(models.Model):
         returns what went wrong, in words for the user, or None."""
         with self._outlook_session(config) as (_auth, graph):
             try:
-                with self.env.cr.savepoint():
-                    run = SyncRun(self.sudo(), graph, now=started, policy=self._sync_policy())
-                    log.update(run.run())
-            except MassDeletion as guard:
-                return self._stop_for_mass_deletion(guard)
-            except ReauthRequired as error:
-                self._mark_needs_reauth(error)
-                return self.last_error
-            except AuthError:
-                self.state = "error"
-                return app_rejected_message(self.env)
-            except Throttled as error:
-                self.next_sync_at = started + timedelta(seconds=max(error.retry_after, 60))
-                return throttled_message(self.env, self.next_sync_at)
-            except SyncError as error:
-                self.state = "error"
-                self.next_sync_at = started + timedelta(minutes=SYNC_INTERVAL_MINUTES)
-                return unreachable_message(self.env, error)
+                return self._run_sync_with(graph, started, log)
+            finally:
+                log["graph_requests"] = graph.requests_sent
+
+    def _run_sync_with(self, graph, started, log):
+        try:
+            with self.env.cr.savepoint():
+                run = SyncRun(self.sudo(), graph, now=started, policy=self._sync_policy())
+                log.update(run.run())
+        except MassDeletion as guard:
+            return self._stop_for_mass_deletion(guard)
+        except ReauthRequired as error:
+            self._mark_needs_reauth(error)
+            return self.last_error
+        except AuthError:
+            self.state = "error"
+            return app_rejected_message(self.env)
+        except Throttled as error:
+            log["retry_after"] = max(error.retry_after, 60)
+            return throttled_message(self.env, self._next_try(started, log["retry_after"]))
+        except SyncError as error:
+            self.state = "error"
+            return unreachable_message(self.env, error)
         if run.retry_after:
             log["next_sync_at"] = started + timedelta(seconds=run.retry_after)
+        elif log.get("read_unfinished"):
+            # Due again at once, behind the accounts that waited longer: a big calendar is
+            # read in turns with the others.
+            log["next_sync_at"] = started
         return None
 
     def action_pause(self):
@@ -557,11 +763,15 @@ class OutlookAccount(models.Model):
             cache_blob=store.read_cache(),
             http_client=requests.Session(),
             home_account_id=self.home_account_id or None,
+            http_cache=MSAL_HTTP_CACHE,
         )
         # A cron worker waits out short throttling only; a longer Retry-After postpones the
         # account (Throttled) so that one mailbox never holds the others back.
         graph = GraphClient(
-            requests.Session, config.graph_endpoint, auth.access_token, max_wait=GRAPH_MAX_WAIT
+            GRAPH_CONNECTIONS.session,
+            config.graph_endpoint,
+            auth.access_token,
+            max_wait=GRAPH_MAX_WAIT,
         )
         try:
             yield auth, graph
@@ -770,12 +980,14 @@ class OutlookAccount(models.Model):
         return True
 
     def action_schedule_sync(self):
-        """Sync now, in the background (the overview's mass action): the cron takes them in
-        turn, soonest first."""
+        """Sync now, in the background (the overview's mass action): the cron serves these
+        before the accounts merely due, first asked first served."""
         accounts = self._own().filtered(lambda a: a.state in ("active", "error"))
-        accounts.sudo().write({"next_sync_at": fields.Datetime.now()})
+        accounts.filtered(lambda a: not a.sync_requested_at).sudo().write(
+            {"sync_requested_at": fields.Datetime.now()}
+        )
         if accounts:
-            self.env.ref("outlook_calendar_sync.ir_cron_outlook_sync").sudo()._trigger()
+            self._wake_sync_crons()
         return True
 
     def _notify_failure(self, message):

@@ -509,7 +509,8 @@ class SeriesSync:
     def _new_local_series(self, remote_events):
         """Send Odoo recurrences organized by the user, not linked yet, to Outlook."""
         policy = self.run.policy
-        if policy.push == PushScope.NONE:
+        # Read in part, Outlook may still hold them: they go once it was read whole.
+        if policy.push == PushScope.NONE or self.run.resume_link:
             return
         to_create = []
         for recurrence in self._unlinked_local_series():

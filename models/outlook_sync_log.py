@@ -22,6 +22,18 @@ class OutlookSyncLog(models.Model):
         readonly=True,
     )
     full_resync = fields.Boolean(readonly=True)
+    read_unfinished = fields.Boolean(
+        "Outlook Read in Part",
+        readonly=True,
+        help="A first read of a big calendar stopped after its page budget: what was read is "
+        "synced, and the next run reads on from there.",
+    )
+    duration = fields.Float("Duration (s)", readonly=True, digits=(16, 2))
+    graph_requests = fields.Integer(
+        "Graph Requests",
+        readonly=True,
+        help="HTTP requests sent to Microsoft Graph, retries included (a $batch counts one).",
+    )
     pulled_created = fields.Integer("Created in Odoo", readonly=True)
     pulled_updated = fields.Integer("Updated in Odoo", readonly=True)
     pulled_archived = fields.Integer("Archived in Odoo", readonly=True)

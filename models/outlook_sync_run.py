@@ -50,6 +50,7 @@ from ..services.reconcile import (
     plan,
     series_pushed,
 )
+from ..services.schedule import read_pages
 from ..services.values import SYNCED_FIELDS, SyncBase
 from .outlook_series_sync import SeriesSync
 from .outlook_sync_pairing import RunPairing
@@ -68,6 +69,9 @@ MASS_DELETION_SHARE = 0.25
 # Items per delta page we ask for (Graph documents no maximum, and overshoots it to keep a series
 # whole): fewer round trips on big calendars, pages still small enough to parse quickly.
 DELTA_PAGE_SIZE = 200
+# A first read of a calendar (no link yet, so nothing to confirm as removed) stops after this
+# many pages: what was read is synced, and the next run reads on from there.
+FIRST_READ_PAGE_BUDGET = 5
 # A delta link keeps the window it started with: start afresh once the window moved this much.
 WINDOW_DRIFT = timedelta(days=7)
 NO_MAIL = {"no_mail_to_attendees": True, "mail_create_nolog": True, "tracking_disable": True}
@@ -117,6 +121,7 @@ class SyncRun:
         self.conflicts = []
         self.full_resync = False
         self.retry_after = 0.0
+        self.resume_link = None  # set when this run read Outlook only in part
         self.window_start = (self.now - timedelta(days=account.sync_past_days)).replace(
             tzinfo=timezone.utc
         )
@@ -168,7 +173,7 @@ class SyncRun:
         self._guard_mass_deletion(item_plans)
         remote_answers, failed = self._push(item_plans, targets)
         self._apply_locally(item_plans, targets, remote_answers, failed)
-        vals = {"delta_link": delta_link}
+        vals = {"delta_link": delta_link, "delta_link_unfinished": bool(self.resume_link)}
         if self.full_resync:
             vals["delta_window_end"] = self.window_end.replace(tzinfo=None)
         self.account.write(vals)
@@ -226,23 +231,27 @@ class SyncRun:
         account = self.account
         start, end = self.window_start, self.window_end
         delta_link = account.delta_link or None
+        resuming = bool(delta_link and account.delta_link_unfinished)
         drifted = account.delta_window_end and (
             end.replace(tzinfo=None) - account.delta_window_end > WINDOW_DRIFT
         )
-        if drifted:
+        if drifted and not resuming:
             delta_link = None
         try:
-            pages = list(
+            read = read_pages(
                 self.graph.delta(
                     account.calendar_id, start, end, delta_link, page_size=DELTA_PAGE_SIZE
-                )
+                ),
+                self._page_budget(resuming=resuming, afresh=not delta_link),
             )
         except SyncStateGone:
             _logger.info("Outlook account %s: delta state gone, full resync", account.id)
             self.full_resync = True
-            pages = list(
-                self.graph.delta(account.calendar_id, start, end, None, page_size=DELTA_PAGE_SIZE)
+            read = read_pages(
+                self.graph.delta(account.calendar_id, start, end, None, page_size=DELTA_PAGE_SIZE),
+                self._page_budget(resuming=False, afresh=True),
             )
+        pages, self.resume_link = read.pages, read.resume_link
         self.full_resync = self.full_resync or not delta_link
         remote_events, removed_ids = {}, set()
         for page in pages:
@@ -259,7 +268,26 @@ class SyncRun:
         self._read_series(remote_events)
         if account.declined_invitations == "hide":
             self._leave_out_declined(remote_events)
+        if self.resume_link:
+            return remote_events, removed_ids, self.resume_link
         return remote_events, removed_ids, pages[-1].delta_link if pages else account.delta_link
+
+    def _page_budget(self, *, resuming, afresh):
+        """How many delta pages this run may read: a budget only for the first read of an
+        account that no link binds yet, and for its continuation (a full read of a synced
+        calendar must see every event, or it would take those it did not reach as removed);
+        none for the preview's dry run."""
+        if self.dry:
+            return None
+        if resuming:
+            return FIRST_READ_PAGE_BUDGET
+        if not afresh:
+            return None
+        bound = [("account_id", "=", self.account.id)]
+        series_bound = self.env["outlook.series.link"].sudo().search_count(bound, limit=1)
+        if self.Link.search_count(bound, limit=1) or series_bound:
+            return None
+        return FIRST_READ_PAGE_BUDGET
 
     def _leave_out_declined(self, remote_events):
         """Meetings the owner declined read as cancelled: never imported, and taken out of
@@ -418,7 +446,9 @@ class SyncRun:
             )
             targets[key] = {"remote": event, "event": local_event, "name": event.values.name}
         matched_ids = {event.id for event in matched.values()} | self.pairing.held_event_ids
-        for event in self._unlinked_events().filtered(lambda ev: ev.id not in matched_ids):
+        # Read in part, Outlook may still hold their copies: they go once it was read whole.
+        unlinked = self.Event if self.resume_link else self._unlinked_events()
+        for event in unlinked.filtered(lambda ev: ev.id not in matched_ids):
             key = ItemKey(event=f"local:{event.id}")
             local = self._local_values(event, key)
             if local is not None:
@@ -1077,6 +1107,7 @@ class SyncRun:
         return {
             "state": state,
             "full_resync": self.full_resync,
+            "read_unfinished": bool(self.resume_link),
             "conflicts": self.conflicts,
             "notices": self.notices,
             "errors": self.errors,

@@ -11,7 +11,7 @@ the ``state``, PKCE and the nonce of the auth-code flow, and adds ``openid``, ``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,7 +55,9 @@ class OutlookAuth:
 
     ``http_client`` is a ``requests.Session`` (or anything msal accepts); ``instance_discovery``
     is turned off for authorities outside Microsoft's known clouds (the emulator, a test IdP),
-    where msal would otherwise ask login.microsoftonline.com about them.
+    where msal would otherwise ask login.microsoftonline.com about them. ``http_cache``: msal's
+    cache of the authority's metadata (a dict the caller keeps), so that a process syncing many
+    accounts reads the OpenID configuration once, not once per account.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class OutlookAuth:
         http_client: Any,
         home_account_id: str | None = None,
         scopes: Sequence[str] = SCOPES,
+        http_cache: MutableMapping[Any, Any] | None = None,
     ) -> None:
         self._cache = msal.SerializableTokenCache()
         if cache_blob:
@@ -81,6 +84,7 @@ class OutlookAuth:
                 token_cache=self._cache,
                 http_client=http_client,
                 instance_discovery=None if host in WELL_KNOWN_AUTHORITY_HOSTS else False,
+                http_cache=http_cache,
             )
         except ValueError as error:
             # msal reads the authority's OpenID configuration here and raises ValueError when it

@@ -50,7 +50,7 @@ class TestOverview(FirstSyncCase):
         self.accounts.with_user(self.admin).action_resume()
         self.accounts.with_user(self.admin).action_schedule_sync()
         self.assertEqual(set(self.accounts.mapped("state")), {"active"})
-        self.assertTrue(all(self.accounts.mapped("next_sync_at")))
+        self.assertTrue(all(self.accounts.mapped("sync_requested_at")))
 
         self.env["outlook.account"]._cron_sync()
         self.env["outlook.account"]._cron_sync()

@@ -128,6 +128,21 @@ def test_authority_outside_microsoft_is_not_sent_to_instance_discovery():
     assert all(urlsplit(url).hostname == "login.test" for url in platform.urls)
 
 
+def test_a_shared_http_cache_reads_the_openid_configuration_once():
+    platform = IdentityPlatform()
+    shared: dict = {}
+    for _account in range(3):
+        OutlookAuth(
+            client_id="client",
+            client_credential="secret",
+            authority=AUTHORITY,
+            cache_blob=None,
+            http_client=platform,
+            http_cache=shared,
+        )
+    assert platform.urls == [f"{AUTHORITY}/v2.0/.well-known/openid-configuration"]
+
+
 def test_forged_state_is_refused():
     platform = IdentityPlatform()
     app = auth(platform)

@@ -209,6 +209,10 @@ def test_delta_yields_pages_then_the_new_delta_link():
         None,
         f"{BASE}/me/calendars/cal/calendarView/delta?$deltatoken=9",
     ]
+    assert [p.next_link for p in pages] == [
+        f"{BASE}/me/calendars/cal/calendarView/delta?$skiptoken=1",
+        None,
+    ]
     first = adapter.sent[0]
     assert "startDateTime=2024-01-01T00%3A00%3A00Z" in first.url
     assert "odata.maxpagesize=50" in first.headers["Prefer"]
@@ -274,6 +278,14 @@ def test_throttled_get_waits_fractional_retry_after_then_succeeds():
     assert sleeps == [2.128, 1.0]
 
 
+def test_requests_sent_counts_every_request_on_the_wire_retries_included():
+    adapter = Script().reply("GET", "/me", (429, {}, {"Retry-After": "1"}), (200, {"id": "u"}))
+    graph, _ = client(adapter)
+    assert graph.requests_sent == 0
+    graph.get_me()
+    assert graph.requests_sent == len(adapter.sent) == 2
+
+
 def test_retry_after_is_capped():
     adapter = Script().reply("GET", "/me", (429, {}, {"Retry-After": "86400"}), (200, {}))
     graph, sleeps = client(adapter, max_retry_after=30.0, max_wait=60.0)
@@ -290,6 +302,17 @@ def test_retries_are_bounded_and_end_in_throttled():
         graph.get_me()
     assert len(adapter.sent) == 4 and len(sleeps) == 3
     assert raised.value.retry_after == 1.0 and raised.value.code == "TooManyRequests"
+
+
+def test_throttled_tells_the_whole_retry_after_beyond_the_cap():
+    """The client waits at most ``max_retry_after``; the caller must postpone by what Graph
+    asked."""
+    adapter = Script().reply("GET", "/me", (429, {}, {"Retry-After": "600"}))
+    graph, sleeps = client(adapter, max_retry_after=120.0, max_wait=30.0)
+    with pytest.raises(Throttled) as raised:
+        graph.get_me()
+    assert sleeps == []
+    assert raised.value.retry_after == 600.0
 
 
 def test_missing_retry_after_backs_off_exponentially():

@@ -1,0 +1,144 @@
+"""Odoo-side steps of the ``fleet`` rows of `make bench` (dev/bench_fleet.py drives them).
+
+Run as ``python dev/bench_fleet_worker.py REQUEST.json`` like dev/bench_worker.py, whose
+registry set-up it shares; each step commits.
+
+- ``setup_ours``: Settings pointed at the emulator; one internal user per mailbox and its
+  connected account, stored as the sign-in stores it (the token caches come from real
+  sign-ins, done by the driver with the addon's ``services.auth``), the first-sync choice
+  made (both ways).
+- ``setup_builtin``: the built-in's Settings, one user per mailbox, connected through its own
+  OAuth code (authorize URL, the emulator's consent, the token exchange).
+- ``cycle_builtin``: the built-in's cron method, ``_sync_all_microsoft_calendar``: every user
+  one after another, timed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+from odoo import Command, fields
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_worker import BUILTIN, QUIET, open_registry, point_builtin_at_emulator
+
+Json = dict[str, Any]
+
+
+def main(request_path: str) -> None:
+    request = json.loads(Path(request_path).read_text())
+    env_factory = open_registry(request)
+    if request["impl"] == BUILTIN:
+        point_builtin_at_emulator(request["emulator"]["url"])
+    answer: Json = {}
+    for step in request["steps"]:
+        env = env_factory()
+        try:
+            answer[step] = STEPS[step](env, request)
+            env.cr.commit()
+        finally:
+            env.cr.close()
+    Path(request["result_file"]).write_text(json.dumps(answer))
+
+
+def create_users(env: Any, mailboxes: list[str]) -> Any:
+    """One internal user per mailbox, created in one batch."""
+    return (
+        env["res.users"]
+        .with_context(no_reset_password=True, **QUIET)
+        .create(
+            [
+                {
+                    "name": mailbox.split("@")[0],
+                    "login": mailbox,
+                    "email": mailbox,
+                    "tz": "Europe/Paris",
+                    "groups_id": [Command.set([env.ref("base.group_user").id])],
+                }
+                for mailbox in mailboxes
+            ]
+        )
+    )
+
+
+def setup_ours(env: Any, request: Json) -> Json:
+    emulator = request["emulator"]
+    params = env["ir.config_parameter"].sudo()
+    for key, value in {
+        "enabled": "True",
+        "client_id": emulator["client_id"],
+        "client_secret": emulator["client_secret"],
+        "authority_host": emulator["url"],
+        "tenant": "common",
+        "graph_endpoint": emulator["graph"],
+    }.items():
+        params.set_param(f"outlook_calendar_sync.{key}", value)
+    connected = json.loads(Path(request["accounts_file"]).read_text())
+    started = time.perf_counter()
+    users = create_users(env, [account["mailbox"] for account in connected])
+    database_uuid = params.get_param("database.uuid")
+    accounts = env["outlook.account"].create(
+        [
+            {
+                "user_id": user.id,
+                "state": "active",
+                "sync_mode": "two_way",
+                "mailbox_address": account["mailbox"],
+                "home_account_id": account["home_account_id"],
+                "calendar_id": account["calendar_id"],
+                "connected_at": fields.Datetime.now(),
+                "database_uuid": database_uuid,
+            }
+            for user, account in zip(users, connected, strict=True)
+        ]
+    )
+    for record, account in zip(accounts, connected, strict=True):
+        record._token_store().write_cache(account["cache"])
+    return {"accounts": len(accounts), "setup_s": time.perf_counter() - started}
+
+
+def setup_builtin(env: Any, request: Json) -> Json:
+    emulator = request["emulator"]
+    params = env["ir.config_parameter"].sudo()
+    params.set_param("microsoft_calendar_client_id", emulator["client_id"])
+    params.set_param("microsoft_calendar_client_secret", emulator["client_secret"])
+    started = time.perf_counter()
+    users = create_users(env, request["mailboxes"])
+    service = env["microsoft.service"]
+    base_url = params.get_param("web.base.url")
+    redirect_uri = f"{base_url}/microsoft_account/authentication"
+    for user in users:
+        authorize_url = service._get_authorize_uri(
+            "/odoo/calendar", "calendar", service._get_calendar_scope(), redirect_uri
+        )
+        answer = requests.post(
+            f"{emulator['url']}/_emulator/sign_in",
+            json={"mailbox": user.login, "authorize_url": authorize_url},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        query = dict(parse_qsl(urlsplit(answer.json()["redirect_url"]).query))
+        tokens = service._get_microsoft_tokens(query["code"], "calendar", redirect_uri)
+        user._set_microsoft_auth_tokens(*tokens)
+    return {"accounts": len(users), "setup_s": time.perf_counter() - started}
+
+
+def cycle_builtin(env: Any, request: Json) -> Json:
+    """What the built-in's cron job runs: every connected user, one after another."""
+    started = time.perf_counter()
+    env["res.users"]._sync_all_microsoft_calendar()
+    return {"cycle_s": time.perf_counter() - started}
+
+
+STEPS = {"setup_ours": setup_ours, "setup_builtin": setup_builtin, "cycle_builtin": cycle_builtin}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,254 @@
+"""Odoo's own cron runner, two workers at once, on real connections (issue L).
+
+Each worker is a thread that does what an Odoo cron worker does for one job: acquire it
+(``FOR NO KEY UPDATE SKIP LOCKED`` on its ``ir_cron`` row) and process it
+(``ir.cron._process_job``: calls in new transactions while work is reported left). The test
+transaction sees nothing other connections commit, so the users, accounts and settings are
+committed by the class and removed afterwards; every outcome is read through a fresh
+connection. The emulator's ``delay`` fault holds each delta reply, so syncs overlap.
+"""
+
+import threading
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+
+import requests
+
+from odoo import SUPERUSER_ID, api, fields, sql_db
+from odoo.tests import TransactionCase, tagged
+
+from ..services.auth import OutlookAuth
+from ..services.graph import GraphClient
+from .common import EmulatorMixin, query_of
+
+PARAMS = (
+    "outlook_calendar_sync.enabled",
+    "outlook_calendar_sync.client_id",
+    "outlook_calendar_sync.client_secret",
+    "outlook_calendar_sync.authority_host",
+    "outlook_calendar_sync.tenant",
+    "outlook_calendar_sync.graph_endpoint",
+)
+SLOW_DELTA = 0.5
+"""Seconds the emulator holds each delta reply."""
+MAILBOXES = 6
+LANES = (
+    "outlook_calendar_sync.ir_cron_outlook_sync",
+    "outlook_calendar_sync.ir_cron_outlook_sync_lane_2",
+)
+
+
+@tagged("post_install", "-at_install")
+class TestCronWorkers(EmulatorMixin, TransactionCase):
+    @classmethod
+    def configure_outlook(cls, _test_env, tenant="common"):
+        """Committed, not in the test transaction (whose row locks would block the workers)."""
+        suffix = uuid.uuid4().hex[:8]
+        cls.mailboxes = [f"fleet{number}-{suffix}@example.com" for number in range(MAILBOXES)]
+        with cls.committed() as env:
+            params = env["ir.config_parameter"]
+            cls.saved_params = {key: params.get_param(key) for key in PARAMS}
+            cls.addClassCleanup(cls.restore_params)
+            configured = super().configure_outlook(env, tenant)
+            cls.saved_lanes = {
+                xmlid: (env.ref(xmlid).nextcall, env.ref(xmlid).active) for xmlid in LANES
+            }
+            cls.addClassCleanup(cls.restore_lanes)
+            # Accounts of other tests must not be synced by these workers.
+            cls.paused_ids = (
+                env["outlook.account"].search([("state", "in", ("active", "error"))]).ids
+            )
+            env["outlook.account"].browse(cls.paused_ids).write({"state": "paused"})
+            cls.user_ids = [
+                env["res.users"]
+                .create(
+                    {
+                        "name": mailbox.split("@")[0],
+                        "login": mailbox,
+                        "email": mailbox,
+                        "groups_id": [fields.Command.set(env.ref("base.group_user").ids)],
+                    }
+                )
+                .id
+                for mailbox in cls.mailboxes
+            ]
+        cls.addClassCleanup(cls.remove_users)
+        return configured
+
+    @classmethod
+    @contextmanager
+    def committed(cls, uid=SUPERUSER_ID):
+        """An environment on its own connection, committed when the block ends."""
+        with sql_db.db_connect(cls.env.cr.dbname).cursor() as cr:
+            yield api.Environment(cr, uid, {})
+
+    @classmethod
+    def restore_params(cls):
+        with cls.committed() as env:
+            for key, value in cls.saved_params.items():
+                env["ir.config_parameter"].set_param(key, value or False)
+
+    @classmethod
+    def restore_lanes(cls):
+        with cls.committed() as env:
+            for xmlid, (nextcall, active) in cls.saved_lanes.items():
+                env.ref(xmlid).write({"nextcall": nextcall, "active": active})
+
+    @classmethod
+    def remove_users(cls):
+        with cls.committed() as env:
+            env["outlook.account"].browse(cls.paused_ids).exists().write({"state": "active"})
+            users = env["res.users"].browse(cls.user_ids)
+            env["calendar.event"].with_context(active_test=False).search(
+                [("user_id", "in", users.ids)]
+            ).unlink()
+            env["outlook.account"].search([("user_id", "in", users.ids)]).unlink()
+            for user in users:
+                user.write({"active": False, "login": f"gone-{uuid.uuid4().hex}"})
+
+    def setUp(self):
+        super().setUp()
+        for mailbox in self.mailboxes:
+            self.emulator.add_mailbox(mailbox)
+        with self.committed() as env:
+            env["outlook.account"].search([("user_id", "in", self.user_ids)]).unlink()
+            due = fields.Datetime.now() - timedelta(minutes=10)
+            self.account_ids = [
+                self.connect(env, user_id, mailbox, due - timedelta(seconds=number))
+                for number, (user_id, mailbox) in enumerate(
+                    zip(self.user_ids, self.mailboxes, strict=True)
+                )
+            ]
+            for xmlid in LANES:
+                env.ref(xmlid).write({"nextcall": due, "active": True})
+
+    def connect(self, env, user_id, mailbox, next_sync_at):
+        """What the sign-in and the first-sync choice store, done with ``services.auth``."""
+        auth = OutlookAuth(
+            client_id=self.emulator.client_id,
+            client_credential=self.emulator.client_secret,
+            authority=self.emulator.authority,
+            cache_blob=None,
+            http_client=requests.Session(),
+        )
+        authorize_url, flow = auth.start_sign_in(
+            redirect_uri="http://localhost/microsoft_account/authentication", state=mailbox
+        )
+        identity = auth.finish_sign_in(
+            flow, query_of(self.emulator.sign_in(mailbox, authorize_url))
+        )
+        with GraphClient(requests.Session, self.emulator.graph, auth.access_token) as graph:
+            calendar = next(cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar"))
+        account = env["outlook.account"].create(
+            {
+                "user_id": user_id,
+                "state": "active",
+                "mailbox_address": mailbox,
+                "home_account_id": identity.home_account_id,
+                "calendar_id": calendar["id"],
+                "next_sync_at": next_sync_at,
+            }
+        )
+        account._token_store().write_cache(auth.cache_blob_if_changed())
+        return account.id
+
+    def run_cron_workers(self, lanes):
+        """One thread per lane, released together, each running Odoo's cron runner on it;
+        returns what each raised (None when the job ran)."""
+        IrCron = self.registry["ir.cron"]
+        database = sql_db.db_connect(self.env.cr.dbname)
+        lane_ids = [self.env.ref(xmlid).id for xmlid in lanes]
+        barrier = threading.Barrier(len(lane_ids))
+        outcomes = [None] * len(lane_ids)
+
+        def worker(index, lane_id):
+            try:
+                with database.cursor() as cron_cr:
+                    barrier.wait(timeout=30)
+                    job = IrCron._acquire_one_job(cron_cr, lane_id)
+                    self.assertTrue(job, "the lane is ready and free")
+                    IrCron._process_job(database, cron_cr, job)
+            except Exception as error:  # the outcome under test. pylint: disable=broad-except
+                outcomes[index] = error
+
+        threads = [
+            threading.Thread(target=worker, args=(index, lane_id), name=f"cron-{index}")
+            for index, lane_id in enumerate(lane_ids)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=180)
+        self.assertFalse([thread for thread in threads if thread.is_alive()], "a worker hung")
+        return outcomes
+
+    def logs(self):
+        with self.committed() as env:
+            logs = env["outlook.sync.log"].search(
+                [("account_id", "in", self.account_ids)], order="id"
+            )
+            return [(log.account_id.id, log.state) for log in logs]
+
+    def done_by_lane(self):
+        with self.committed() as env:
+            return [
+                sum(
+                    env["ir.cron.progress"]
+                    .search([("cron_id", "=", env.ref(xmlid).id)])
+                    .mapped("done")
+                )
+                for xmlid in LANES
+            ]
+
+    def test_two_cron_workers_share_the_accounts_and_never_sync_one_twice(self):
+        """Six due accounts, two lanes run by two workers at once: both workers sync (each
+        call a few accounts within its time budget), each account exactly once, committed one
+        by one; the runner calls the lanes again while accounts are left."""
+        self.emulator.inject_fault(
+            "delay", count=MAILBOXES, delay=SLOW_DELTA, path_contains="delta"
+        )
+        done_before = self.done_by_lane()
+
+        outcomes = self.run_cron_workers(LANES)
+
+        self.assertEqual(outcomes, [None, None])
+        logs = self.logs()
+        self.assertEqual(sorted(account for account, _state in logs), sorted(self.account_ids))
+        self.assertEqual({state for _account, state in logs}, {"done"})
+        done = [
+            after - before for after, before in zip(self.done_by_lane(), done_before, strict=True)
+        ]
+        self.assertEqual(sum(done), MAILBOXES)
+        self.assertTrue(all(done), f"both workers synced accounts: {done}")
+        with self.committed() as env:
+            accounts = env["outlook.account"].browse(self.account_ids)
+            self.assertFalse(accounts.filtered("is_due"))
+
+    def test_a_throttled_account_does_not_hold_the_workers(self):
+        """Microsoft throttles the first account for ten minutes: it is postponed at once,
+        never retried in the same cycle, and the other five are synced by the same run."""
+        with self.committed() as env:
+            throttled = env["outlook.account"].browse(self.account_ids[-1])
+            self.assertEqual(env["outlook.account"]._due_accounts()[:1], throttled)
+            calendar_id = throttled.calendar_id
+        self.emulator.inject_fault(
+            "status", count=20, status=429, retry_after=600, path_contains=calendar_id
+        )
+
+        outcomes = self.run_cron_workers(LANES[:1])
+
+        self.assertEqual(outcomes, [None])
+        logs = dict(self.logs())
+        self.assertEqual(logs.pop(self.account_ids[-1]), "failed")
+        self.assertEqual(sorted(logs), sorted(self.account_ids[:-1]))
+        self.assertEqual(set(logs.values()), {"done"})
+        with self.committed() as env:
+            throttled = env["outlook.account"].browse(self.account_ids[-1])
+            self.assertTrue(throttled.in_backoff)
+            self.assertGreaterEqual(
+                throttled.next_sync_at, fields.Datetime.now() + timedelta(seconds=590)
+            )
+        self.assertEqual(
+            self.emulator.counters()["faults_applied"], 1, "asked once, then left alone"
+        )

@@ -70,8 +70,9 @@ MASS_DELETION_SHARE = 0.25
 # whole): fewer round trips on big calendars, pages still small enough to parse quickly.
 DELTA_PAGE_SIZE = 200
 # A first read of a calendar (no link yet, so nothing to confirm as removed) stops after this
-# many pages: what was read is synced, and the next run reads on from there.
-FIRST_READ_PAGE_BUDGET = 5
+# many pages (10,000 items: a calendar of several thousand events and its series' occurrences
+# is read in one run): what was read is synced, and the next run reads on from there.
+FIRST_READ_PAGE_BUDGET = 50
 # A delta link keeps the window it started with: start afresh once the window moved this much.
 WINDOW_DRIFT = timedelta(days=7)
 NO_MAIL = {"no_mail_to_attendees": True, "mail_create_nolog": True, "tracking_disable": True}

@@ -127,9 +127,8 @@ def alice_of(env: Any) -> Any:
     return env["res.users"].search([("login", "=", "alice")])
 
 
-def prepare_ours(env: Any, request: Json) -> Json:
-    """Settings pointed at the emulator, as tests/common.py does."""
-    emulator = request["emulator"]
+def point_ours_at_emulator(env: Any, emulator: Json) -> None:
+    """This addon's settings pointed at the emulator, as tests/common.py does."""
     params = env["ir.config_parameter"].sudo()
     for key, value in {
         "enabled": "True",
@@ -140,6 +139,11 @@ def prepare_ours(env: Any, request: Json) -> Json:
         "graph_endpoint": emulator["graph"],
     }.items():
         params.set_param(f"outlook_calendar_sync.{key}", value)
+
+
+def prepare_ours(env: Any, request: Json) -> Json:
+    """Settings pointed at the emulator, and Alice."""
+    point_ours_at_emulator(env, request["emulator"])
     return create_alice(env, request)
 
 

@@ -22,6 +22,7 @@ from bench_worker import (
     connect_ours,
     open_registry,
     point_builtin_at_emulator,
+    point_ours_at_emulator,
     prepare_builtin,
     prepare_ours,
     seed_odoo,
@@ -52,17 +53,7 @@ def configure_ours(env: Any, request: Json) -> Json:
     already when she switches from the built-in, not when she starts with this addon."""
     if not alice_of(env):
         return prepare_ours(env, request)
-    emulator = request["emulator"]
-    params = env["ir.config_parameter"].sudo()
-    for key, value in {
-        "enabled": "True",
-        "client_id": emulator["client_id"],
-        "client_secret": emulator["client_secret"],
-        "authority_host": emulator["url"],
-        "tenant": "common",
-        "graph_endpoint": emulator["graph"],
-    }.items():
-        params.set_param(f"outlook_calendar_sync.{key}", value)
+    point_ours_at_emulator(env, request["emulator"])
     return {}
 
 

@@ -6,8 +6,11 @@ TLS is verified as it would be against Microsoft.
 """
 
 import os
+import uuid
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
+from odoo import SUPERUSER_ID, api, sql_db
 from odoo.tests import HttpCase, new_test_user
 
 from odoo.addons.outlook_calendar_sync.graph_emulator import GraphEmulator
@@ -55,6 +58,51 @@ class EmulatorMixin:
         if isinstance(kw.get("timeout"), tuple):
             kw["timeout"] = max(kw["timeout"])
         return super()._request_handler(s, r, **kw)
+
+
+SETTINGS = (
+    "outlook_calendar_sync.enabled",
+    "outlook_calendar_sync.client_id",
+    "outlook_calendar_sync.client_secret",
+    "outlook_calendar_sync.authority_host",
+    "outlook_calendar_sync.tenant",
+    "outlook_calendar_sync.graph_endpoint",
+)
+
+
+class CommittedDataMixin:
+    """For tests whose workers run on connections of their own: they see only committed data,
+    so the class commits its settings and users itself and removes them afterwards."""
+
+    @classmethod
+    @contextmanager
+    def committed(cls, uid=SUPERUSER_ID):
+        """An environment on its own connection, committed when the block ends."""
+        with sql_db.db_connect(cls.env.cr.dbname).cursor() as cr:
+            yield api.Environment(cr, uid, {})
+
+    @classmethod
+    def save_settings(cls, env):
+        """Remember the Outlook settings, put back when the class is done."""
+        params = env["ir.config_parameter"]
+        cls.saved_params = {key: params.get_param(key) for key in SETTINGS}
+        cls.addClassCleanup(cls.restore_params)
+
+    @classmethod
+    def restore_params(cls):
+        with cls.committed() as env:
+            for key, value in cls.saved_params.items():
+                env["ir.config_parameter"].set_param(key, value or False)
+
+    @staticmethod
+    def remove_committed_users(env, users):
+        """Their events and accounts go; the users are archived under a login nobody uses."""
+        env["calendar.event"].with_context(active_test=False).search(
+            [("user_id", "in", users.ids)]
+        ).unlink()
+        env["outlook.account"].search([("user_id", "in", users.ids)]).unlink()
+        for user in users:
+            user.write({"active": False, "login": f"gone-{uuid.uuid4().hex}"})
 
 
 class OutlookHttpCase(EmulatorMixin, HttpCase):

@@ -10,29 +10,20 @@ sync open long enough for the others to collide with it.
 
 import threading
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import requests
 from psycopg2 import errors as pg_errors
 
-from odoo import SUPERUSER_ID, api, fields, sql_db
+from odoo import SUPERUSER_ID, fields
 from odoo.tests import TransactionCase, tagged
 
 from ..services.auth import OutlookAuth
 from ..services.graph import GraphClient
-from .common import EmulatorMixin, query_of
+from .common import CommittedDataMixin, EmulatorMixin, query_of
 
 TOMORROW = (datetime.utcnow() + timedelta(days=1)).replace(
     hour=10, minute=0, second=0, microsecond=0
-)
-PARAMS = (
-    "outlook_calendar_sync.enabled",
-    "outlook_calendar_sync.client_id",
-    "outlook_calendar_sync.client_secret",
-    "outlook_calendar_sync.authority_host",
-    "outlook_calendar_sync.tenant",
-    "outlook_calendar_sync.graph_endpoint",
 )
 SLOW_DELTA = 1.5
 """Seconds the emulator holds each delta reply: every sync of a test overlaps the others."""
@@ -43,16 +34,14 @@ def graph_time(moment):
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentSyncs(EmulatorMixin, TransactionCase):
+class TestConcurrentSyncs(CommittedDataMixin, EmulatorMixin, TransactionCase):
     @classmethod
     def configure_outlook(cls, _test_env, tenant="common"):
         """Committed, not in the test transaction (whose row locks would block the workers)."""
         suffix = uuid.uuid4().hex[:8]
         cls.mailboxes = {name: f"{name}-{suffix}@example.com" for name in ("carol", "dave")}
         with cls.committed() as env:
-            params = env["ir.config_parameter"]
-            cls.saved_params = {key: params.get_param(key) for key in PARAMS}
-            cls.addClassCleanup(cls.restore_params)
+            cls.save_settings(env)
             configured = super().configure_outlook(env, tenant)
             cls.user_ids = {}
             for name, mailbox in cls.mailboxes.items():
@@ -69,28 +58,10 @@ class TestConcurrentSyncs(EmulatorMixin, TransactionCase):
         return configured
 
     @classmethod
-    @contextmanager
-    def committed(cls, uid=SUPERUSER_ID):
-        """An environment on its own connection, committed when the block ends."""
-        with sql_db.db_connect(cls.env.cr.dbname).cursor() as cr:
-            yield api.Environment(cr, uid, {})
-
-    @classmethod
-    def restore_params(cls):
-        with cls.committed() as env:
-            for key, value in cls.saved_params.items():
-                env["ir.config_parameter"].set_param(key, value or False)
-
-    @classmethod
     def remove_users(cls):
         with cls.committed() as env:
             users = env["res.users"].browse(list(cls.user_ids.values()))
-            env["calendar.event"].with_context(active_test=False).search(
-                [("user_id", "in", users.ids)]
-            ).unlink()
-            env["outlook.account"].search([("user_id", "in", users.ids)]).unlink()
-            for user in users:
-                user.write({"active": False, "login": f"gone-{uuid.uuid4().hex}"})
+            cls.remove_committed_users(env, users)
 
     def setUp(self):
         super().setUp()

@@ -10,26 +10,17 @@ connection. The emulator's ``delay`` fault holds each delta reply, so syncs over
 
 import threading
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 
 import requests
 
-from odoo import SUPERUSER_ID, api, fields, sql_db
+from odoo import fields, sql_db
 from odoo.tests import TransactionCase, tagged
 
 from ..services.auth import OutlookAuth
 from ..services.graph import GraphClient
-from .common import EmulatorMixin, query_of
+from .common import CommittedDataMixin, EmulatorMixin, query_of
 
-PARAMS = (
-    "outlook_calendar_sync.enabled",
-    "outlook_calendar_sync.client_id",
-    "outlook_calendar_sync.client_secret",
-    "outlook_calendar_sync.authority_host",
-    "outlook_calendar_sync.tenant",
-    "outlook_calendar_sync.graph_endpoint",
-)
 SLOW_DELTA = 0.5
 """Seconds the emulator holds each delta reply."""
 MAILBOXES = 6
@@ -40,16 +31,14 @@ LANES = (
 
 
 @tagged("post_install", "-at_install")
-class TestCronWorkers(EmulatorMixin, TransactionCase):
+class TestCronWorkers(CommittedDataMixin, EmulatorMixin, TransactionCase):
     @classmethod
     def configure_outlook(cls, _test_env, tenant="common"):
         """Committed, not in the test transaction (whose row locks would block the workers)."""
         suffix = uuid.uuid4().hex[:8]
         cls.mailboxes = [f"fleet{number}-{suffix}@example.com" for number in range(MAILBOXES)]
         with cls.committed() as env:
-            params = env["ir.config_parameter"]
-            cls.saved_params = {key: params.get_param(key) for key in PARAMS}
-            cls.addClassCleanup(cls.restore_params)
+            cls.save_settings(env)
             configured = super().configure_outlook(env, tenant)
             cls.saved_lanes = {
                 xmlid: (env.ref(xmlid).nextcall, env.ref(xmlid).active) for xmlid in LANES
@@ -77,19 +66,6 @@ class TestCronWorkers(EmulatorMixin, TransactionCase):
         return configured
 
     @classmethod
-    @contextmanager
-    def committed(cls, uid=SUPERUSER_ID):
-        """An environment on its own connection, committed when the block ends."""
-        with sql_db.db_connect(cls.env.cr.dbname).cursor() as cr:
-            yield api.Environment(cr, uid, {})
-
-    @classmethod
-    def restore_params(cls):
-        with cls.committed() as env:
-            for key, value in cls.saved_params.items():
-                env["ir.config_parameter"].set_param(key, value or False)
-
-    @classmethod
     def restore_lanes(cls):
         with cls.committed() as env:
             for xmlid, (nextcall, active) in cls.saved_lanes.items():
@@ -100,12 +76,7 @@ class TestCronWorkers(EmulatorMixin, TransactionCase):
         with cls.committed() as env:
             env["outlook.account"].browse(cls.paused_ids).exists().write({"state": "active"})
             users = env["res.users"].browse(cls.user_ids)
-            env["calendar.event"].with_context(active_test=False).search(
-                [("user_id", "in", users.ids)]
-            ).unlink()
-            env["outlook.account"].search([("user_id", "in", users.ids)]).unlink()
-            for user in users:
-                user.write({"active": False, "login": f"gone-{uuid.uuid4().hex}"})
+            cls.remove_committed_users(env, users)
 
     def setUp(self):
         super().setUp()

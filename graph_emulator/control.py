@@ -79,7 +79,7 @@ def handle_control(emu: GraphEmulator, request: Request) -> Response:
         if route == ("POST", ("notifications",)) and parts[1:] == ["wait"]:
             return _ok({"idle": emu.wait_for_notifications(float(body.get("timeout", 10.0)))})
         if parts[:1] == ["mailboxes"]:
-            return _mailboxes(emu, method, parts[1:], body)
+            return _mailboxes(emu, method, parts[1:], body, query.get("calendar_id"))
     except (KeyError, TypeError, ValueError) as exc:
         return Response.json(
             400, {"error": {"code": "BadRequest", "message": f"Bad control request: {exc!r}"}}
@@ -92,7 +92,13 @@ def handle_control(emu: GraphEmulator, request: Request) -> Response:
     )
 
 
-def _mailboxes(emu: GraphEmulator, method: str, parts: list[str], body: dict[str, Any]) -> Response:
+def _mailboxes(
+    emu: GraphEmulator,
+    method: str,
+    parts: list[str],
+    body: dict[str, Any],
+    calendar_id: str | None,
+) -> Response:
     if not parts:
         if method == "POST":
             emu.add_mailbox(
@@ -103,10 +109,25 @@ def _mailboxes(emu: GraphEmulator, method: str, parts: list[str], body: dict[str
             return _ok(status=201)
         return _ok({"value": emu.mailboxes()})
     address, rest = parts[0], parts[1:]
+    if rest == ["calendars"] and method == "GET":
+        return _ok({"value": emu.calendars(address)})
+    if rest == ["calendars"] and method == "POST":
+        return _ok({"id": emu.add_calendar(address, body["name"], body.get("color", "auto"))}, 201)
+    if rest == ["shares"] and method == "POST":
+        share_id = emu.share_calendar(
+            address,
+            body.get("calendar_id"),
+            body["recipient"],
+            can_edit=bool(body.get("can_edit", True)),
+        )
+        return _ok({"id": share_id}, 201)
+    if rest == ["shares"] and method == "DELETE":
+        emu.unshare_calendar(address, body.get("calendar_id"), body["recipient"])
+        return Response(204)
     if rest == ["events"] and method == "GET":
-        return _ok({"value": emu.events(address)})
+        return _ok({"value": emu.events(address, calendar_id)})
     if rest == ["events"] and method == "POST":
-        return _ok(emu.create_event(address, body), 201)
+        return _ok(emu.create_event(address, body, calendar_id), 201)
     if len(rest) == 2 and rest[0] == "events":
         if method == "PATCH":
             return _ok(emu.update_event(address, rest[1], body))

@@ -25,7 +25,11 @@ MAX_STATES = 20_000
 
 @dataclass
 class RoundState:
-    """Where a client is: the window, the sequence its last round started at, what is left."""
+    """Where a client is: the window, the sequence its last round started at, what is left.
+
+    ``mailbox`` holds the events; ``reader`` is the mailbox the tokens were issued to when it
+    is another one (a calendar shared with it), empty otherwise.
+    """
 
     mailbox: str
     calendar_id: str | None
@@ -36,6 +40,12 @@ class RoundState:
     pending: list[tuple[str, str]] = field(default_factory=list)
     initial: bool = False
     generation: int = 0
+    reader: str = ""
+
+    @property
+    def holder(self) -> str:
+        """The mailbox whose tokens these are (``expire`` and the token check use it)."""
+        return self.reader or self.mailbox
 
 
 def sync_state_not_found() -> GraphError:
@@ -71,7 +81,7 @@ class DeltaTracker:
     def _save(self, state: RoundState) -> str:
         token = secrets.token_urlsafe(24)
         with self.lock:
-            state.generation = self.generations.get(state.mailbox.lower(), 0)
+            state.generation = self.generations.get(state.holder.lower(), 0)
             self.states[token] = state
             while len(self.states) > MAX_STATES:
                 self.states.popitem(last=False)
@@ -82,17 +92,23 @@ class DeltaTracker:
             state = self.states.get(token)
             if (
                 state is None
-                or state.mailbox.lower() != box.address.lower()
-                or state.generation != self.generations.get(state.mailbox.lower(), 0)
+                or state.holder.lower() != box.address.lower()
+                or state.generation != self.generations.get(state.holder.lower(), 0)
             ):
                 raise sync_state_not_found()
             self.states.move_to_end(token)
             return state
 
     def start_round(
-        self, box: Mailbox, calendar_id: str | None, start: datetime, end: datetime
+        self,
+        box: Mailbox,
+        calendar_id: str | None,
+        start: datetime,
+        end: datetime,
+        reader: Mailbox | None = None,
     ) -> RoundState:
-        """A first round: every event with a row in the window, by start."""
+        """A first round: every event with a row in the window, by start; ``reader``: the
+        mailbox asking, when ``box`` shared the calendar with it."""
         with self.store.lock:
             rows: list[tuple[datetime, str]] = []
             for item in self.store.list_events(box, calendar_id or box.default_calendar.id):
@@ -109,38 +125,43 @@ class DeltaTracker:
                 box.seq,
                 [("event", eid) for _, eid in rows],
                 True,
+                reader=reader.address if reader is not None and reader is not box else "",
             )
 
     def resume(self, box: Mailbox, skip: str | None, delta: str | None) -> RoundState:
-        """The round a skip token continues, or the next round after a delta token."""
+        """The round a skip token continues, or the next round after a delta token; ``box``
+        is the mailbox the token was issued to."""
         if skip is not None:
             return self._load(skip, box)
         previous = self._load(delta or "", box)
         with self.store.lock:
+            home = self.store.mailbox(previous.mailbox)
             changed, deleted = self.store.changes_since(
-                box, previous.calendar_id, previous.snap_seq
+                home, previous.calendar_id, previous.snap_seq
             )
             pending = [("event", e.id) for e in sorted(changed, key=lambda e: e.seq)] + [
                 ("removed", i) for i in deleted
             ]
             return RoundState(
-                box.address,
+                previous.mailbox,
                 previous.calendar_id,
                 previous.start,
                 previous.end,
                 previous.snap_seq,
-                box.seq,
+                home.seq,
                 pending,
+                reader=previous.reader,
             )
 
     def page(
-        self, box: Mailbox, state: RoundState, page_size: int, opts: ev.RenderOptions
+        self, state: RoundState, page_size: int, opts: ev.RenderOptions
     ) -> tuple[list[dict[str, Any]], str, bool]:
         """Render one page; returns (items, token for the next link, is it the delta link)."""
         items: list[dict[str, Any]] = []
         sparse = ev.RenderOptions(opts.tz_name, opts.body_text, sparse_occurrences=True)
         taken = 0
         with self.store.lock:
+            box = self.store.mailbox(state.mailbox)
             for kind, event_id in state.pending:
                 if len(items) >= page_size:
                     break
@@ -171,9 +192,16 @@ class DeltaTracker:
                 state.snap_seq,
                 rest,
                 state.initial,
+                reader=state.reader,
             )
             return items, self._save(nxt), False
         done = RoundState(
-            state.mailbox, state.calendar_id, state.start, state.end, state.base_seq, state.snap_seq
+            state.mailbox,
+            state.calendar_id,
+            state.start,
+            state.end,
+            state.base_seq,
+            state.snap_seq,
+            reader=state.reader,
         )
         return items, self._save(done), True

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import calendars as cals
 from . import categories as cat
 from . import events as ev
 from . import persist
@@ -198,12 +199,50 @@ class GraphEmulator:
         self.identity.add_app(client_id, client_secret, redirect_uris)
 
     # --- calendars, as the user in Outlook ---------------------------------------------------
-    def events(self, mailbox: str) -> list[dict[str, Any]]:
-        """Single instances and series masters of the default calendar, as Graph returns them (UTC)."""
+    def add_calendar(self, mailbox: str, name: str, color: str = "auto") -> str:
+        """The id of the mailbox's calendar called ``name`` (any case), made if it is missing."""
+        with self.store.lock:
+            box = self.store.mailbox(mailbox)
+            for calendar in box.calendars.values():
+                if calendar.name.lower() == name.lower():
+                    return calendar.id
+            return self.store.add_calendar(box, name, color).id
+
+    def calendars(self, mailbox: str) -> list[dict[str, Any]]:
+        """What the mailbox's ``GET /me/calendars`` lists (own calendars, then shared ones)."""
+        return cals.calendar_list(self.store, self.store.mailbox(mailbox))
+
+    def share_calendar(
+        self, owner: str, calendar_id: str | None, recipient: str, *, can_edit: bool = True
+    ) -> str:
+        """``owner`` shares a calendar (None: the default one) with ``recipient``, who accepts:
+        returns its id in the recipient's ``/me/calendars``. ``can_edit`` False: read role."""
+        share = cals.share_calendar(
+            self.store,
+            self.store.mailbox(owner),
+            calendar_id,
+            self.store.mailbox(recipient),
+            can_edit,
+        )
+        return share.id
+
+    def unshare_calendar(self, owner: str, calendar_id: str | None, recipient: str) -> None:
+        """``owner`` stops sharing the calendar: gone from the recipient's list, its id 404s."""
+        cals.unshare_calendar(
+            self.store, self.store.mailbox(owner), calendar_id, self.store.mailbox(recipient)
+        )
+
+    def events(self, mailbox: str, calendar_id: str | None = None) -> list[dict[str, Any]]:
+        """Single instances and series masters of every calendar of the mailbox (or of the one
+        ``calendar_id`` names), as Graph returns them (UTC)."""
         opts = ev.RenderOptions(expand_all=True)
         with self.store.lock:
             box = self.store.mailbox(mailbox)
-            return [ev.render(ev.view_of(e), opts) for e in self.store.list_events(box, None)]
+            if calendar_id is not None:
+                self.store.calendar(box, calendar_id)
+            return [
+                ev.render(ev.view_of(e), opts) for e in self.store.list_events(box, calendar_id)
+            ]
 
     def calendar_view(self, mailbox: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Expanded rows (singles, occurrences, exceptions) in a window, UTC."""
@@ -212,10 +251,13 @@ class GraphEmulator:
             box = self.store.mailbox(mailbox)
             return [ev.render(v, opts) for v in self.store.calendar_view(box, None, start, end)]
 
-    def create_event(self, mailbox: str, event: dict[str, Any]) -> dict[str, Any]:
-        """Create an event as if the user did it in Outlook (shows in delta, sends invitations)."""
+    def create_event(
+        self, mailbox: str, event: dict[str, Any], calendar_id: str | None = None
+    ) -> dict[str, Any]:
+        """Create an event as if the user did it in Outlook (shows in delta, sends invitations),
+        in the default calendar or in the mailbox's calendar ``calendar_id``."""
         with self.store.lock:
-            item, _ = self.store.create_event(self.store.mailbox(mailbox), None, event)
+            item, _ = self.store.create_event(self.store.mailbox(mailbox), calendar_id, event)
             return ev.render(ev.view_of(item), ev.RenderOptions(expand_all=True))
 
     def update_event(self, mailbox: str, event_id: str, changes: dict[str, Any]) -> dict[str, Any]:

@@ -13,13 +13,14 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
+from . import calendars as cals
 from . import categories as cat
 from . import events as ev
 from . import odata
 from .delta import DeltaTracker
-from .errors import GraphError, bad_request
+from .errors import GraphError, bad_request, not_found
 from .identity import Identity
-from .store import Calendar, Mailbox, Store
+from .store import Calendar, Mailbox, SharedCalendar, Store
 from .subscriptions import Subscriptions
 from .traffic import Traffic
 from .wire import Request, Response
@@ -59,6 +60,10 @@ class Call:
     def __init__(self, request: Request, box: Mailbox, base: str, graph_url: str) -> None:
         self.request = request
         self.box = box
+        # The mailbox whose events the request acts on: ``box``, or the owner of a calendar
+        # shared with ``box`` when the path goes through one (then ``share`` is set).
+        self.home = box
+        self.share: SharedCalendar | None = None
         self.base = base
         self.graph_url = graph_url
         self.query = request.query
@@ -236,15 +241,15 @@ class GraphApi:
                     cal = self.store.add_calendar(
                         call.box, body.get("name") or "Calendar", body.get("color") or "auto"
                     )
-                    return call.json(201, self._calendar(call, cal))
+                    return call.json(201, cals.render_own(call.box, cal))
                 return self._only(method, "GET") or call.json(
                     200,
                     {
                         "@odata.context": call.context("calendars"),
-                        "value": [self._calendar(call, c) for c in call.box.calendars.values()],
+                        "value": cals.calendar_list(self.store, call.box),
                     },
                 )
-            calendar, rest, lower = self.store.calendar(call.box, rest[1]), rest[2:], lower[2:]
+            calendar, rest, lower = self._open_calendar(call, rest[1]), rest[2:], lower[2:]
         if not rest:
             return self._only(method, "GET") or call.json(200, self._calendar(call, calendar))
         cal_id = calendar.id if calendar else None
@@ -258,6 +263,8 @@ class GraphApi:
             return self._only(method, "GET") or self._delta(call, cal_id)
         if len(rest) >= 2 and lower[0] == "events":
             event_id = rest[1]
+            if call.share is not None:
+                self._check_in_shared(call, event_id, cal_id)
             if len(rest) == 2:
                 return self._event(call, event_id)
             if lower[2:] == ["instances"]:
@@ -267,11 +274,30 @@ class GraphApi:
                     return err
                 body = call.body()
                 if rest[2] == "cancel":
-                    self.store.cancel_event(call.box, event_id, body.get("comment", ""))
+                    self.store.cancel_event(call.home, event_id, body.get("comment", ""))
                 else:
-                    self.store.respond(call.box, event_id, rest[2], body)
+                    self.store.respond(call.home, event_id, rest[2], body)
                 return Response(202, b"", call.headers())
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{rest[-1]}'.")
+
+    def _open_calendar(self, call: Call, calendar_id: str) -> Calendar:
+        """One of the mailbox's calendars, or one shared with it (``call`` then acts in the
+        owner's mailbox; a reader's writes are refused)."""
+        opened = cals.open_shared(self.store, call.box, calendar_id)
+        if opened is None:
+            return self.store.calendar(call.box, calendar_id)
+        call.share, call.home, calendar = opened
+        if not call.share.can_edit and call.request.method != "GET":
+            raise GraphError(
+                403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
+            )
+        return calendar
+
+    def _check_in_shared(self, call: Call, event_id: str, cal_id: str | None) -> None:
+        """A shared calendar reaches its own events only, never the owner's other calendars."""
+        with self.store.lock:
+            if self.store.view(call.home, event_id).master.calendar_id != cal_id:
+                raise not_found()
 
     def _master_categories(self, call: Call, rest: list[str]) -> Response:
         method = call.request.method
@@ -330,22 +356,9 @@ class GraphApi:
         }
 
     def _calendar(self, call: Call, cal: Calendar) -> dict[str, Any]:
-        return {
-            "id": cal.id,
-            "name": cal.name,
-            "color": cal.color,
-            "hexColor": "",
-            "isDefaultCalendar": cal.is_default,
-            "changeKey": cal.change_key,
-            "canShare": True,
-            "canViewPrivateItems": True,
-            "canEdit": True,
-            "allowedOnlineMeetingProviders": cat.allowed_online_providers(call.box.personal),
-            "defaultOnlineMeetingProvider": "unknown" if call.box.personal else "teamsForBusiness",
-            "isTallyingResponses": True,
-            "isRemovable": not cal.is_default,
-            "owner": {"name": call.box.display_name, "address": call.box.address},
-        }
+        if call.share is not None:
+            return cals.render_shared(call.share, call.home, cal)
+        return cals.render_own(call.box, cal)
 
     def _event(self, call: Call, event_id: str) -> Response:
         method = call.request.method
@@ -356,11 +369,11 @@ class GraphApi:
                     200,
                     {
                         "@odata.context": call.context("events/$entity"),
-                        **ev.render(self.store.view(call.box, event_id), call.opts),
+                        **ev.render(self.store.view(call.home, event_id), call.opts),
                     },
                 )
             if method == "PATCH":
-                view = self.store.update_event(call.box, event_id, call.body(), if_match)
+                view = self.store.update_event(call.home, event_id, call.body(), if_match)
                 return call.json(
                     200,
                     {
@@ -369,13 +382,13 @@ class GraphApi:
                     },
                 )
             if method == "DELETE":
-                self.store.delete_event(call.box, event_id, if_match)
+                self.store.delete_event(call.home, event_id, if_match)
                 return Response(204, b"", call.headers())
         return self._only(method, "GET") or Response(500)
 
     def _create(self, call: Call, cal_id: str | None) -> Response:
         with self.store.lock:
-            item, _created = self.store.create_event(call.box, cal_id, call.body())
+            item, _created = self.store.create_event(call.home, cal_id, call.body())
             return call.json(
                 201,
                 {
@@ -431,7 +444,7 @@ class GraphApi:
 
     def _list_events(self, call: Call, cal_id: str | None) -> Response:
         with self.store.lock:
-            rows = [ev.view_of(e) for e in self.store.list_events(call.box, cal_id)]
+            rows = [ev.view_of(e) for e in self.store.list_events(call.home, cal_id)]
             return self._collection(call, rows, "events")
 
     def _calendar_view(self, call: Call, cal_id: str | None) -> Response:
@@ -443,14 +456,14 @@ class GraphApi:
         )
         with self.store.lock:
             return self._collection(
-                call, self.store.calendar_view(call.box, cal_id, start, end), "events"
+                call, self.store.calendar_view(call.home, cal_id, start, end), "events"
             )
 
     def _instances(self, call: Call, event_id: str) -> Response:
         start = parse_window_bound(call.query.get("startDateTime"), "startDateTime")
         end = parse_window_bound(call.query.get("endDateTime"), "endDateTime")
         with self.store.lock:
-            master = self.store.event(call.box, event_id)
+            master = self.store.event(call.home, event_id)
             rows = ev.instances(master, start, end) if master.recurrence else []
             return self._collection(call, rows, f"events('{event_id}')/instances")
 
@@ -472,7 +485,7 @@ class GraphApi:
             end = parse_window_bound(
                 query.get("endDateTime") or query.get("enddatetime"), "endDateTime"
             )
-            state = self.delta.start_round(call.box, cal_id, start, end)
+            state = self.delta.start_round(call.home, cal_id, start, end, reader=call.box)
         size = (
             int(call.prefer["odata.maxpagesize"])
             if call.prefer.get("odata.maxpagesize", "").isdigit()
@@ -480,7 +493,7 @@ class GraphApi:
         )
         if "odata.maxpagesize" in call.prefer:
             call.applied.append(f"odata.maxpagesize={size}")
-        items, next_token, final = self.delta.page(call.box, state, max(size, 1), call.opts)
+        items, next_token, final = self.delta.page(state, max(size, 1), call.opts)
         link = (
             f"{call.graph_url}{call.base}{self._subpath(call)}?"
             + ("$deltatoken=" if final else "$skiptoken=")

@@ -1,4 +1,5 @@
-"""``--state FILE``: mailboxes, events, sent mail, apps and refresh tokens as JSON.
+"""``--state FILE``: mailboxes (calendars shared with them included), events, sent mail, apps
+and refresh tokens as JSON.
 
 Access tokens, codes and delta tokens are not kept: after a restart clients refresh their
 access token and a stored deltaLink answers 410, as when Graph drops a sync state.
@@ -14,7 +15,7 @@ from typing import Any
 
 from . import events as ev
 from .identity import App, Grant, Identity
-from .store import Calendar, Mailbox, Store
+from .store import Calendar, Mailbox, SharedCalendar, Store
 
 _DATES = {"start", "end", "created", "modified", "original_start", "issued", "expires", "last_used"}
 
@@ -78,6 +79,9 @@ def load(store: Store, identity: Identity, raw: dict[str, Any]) -> None:
                 sent=box["sent"],
                 personal=box.get("personal", False),
                 categories=box.get("categories", {}),
+                shared_calendars={
+                    k: SharedCalendar(**c) for k, c in box.get("shared_calendars", {}).items()
+                },
             )
             store.mailboxes[mailbox.address.lower()] = mailbox
         for app in data["apps"]:

@@ -41,6 +41,17 @@ class Calendar:
 
 
 @dataclass
+class SharedCalendar:
+    """Another user's calendar as this mailbox sees it once the share is accepted: its own id
+    here, the owner's address and calendar id there, and the role (write or read)."""
+
+    id: str
+    owner: str
+    calendar_id: str
+    can_edit: bool = True
+
+
+@dataclass
 class Mailbox:
     """One user: calendars, events, a change sequence for delta and the mail it sent."""
 
@@ -55,6 +66,7 @@ class Mailbox:
     sent: list[dict[str, Any]] = field(default_factory=list)
     personal: bool = False
     categories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shared_calendars: dict[str, SharedCalendar] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.id:

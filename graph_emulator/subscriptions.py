@@ -261,6 +261,14 @@ class Subscriptions:
             ):
                 if found is None or found.address.lower() != box.address.lower():
                     raise GraphError(403, "ExtensionError", "Access is denied to the resource.")
+                if template[0] == "calendars" and rest[1] in box.shared_calendars:
+                    # The Shared permissions "do not support subscriptions" (Graph docs); Graph
+                    # answers such a delegated subscription with this 403.
+                    raise GraphError(
+                        403,
+                        "ExtensionError",
+                        "Operation: Create; Exception: [Status Code: Forbidden; Reason: Forbidden]",
+                    )
                 if template[0] == "calendars":
                     return self.store.calendar(box, rest[1]).id
                 return box.default_calendar.id if template[0] == "calendar" else None

@@ -22,6 +22,9 @@ from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 from .errors import AuthError, ReauthRequired, SignInFailed, TransportError
 
 SCOPES: tuple[str, ...] = ("Calendars.ReadWrite", "User.Read")
+# Asked at sign-in only when the administrator lets users sync calendars others shared with
+# them; the access tokens redeemed later carry every permission the user granted to the app.
+SHARED_CALENDAR_SCOPES: tuple[str, ...] = ("Calendars.ReadWrite.Shared",)
 _REAUTH_ERRORS = frozenset({"invalid_grant", "interaction_required", "consent_required"})
 
 
@@ -93,18 +96,28 @@ class OutlookAuth:
         self._home_account_id = home_account_id
         self._scopes = list(scopes)
 
-    def start_sign_in(self, redirect_uri: str, state: str) -> tuple[str, dict[str, Any]]:
+    def start_sign_in(
+        self, redirect_uri: str, state: str, extra_scopes: Sequence[str] = ()
+    ) -> tuple[str, dict[str, Any]]:
         """The URL to send the browser to, and the flow to keep server-side until it returns
-        (``state`` should bind the request to the Odoo user; msal checks it on return)."""
+        (``state`` should bind the request to the Odoo user; msal checks it on return);
+        ``extra_scopes``: permissions asked on top of the sync's own."""
         # "query", not "form_post": Odoo's session cookie is SameSite=Lax, so a cross-site POST
         # from Microsoft would arrive without it and the signed-in user would be unknown.
         flow = self._app.initiate_auth_code_flow(
-            self._scopes, redirect_uri=redirect_uri, state=state, response_mode="query"
+            [*self._scopes, *extra_scopes],
+            redirect_uri=redirect_uri,
+            state=state,
+            response_mode="query",
         )
         return flow["auth_uri"], flow
 
     def finish_sign_in(self, flow: dict[str, Any], query: Mapping[str, str]) -> AccountInfo:
         """Redeem the redirect's parameters; the tokens land in the cache."""
+        # A new sign-in may grant more (e.g. shared calendars): the access tokens issued before
+        # it do not carry that, and msal would keep serving them until they expire.
+        for token in list(self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+            self._cache.remove_at(token)
         try:
             result = self._app.acquire_token_by_auth_code_flow(flow, dict(query))
         except ValueError as error:

@@ -148,7 +148,11 @@ class ConnectionPool:
 
 
 class GraphClient:
-    """Graph calls for one mailbox. Thread-safe; use one per account and sync run."""
+    """Graph calls for one mailbox. Thread-safe; use one per account and sync run.
+
+    ``calendar_scope``: a calendar another user shared with the mailbox; its events are then
+    reached under ``/me/calendars/{id}`` (Graph's route for a share recipient), not
+    ``/me/events`` (the mailbox's own events)."""
 
     def __init__(
         self,
@@ -164,7 +168,11 @@ class GraphClient:
         max_retries: int = 4,
         max_retry_after: float = 120.0,
         max_wait: float = 300.0,
+        calendar_scope: str | None = None,
     ) -> None:
+        self._events_root = (
+            f"/me/calendars/{quote(calendar_scope, safe='')}" if calendar_scope else "/me"
+        )
         self._session_factory = session_factory
         self._base_url = base_url.rstrip("/")
         self._origin = _origin(self._base_url)
@@ -204,6 +212,11 @@ class GraphClient:
 
     # --- calls -----------------------------------------------------------------------------
 
+    def event_path(self, event_id: str, *action: str) -> str:
+        """The path of one event (and of an ``action`` on it, e.g. ``decline``), relative to
+        the version root: for ``$batch`` requests and the calls below."""
+        return "/".join((f"{self._events_root}/events/{quote(event_id, safe='')}", *action))
+
     def get_me(self) -> dict[str, Any]:
         """``GET /me``: the signed-in user (``id``, ``mail``, ``userPrincipalName``...)."""
         return self._json("GET", "/me")
@@ -230,7 +243,7 @@ class GraphClient:
         """``GET`` one event (``expand``: an ``$expand`` value, e.g. ``mapping.EXPAND_ODOO_REF``);
         ``NotFound`` when it is gone."""
         params = {"$expand": expand} if expand else None
-        return self._json("GET", f"/me/events/{quote(event_id, safe='')}", params=params)
+        return self._json("GET", self.event_path(event_id), params=params)
 
     def find_events(self, odata_filter: str, *, expand: str | None = None) -> list[dict[str, Any]]:
         """Events matching ``odata_filter`` over the whole mailbox, e.g.
@@ -238,13 +251,13 @@ class GraphClient:
         params = {"$filter": odata_filter}
         if expand:
             params["$expand"] = expand
-        url = self._url("/me/events")
+        url = self._url(f"{self._events_root}/events")
         return [item for page in self._pages(url, params) for item in page["value"]]
 
     def instances(self, event_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """``GET /me/events/{id}/instances``: a series' occurrences and exceptions overlapping the
         window, with every property (delta gives occurrences as stubs only)."""
-        url = self._url(f"/me/events/{quote(event_id, safe='')}/instances")
+        url = self._url(self.event_path(event_id, "instances"))
         params = {"startDateTime": _iso(start), "endDateTime": _iso(end)}
         return [item for page in self._pages(url, params) for item in page["value"]]
 
@@ -259,7 +272,7 @@ class GraphClient:
             BatchRequest(
                 id=str(index),
                 method="GET",
-                url=f"/me/events/{quote(event_id, safe='')}/instances?{query}",
+                url=f"{self.event_path(event_id, 'instances')}?{query}",
             )
             for index, event_id in enumerate(event_ids)
         ]
@@ -290,17 +303,13 @@ class GraphClient:
 
     def update_event(self, event_id: str, body: Mapping[str, Any], etag: str) -> dict[str, Any]:
         """PATCH ``body`` if the event is still at ``etag``; ``PreconditionFailed`` otherwise."""
-        return self._json(
-            "PATCH", f"/me/events/{quote(event_id, safe='')}", json=body, headers={"If-Match": etag}
-        )
+        return self._json("PATCH", self.event_path(event_id), json=body, headers={"If-Match": etag})
 
     def delete_event(self, event_id: str, etag: str | None = None) -> bool:
         """Delete an event; ``False`` when it was already gone (404/410)."""
         headers = {"If-Match": etag} if etag else None
         try:
-            self._send(
-                "DELETE", self._url(f"/me/events/{quote(event_id, safe='')}"), headers=headers
-            )
+            self._send("DELETE", self._url(self.event_path(event_id)), headers=headers)
         except GraphError as error:
             if error.status in (404, 410):
                 return False
@@ -315,7 +324,7 @@ class GraphClient:
             raise ValueError(f"cannot reply {response!r}")
         self._send(
             "POST",
-            self._url(f"/me/events/{quote(event_id, safe='')}/{action}"),
+            self._url(self.event_path(event_id, action)),
             json={"sendResponse": send_response},
             idempotent=False,
         )

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from services.auth import SCOPES, OutlookAuth
+from services.auth import SCOPES, SHARED_CALENDAR_SCOPES, OutlookAuth
 from services.errors import AuthError, ReauthRequired, SignInFailed
 
 AUTHORITY = "https://login.test/tenant-1"
@@ -37,6 +37,7 @@ class IdentityPlatform:
         self.refusal: str | None = None
         self.urls: list[str] = []
         self.grants: list[dict] = []
+        self.granted: tuple[str, ...] = SCOPES
 
     def get(self, url, params=None, headers=None, **kwargs):
         self.urls.append(url)
@@ -63,7 +64,7 @@ class IdentityPlatform:
                 "refresh_token": f"rt{self.issued}",
                 "expires_in": 3600,
                 "token_type": "Bearer",
-                "scope": " ".join(SCOPES),
+                "scope": " ".join(self.granted),
                 "client_info": b64({"uid": "u1", "utid": "t1"}),
                 "id_token": ".".join(
                     [
@@ -161,6 +162,23 @@ def test_cached_token_is_served_from_the_stored_blob_without_a_request():
     assert restored.access_token() == "at1"
     assert len(platform.grants) == posts
     assert restored.cache_blob_if_changed() is None
+
+
+def test_a_new_sign_in_replaces_the_access_tokens_issued_before_it():
+    """Signing in again to grant shared calendars: the next call uses the new token, not the
+    one issued before without that permission."""
+    platform = IdentityPlatform()
+    app, account, _ = signed_in(platform)
+    again = auth(platform, app.cache_blob_if_changed(), account.home_account_id)
+    platform.granted = (*SCOPES, *SHARED_CALENDAR_SCOPES)
+    uri, flow = again.start_sign_in(REDIRECT, "state-2", extra_scopes=SHARED_CALENDAR_SCOPES)
+    query = parse_qs(urlsplit(uri).query)
+    platform.nonce = query["nonce"][0]
+    assert "Calendars.ReadWrite.Shared" in query["scope"][0].split()
+
+    again.finish_sign_in(flow, {"code": "code-2", "state": "state-2"})
+
+    assert again.access_token() == "at2"
 
 
 def test_forced_refresh_stores_the_rotated_refresh_token():

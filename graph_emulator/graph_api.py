@@ -57,9 +57,18 @@ def parse_window_bound(value: str | None, name: str) -> datetime:
 class Call:
     """One authenticated request addressed to a mailbox."""
 
-    def __init__(self, request: Request, box: Mailbox, base: str, graph_url: str) -> None:
+    def __init__(
+        self,
+        request: Request,
+        box: Mailbox,
+        base: str,
+        graph_url: str,
+        scopes: frozenset[str] = frozenset(),
+    ) -> None:
         self.request = request
         self.box = box
+        # The permissions of the access token (a shared calendar needs a ".Shared" one).
+        self.scopes = scopes
         # The mailbox whose events the request acts on: ``box``, or the owner of a calendar
         # shared with ``box`` when the path goes through one (then ``share`` is set).
         self.home = box
@@ -179,7 +188,7 @@ class GraphApi:
         try:
             if request.delay:
                 time.sleep(request.delay)
-            call = Call(request, box, base, self.graph_url())
+            call = Call(request, box, base, self.graph_url(), frozenset(grant.scope.split()))
             return self._route(call, rest)
         except GraphError as exc:
             return Response.json(exc.status, exc.body(), exc.headers)
@@ -287,7 +296,13 @@ class GraphApi:
         if opened is None:
             return self.store.calendar(call.box, calendar_id)
         call.share, call.home, calendar = opened
-        if not call.share.can_edit and call.request.method != "GET":
+        reading = call.request.method == "GET"
+        allowed = {"Calendars.ReadWrite.Shared"} | ({"Calendars.Read.Shared"} if reading else set())
+        if not allowed & call.scopes:
+            raise GraphError(
+                403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
+            )
+        if not call.share.can_edit and not reading:
             raise GraphError(
                 403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
             )

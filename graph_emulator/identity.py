@@ -452,7 +452,8 @@ class Identity:
 
     def _tokens(self, app: App, grant: Grant, form: dict[str, str]) -> dict[str, Any]:
         now = self.clock()
-        scope = form.get("scope") or grant.scope
+        # As Entra ID: a token carries every permission granted so far, asked for or not.
+        scope = " ".join(dict.fromkeys([*grant.scope.split(), *form.get("scope", "").split()]))
         access = "eyJ0eXAiOiJKV1QiLCJub25jZSI6." + b64url(secrets.token_bytes(40))
         self.access_tokens[access] = Grant(
             access,

@@ -23,13 +23,18 @@ def pkce_pair():
     return verifier, challenge
 
 
-def authorize_url(g, redirect_uri="https://odoo.test/cb", state="st", challenge=None, **extra):
+SCOPE = "Calendars.ReadWrite User.Read offline_access openid profile"
+
+
+def authorize_url(
+    g, redirect_uri="https://odoo.test/cb", state="st", challenge=None, scope=SCOPE, **extra
+):
     params = {
         "client_id": g.client_id,
         "response_type": "code",
         "redirect_uri": redirect_uri,
         "state": state,
-        "scope": "Calendars.ReadWrite User.Read offline_access openid profile",
+        "scope": scope,
         "nonce": "n0nce",
         **extra,
     }
@@ -42,10 +47,10 @@ def code_from(redirect_url):
     return parse_qs(urlsplit(redirect_url).query)["code"][0]
 
 
-def get_tokens(g, mailbox="alice@example.com"):
+def get_tokens(g, mailbox="alice@example.com", scope=SCOPE):
     """Raw auth-code flow (msal itself is proven in test_identity.py)."""
     verifier, challenge = pkce_pair()
-    code = code_from(g.sign_in(mailbox, authorize_url(g, challenge=challenge)))
+    code = code_from(g.sign_in(mailbox, authorize_url(g, challenge=challenge, scope=scope)))
     reply = requests.post(
         f"{g.authority}/oauth2/v2.0/token",
         data={
@@ -55,19 +60,19 @@ def get_tokens(g, mailbox="alice@example.com"):
             "code": code,
             "redirect_uri": "https://odoo.test/cb",
             "code_verifier": verifier,
-            "scope": "Calendars.ReadWrite User.Read offline_access openid profile",
+            "scope": SCOPE,
         },
     )
     reply.raise_for_status()
     return reply.json()
 
 
-def graph_session(g, mailbox="alice@example.com"):
-    """A requests session signed in as ``mailbox``, asking for UTC and immutable ids."""
+def graph_session(g, mailbox="alice@example.com", scope=SCOPE):
+    """A requests session signed in as ``mailbox`` (granting ``scope``), asking for UTC and
+    immutable ids."""
     session = requests.Session()
-    session.headers.update(
-        {"Authorization": "Bearer " + get_tokens(g, mailbox)["access_token"], "Prefer": PREFER_UTC}
-    )
+    token = get_tokens(g, mailbox, scope)["access_token"]
+    session.headers.update({"Authorization": "Bearer " + token, "Prefer": PREFER_UTC})
     return session
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 import requests
-from emulator_support import START, event_body
+from emulator_support import SCOPE, START, event_body, graph_session
 
 from graph_emulator import GraphEmulator
 from graph_emulator.errors import GraphError
@@ -24,6 +24,21 @@ def _round(session, url, params=None):
         if "@odata.deltaLink" in page:
             return items, page["@odata.deltaLink"]
         url = page["@odata.nextLink"]
+
+
+SHARED_SCOPE = f"{SCOPE} Calendars.ReadWrite.Shared"
+
+
+@pytest.fixture
+def alice(g):
+    """Alice signed in granting the shared-calendar permission."""
+    return graph_session(g, ALICE, SHARED_SCOPE)
+
+
+@pytest.fixture
+def bob(g):
+    """Bob signed in granting the shared-calendar permission."""
+    return graph_session(g, BOB, SHARED_SCOPE)
 
 
 @pytest.fixture
@@ -292,3 +307,16 @@ def test_shares_survive_the_state_file(tmp_path):
     with GraphEmulator(state_file=state) as second:
         assert second.calendars(BOB) == listed
         assert second.calendars(BOB)[1]["id"] == bob_id
+
+
+def test_a_shared_calendar_needs_the_shared_permission(g, team):
+    """Without Calendars.ReadWrite.Shared granted, the shared calendar is listed but its
+    routes are refused; the token redeemed after granting it (even for other scopes) works."""
+    _owner_id, bob_id = team
+    plain = graph_session(g, BOB)
+    assert bob_id in [c["id"] for c in plain.get(f"{g.graph}/me/calendars").json()["value"]]
+    refused = plain.get(f"{g.graph}/me/calendars/{bob_id}/events")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "ErrorAccessDenied"
+    granted = graph_session(g, BOB, SHARED_SCOPE)
+    assert granted.get(f"{g.graph}/me/calendars/{bob_id}/events").status_code == 200

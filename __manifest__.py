@@ -22,6 +22,7 @@
         "views/outlook_sync_log_views.xml",
         "views/outlook_calendar_sync_templates.xml",
         "wizard/outlook_first_sync_wizard_views.xml",
+        "wizard/outlook_calendar_picker_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -96,6 +96,7 @@ class CalendarEvent(models.Model):
         # As in Graph, the organizer is not one of the attendees (Odoo lists them too).
         organizer = self.user_id
         organizer_email = email_normalize(organizer.email or "") or ""
+        calendar_tags = self.env["outlook.account"]._calendar_tag_ids()
         return EventValues(
             name=self.name or "",
             description_html=str(self.description or ""),
@@ -112,7 +113,7 @@ class CalendarEvent(models.Model):
                 and attendee.partner_id != organizer.partner_id
             ),
             organizer_email=organizer_email,
-            categories=tuple(self.categ_ids.mapped("name")),
+            categories=tuple(tag.name for tag in self.categ_ids if tag.id not in calendar_tags),
             online_meeting=self.outlook_online_meeting,
             **when,
         )
@@ -154,6 +155,9 @@ class CalendarEvent(models.Model):
             vals["privacy"] = odoo_privacy(values.privacy)
         if "categories" in field_names and tags is not None:
             ids = [tags[name.casefold()] for name in values.categories if name.casefold() in tags]
+            # The tags that mark an Outlook calendar are not categories: they stay.
+            calendar_tags = self.env["outlook.account"]._calendar_tag_ids()
+            ids += [tag for tag in self[:1].categ_ids.ids if tag in calendar_tags]
             vals["categ_ids"] = [fields.Command.set(ids)]
         if "online_meeting" in field_names:
             vals["outlook_online_meeting"] = values.online_meeting

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import requests
 from psycopg2 import errors as pg_errors
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import config as odoo_config
@@ -19,8 +19,8 @@ from odoo.tools.misc import hmac as odoo_hmac
 
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
-from ..services.auth import AppConfig, OutlookAuth
-from ..services.errors import AuthError, ReauthRequired, SyncError, Throttled
+from ..services.auth import SHARED_CALENDAR_SCOPES, AppConfig, OutlookAuth
+from ..services.errors import AuthError, GraphError, ReauthRequired, SyncError, Throttled
 from ..services.graph import ConnectionPool, GraphClient
 from ..services.reconcile import (
     CreateLocal,
@@ -72,7 +72,12 @@ MAILED_FIELDS = frozenset({*WHEN_FIELDS, "location", "attendees"})
 
 
 class OutlookAccount(models.Model):
-    """One user's connection to one Outlook calendar.
+    """One user's sync of one Outlook calendar.
+
+    The account made at sign-in syncs the mailbox's default calendar and holds the sign-in; the
+    other calendars the user chose (their own, or shared with them by another user) each get an
+    account that signs in through it (``connection_id``): one token cache per mailbox, so that
+    Microsoft's rotating refresh token is never forked.
 
     The msal token cache and the pending sign-in flow are kept in two columns that no field
     exposes (as ``res.users.apikeys`` keeps its keys): no read, export, tracking or related field
@@ -110,6 +115,35 @@ class OutlookAccount(models.Model):
     home_account_id = fields.Char(readonly=True, help="Selects this account in the token cache.")
     tenant_id = fields.Char("Tenant", readonly=True)
     calendar_id = fields.Char("Outlook Calendar ID", readonly=True)
+    calendar_name = fields.Char("Outlook Calendar", readonly=True)
+    calendar_owner = fields.Char(
+        readonly=True,
+        help="The mailbox that shared this calendar with the user (empty: the user's own).",
+    )
+    connection_id = fields.Many2one(
+        "outlook.account",
+        string="Signed In Through",
+        readonly=True,
+        ondelete="cascade",
+        index=True,
+        help="The account whose Microsoft sign-in this calendar syncs through (empty: its own).",
+    )
+    calendar_account_ids = fields.One2many(
+        "outlook.account", "connection_id", string="Other Calendars", readonly=True
+    )
+    event_tag_id = fields.Many2one(
+        "calendar.event.type",
+        string="Odoo Tag",
+        ondelete="set null",
+        help="Events imported from this calendar get this tag, and Odoo events with this tag are "
+        "sent to this calendar. It marks the calendar: it is never sent as an Outlook category.",
+    )
+    receives_new_events = fields.Boolean(
+        "New Odoo Events Go Here",
+        default=True,
+        help="Odoo events with no other calendar's tag are sent to this calendar (one calendar "
+        "per user).",
+    )
     connected_at = fields.Datetime(readonly=True)
     database_uuid = fields.Char(
         "Connected in Database",
@@ -252,10 +286,24 @@ class OutlookAccount(models.Model):
             """
         )
 
-    @api.depends("mailbox_address", "user_id")
+    @api.depends("mailbox_address", "user_id", "connection_id", "calendar_name")
     def _compute_display_name(self):
         for account in self:
-            account.display_name = account.mailbox_address or account.user_id.name
+            name = account.mailbox_address or account.user_id.name
+            if account.connection_id and account.calendar_name:
+                name = f"{name} · {account.calendar_name}"
+            account.display_name = name
+
+    @api.constrains("receives_new_events", "user_id")
+    def _check_one_calendar_for_new_events(self):
+        for user in self.filtered("receives_new_events").user_id:
+            if (
+                self.search_count([("user_id", "=", user.id), ("receives_new_events", "=", True)])
+                > 1
+            ):
+                raise ValidationError(
+                    self.env._("New Odoo events can go to one Outlook calendar only.")
+                )
 
     def _compute_sync_counts(self):
         Link = self.env["outlook.event.link"].sudo()
@@ -311,9 +359,18 @@ class OutlookAccount(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        if accounts.event_tag_id:
+            self.env.registry.clear_cache()
+        return accounts
+
     def write(self, vals):
         if "user_id" in vals and not self.env.is_system():
             raise AccessError(self.env._("An Outlook account cannot be handed to another user."))
+        if "event_tag_id" in vals:
+            self.env.registry.clear_cache()
         result = super().write(vals)
         if {"sync_past_days", "sync_future_days"}.intersection(vals):
             # Another window: Outlook is read again in full (a delta link keeps its window).
@@ -352,7 +409,11 @@ class OutlookAccount(models.Model):
         account = self._for_user(self.env.user, create=True)
         state = account._sign_state(safe_return_path(return_path))
         with account._outlook_session(config) as (auth, _graph):
-            auth_uri, flow = auth.start_sign_in(redirect_uri=self._redirect_uri(), state=state)
+            auth_uri, flow = auth.start_sign_in(
+                redirect_uri=self._redirect_uri(),
+                state=state,
+                extra_scopes=SHARED_CALENDAR_SCOPES if self._shared_calendars_allowed() else (),
+            )
         account._token_store().write_flow(flow)
         return auth_uri
 
@@ -423,13 +484,21 @@ class OutlookAccount(models.Model):
         return self.browse()
 
     def _lock(self):
-        """Take this account's row, or tell that another worker holds it or synced it since
-        this transaction began (its new row version is not ours to lock)."""
+        """Take this account's row and its sign-in's, or tell that another worker holds one of
+        them or synced it since this transaction began (its new row version is not ours to
+        lock). The calendars of one mailbox thus sync one at a time: they share its token cache
+        and Microsoft's throttling."""
+        self.ensure_one()
+        return self._lock_row(self.id) and (
+            not self.connection_id or self._lock_row(self.connection_id.id)
+        )
+
+    def _lock_row(self, account_id):
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(
                     "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE SKIP LOCKED",
-                    [self.id],
+                    [account_id],
                     log_exceptions=False,
                 )
                 return bool(self.env.cr.fetchone())
@@ -583,7 +652,7 @@ class OutlookAccount(models.Model):
             return throttled_message(self.env, self._next_try(started, log["retry_after"]))
         except SyncError as error:
             self.state = "error"
-            return unreachable_message(self.env, error)
+            return self._failure_message(error)
         if run.retry_after:
             log["next_sync_at"] = started + timedelta(seconds=run.retry_after)
         elif log.get("read_unfinished"):
@@ -602,10 +671,13 @@ class OutlookAccount(models.Model):
         return True
 
     def action_disconnect(self):
-        """Forget the tokens and stop syncing; events stay where they are on both sides."""
+        """Stop syncing; events stay where they are on both sides. Disconnecting the account
+        that holds the sign-in forgets the tokens, so its other calendars stop too."""
         accounts = self._own()
+        signed_in = accounts.filtered(lambda account: not account.connection_id)
+        accounts |= signed_in.calendar_account_ids
         self.env["outlook.subscription"]._remove_for(accounts)
-        for account in accounts:
+        for account in signed_in:
             account._token_store().clear()
         accounts.write({"state": "not_connected", "last_error": False})
         return True
@@ -653,10 +725,14 @@ class OutlookAccount(models.Model):
                 "graph_user_id": me.get("id"),
                 "tenant_id": identity.tenant_id,
                 "calendar_id": calendar.get("id"),
+                "calendar_name": calendar.get("name"),
                 "connected_at": fields.Datetime.now(),
                 "database_uuid": self._database_uuid(),
                 "last_error": False,
             }
+        )
+        account.calendar_account_ids.filtered(lambda cal: cal.state == "needs_reauth").write(
+            {"state": "active", "last_error": False, "database_uuid": self._database_uuid()}
         )
         self.env["outlook.subscription"]._after_sign_in(account)
         return payload["r"]
@@ -718,7 +794,10 @@ class OutlookAccount(models.Model):
 
     @api.model
     def _for_user(self, user, create):
-        account = self.search([("user_id", "=", user.id)], order="id", limit=1)
+        """The user's account that holds their Microsoft sign-in (the default calendar's)."""
+        account = self.search(
+            [("user_id", "=", user.id), ("connection_id", "=", False)], order="id", limit=1
+        )
         if not account and create:
             account = self.create({"user_id": user.id})
         return account
@@ -762,7 +841,7 @@ class OutlookAccount(models.Model):
             authority=config.authority,
             cache_blob=store.read_cache(),
             http_client=requests.Session(),
-            home_account_id=self.home_account_id or None,
+            home_account_id=self._connection().home_account_id or None,
             http_cache=MSAL_HTTP_CACHE,
         )
         # A cron worker waits out short throttling only; a longer Retry-After postpones the
@@ -772,6 +851,7 @@ class OutlookAccount(models.Model):
             config.graph_endpoint,
             auth.access_token,
             max_wait=GRAPH_MAX_WAIT,
+            calendar_scope=self.calendar_id if self.calendar_owner else None,
         )
         try:
             yield auth, graph
@@ -780,9 +860,46 @@ class OutlookAccount(models.Model):
             store.write_cache(auth.cache_blob_if_changed())
 
     def _token_store(self):
-        """THE sudo boundary for secrets: the only reader and writer of the token columns."""
+        """THE sudo boundary for secrets: the only reader and writer of the token columns (of
+        the account holding this calendar's sign-in)."""
         self.ensure_one()
-        return _TokenStore(self.env.cr, self.id)
+        return _TokenStore(self.env.cr, self._connection().id)
+
+    def _connection(self):
+        """The account holding this calendar's Microsoft sign-in: itself, or the one of the
+        mailbox's default calendar."""
+        self.ensure_one()
+        return self.connection_id or self
+
+    @api.model
+    @tools.ormcache()
+    def _calendar_tag_ids(self):
+        """The tags that mark an Outlook calendar (``event_tag_id``): never Outlook categories."""
+        return frozenset(self.sudo().search([("event_tag_id", "!=", False)]).event_tag_id.ids)
+
+    def _export_domain(self, path=""):
+        """Which of the user's Odoo events go to this calendar (``path``: from the searched
+        model to the event, e.g. ``base_event_id.``): those with its tag, and, for the calendar
+        that receives new events, those with no other calendar's tag."""
+        self.ensure_one()
+        field = f"{path}categ_ids"
+        others = (
+            self.search([("user_id", "=", self.user_id.id), ("id", "!=", self.id)]).event_tag_id
+            - self.event_tag_id
+        )
+        own = [(field, "in", self.event_tag_id.ids)] if self.event_tag_id else []
+        if not self.receives_new_events:
+            return own or expression.FALSE_DOMAIN
+        untagged = [(field, "not in", others.ids)] if others else []
+        if own and untagged:
+            return expression.OR([own, untagged])
+        return untagged
+
+    def _user_account_ids(self):
+        """Every account of this account's user: an event linked to one of them is that
+        calendar's, never sent to another one."""
+        self.ensure_one()
+        return self.search([("user_id", "=", self.user_id.id)]).ids
 
     def _stop_for_mass_deletion(self, guard):
         """Pause with nothing deleted, and ask the user (once) to confirm."""
@@ -841,6 +958,8 @@ class OutlookAccount(models.Model):
         Odoo as plain events and in that mailbox, nothing is deleted) and the new mailbox
         starts with a first sync, which pairs what it already holds."""
         self.ensure_one()
+        # The former mailbox's other calendars go with it (their links and logs too).
+        self.sudo().calendar_account_ids.unlink()
         self.sudo().link_ids.unlink()
         self.env["outlook.series.link"].sudo().search([("account_id", "=", self.id)]).unlink()
         self.sudo().write(
@@ -941,6 +1060,101 @@ class OutlookAccount(models.Model):
             }
         )
 
+    def action_choose_calendars(self):
+        """The calendar picker of this account's mailbox: its Outlook calendars, and those other
+        users shared with it and let it edit, each with what is synced of it now."""
+        self.ensure_one()
+        signed_in = self._own()._connection()
+        if signed_in.state in ("not_connected", "needs_reauth"):
+            raise UserError(self.env._("Connect Outlook first: the calendars are read from it."))
+        config = self._app_config()
+        if not config:
+            raise UserError(self.env._("Outlook Calendar is off in Settings."))
+        with signed_in.sudo()._outlook_session(config) as (_auth, graph):
+            try:
+                calendars = graph.list_calendars()
+            except ReauthRequired as error:
+                signed_in.sudo()._mark_needs_reauth(error)
+                raise UserError(signed_in.last_error) from error
+            except AuthError as error:
+                raise UserError(app_rejected_message(self.env)) from error
+            except SyncError as error:
+                raise UserError(unreachable_message(self.env, error)) from error
+        picker = self.env["outlook.calendar.picker"].create(
+            {
+                "account_id": signed_in.id,
+                "line_ids": [
+                    fields.Command.create(vals) for vals in signed_in._calendar_lines(calendars)
+                ],
+            }
+        )
+        picker.new_events_line_id = picker.line_ids.filtered(
+            lambda line: line.account_id.receives_new_events
+        )[:1]
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Outlook calendars to sync"),
+            "res_model": picker._name,
+            "res_id": picker.id,
+            "views": [(False, "form")],
+            "target": "new",
+        }
+
+    def _failure_message(self, error):
+        """What went wrong when Microsoft failed or refused a run, in words a user can act on:
+        a calendar another user shared may have been unshared, or not granted yet."""
+        refused = isinstance(error, GraphError) and error.status in (403, 404)
+        if not (self.calendar_owner and refused):
+            return unreachable_message(self.env, error)
+        return self.env._(
+            "Microsoft refused access to %(calendar)s, shared by %(owner)s. Reconnect Outlook "
+            "to grant access to calendars shared with you; if that does not help, ask "
+            "%(owner)s whether the calendar is still shared with you and editable.",
+            calendar=self.calendar_name or self.calendar_id,
+            owner=self.calendar_owner,
+        )
+
+    @api.model
+    def _shared_calendars_allowed(self):
+        """Whether the administrator lets users sync calendars others shared with them."""
+        params = self.env["ir.config_parameter"].sudo()
+        return bool(params.get_param("outlook_calendar_sync.shared_calendars"))
+
+    def _calendar_lines(self, calendars):
+        """The picker's lines for Graph's ``calendars`` of this mailbox: those it may write to
+        (a read-only shared calendar cannot sync both ways), default first, then its own, then
+        the shared ones."""
+        mailbox = (self.mailbox_address or "").casefold()
+        synced = {account.calendar_id: account for account in self | self.calendar_account_ids}
+        rows = []
+        for calendar in calendars:
+            owner = (calendar.get("owner") or {}).get("address") or ""
+            shared = bool(owner) and owner.casefold() != mailbox
+            if not calendar.get("id") or not calendar.get("canEdit"):
+                continue
+            if shared and not self._shared_calendars_allowed():
+                continue
+            rows.append((bool(calendar.get("isDefaultCalendar")), shared, calendar, owner))
+        rows.sort(key=lambda row: (not row[0], row[1], row[2].get("name") or ""))
+        lines = []
+        for sequence, (is_default, shared, calendar, owner) in enumerate(rows):
+            account = synced.get(calendar["id"])
+            lines.append(
+                {
+                    "sequence": sequence,
+                    "calendar_id": calendar["id"],
+                    "name": calendar.get("name") or calendar["id"],
+                    "owner": owner,
+                    "shared": shared,
+                    "is_default": is_default,
+                    "account_id": account.id if account else False,
+                    "selected": bool(account) and account.state not in ("paused", "not_connected"),
+                    "sync_mode": account.sync_mode if account else "two_way",
+                    "tag_id": account.event_tag_id.id if account else False,
+                }
+            )
+        return lines
+
     def action_resync(self):
         """Re-match and resync: Outlook is read again in full and matched to Odoo through the
         links, which keep what they knew (so nothing is created twice)."""
@@ -1007,7 +1221,8 @@ class OutlookAccount(models.Model):
             )
 
     def _mark_needs_reauth(self, error):
-        """Stop syncing until the user signs in again, and tell them (once)."""
+        """Stop syncing until the user signs in again, and tell them (once); the other
+        calendars of the mailbox share the sign-in, so they stop too."""
         self.ensure_one()
         if self.state == "needs_reauth":
             return
@@ -1017,7 +1232,11 @@ class OutlookAccount(models.Model):
             mailbox=self.mailbox_address or self.user_id.name,
             reason=error.reason,
         )
-        self.write({"state": "needs_reauth", "last_error": message})
+        signed_in = self._connection()
+        mailbox = (signed_in | signed_in.calendar_account_ids).filtered(
+            lambda account: account.state in ("active", "error", "preview")
+        )
+        (mailbox | self).write({"state": "needs_reauth", "last_error": message})
         self.user_id._bus_send(
             "simple_notification",
             {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},

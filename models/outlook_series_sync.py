@@ -294,7 +294,7 @@ class SeriesSync:
             tags=self.run._tags_for_values([values]),
         )
         vals.update(self._rule_vals(rule, pattern, values), user_id=organizer.id)
-        first = self.run.Event.create(vals)
+        first = self.run.Event.create(self.run._tagged(vals))
         first.recurrence_id.calendar_event_ids._outlook_set_responses(
             dict.fromkeys(first.recurrence_id.calendar_event_ids.ids, values)
         )
@@ -523,18 +523,21 @@ class SeriesSync:
         self._create_remote(to_create, remote_events)
 
     def _unlinked_local_series(self, since_first_sync=True):
-        """The user's recurrences in the window that no link of this account covers (with
-        ``since_first_sync``: only those the first sync did not leave in Odoo)."""
+        """The user's recurrences in the window that go to this calendar and that no link of
+        the user's calendars covers (with ``since_first_sync``: only those the first sync did
+        not leave in Odoo)."""
         window_start = self.run.window_start.replace(tzinfo=None)
         window_end = self.run.window_end.replace(tzinfo=None)
-        linked = self.SeriesLink.search([("account_id", "=", self.account.id)])
+        calendars = self.account._user_account_ids()
+        linked = self.SeriesLink.search([("account_id", "in", calendars)])
         domain = [
             ("id", "not in", linked.recurrence_id.ids),
             ("base_event_id.user_id", "=", self.account.user_id.id),
+            *self.account._export_domain("base_event_id."),
             (
                 "calendar_event_ids",
                 "not any",
-                [("outlook_link_ids", "any", [("account_id", "=", self.account.id)])],
+                [("outlook_link_ids", "any", [("account_id", "in", calendars)])],
             ),
             (
                 "calendar_event_ids",

@@ -241,6 +241,9 @@ class OutlookSubscription(models.Model):
                     [
                         ("state", "in", WATCHED_STATES),
                         ("id", "not in", subs.search([]).account_id.ids),
+                        # Graph sends no notifications of a calendar shared by another user:
+                        # the cron polls it.
+                        ("calendar_owner", "=", False),
                     ]
                 )
                 .filtered(lambda account: not account._connected_in_another_database())

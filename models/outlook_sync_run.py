@@ -113,7 +113,10 @@ class SyncRun:
         self.reminders = ReminderMode(account.reminder_mode or ReminderMode.OUTLOOK)
         self._master_categories = None
         self._declined = set()  # Outlook ids of meetings the owner declined, left out of Odoo
-        self.owner_email = email_normalize(account.mailbox_address or "") or ""
+        # A calendar another user shared is theirs: they organize and attend its meetings.
+        self.owner_email = (
+            email_normalize(account.calendar_owner or account.mailbox_address or "") or ""
+        )
         self.database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         self.Link = self.env["outlook.event.link"].sudo()
         self.Event = self.env["calendar.event"].sudo().with_context(active_test=False, **NO_MAIL)
@@ -645,7 +648,9 @@ class SyncRun:
         }
 
     def _unlinked_events(self):
-        """This user's events in the window that no link of this account covers yet."""
+        """This user's events in the window that go to this calendar
+        (``outlook.account._export_domain``) and that no link of the user's calendars covers
+        yet."""
         if self._unlinked is not None:
             return self._unlinked
         account = self.account
@@ -666,7 +671,8 @@ class SyncRun:
             ),
             ("stop", ">=", start),
             ("start", "<=", end),
-            ("outlook_link_ids", "not any", [("account_id", "=", account.id)]),
+            ("outlook_link_ids", "not any", [("account_id", "in", account._user_account_ids())]),
+            *account._export_domain(),
         ]
         if account.first_sync_last_event_id:
             # What the first sync left in Odoo stays there; only newer events are sent.
@@ -721,7 +727,7 @@ class SyncRun:
     def _request_for(self, action, target, index):
         calendar = quote(self.account.calendar_id or "", safe="")
         link, remote = target.get("link"), target.get("remote")
-        graph_id = quote(link.graph_id if link else remote.graph_id if remote else "", safe="")
+        graph_id = link.graph_id if link else remote.graph_id if remote else ""
         rid = str(index)
         if isinstance(action, CreateRemote):
             event = target["event"]
@@ -739,26 +745,26 @@ class SyncRun:
             return BatchRequest(
                 id=rid,
                 method="PATCH",
-                url=f"/me/events/{graph_id}",
+                url=self.graph.event_path(graph_id),
                 body=mapping.to_graph(
                     sent_to_outlook(action.values, self.reminders), action.fields
                 ),
                 headers={"If-Match": f'W/"{change_key}"'} if change_key else {},
             )
         if isinstance(action, DeleteRemote):
-            return BatchRequest(id=rid, method="DELETE", url=f"/me/events/{graph_id}")
+            return BatchRequest(id=rid, method="DELETE", url=self.graph.event_path(graph_id))
         if isinstance(action, DeclineRemote):
             return BatchRequest(
                 id=rid,
                 method="POST",
-                url=f"/me/events/{graph_id}/decline",
+                url=self.graph.event_path(graph_id, "decline"),
                 body={"sendResponse": True},
             )
         if isinstance(action, RespondRemote) and action.response in REPLY_ACTIONS:
             return BatchRequest(
                 id=rid,
                 method="POST",
-                url=f"/me/events/{graph_id}/{REPLY_ACTIONS[action.response]}",
+                url=self.graph.event_path(graph_id, REPLY_ACTIONS[action.response]),
                 body={"sendResponse": True},
             )
         return None
@@ -840,7 +846,7 @@ class SyncRun:
                 action.values, pulled, partners, alarms.get, organizer, tags=tags
             )
             vals["user_id"] = organizer.id
-            vals_list.append(vals)
+            vals_list.append(self._tagged(vals))
         existing = [targets[item_plan.key].get("event") for item_plan, _action in creates]
         to_create = [vals for vals, event in zip(vals_list, existing, strict=True) if not event]
         created = iter(Event.create(to_create)) if to_create else iter(())
@@ -854,6 +860,14 @@ class SyncRun:
             values_by_event[event.id] = action.values
         events._outlook_set_responses(values_by_event)
         self.counts["pulled_created"] += len(creates)
+
+    def _tagged(self, vals):
+        """``vals`` of an event created from this calendar, with the calendar's tag."""
+        if self.account.event_tag_id:
+            vals.setdefault("categ_ids", []).append(
+                fields.Command.link(self.account.event_tag_id.id)
+            )
+        return vals
 
     def _update_local(self, action, target, partners, alarms, tags):
         event = target["event"]

@@ -50,6 +50,13 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULT_GRAPH_ENDPOINT,
         help="Microsoft Graph v1.0 base URL.",
     )
+    outlook_shared_calendars = fields.Boolean(
+        "Calendars Shared by Others",
+        config_parameter="outlook_calendar_sync.shared_calendars",
+        help="Users may also sync the Outlook calendars other people shared with them and let "
+        "them edit. Add the delegated permission Calendars.ReadWrite.Shared to the Azure app "
+        "first; each user then reconnects Outlook once to grant it.",
+    )
     outlook_redirect_uri = fields.Char(
         "Redirect URI",
         compute="_compute_outlook_redirect_uri",

@@ -1,5 +1,7 @@
 from . import (
     test_bad_input,
+    test_calendars,
+    test_calendars_tour,
     test_concurrency,
     test_connect,
     test_connect_tour,

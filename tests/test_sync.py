@@ -1,7 +1,7 @@
 from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
-from odoo import fields, sql_db
+from odoo import SUPERUSER_ID, api, fields, sql_db
 from odoo.tests import tagged
 
 from odoo.addons.outlook_calendar_sync.graph_emulator import FakeClock
@@ -447,14 +447,18 @@ class TestFailures(SyncCase):
                 " VALUES (%s, 'active', 'two_way', 'sync') RETURNING id",
                 [self.env.ref("base.user_admin").id],
             )
-            account = self.env["outlook.account"].browse(setup_cr.fetchone()[0])
+            account_id = setup_cr.fetchone()[0]
             setup_cr.commit()
-        self.addCleanup(delete_account_row, database, account.id)
-        with database.cursor() as worker_cr:
+        self.addCleanup(delete_account_row, database, account_id)
+        # Both workers on connections of their own: the test's transaction predates the row.
+        with database.cursor() as worker_cr, database.cursor() as second_cr:
             worker_cr.execute(
-                "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE", [account.id]
+                "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE", [account_id]
             )
-            self.assertFalse(account._lock())
+            account = api.Environment(second_cr, SUPERUSER_ID, {})["outlook.account"]
+            self.assertFalse(account.browse(account_id)._lock())
+            worker_cr.rollback()
+            self.assertTrue(account.browse(account_id)._lock(), "free once the first is done")
 
 
 def delete_account_row(database, account_id):

@@ -1,1 +1,1 @@
-from . import outlook_first_sync_wizard
+from . import outlook_calendar_picker, outlook_first_sync_wizard

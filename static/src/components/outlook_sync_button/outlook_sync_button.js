@@ -30,14 +30,18 @@ export class OutlookSyncButton extends Component {
         });
     }
 
-    async openPreview() {
+    openPreview() {
+        return this.openDialog("action_open_first_sync_preview");
+    }
+
+    /** Open the dialog the account's ``method`` returns (the first-sync preview, the calendar
+     * picker); the button's status is read again when it closes. */
+    async openDialog(method) {
         this.state.busy = true;
         try {
-            const action = await this.orm.call(
-                "outlook.account",
-                "action_open_first_sync_preview",
-                [[this.state.status.account_id]]
-            );
+            const action = await this.orm.call("outlook.account", method, [
+                [this.state.status.account_id],
+            ]);
             await this.action.doAction(action, { onClose: () => this.refresh() });
         } finally {
             this.state.busy = false;

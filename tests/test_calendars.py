@@ -1,0 +1,291 @@
+"""Calendar choice: one sync account per Outlook calendar the user picks (their own, and those
+another user shared with them and let them edit), signed in once per mailbox, each with its
+direction and the Odoo tag of its events."""
+
+from odoo import SUPERUSER_ID, api, fields, sql_db
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import ALICE, BOB, query_of
+from .test_sync import SyncCase, delete_account_row, outlook_event
+
+
+@tagged("post_install", "-at_install")
+class TestCalendarChoice(SyncCase):
+    def setUp(self):
+        # Allowed before Alice signs in: she grants the shared-calendar permission then.
+        self.env["ir.config_parameter"].set_param("outlook_calendar_sync.shared_calendars", True)
+        super().setUp()
+        self.sync()
+        self.projects_id = self.emulator.add_calendar(ALICE, "Projects")
+
+    def picker(self):
+        """The picker as Alice opens it (a plain user: no tag of her own making)."""
+        action = self.account.with_user(self.user_alice).action_choose_calendars()
+        return self.env[action["res_model"]].with_user(self.user_alice).browse(action["res_id"])
+
+    def line(self, picker, name):
+        line = picker.line_ids.filtered(lambda line: line.name == name)
+        self.assertEqual(len(line), 1, picker.line_ids.mapped("name"))
+        return line
+
+    def choose(self, name, mode="two_way", tag=None):
+        """Tick calendar ``name`` in the picker; returns its new sync account."""
+        picker = self.picker()
+        line = self.line(picker, name)
+        line.write({"selected": True, "sync_mode": mode, **({"tag_id": tag.id} if tag else {})})
+        picker.action_apply()
+        return self.calendar_account(name)
+
+    def calendar_account(self, name):
+        return self.env["outlook.account"].search(
+            [("user_id", "=", self.user_alice.id), ("calendar_name", "=", name)]
+        )
+
+    def in_default(self, subject):
+        """Alice's events called ``subject`` in her default calendar."""
+        return self.in_calendar(ALICE, self.account.calendar_id, subject)
+
+    def in_calendar(self, mailbox, calendar_id, subject):
+        events = self.emulator.events(mailbox, calendar_id=calendar_id)
+        return [event for event in events if event["subject"] == subject]
+
+    def sync_all(self):
+        for account in self.account | self.account.calendar_account_ids:
+            self.sync(account)
+
+    def test_picker_lists_own_and_editable_shared_calendars(self):
+        shared_id = self.emulator.share_calendar(BOB, None, ALICE, can_edit=True)
+        read_only = self.emulator.add_calendar(BOB, "Bob's holidays")
+        self.emulator.share_calendar(BOB, read_only, ALICE, can_edit=False)
+
+        picker = self.picker()
+
+        default = picker.line_ids[0]
+        self.assertTrue(default.is_default)
+        self.assertTrue(default.selected, "the calendar synced since the sign-in")
+        self.assertEqual(default.account_id, self.account)
+        self.assertEqual(picker.new_events_line_id, default)
+        projects = self.line(picker, "Projects")
+        self.assertFalse(projects.selected or projects.shared or projects.account_id)
+        shared = picker.line_ids.filtered("shared")
+        self.assertEqual(shared.calendar_id, shared_id)
+        self.assertEqual(shared.owner, BOB)
+        self.assertNotIn("Bob's holidays", picker.line_ids.mapped("name"), "read only")
+
+    def test_a_chosen_calendar_syncs_its_events_under_its_tag(self):
+        projects = self.choose("Projects")
+        self.assertEqual(projects.connection_id, self.account)
+        self.assertEqual(projects.event_tag_id.name, "Projects", "a tag named after it")
+        self.assertFalse(projects.receives_new_events)
+        self.emulator.create_event(
+            ALICE, outlook_event("Kick-off", categories=["Red"]), calendar_id=self.projects_id
+        )
+        self.odoo_event("Plain lunch")
+        tagged_event = self.odoo_event(
+            "Milestone review", categ_ids=[fields.Command.link(projects.event_tag_id.id)]
+        )
+
+        self.sync_all()
+        self.sync_all()
+
+        kickoff = self.odoo_events("Kick-off")
+        self.assertEqual(len(kickoff), 1)
+        self.assertIn(projects.event_tag_id, kickoff.categ_ids)
+        self.assertEqual(len(self.in_calendar(ALICE, self.projects_id, "Milestone review")), 1)
+        self.assertEqual(self.in_default("Milestone review"), [], "not in the default one")
+        self.assertEqual(len(self.in_default("Plain lunch")), 1)
+        self.assertEqual(self.in_calendar(ALICE, self.projects_id, "Plain lunch"), [])
+        self.assertEqual(self.in_default("Kick-off"), [])
+        self.assertEqual(
+            self.in_calendar(ALICE, self.projects_id, "Milestone review")[0]["categories"],
+            [],
+            "the calendar's tag is not an Outlook category",
+        )
+        self.assertEqual(
+            self.in_calendar(ALICE, self.projects_id, "Kick-off")[0]["categories"], ["Red"]
+        )
+        self.assertEqual(len(projects.link_ids), 2)
+        self.assertEqual(tagged_event.outlook_link_ids.account_id, projects)
+        self.assertEqual(self.token_columns(projects), (None, None), "one sign-in per mailbox")
+
+        writes = self.writes()
+        self.sync_all()
+        self.assertEqual(self.writes(), writes, "nothing left to send")
+
+    def test_an_outlook_edit_of_categories_keeps_the_calendar_tag(self):
+        projects = self.choose("Projects")
+        created = self.emulator.create_event(
+            ALICE, outlook_event("Kick-off"), calendar_id=self.projects_id
+        )
+        self.sync(projects)
+        self.emulator.update_event(ALICE, created["id"], {"categories": ["Red"]})
+
+        self.sync(projects)
+
+        self.assertEqual(
+            set(self.odoo_events("Kick-off").categ_ids.mapped("name")), {"Projects", "Red"}
+        )
+
+    def test_each_calendar_has_its_direction(self):
+        projects = self.choose("Projects", mode="import_only")
+        self.emulator.create_event(ALICE, outlook_event("Kick-off"), calendar_id=self.projects_id)
+        self.odoo_event(
+            "Milestone review", categ_ids=[fields.Command.link(projects.event_tag_id.id)]
+        )
+
+        self.sync_all()
+
+        self.assertEqual(len(self.odoo_events("Kick-off")), 1)
+        self.assertEqual(self.in_calendar(ALICE, self.projects_id, "Milestone review"), [])
+        self.assertEqual(self.in_default("Milestone review"), [], "it is Projects' event")
+
+    def test_new_events_go_to_the_calendar_chosen_for_them(self):
+        picker = self.picker()
+        projects = self.line(picker, "Projects")
+        projects.selected = True
+        picker.new_events_line_id = projects
+        picker.action_apply()
+        self.odoo_event("Plain lunch")
+
+        self.sync_all()
+
+        self.assertEqual(len(self.in_calendar(ALICE, self.projects_id, "Plain lunch")), 1)
+        self.assertEqual(self.in_default("Plain lunch"), [])
+        self.assertFalse(self.account.receives_new_events)
+        self.assertTrue(self.calendar_account("Projects").receives_new_events)
+
+    def test_new_events_need_a_calendar_they_can_go_to(self):
+        picker = self.picker()
+        projects = self.line(picker, "Projects")
+        projects.write({"selected": True, "sync_mode": "import_only"})
+        picker.new_events_line_id = projects
+        with self.assertRaisesRegex(UserError, "import only"):
+            picker.action_apply()
+        projects.write({"selected": False, "sync_mode": "two_way"})
+        with self.assertRaisesRegex(UserError, "not synced"):
+            picker.action_apply()
+
+    def test_a_shared_calendar_syncs_with_its_owner(self):
+        shared_id = self.emulator.share_calendar(BOB, None, ALICE, can_edit=True)
+        bobs = self.emulator.create_event(BOB, outlook_event("Bob's planning"))
+        picker = self.picker()
+        line = picker.line_ids.filtered("shared")
+        line.selected = True
+        picker.action_apply()
+        shared = self.account.calendar_account_ids
+        self.assertEqual(shared.calendar_owner, BOB)
+        self.assertEqual(shared.calendar_id, shared_id)
+
+        self.sync(shared)
+        planning = self.odoo_events("Bob's planning")
+        self.assertEqual(len(planning), 1)
+        planning.name = "Bob's planning (moved)"
+        self.odoo_event("For Bob", categ_ids=[fields.Command.link(shared.event_tag_id.id)])
+        self.sync(shared)
+
+        subjects = {event["subject"] for event in self.emulator.events(BOB)}
+        self.assertIn("Bob's planning (moved)", subjects)
+        self.assertIn("For Bob", subjects)
+        self.assertEqual(self.in_default("For Bob"), [])
+        self.assertEqual(self.emulator.events(ALICE), [], "nothing in Alice's own calendars")
+        self.assertEqual(len(self.emulator.events(BOB)), 2, "no copies")
+        self.assertEqual(bobs["id"], planning.outlook_link_ids.graph_id)
+        self.assertFalse(
+            self.env["outlook.subscription"].search([("account_id", "=", shared.id)]),
+            "Graph sends no notifications of a shared calendar: the cron polls it",
+        )
+
+    def test_unticking_a_calendar_pauses_it_and_deletes_nothing(self):
+        projects = self.choose("Projects")
+        self.emulator.create_event(ALICE, outlook_event("Kick-off"), calendar_id=self.projects_id)
+        self.sync(projects)
+        picker = self.picker()
+        self.line(picker, "Projects").selected = False
+        picker.action_apply()
+
+        self.assertEqual(projects.state, "paused")
+        self.assertEqual(len(self.odoo_events("Kick-off")), 1)
+        self.assertEqual(len(self.in_calendar(ALICE, self.projects_id, "Kick-off")), 1)
+        self.assertEqual(self.picker().line_ids.filtered("account_id").mapped("name")[1:], ["Projects"])
+        picker = self.picker()
+        self.line(picker, "Projects").selected = True
+        picker.action_apply()
+        self.assertEqual(projects.state, "active")
+
+    def test_the_calendars_of_a_mailbox_share_its_sign_in(self):
+        projects = self.choose("Projects")
+        self.emulator.revoke_refresh_tokens(ALICE)
+        self.emulator.expire_access_tokens(ALICE)
+
+        projects._sync()
+
+        self.assertEqual(projects.state, "needs_reauth")
+        self.assertEqual(self.account.state, "needs_reauth", "the same sign-in")
+        self.connect("alice", ALICE, choose_default=False)
+        self.assertEqual(self.account.state, "active")
+        self.assertEqual(projects.state, "active")
+        self.sync(projects)
+
+        self.account.action_disconnect()
+        self.assertEqual(projects.state, "not_connected")
+
+    def test_a_calendar_waits_while_its_mailbox_syncs(self):
+        """A cron worker syncing the mailbox's default calendar holds its sign-in: another
+        worker leaves the mailbox's other calendars for later."""
+        database = sql_db.db_connect(self.env.cr.dbname)
+        with database.cursor() as setup_cr:
+            setup_cr.execute(
+                "INSERT INTO outlook_account (user_id, state, sync_mode, private_events)"
+                " VALUES (%s, 'active', 'two_way', 'sync') RETURNING id",
+                [self.env.ref("base.user_admin").id],
+            )
+            signed_in = setup_cr.fetchone()[0]
+            setup_cr.execute(
+                "INSERT INTO outlook_account"
+                " (user_id, state, sync_mode, private_events, connection_id, calendar_id)"
+                " VALUES (%s, 'active', 'two_way', 'sync', %s, 'other') RETURNING id",
+                [self.env.ref("base.user_admin").id, signed_in],
+            )
+            other_id = setup_cr.fetchone()[0]
+            setup_cr.commit()
+        self.addCleanup(delete_account_row, database, signed_in)
+        with database.cursor() as worker_cr, database.cursor() as other_worker_cr:
+            worker_cr.execute("SELECT id FROM outlook_account WHERE id = %s FOR UPDATE", [signed_in])
+            other = api.Environment(other_worker_cr, SUPERUSER_ID, {})["outlook.account"]
+            self.assertFalse(other.browse(other_id)._lock())
+            worker_cr.rollback()
+            self.assertTrue(other.browse(other_id)._lock(), "free once the mailbox synced")
+
+
+@tagged("post_install", "-at_install")
+class TestSharedCalendarsSetting(SyncCase):
+    def picker(self):
+        action = self.account.with_user(self.user_alice).action_choose_calendars()
+        return self.env[action["res_model"]].browse(action["res_id"])
+
+    def test_shared_calendars_wait_for_the_administrator_and_a_reconnect(self):
+        """Off: no shared calendar offered, the sign-in asks for no access to them. On: they
+        are offered; one chosen before the user reconnected fails with a clear reason, and
+        syncs once the user reconnected (and so granted the permission)."""
+        params = self.env["ir.config_parameter"]
+        self.emulator.share_calendar(BOB, None, ALICE, can_edit=True)
+        self.emulator.create_event(BOB, outlook_event("Bob's planning"))
+        self.assertNotIn("Calendars.ReadWrite.Shared", query_of(self.start_sign_in("alice"))["scope"])
+        self.assertFalse(self.picker().line_ids.filtered("shared"))
+
+        params.set_param("outlook_calendar_sync.shared_calendars", True)
+        self.assertIn("Calendars.ReadWrite.Shared", query_of(self.start_sign_in("alice"))["scope"])
+        picker = self.picker()
+        picker.line_ids.filtered("shared").selected = True
+        picker.action_apply()
+        shared = self.account.calendar_account_ids
+
+        log = shared._sync()
+        self.assertEqual(log.state, "failed")
+        self.assertIn("reconnect", shared.last_error.lower())
+        self.assertFalse(self.odoo_events("Bob's planning"))
+
+        self.connect("alice", ALICE, choose_default=False)
+        self.sync(shared)
+        self.assertEqual(len(self.odoo_events("Bob's planning")), 1)

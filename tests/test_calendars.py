@@ -6,8 +6,10 @@ from odoo import SUPERUSER_ID, api, fields, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.calendar.models.calendar_recurrence import weekday_to_field
+
 from .common import ALICE, BOB, query_of
-from .test_sync import SyncCase, delete_account_row, outlook_event
+from .test_sync import TOMORROW, SyncCase, delete_account_row, outlook_event
 
 
 @tagged("post_install", "-at_install")
@@ -127,6 +129,28 @@ class TestCalendarChoice(SyncCase):
             set(self.odoo_events("Kick-off").categ_ids.mapped("name")), {"Projects", "Red"}
         )
 
+    def test_a_tagged_odoo_series_goes_to_its_calendar_as_a_series(self):
+        projects = self.choose("Projects")
+        self.odoo_event(
+            "Weekly sync",
+            categ_ids=[fields.Command.link(projects.event_tag_id.id)],
+            recurrency=True,
+            rrule_type="weekly",
+            interval=1,
+            end_type="count",
+            count=3,
+            event_tz="UTC",
+            **{weekday_to_field(TOMORROW.weekday()): True},
+        )
+
+        self.sync_all()
+        self.sync_all()
+
+        masters = self.in_calendar(ALICE, self.projects_id, "Weekly sync")
+        self.assertEqual([master["type"] for master in masters], ["seriesMaster"])
+        self.assertEqual(self.in_default("Weekly sync"), [])
+        self.assertEqual(len(self.odoo_events("Weekly sync")), 3, "no copies back")
+
     def test_each_calendar_has_its_direction(self):
         projects = self.choose("Projects", mode="import_only")
         self.emulator.create_event(ALICE, outlook_event("Kick-off"), calendar_id=self.projects_id)
@@ -207,7 +231,9 @@ class TestCalendarChoice(SyncCase):
         self.assertEqual(projects.state, "paused")
         self.assertEqual(len(self.odoo_events("Kick-off")), 1)
         self.assertEqual(len(self.in_calendar(ALICE, self.projects_id, "Kick-off")), 1)
-        self.assertEqual(self.picker().line_ids.filtered("account_id").mapped("name")[1:], ["Projects"])
+        self.assertEqual(
+            self.picker().line_ids.filtered("account_id").mapped("name")[1:], ["Projects"]
+        )
         picker = self.picker()
         self.line(picker, "Projects").selected = True
         picker.action_apply()
@@ -251,7 +277,9 @@ class TestCalendarChoice(SyncCase):
             setup_cr.commit()
         self.addCleanup(delete_account_row, database, signed_in)
         with database.cursor() as worker_cr, database.cursor() as other_worker_cr:
-            worker_cr.execute("SELECT id FROM outlook_account WHERE id = %s FOR UPDATE", [signed_in])
+            worker_cr.execute(
+                "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE", [signed_in]
+            )
             other = api.Environment(other_worker_cr, SUPERUSER_ID, {})["outlook.account"]
             self.assertFalse(other.browse(other_id)._lock())
             worker_cr.rollback()
@@ -271,7 +299,9 @@ class TestSharedCalendarsSetting(SyncCase):
         params = self.env["ir.config_parameter"]
         self.emulator.share_calendar(BOB, None, ALICE, can_edit=True)
         self.emulator.create_event(BOB, outlook_event("Bob's planning"))
-        self.assertNotIn("Calendars.ReadWrite.Shared", query_of(self.start_sign_in("alice"))["scope"])
+        self.assertNotIn(
+            "Calendars.ReadWrite.Shared", query_of(self.start_sign_in("alice"))["scope"]
+        )
         self.assertFalse(self.picker().line_ids.filtered("shared"))
 
         params.set_param("outlook_calendar_sync.shared_calendars", True)

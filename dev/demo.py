@@ -433,6 +433,8 @@ def configure(url: str, emulator: EmulatorInfo) -> None:
         "outlook_calendar_sync.authority_host": emulator.url,
         "outlook_calendar_sync.tenant": "common",
         "outlook_calendar_sync.graph_endpoint": emulator.graph,
+        # Users may also pick the calendars others shared with them (Calendars… in the menu).
+        "outlook_calendar_sync.shared_calendars": "True",
         "web.base.url": url,
         # Outlook changes made on the emulator reach Odoo within seconds (with the cron running):
         # the emulator calls this http URL, which Microsoft would refuse (README, near-real-time).

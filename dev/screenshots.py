@@ -5,11 +5,12 @@ Uses the demo that `make demo` runs (.dev/demo/running.json) as it is, or starts
 /usr/bin/chromium through Playwright (never `playwright install`: the browser is the system's)
 as Alice: Calendar with the Outlook sync button, the emulator's sign-in page, the first-sync
 preview, Calendar connected (after the first sync), the button's menu, her account's settings,
-the button paused, failing and asking to reconnect (through the emulator's faults, with the
-notice the user gets), and the emulator's overview; then, as admin, the accounts overview (Bob
-connected too). Alice's Outlook connection is reset first (links forgotten, disconnected), so
-the first picture shows the button unconnected and the preview a first sync; a few Odoo events
-of hers give it something to send.
+the calendar picker (her "Projects" calendar and Bob's, shared with her), the button paused,
+failing and asking to reconnect (through the emulator's faults, with the notice the user gets),
+and the emulator's overview; then, as admin, the accounts overview (Bob connected too). Alice's
+Outlook connection is reset first (links forgotten, disconnected), so the first picture shows
+the button unconnected and the preview a first sync; a few Odoo events of hers give it
+something to send.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ VIEWPORT = {"width": 1280, "height": 800}
 TIMEZONE = "Europe/Brussels"
 DEMO_START_TIMEOUT = 300
 SETTLE_MS = 1500
+ALICE = "alice@example.com"
+BOB = "bob@example.com"
 
 
 def running_demo() -> dict[str, str] | None:
@@ -206,10 +209,28 @@ def take_pictures(page: Page, odoo_url: str, emulator_url: str) -> None:
     shoot(page, "account-settings.png")
     page.goto(f"{odoo_url}/odoo/calendar")
     page.wait_for_selector(".o_outlook_sync_menu")
+    take_calendar_picker(page)
     take_button_states(page, EmulatorControl(emulator_url))
 
     page.goto(f"{emulator_url}/")
     shoot(page, "emulator-overview.png", full_page=True)
+
+
+def give_alice_calendars(control: EmulatorControl) -> None:
+    """A calendar of her own besides the default one, and Bob's calendar shared with her."""
+    control.request("POST", f"/mailboxes/{ALICE}/calendars", {"name": "Projects"})
+    control.request("POST", f"/mailboxes/{BOB}/shares", {"recipient": ALICE, "can_edit": True})
+
+
+def take_calendar_picker(page: Page) -> None:
+    """Calendars… with Projects ticked, then left unsaved (the demo keeps one calendar)."""
+    page.click(".o_outlook_sync_menu")
+    page.click(".o_outlook_sync_calendars")
+    page.wait_for_selector(".modal .o_outlook_calendar_picker .o_data_row")
+    page.click(".modal .o_data_row:has-text('Projects') .o_boolean_toggle input")
+    shoot(page, "calendar-picker.png")
+    page.click(".modal .modal-footer button:has-text('Cancel')")
+    page.wait_for_selector(".o_outlook_sync_menu")
 
 
 def connect_bob(odoo_url: str, emulator_url: str) -> None:
@@ -235,9 +256,6 @@ def take_overview(page: Page, odoo_url: str) -> None:
     page.click(".o_outlook_account_list thead .o_list_record_selector input")
     page.wait_for_selector(".o_control_panel button[name='action_pause']")
     shoot(page, "accounts-overview.png")
-
-
-ALICE = "alice@example.com"
 
 
 def from_the_menu(page: Page, item: str, state: str) -> None:
@@ -283,6 +301,7 @@ def main() -> int:
     with demo() as running, tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
         try:
             disconnect_alice(running["odoo"])
+            give_alice_calendars(EmulatorControl(running["emulator"]))
             connect_bob(running["odoo"], running["emulator"])
         except RpcError as error:
             raise SystemExit(f"Odoo refused: {error}") from error

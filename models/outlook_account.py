@@ -1129,15 +1129,18 @@ class OutlookAccount(models.Model):
         rows = []
         for calendar in calendars:
             owner = (calendar.get("owner") or {}).get("address") or ""
+            owner_name = (calendar.get("owner") or {}).get("name") or ""
             shared = bool(owner) and owner.casefold() != mailbox
             if not calendar.get("id") or not calendar.get("canEdit"):
                 continue
             if shared and not self._shared_calendars_allowed():
                 continue
-            rows.append((bool(calendar.get("isDefaultCalendar")), shared, calendar, owner))
+            rows.append(
+                (bool(calendar.get("isDefaultCalendar")), shared, calendar, owner, owner_name)
+            )
         rows.sort(key=lambda row: (not row[0], row[1], row[2].get("name") or ""))
         lines = []
-        for sequence, (is_default, shared, calendar, owner) in enumerate(rows):
+        for sequence, (is_default, shared, calendar, owner, owner_name) in enumerate(rows):
             account = synced.get(calendar["id"])
             lines.append(
                 {
@@ -1145,6 +1148,7 @@ class OutlookAccount(models.Model):
                     "calendar_id": calendar["id"],
                     "name": calendar.get("name") or calendar["id"],
                     "owner": owner,
+                    "owner_name": owner_name,
                     "shared": shared,
                     "is_default": is_default,
                     "account_id": account.id if account else False,

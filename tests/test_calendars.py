@@ -200,6 +200,8 @@ class TestCalendarChoice(SyncCase):
         shared = self.account.calendar_account_ids
         self.assertEqual(shared.calendar_owner, BOB)
         self.assertEqual(shared.calendar_id, shared_id)
+        self.assertRegex(shared.calendar_name, r"^Bob.* · Calendar$", "told from Alice's own")
+        self.assertEqual(shared.event_tag_id.name, shared.calendar_name)
 
         self.sync(shared)
         planning = self.odoo_events("Bob's planning")

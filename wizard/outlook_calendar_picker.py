@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 SYNC_MODES = [
@@ -68,7 +68,7 @@ class OutlookCalendarPicker(models.TransientModel):
                 "sync_mode": line.sync_mode,
                 "event_tag_id": line.tag_id.id or line._new_tag().id,
                 "receives_new_events": line == for_new,
-                "calendar_name": line.name,
+                "calendar_name": line._label(),
             }
             account = line.account_id
             if account:
@@ -112,6 +112,7 @@ class OutlookCalendarPickerLine(models.TransientModel):
     calendar_id = fields.Char(required=True, readonly=True)
     name = fields.Char("Outlook Calendar", readonly=True)
     owner = fields.Char("Owner", readonly=True)
+    owner_name = fields.Char(readonly=True)
     shared = fields.Boolean(readonly=True, help="Another user shared it with this mailbox.")
     is_default = fields.Boolean("Default", readonly=True)
     account_id = fields.Many2one("outlook.account", readonly=True, ondelete="cascade")
@@ -124,6 +125,18 @@ class OutlookCalendarPickerLine(models.TransientModel):
         "calendar newly synced (not the default one), a tag named after it is made.",
     )
 
+    @api.depends("name", "shared", "owner", "owner_name")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = line._label()
+
+    def _label(self):
+        """The calendar's name, with its owner's when another user shared it (theirs is often
+        called "Calendar" too)."""
+        if not self.shared:
+            return self.name
+        return f"{self.owner_name or self.owner} · {self.name}"
+
     def _new_tag(self):
         """The tag of a calendar newly chosen without one (its default calendar aside): the tag
         named after it, made if missing, so that its events can be told apart in Odoo."""
@@ -132,6 +145,5 @@ class OutlookCalendarPickerLine(models.TransientModel):
             return self.env["calendar.event.type"]
         # Only Settings administrators may make tags; the sync makes those it needs itself.
         Tag = self.env["calendar.event.type"].sudo()
-        return Tag.search([("name", "=ilike", self.name)], limit=1) or Tag.create(
-            {"name": self.name}
-        )
+        name = self._label()
+        return Tag.search([("name", "=ilike", name)], limit=1) or Tag.create({"name": name})

@@ -142,7 +142,7 @@ class OutlookAccount(models.Model):
         "New Odoo Events Go Here",
         default=True,
         help="Odoo events with no other calendar's tag are sent to this calendar (one calendar "
-        "per user).",
+        "per user: chosen in Calendars…).",
     )
     connected_at = fields.Datetime(readonly=True)
     database_uuid = fields.Char(

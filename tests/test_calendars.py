@@ -257,6 +257,13 @@ class TestCalendarChoice(SyncCase):
 
         self.account.action_disconnect()
         self.assertEqual(projects.state, "not_connected")
+        self.connect("alice", ALICE, choose_default=False)
+        self.assertEqual(projects.state, "not_connected", "disconnected: back only if chosen")
+        picker = self.picker()
+        self.assertFalse(self.line(picker, "Projects").selected)
+        self.line(picker, "Projects").selected = True
+        picker.action_apply()
+        self.assertEqual(projects.state, "active")
 
     def test_a_calendar_waits_while_its_mailbox_syncs(self):
         """A cron worker syncing the mailbox's default calendar holds its sign-in: another

@@ -74,7 +74,7 @@ class OutlookCalendarPicker(models.TransientModel):
             if account:
                 if not line.selected and account.state in ("active", "error", "preview"):
                     vals["state"] = "paused"
-                elif line.selected and account.state == "paused":
+                elif line.selected and account.state in ("paused", "not_connected"):
                     vals.update(state="active", last_error=False)
                 account.sudo().write(vals)
             elif line.selected:

@@ -265,6 +265,18 @@ class TestCalendarChoice(SyncCase):
         picker.action_apply()
         self.assertEqual(projects.state, "active")
 
+    def test_another_mailbox_takes_the_former_ones_calendars_away(self):
+        projects = self.choose("Projects")
+        self.emulator.create_event(ALICE, outlook_event("Kick-off"), calendar_id=self.projects_id)
+        self.sync(projects)
+
+        self.connect("alice", BOB, choose_default=False)
+
+        self.assertFalse(projects.exists(), "Projects belongs to alice@example.com")
+        self.assertEqual(self.account.mailbox_address, BOB)
+        self.assertEqual(len(self.odoo_events("Kick-off")), 1, "nothing deleted in Odoo")
+        self.assertEqual(len(self.in_calendar(ALICE, self.projects_id, "Kick-off")), 1)
+
     def test_a_calendar_waits_while_its_mailbox_syncs(self):
         """A cron worker syncing the mailbox's default calendar holds its sign-in: another
         worker leaves the mailbox's other calendars for later."""

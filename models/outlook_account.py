@@ -192,6 +192,19 @@ class OutlookAccount(models.Model):
         help="What Outlook gets of your Odoo events marked private. A busy block shows the time "
         "only: no subject, description, location or attendees.",
     )
+    conflict_winner = fields.Selection(
+        [
+            ("newest", "The newest edit"),
+            ("odoo", "Odoo's edit"),
+            ("outlook", "Outlook's edit"),
+        ],
+        "When Both Sides Changed a Field",
+        required=True,
+        default="newest",
+        help="Which value a field keeps when it was changed in Odoo and in Outlook since the "
+        "last sync; the other value is written in the sync log. Fields changed on one side only "
+        "always keep that change.",
+    )
     delta_link = fields.Char(readonly=True, groups="base.group_system", copy=False)
     delta_window_end = fields.Datetime(readonly=True, copy=False)
     delta_link_unfinished = fields.Boolean(
@@ -993,7 +1006,7 @@ class OutlookAccount(models.Model):
         else:
             push = PushScope.FUTURE if first else PushScope.ALL
         return Policy(
-            conflicts=Winner.OUTLOOK if first else Winner.NEWEST,
+            conflicts=Winner.OUTLOOK if first else Winner(self.conflict_winner),
             push=push,
             push_attendees=push_attendees or not first,
             pull=mode != "export_only",

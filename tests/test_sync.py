@@ -219,6 +219,19 @@ class TestEdits(SyncCase):
         self.assertEqual(log.conflicts[0]["outlook"], "Outlook title")
         self.assertEqual(log.conflicts[0]["winner"], "odoo")
 
+    def test_the_user_may_let_outlook_win_conflicts(self):
+        self.account.conflict_winner = "outlook"
+        self.emulator.update_event(ALICE, self.outlook["id"], {"subject": "Outlook title"})
+        self.event.write({"name": "Odoo title"})
+        self.event.outlook_link_ids.local_modified_at = fields.Datetime.now() + timedelta(minutes=5)
+
+        log = self.sync()
+
+        self.assertEqual(self.event.name, "Outlook title", "Outlook's, though Odoo's is newer")
+        self.assertEqual(self.emulator.events(ALICE)[0]["subject"], "Outlook title")
+        self.assertEqual(log.conflicts[0]["winner"], "outlook")
+        self.assertEqual(log.conflicts[0]["odoo"], "Odoo title")
+
     def test_outlook_deletion_archives_the_odoo_event(self):
         self.emulator.delete_event(ALICE, self.outlook["id"])
 

@@ -15,8 +15,9 @@ Rules, per binding (``base`` = what each side held after the last sync):
   unit (``when``); attendees merge one attendee at a time.
 - New on one side: created on the other (Odoo -> Outlook only as the policy's push scope allows;
   Outlook's cancelled copies are never imported). On both sides without a base (a re-match after
-  a resync, or another user's copy found by iCalUId): merged as a conflict of each differing
-  field, never created twice.
+  a resync, or another user's copy found by iCalUId): never created twice, and Outlook's
+  version of each differing field is kept whatever the policy (Odoo's copy came from Outlook
+  or was never synced with this one; writing it back would email an update).
 - Gone on one side and unchanged on the other: deleted there (Outlook: ``DeleteRemote`` when the
   mailbox owner organizes the event, else ``DeclineRemote``). Gone on one side but edited on the
   other: the edit wins and the event is created again. Cancelled in Outlook: archived in Odoo.
@@ -566,6 +567,11 @@ def _response(values: EventValues, owner_email: str) -> Response:
 
 
 def _winner(item: SyncItem, policy: Policy) -> Side:
+    if item.base is None:
+        # Never synced together (a meeting imported through an attendee's mailbox, a lost create
+        # answer, links forgotten): the differences are Outlook's normalisation or its
+        # organizer's, not edits of this user, and sending Odoo's would email an update.
+        return "outlook"
     if policy.conflicts is Winner.ODOO:
         return "odoo"
     if policy.conflicts is Winner.OUTLOOK:

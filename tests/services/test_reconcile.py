@@ -209,6 +209,31 @@ def test_event_found_on_both_sides_without_base_is_merged_not_duplicated():
     assert item.base == synced(remote)
 
 
+@pytest.mark.parametrize("winner", list(Winner))
+def test_event_found_on_both_sides_without_base_keeps_outlooks_version(winner):
+    """Never synced together (e.g. imported through an attendee's mailbox, then found in the
+    organizer's): Odoo's copy, newer or not, is not written over the organizer's Outlook event,
+    whose update would email every attendee."""
+    remote = EVENT.replace(name="Outlook name", timezone="Europe/Brussels")
+    item = only(
+        plan(
+            [
+                SyncItem(
+                    key=KEY,
+                    local=EVENT,
+                    remote=remote,
+                    local_modified=NOW,
+                    remote_modified=NOW - timedelta(days=1),
+                )
+            ],
+            Policy(conflicts=winner),
+            NOW,
+        )
+    )
+    assert not any(isinstance(action, UpdateRemote) for action in item.actions)
+    assert item.base == synced(remote)
+
+
 def test_local_deletion_deletes_remote_when_owner_organizes():
     item = only(plan([SyncItem(key=KEY, base=synced(), remote=EVENT)], DEFAULT, NOW))
     assert item.actions == (DeleteRemote(key=KEY),) and item.base is None

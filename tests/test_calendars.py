@@ -9,7 +9,13 @@ from odoo.tests import tagged
 from odoo.addons.calendar.models.calendar_recurrence import weekday_to_field
 
 from .common import ALICE, BOB, query_of
-from .test_sync import TOMORROW, SyncCase, delete_account_row, outlook_event
+from .test_sync import (
+    TOMORROW,
+    SyncCase,
+    delete_account_row,
+    insert_account_row,
+    outlook_event,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -281,20 +287,12 @@ class TestCalendarChoice(SyncCase):
         """A cron worker syncing the mailbox's default calendar holds its sign-in: another
         worker leaves the mailbox's other calendars for later."""
         database = sql_db.db_connect(self.env.cr.dbname)
+        admin = self.env.ref("base.user_admin").id
         with database.cursor() as setup_cr:
-            setup_cr.execute(
-                "INSERT INTO outlook_account (user_id, state, sync_mode, private_events)"
-                " VALUES (%s, 'active', 'two_way', 'sync') RETURNING id",
-                [self.env.ref("base.user_admin").id],
+            signed_in = insert_account_row(setup_cr, admin)
+            other_id = insert_account_row(
+                setup_cr, admin, connection_id=signed_in, calendar_id="other"
             )
-            signed_in = setup_cr.fetchone()[0]
-            setup_cr.execute(
-                "INSERT INTO outlook_account"
-                " (user_id, state, sync_mode, private_events, connection_id, calendar_id)"
-                " VALUES (%s, 'active', 'two_way', 'sync', %s, 'other') RETURNING id",
-                [self.env.ref("base.user_admin").id, signed_in],
-            )
-            other_id = setup_cr.fetchone()[0]
             setup_cr.commit()
         self.addCleanup(delete_account_row, database, signed_in)
         with database.cursor() as worker_cr, database.cursor() as other_worker_cr:

@@ -455,12 +455,7 @@ class TestFailures(SyncCase):
         """Two cron workers never sync the same account: the second finds the row locked."""
         database = sql_db.db_connect(self.env.cr.dbname)
         with database.cursor() as setup_cr:
-            setup_cr.execute(
-                "INSERT INTO outlook_account (user_id, state, sync_mode, private_events)"
-                " VALUES (%s, 'active', 'two_way', 'sync') RETURNING id",
-                [self.env.ref("base.user_admin").id],
-            )
-            account_id = setup_cr.fetchone()[0]
+            account_id = insert_account_row(setup_cr, self.env.ref("base.user_admin").id)
             setup_cr.commit()
         self.addCleanup(delete_account_row, database, account_id)
         # Both workers on connections of their own: the test's transaction predates the row.
@@ -472,6 +467,25 @@ class TestFailures(SyncCase):
             self.assertFalse(account.browse(account_id)._lock())
             worker_cr.rollback()
             self.assertTrue(account.browse(account_id)._lock(), "free once the first is done")
+
+
+def insert_account_row(cr, user_id, **columns):
+    """An active account row of ``user_id`` written with plain SQL on another connection (the
+    ORM of the test's transaction would not show it to that connection)."""
+    values = {
+        "user_id": user_id,
+        "state": "active",
+        "sync_mode": "two_way",
+        "private_events": "sync",
+        "conflict_winner": "newest",
+        **columns,
+    }
+    cr.execute(
+        f"INSERT INTO outlook_account ({', '.join(values)})"
+        f" VALUES ({', '.join(['%s'] * len(values))}) RETURNING id",
+        list(values.values()),
+    )
+    return cr.fetchone()[0]
 
 
 def delete_account_row(database, account_id):

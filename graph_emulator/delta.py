@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -183,25 +183,7 @@ class DeltaTracker:
                 items.extend(ev.render(row, sparse) for row in rows)
         rest = state.pending[taken:]
         if rest:
-            nxt = RoundState(
-                state.mailbox,
-                state.calendar_id,
-                state.start,
-                state.end,
-                state.base_seq,
-                state.snap_seq,
-                rest,
-                state.initial,
-                reader=state.reader,
-            )
+            nxt = replace(state, pending=rest, generation=0)
             return items, self._save(nxt), False
-        done = RoundState(
-            state.mailbox,
-            state.calendar_id,
-            state.start,
-            state.end,
-            state.base_seq,
-            state.snap_seq,
-            reader=state.reader,
-        )
+        done = replace(state, pending=[], initial=False, generation=0)
         return items, self._save(done), True

@@ -2,7 +2,7 @@
 another user shared with them and let them edit), signed in once per mailbox, each with its
 direction and the Odoo tag of its events."""
 
-from odoo import SUPERUSER_ID, api, fields, sql_db
+from odoo import fields, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -12,6 +12,7 @@ from .common import ALICE, BOB, query_of
 from .test_sync import (
     TOMORROW,
     SyncCase,
+    assert_lock_waits_for,
     delete_account_row,
     insert_account_row,
     outlook_event,
@@ -295,14 +296,7 @@ class TestCalendarChoice(SyncCase):
             )
             setup_cr.commit()
         self.addCleanup(delete_account_row, database, signed_in)
-        with database.cursor() as worker_cr, database.cursor() as other_worker_cr:
-            worker_cr.execute(
-                "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE", [signed_in]
-            )
-            other = api.Environment(other_worker_cr, SUPERUSER_ID, {})["outlook.account"]
-            self.assertFalse(other.browse(other_id)._lock())
-            worker_cr.rollback()
-            self.assertTrue(other.browse(other_id)._lock(), "free once the mailbox synced")
+        assert_lock_waits_for(self, database, held=signed_in, account_id=other_id)
 
 
 @tagged("post_install", "-at_install")

@@ -458,15 +458,7 @@ class TestFailures(SyncCase):
             account_id = insert_account_row(setup_cr, self.env.ref("base.user_admin").id)
             setup_cr.commit()
         self.addCleanup(delete_account_row, database, account_id)
-        # Both workers on connections of their own: the test's transaction predates the row.
-        with database.cursor() as worker_cr, database.cursor() as second_cr:
-            worker_cr.execute(
-                "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE", [account_id]
-            )
-            account = api.Environment(second_cr, SUPERUSER_ID, {})["outlook.account"]
-            self.assertFalse(account.browse(account_id)._lock())
-            worker_cr.rollback()
-            self.assertTrue(account.browse(account_id)._lock(), "free once the first is done")
+        assert_lock_waits_for(self, database, held=account_id, account_id=account_id)
 
 
 def insert_account_row(cr, user_id, **columns):
@@ -486,6 +478,18 @@ def insert_account_row(cr, user_id, **columns):
         list(values.values()),
     )
     return cr.fetchone()[0]
+
+
+def assert_lock_waits_for(test, database, *, held, account_id):
+    """While a first worker holds account row ``held``, a second cannot lock ``account_id``; it
+    can once the first is done. Both work on connections of their own: the test's transaction
+    predates the committed rows."""
+    with database.cursor() as worker_cr, database.cursor() as second_cr:
+        worker_cr.execute("SELECT id FROM outlook_account WHERE id = %s FOR UPDATE", [held])
+        account = api.Environment(second_cr, SUPERUSER_ID, {})["outlook.account"].browse(account_id)
+        test.assertFalse(account._lock())
+        worker_cr.rollback()
+        test.assertTrue(account._lock(), "free once the first worker is done")
 
 
 def delete_account_row(database, account_id):

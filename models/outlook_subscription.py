@@ -165,7 +165,8 @@ class OutlookSubscription(models.Model):
             self.env["outlook.subscription.notice"].create(
                 [{"subscription_id": sub.id, "account_id": sub.account_id.id} for sub in listening]
             )
-            self.env.ref("outlook_calendar_sync.ir_cron_outlook_sync").sudo()._trigger()
+            # Every lane: one busy with a long run must not hold the notified accounts back.
+            self.env["outlook.account"]._wake_sync_crons()
         if to_renew or to_recreate:
             (to_renew - to_recreate).write({"state": "renew", "next_check_at": now})
             to_recreate.write({"state": "pending", "next_check_at": now})

@@ -151,6 +151,51 @@ def log_problems(log: Path) -> int:
     return sum(" WARNING " in line or " ERROR " in line for line in lines)
 
 
+class WorkerFailed(RuntimeError):
+    """A worker process exited with an error; the message is the end of its output."""
+
+
+def run_worker(
+    script: Path,
+    emulator: GraphEmulator,
+    request: Json,
+    *,
+    log: Path,
+    work_dir: Path,
+    timeout: float,
+) -> Json:
+    """Run a worker script (dev/bench_worker.py, dev/switch_worker.py...) in a fresh Odoo
+    process on ``request`` (plus the emulator's settings, Odoo's config and the log file) and
+    return what it wrote as its result."""
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        full_request = {
+            **request,
+            "odoo_conf": str(ODOO_CONF),
+            "log_file": str(log),
+            "result_file": f"{tmp}/result.json",
+            "emulator": {
+                "url": emulator.url,
+                "graph": emulator.graph,
+                "client_id": emulator.client_id,
+                "client_secret": emulator.client_secret,
+            },
+        }
+        Path(f"{tmp}/request.json").write_text(json.dumps(full_request))
+        env = {**os.environ, "REQUESTS_CA_BUNDLE": str(emulator.bundle_path)}
+        done = subprocess.run(
+            [str(PYTHON), str(script), f"{tmp}/request.json"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if done.returncode:
+            raise WorkerFailed("\n".join((done.stderr or done.stdout).splitlines()[-15:]))
+        return json.loads(Path(f"{tmp}/result.json").read_text())
+
+
 @dataclass
 class Bench:
     """Where the workers find the emulator, and how they are started."""
@@ -162,40 +207,19 @@ class Bench:
     ) -> Json:
         """Run ``steps`` in one fresh Odoo process (``script``: dev/bench_worker.py or
         another with its request format); returns each step's answer."""
-        emulator = self.emulator
         log = WORK_DIR / f"{db}.log"
         problems_before = log_problems(log)
-        with tempfile.TemporaryDirectory(dir=WORK_DIR) as tmp:
-            request = {
-                "impl": impl,
-                "db": db,
-                "steps": steps,
-                "odoo_conf": str(ODOO_CONF),
-                "log_file": str(log),
-                "result_file": f"{tmp}/result.json",
-                "emulator": {
-                    "url": emulator.url,
-                    "graph": emulator.graph,
-                    "client_id": emulator.client_id,
-                    "client_secret": emulator.client_secret,
-                },
-                **extra,
-            }
-            Path(f"{tmp}/request.json").write_text(json.dumps(request))
-            env = {**os.environ, "REQUESTS_CA_BUNDLE": str(emulator.bundle_path)}
-            done = subprocess.run(
-                [str(PYTHON), str(script), f"{tmp}/request.json"],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
+        try:
+            answer = run_worker(
+                script,
+                self.emulator,
+                {"impl": impl, "db": db, "steps": steps, **extra},
+                log=log,
+                work_dir=WORK_DIR,
                 timeout=WORKER_TIMEOUT,
-                check=False,
             )
-            if done.returncode:
-                tail = "\n".join((done.stderr or done.stdout).splitlines()[-12:])
-                raise BenchError(f"{impl} {steps} failed (log {log}):\n{tail}")
-            answer = json.loads(Path(f"{tmp}/result.json").read_text())
+        except WorkerFailed as failure:
+            raise BenchError(f"{impl} {steps} failed (log {log}):\n{failure}") from failure
         if "sync" in answer:
             answer["sync"]["log_problems"] = log_problems(log) - problems_before
         return answer

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import replace
@@ -37,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_calendar import BenchEvent, end_of, generate, to_graph, utc_naive
 
-from bench import ALICE, ODOO_CONF, PYTHON, drop_db, load_pg_env
+from bench import ALICE, ODOO_CONF, PYTHON, WorkerFailed, drop_db, load_pg_env, run_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -89,38 +87,18 @@ class Switch:
             raise CheckFailed(f"odoo-bin {command} {' '.join(args)} failed, see {log}")
 
     def worker(self, *steps: str, **extra: Any) -> Json:
-        emulator = self.emulator
         log = WORK_DIR / f"{DB}.log"
-        with tempfile.TemporaryDirectory(dir=WORK_DIR) as tmp:
-            request = {
-                "db": DB,
-                "steps": steps,
-                "odoo_conf": str(ODOO_CONF),
-                "log_file": str(log),
-                "result_file": f"{tmp}/result.json",
-                "emulator": {
-                    "url": emulator.url,
-                    "graph": emulator.graph,
-                    "client_id": emulator.client_id,
-                    "client_secret": emulator.client_secret,
-                },
-                **extra,
-            }
-            Path(f"{tmp}/request.json").write_text(json.dumps(request))
-            env = {**os.environ, "REQUESTS_CA_BUNDLE": str(emulator.bundle_path)}
-            done = subprocess.run(
-                [str(PYTHON), str(WORKER), f"{tmp}/request.json"],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
+        try:
+            return run_worker(
+                WORKER,
+                self.emulator,
+                {"db": DB, "steps": steps, **extra},
+                log=log,
+                work_dir=WORK_DIR,
                 timeout=WORKER_TIMEOUT,
-                check=False,
             )
-            if done.returncode:
-                tail = "\n".join((done.stderr or done.stdout).splitlines()[-15:])
-                raise CheckFailed(f"{list(steps)} failed (log {log}):\n{tail}")
-            return json.loads(Path(f"{tmp}/result.json").read_text())
+        except WorkerFailed as failure:
+            raise CheckFailed(f"{list(steps)} failed (log {log}):\n{failure}") from failure
 
     def seed_odoo(self, events: list[BenchEvent]) -> None:
         calendar_file = WORK_DIR / "odoo_calendar.json"

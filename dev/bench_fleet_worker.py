@@ -27,25 +27,9 @@ import requests
 from odoo import Command, fields
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_worker import BUILTIN, QUIET, open_registry, point_builtin_at_emulator
+from bench_worker import QUIET, main
 
 Json = dict[str, Any]
-
-
-def main(request_path: str) -> None:
-    request = json.loads(Path(request_path).read_text())
-    env_factory = open_registry(request)
-    if request["impl"] == BUILTIN:
-        point_builtin_at_emulator(request["emulator"]["url"])
-    answer: Json = {}
-    for step in request["steps"]:
-        env = env_factory()
-        try:
-            answer[step] = STEPS[step](env, request)
-            env.cr.commit()
-        finally:
-            env.cr.close()
-    Path(request["result_file"]).write_text(json.dumps(answer))
 
 
 def create_users(env: Any, mailboxes: list[str]) -> Any:
@@ -141,4 +125,4 @@ STEPS = {"setup_ours": setup_ours, "setup_builtin": setup_builtin, "cycle_builti
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], STEPS)

@@ -27,7 +27,7 @@ import requests
 from odoo import Command, fields
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_worker import QUIET, main
+from bench_worker import QUIET, main, point_ours_at_emulator
 
 Json = dict[str, Any]
 
@@ -53,17 +53,8 @@ def create_users(env: Any, mailboxes: list[str]) -> Any:
 
 
 def setup_ours(env: Any, request: Json) -> Json:
-    emulator = request["emulator"]
+    point_ours_at_emulator(env, request["emulator"])
     params = env["ir.config_parameter"].sudo()
-    for key, value in {
-        "enabled": "True",
-        "client_id": emulator["client_id"],
-        "client_secret": emulator["client_secret"],
-        "authority_host": emulator["url"],
-        "tenant": "common",
-        "graph_endpoint": emulator["graph"],
-    }.items():
-        params.set_param(f"outlook_calendar_sync.{key}", value)
     connected = json.loads(Path(request["accounts_file"]).read_text())
     started = time.perf_counter()
     users = create_users(env, [account["mailbox"] for account in connected])

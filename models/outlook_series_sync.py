@@ -164,12 +164,12 @@ class SeriesSync:
             recurrence = self._same_series(event, rows, remote_events)
             if recurrence is None:
                 return
-        archive_lone = False
+        archive_lone, created_from = False, None
         if not recurrence:
             recurrence = self._create_local(event, master)
             if not recurrence:
                 return
-            archive_lone = True
+            archive_lone, created_from = True, event
             self.run.counts["pulled_created"] += 1
         link = self.SeriesLink.create(
             {
@@ -183,7 +183,14 @@ class SeriesSync:
                 "base": {"local": self._local_state(recurrence), "remote": shape.snapshot()},
             }
         )
-        self._pair(link, recurrence, rows, remote_events, archive_lone=archive_lone)
+        self._pair(
+            link,
+            recurrence,
+            rows,
+            remote_events,
+            archive_lone=archive_lone,
+            created_from=created_from,
+        )
 
     def _known_recurrence(self, event, transaction):
         """The Odoo recurrence an unlinked Outlook series already stands for: one this database
@@ -755,11 +762,12 @@ class SeriesSync:
                 ids[master_id].append(event.graph_id)
         return ids
 
-    def _pair(self, link, recurrence, row_ids, remote_events, *, archive_lone):
+    def _pair(self, link, recurrence, row_ids, remote_events, *, archive_lone, created_from=None):
         """Link the series' occurrences without a link to the recurrence's events by original
         start. For a series just brought into Odoo (``archive_lone``), the occurrences' own
         values (exceptions) are written on their events and events without an occurrence are
-        archived: Outlook cancelled them. Occurrences without an event stay in
+        archived: Outlook cancelled them; ``created_from``: the Outlook master the recurrence was
+        just created from (see ``_write_exceptions``). Occurrences without an event stay in
         ``remote_events`` for the organizer (they come as single events) and are dropped for an
         attendee (the organizer's mailbox brings them)."""
         Link = self.run.Link
@@ -793,11 +801,17 @@ class SeriesSync:
         pairing = series.pair_occurrences(occurrences, events)
         Event = self.run.Event
         if archive_lone:
-            self._write_exceptions(pairing.pairs, remote_events)
+            first = recurrence.base_event_id or recurrence._get_first_event()
+            self._write_exceptions(
+                pairing.pairs, remote_events, (first, created_from) if created_from else None
+            )
         self.env.invalidate_all()
+        # Read in one go (an event browsed alone would fetch its fields on its own).
+        paired = {event.id: event for event in Event.browse(list(pairing.pairs.values()))}
+        new_links = []
         for graph_id, event_id in pairing.pairs.items():
             remote = remote_events[graph_id][0]
-            event = Event.browse(event_id)
+            event = paired[event_id]
             vals = {
                 "event_id": event_id,
                 "graph_id": graph_id,
@@ -817,26 +831,47 @@ class SeriesSync:
             if event_id in link_of_event:
                 link_of_event[event_id].write(vals)
             else:
-                Link.create({"account_id": self.account.id, **vals})
+                new_links.append({"account_id": self.account.id, **vals})
+        Link.create(new_links)
         if archive_lone and pairing.lone_events:
             Event.browse(pairing.lone_events).write({"active": False})
         if not (link.is_organizer or archive_lone):
             for graph_id in pairing.lone_occurrences:
                 remote_events.pop(graph_id, None)
 
-    def _write_exceptions(self, pairs, remote_events):
+    def _write_exceptions(self, pairs, remote_events, created=None):
         """Write on each paired event what its occurrence holds differently (an exception
-        made in Outlook, an attendee's answer) — only what differs."""
+        made in Outlook, an attendee's answer) — only what differs.
+
+        ``created``: (the recurrence's first event, the Outlook master it was just created
+        from). A field on which an occurrence holds in Odoo what the first event holds, and in
+        Outlook what the master holds, is no exception: it differs only by Odoo's own form of the
+        value (a sanitized description) and is not written again on every occurrence."""
         Event = self.run.Event
         values_list = [remote_events[graph_id][0].values for graph_id in pairs]
         partners = self.run._partners_for_values(values_list)
         tags = self.run._tags_for_values(values_list)
+        # Read in one go (an event browsed alone would fetch its fields on its own).
+        events = {event.id: event for event in Event.browse(list(pairs.values()))}
+        first = master = None
+        if created:
+            first_event, master_event = created
+            master = master_event.values
+            first = self.run._local_values(first_event, None, master, master_event.is_organizer)
+        answers = {}
         for graph_id, event_id in pairs.items():
-            event = Event.browse(event_id)
+            event = events[event_id]
             remote = remote_events[graph_id][0]
             values = remote.values
             local = self.run._local_values(event, None, values, remote.is_organizer)
             fields = changed_fields(local, values) - {"timezone"}
+            if first is not None:
+                fields = {
+                    name
+                    for name in fields
+                    if getattr(local, name) != getattr(first, name)
+                    or getattr(values, name) != getattr(master, name)
+                }
             pulled = self.run._pulled_fields(fields, event.user_id == self.account.user_id)
             vals = event._outlook_vals(
                 values, pulled, partners, self.run._alarms.get, event.user_id, tags=tags
@@ -844,7 +879,8 @@ class SeriesSync:
             if vals:
                 event.write(vals)
             if "attendees" in fields or values.attendees:
-                event._outlook_set_responses({event.id: values})
+                answers[event_id] = values
+        Event.browse(list(answers))._outlook_set_responses(answers)
 
     def _drop_occurrence_links(self, link):
         """Forget the series' occurrence links: its occurrences were rebuilt on both sides."""

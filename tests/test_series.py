@@ -130,6 +130,28 @@ class TestOutlookSeriesToOdoo(SeriesCase):
         self.assertTrue(master["id"])
         self.assert_quiet()
 
+    def test_series_body_and_teams_reach_every_occurrence(self):
+        """Odoo copies the first event's (sanitized) description to the other occurrences, but
+        not the Teams ask (a field it does not copy): every occurrence holds both."""
+        self.emulator.create_event(
+            ALICE,
+            outlook_event(
+                "Weekly sync",
+                recurrence=weekly(3),
+                body={"contentType": "html", "content": "<html><body><p>Agenda</p></body></html>"},
+                isOnlineMeeting=True,
+                onlineMeetingProvider="teamsForBusiness",
+            ),
+        )
+
+        self.sync()
+
+        events = self.odoo_events("Weekly sync")
+        self.assertEqual(len(events), 3)
+        self.assertEqual(events.mapped("outlook_online_meeting"), [True] * 3)
+        self.assertEqual({str(event.description) for event in events}, {"<p>Agenda</p>"})
+        self.assert_quiet()
+
     def test_pattern_changed_in_outlook_rebuilds_the_odoo_series(self):
         self.emulator.update_event(ALICE, self.master["id"], {"recurrence": weekly(6)})
 

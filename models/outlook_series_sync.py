@@ -59,6 +59,7 @@ class SeriesSync:
         self.week_start = WEEK_START.get(str(lang.week_start or "1"), "monday")
         self.notices = []
         self.held_recurrence_ids = set()  # ambiguous pairs: neither side is copied
+        self._unlinked_ids = {}  # since_first_sync: ids found by _unlinked_local_series
 
     def sync(self, remote_events, removed_ids):
         """Settle every series; ``remote_events`` loses the occurrences that must not become
@@ -532,7 +533,16 @@ class SeriesSync:
     def _unlinked_local_series(self, since_first_sync=True):
         """The user's recurrences in the window that go to this calendar and that no link of
         the user's calendars covers (with ``since_first_sync``: only those the first sync did
-        not leave in Odoo)."""
+        not leave in Odoo).
+
+        Asked for each series Outlook brings, the whole search would scan all the user's
+        recurrences each time (quadratic on an import): after the first search, only the
+        recurrences it found are looked at again. A run links recurrences, and those it
+        creates are linked at once; only dropping occurrence links can unlink one, and that
+        forgets what was found (``_drop_occurrence_links``)."""
+        known = self._unlinked_ids.get(since_first_sync)
+        if known is not None and not known:
+            return self.Recurrence
         window_start = self.run.window_start.replace(tzinfo=None)
         window_end = self.run.window_end.replace(tzinfo=None)
         calendars = self.account._user_account_ids()
@@ -554,7 +564,11 @@ class SeriesSync:
         ]
         if since_first_sync and self.account.first_sync_last_event_id:
             domain.append(("base_event_id", ">", self.account.first_sync_last_event_id))
-        return self.Recurrence.search(domain, order="id")
+        if known is not None:
+            domain.append(("id", "in", known))
+        found = self.Recurrence.search(domain, order="id")
+        self._unlinked_ids[since_first_sync] = found.ids
+        return found
 
     def _create_remote(self, recurrences, remote_events):
         """Create a series master for each recurrence, in ``$batch``, then read their
@@ -884,6 +898,7 @@ class SeriesSync:
 
     def _drop_occurrence_links(self, link):
         """Forget the series' occurrence links: its occurrences were rebuilt on both sides."""
+        self._unlinked_ids.clear()
         self.run.Link.search(
             [("account_id", "=", self.account.id), ("series_master_id", "=", link.graph_id)]
         ).unlink()

@@ -61,6 +61,15 @@ class CalendarEvent(models.Model):
             defaults["outlook_online_meeting"] = account.online_meeting_default
         return defaults
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The default looked up once per create, not by default_get for each event: Odoo creates
+        # a recurrence's events in one call, all without this field (it is not copied).
+        if any("outlook_online_meeting" not in vals for vals in vals_list):
+            default = self.default_get(["outlook_online_meeting"]).get("outlook_online_meeting")
+            vals_list = [{"outlook_online_meeting": default, **vals} for vals in vals_list]
+        return super().create(vals_list)
+
     def write(self, vals):
         result = super().write(vals)
         if SYNCED_EVENT_FIELDS.intersection(vals):

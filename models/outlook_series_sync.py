@@ -819,9 +819,13 @@ class SeriesSync:
             self._write_exceptions(
                 pairing.pairs, remote_events, (first, created_from) if created_from else None
             )
-        self.env.invalidate_all()
-        # Read in one go (an event browsed alone would fetch its fields on its own).
-        paired = {event.id: event for event in Event.browse(list(pairing.pairs.values()))}
+        # The bases hold what Odoo stored: the writes flushed (computed fields recomputed),
+        # the events read again, in one go (an event browsed alone fetches its fields alone).
+        # Dropping the whole cache instead made every series read the run's records again.
+        self.env.flush_all()
+        paired_events = Event.browse(list(pairing.pairs.values()))
+        paired_events.invalidate_recordset()
+        paired = {event.id: event for event in paired_events}
         new_links = []
         for graph_id, event_id in pairing.pairs.items():
             remote = remote_events[graph_id][0]

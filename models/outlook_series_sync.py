@@ -167,7 +167,7 @@ class SeriesSync:
                 return
         archive_lone, created_from = False, None
         if not recurrence:
-            recurrence = self._create_local(event, master)
+            recurrence = self._create_local(event, master, rows, remote_events)
             if not recurrence:
                 return
             archive_lone, created_from = True, event
@@ -274,9 +274,10 @@ class SeriesSync:
             return (values.stop_date - values.start_date) == (first.stop_date - first.start_date)
         return values.stop - values.start == (first.stop - first.start)
 
-    def _create_local(self, event, master):
+    def _create_local(self, event, master, row_ids, remote_events):
         """A new Odoo recurrence for an Outlook series; ``None`` (and a notice) when Odoo
-        cannot repeat its pattern: its occurrences then come as single events."""
+        cannot repeat its pattern, or repeats it on other dates than Outlook's occurrences
+        (``row_ids``): its occurrences then come as single events."""
         try:
             pattern = rec.from_graph(
                 master.get("recurrence") or {},
@@ -302,11 +303,47 @@ class SeriesSync:
             tags=self.run._tags_for_values([values]),
         )
         vals.update(self._rule_vals(rule, pattern, values), user_id=organizer.id)
+        latest = self.Recurrence.search([], order="id desc", limit=1).id or 0
         first = self.run.Event.create(self.run._tagged(vals))
-        first.recurrence_id.calendar_event_ids._outlook_set_responses(
-            dict.fromkeys(first.recurrence_id.calendar_event_ids.ids, values)
+        # Odoo archives the first event when its rule does not repeat on that date, and the
+        # recurrence then has no first event: it is found as the one just made.
+        recurrence = first.recurrence_id or self.Recurrence.search([("id", ">", latest)])
+        occurrences = self._occurrence_keys(row_ids, remote_events, allday=values.allday)
+        odoo_keys = self._event_keys(recurrence.calendar_event_ids, allday=values.allday)
+        if not first.recurrence_id or not set(occurrences.values()) <= set(odoo_keys.values()):
+            # Odoo counts every-other weeks and months from the week (month) of the UTC start:
+            # a series starting on another day in UTC than in its zone lands on other dates.
+            (recurrence.calendar_event_ids | first).unlink()
+            recurrence.exists().unlink()
+            self._notice(
+                values.name,
+                self.env._("Odoo would repeat it on other dates than Outlook does."),
+            )
+            return None
+        recurrence.calendar_event_ids._outlook_set_responses(
+            dict.fromkeys(recurrence.calendar_event_ids.ids, values)
         )
-        return first.recurrence_id
+        return recurrence
+
+    def _occurrence_keys(self, row_ids, remote_events, *, allday):
+        """{graph id: pairing key} of Outlook occurrences: their original start."""
+        keys = {}
+        for graph_id in row_ids:
+            event = remote_events[graph_id][0]
+            when = event.original_start or event.values.start or event.values.start_date
+            keys[graph_id] = series.occurrence_key(when, allday=allday)
+        return keys
+
+    @staticmethod
+    def _event_keys(events, *, allday):
+        """{event id: pairing key} of Odoo events: their start."""
+        return {
+            event.id: series.occurrence_key(
+                event.start_date if allday else event.start.replace(tzinfo=timezone.utc),
+                allday=allday,
+            )
+            for event in events
+        }
 
     def _rule_vals(self, rule, pattern, values):
         """``calendar.event`` values making an event the first of a recurrence on ``rule``."""
@@ -796,21 +833,24 @@ class SeriesSync:
         )
         linked_graph = set(account_links.mapped("graph_id"))
         link_of_event = {lk.event_id.id: lk for lk in account_links if lk.event_id}
-        occurrences = {}
-        for graph_id in row_ids:
-            if graph_id in linked_graph:
-                continue
-            event = remote_events[graph_id][0]
-            when = event.original_start or event.values.start or event.values.start_date
-            occurrences[graph_id] = series.occurrence_key(when, allday=allday)
+        occurrences = self._occurrence_keys(
+            [graph_id for graph_id in row_ids if graph_id not in linked_graph],
+            remote_events,
+            allday=allday,
+        )
         window = (self.run.window_start, self.run.window_end)
-        events = {
-            ev.id: series.occurrence_key(
-                ev.start_date if allday else ev.start.replace(tzinfo=timezone.utc), allday=allday
-            )
-            for ev in recurrence.calendar_event_ids.filtered("active")
-            if ev.id not in link_of_event or link_of_event[ev.id].series_master_id != link.graph_id
-        }
+        events = self._event_keys(
+            recurrence.calendar_event_ids.filtered(
+                lambda ev: (
+                    ev.active
+                    and (
+                        ev.id not in link_of_event
+                        or link_of_event[ev.id].series_master_id != link.graph_id
+                    )
+                )
+            ),
+            allday=allday,
+        )
         events = {eid: key for eid, key in events.items() if series.in_window(key, *window)}
         pairing = series.pair_occurrences(occurrences, events)
         Event = self.run.Event

@@ -341,6 +341,46 @@ class TestUnsupportedOutlookPattern(SeriesCase):
         self.assertIn("cannot repeat", log.notices[0]["reason"])
         self.assert_quiet()
 
+    def test_a_series_odoo_repeats_on_other_dates_comes_as_single_events(self):
+        """Every other Sunday at 09:30 in Sydney (Saturday in UTC): Odoo counts the other weeks
+        from the UTC start's week and lands a week off. Its occurrences come as single
+        events, each once, on Outlook's dates."""
+        sunday = (TOMORROW + timedelta(days=(6 - TOMORROW.weekday()) % 7)).date()
+        start = {"dateTime": f"{sunday}T09:30:00", "timeZone": "Australia/Sydney"}
+        self.emulator.create_event(
+            ALICE,
+            {
+                "subject": "Fortnightly call",
+                "start": start,
+                "end": {**start, "dateTime": f"{sunday}T10:00:00"},
+                "recurrence": {
+                    "pattern": {"type": "weekly", "interval": 2, "daysOfWeek": ["sunday"]},
+                    "range": {
+                        "type": "numbered",
+                        "startDate": str(sunday),
+                        "numberOfOccurrences": 4,
+                        "recurrenceTimeZone": "Australia/Sydney",
+                    },
+                },
+            },
+        )
+
+        log = self.sync()
+
+        events = self.odoo_events("Fortnightly call")
+        outlook = sorted(
+            row["start"]["dateTime"][:16] for row in self.outlook_occurrences("Fortnightly call")
+        )
+        self.assertEqual(len(outlook), 4)
+        self.assertEqual(
+            sorted(event.start.strftime("%Y-%m-%dT%H:%M") for event in events.filtered("active")),
+            outlook,
+            "Outlook's dates, each once",
+        )
+        self.assertEqual(len(events), 4, "no other event left behind")
+        self.assertIn("other dates", log.notices[0]["reason"])
+        self.assert_quiet()
+
 
 class TestOdooSeriesToOutlook(SeriesCase):
     def setUp(self):

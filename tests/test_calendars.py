@@ -3,7 +3,7 @@ another user shared with them and let them edit), signed in once per mailbox, ea
 direction and the Odoo tag of its events."""
 
 from odoo import fields, sql_db
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.calendar.models.calendar_recurrence import weekday_to_field
@@ -81,6 +81,13 @@ class TestCalendarChoice(SyncCase):
         self.assertEqual(shared.calendar_id, shared_id)
         self.assertEqual(shared.owner, BOB)
         self.assertNotIn("Bob's holidays", picker.line_ids.mapped("name"), "read only")
+
+    def test_only_the_owner_chooses_the_calendars(self):
+        with self.assertRaises(AccessError):
+            self.account.with_user(self.user_bob).action_choose_calendars()
+        picker = self.picker()
+        with self.assertRaises(AccessError):
+            picker.with_user(self.user_bob).action_apply()
 
     def test_a_chosen_calendar_syncs_its_events_under_its_tag(self):
         projects = self.choose("Projects")

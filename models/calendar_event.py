@@ -68,7 +68,11 @@ class CalendarEvent(models.Model):
         if any("outlook_online_meeting" not in vals for vals in vals_list):
             default = self.default_get(["outlook_online_meeting"]).get("outlook_online_meeting")
             vals_list = [{"outlook_online_meeting": default, **vals} for vals in vals_list]
-        return super().create(vals_list)
+        events = super().create(vals_list)
+        if not self.env.su:
+            # A user's new event (the sync's own run as superuser): sent at the next cron call.
+            events._outlook_bring_sync_forward()
+        return events
 
     def write(self, vals):
         result = super().write(vals)
@@ -87,9 +91,12 @@ class CalendarEvent(models.Model):
         if not links:
             return
         links.write({"dirty": True, "local_modified_at": fields.Datetime.now()})
-        cron = self.env.ref("outlook_calendar_sync.ir_cron_outlook_sync", raise_if_not_found=False)
-        if cron:
-            cron.sudo()._trigger(fields.Datetime.now() + SYNC_DEBOUNCE)
+        self._outlook_bring_sync_forward()
+
+    def _outlook_bring_sync_forward(self):
+        """Run the sync cron shortly (every lane): an account whose user changed Odoo since
+        its last sync is due (``outlook.account._accounts_with_local_changes``)."""
+        self.env["outlook.account"].sudo()._wake_sync_crons(fields.Datetime.now() + SYNC_DEBOUNCE)
 
     def _outlook_values(self):
         """This event's synced fields as the pure core sees them."""

@@ -252,6 +252,12 @@ class OutlookAccount(models.Model):
         help="Its last run failed or Microsoft throttled it: it waits before trying again.",
     )
     first_synced_at = fields.Datetime(readonly=True, copy=False)
+    last_sync_event_id = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="The newest Odoo event when the last successful sync started: the user's events "
+        "after it are new since, and bring the next sync forward.",
+    )
     first_sync_last_event_id = fields.Integer(
         readonly=True,
         copy=False,
@@ -470,11 +476,49 @@ class OutlookAccount(models.Model):
         """Accounts to sync now, in the order the cron takes them: those Microsoft notified of
         a change (see outlook.subscription), those asked for (first asked, first served), then
         the longest-waiting."""
-        return self.env["outlook.subscription"]._accounts_notified() | self.sudo().search(
-            self._due_domain(),
-            order="sync_requested_at asc nulls last, next_sync_at asc nulls first, id",
-            limit=limit,
+        return (
+            self.env["outlook.subscription"]._accounts_notified()
+            | self._accounts_with_local_changes()
+            | self.sudo().search(
+                self._due_domain(),
+                order="sync_requested_at asc nulls last, next_sync_at asc nulls first, id",
+                limit=limit,
+            )
         )
+
+    @api.model
+    def _accounts_with_local_changes(self):
+        """Accounts whose user changed Odoo since their last sync started: an event the user
+        created, or a synced one edited (its link dirty, not waiting for a retry). They sync at
+        the next cron call instead of their next interval; a failing account keeps its backoff.
+        Plain SQL: two EXISTS over indexes (links by account, events by id), once per account
+        taken."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT account.id
+              FROM outlook_account account
+             WHERE account.state IN ('active', 'error')
+               AND account.sync_failures = 0
+               AND account.last_sync_at IS NOT NULL
+               AND (EXISTS (SELECT 1
+                              FROM outlook_event_link link
+                             WHERE link.account_id = account.id
+                               AND link.dirty
+                               -- Datetimes keep whole seconds: an edit in the second
+                               -- the sync started may have come after it read Odoo.
+                               AND link.local_modified_at >= account.last_sync_at
+                               AND (link.retry_at IS NULL
+                                    OR link.retry_at <= now() at time zone 'UTC'))
+                    OR EXISTS (SELECT 1
+                                 FROM calendar_event event
+                                WHERE event.id > account.last_sync_event_id
+                                  AND event.user_id = account.user_id
+                                  AND event.create_uid = account.user_id))
+             ORDER BY account.last_sync_at, account.id
+            """
+        )
+        return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
     def _due_domain(self):
@@ -529,10 +573,10 @@ class OutlookAccount(models.Model):
         )
 
     @api.model
-    def _wake_sync_crons(self):
-        """Run every lane as soon as a cron worker is free."""
+    def _wake_sync_crons(self, at=None):
+        """Run every lane as soon as a cron worker is free (or at ``at``)."""
         for cron in self._sync_crons():
-            cron._trigger()
+            cron._trigger(at)
 
     @api.model
     def _cron_call_budget(self):
@@ -598,6 +642,7 @@ class OutlookAccount(models.Model):
                 if self.first_synced_at
                 else (not unfinished and last_event_id),
                 "last_sync_at": started,
+                "last_sync_event_id": last_event_id,
                 "last_error": False,
                 "next_sync_at": next_sync_at,
                 "sync_requested_at": False,

@@ -685,6 +685,41 @@ class TestWindowAndScheduling(SyncCase):
         self.assertTrue(event.active)
         self.assertEqual(event.start, far)
 
+    def test_a_users_changes_go_to_outlook_at_the_next_cron_call(self):
+        """Not at the account's next interval: an event Alice makes, then one she edits, reach
+        Outlook at the cron call her change brings forward; a failing account keeps its
+        backoff."""
+        self.emulator.create_event(ALICE, outlook_event("Soon"))
+        self.sync()
+        self.account.next_sync_at = fields.Datetime.now() + timedelta(minutes=5)
+        accounts = self.env["outlook.account"]
+        lanes = accounts._sync_crons()
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "in", lanes.ids)])
+        self.assertNotIn(self.account, accounts._due_accounts())
+
+        self.env["calendar.event"].with_user(self.user_alice).create(
+            {"name": "Made in Odoo", "start": TOMORROW, "stop": TOMORROW + timedelta(hours=1)}
+        )
+
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "in", lanes.ids)]),
+            triggers + len(lanes),
+            "every lane woken",
+        )
+        self.assertIn(self.account, accounts._due_accounts())
+        accounts._cron_sync()
+        self.assertEqual(len(self.outlook_events("Made in Odoo")), 1)
+        self.assertNotIn(self.account, accounts._due_accounts(), "sent: due at its interval")
+
+        self.odoo_events("Soon").with_user(self.user_alice).write({"name": "Sooner"})
+        self.assertIn(self.account, accounts._due_accounts())
+        accounts._cron_sync()
+        self.assertEqual(len(self.outlook_events("Sooner")), 1)
+
+        self.account.sync_failures = 1
+        self.odoo_events("Sooner").with_user(self.user_alice).write({"name": "Soonest"})
+        self.assertNotIn(self.account, accounts._due_accounts(), "its backoff holds")
+
     def test_local_edit_brings_the_next_sync_forward(self):
         self.emulator.create_event(ALICE, outlook_event("Soon"))
         self.sync()

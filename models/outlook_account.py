@@ -459,7 +459,9 @@ class OutlookAccount(models.Model):
             time_budget = self._cron_call_budget()
         deadline = time.monotonic() + time_budget
         taken = []
-        while account := self._take_due_account(taken):
+        # Read once per call: a change made meanwhile wakes the cron again.
+        edited = self._accounts_with_local_changes()
+        while account := self._take_due_account(taken, edited):
             taken.append(account.id)
             account._sync_in_turn()
             if in_cron_runner:
@@ -467,18 +469,20 @@ class OutlookAccount(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             if time.monotonic() >= deadline:
                 break
-        remaining = len(self._due_accounts() - self.browse(taken))
+        remaining = len(self._due_accounts(edited=edited) - self.browse(taken))
         self.env["ir.cron"]._notify_progress(done=len(taken), remaining=remaining)
         if remaining:
             self._wake_sync_crons()
 
-    def _due_accounts(self, limit=None):
+    def _due_accounts(self, limit=None, edited=None):
         """Accounts to sync now, in the order the cron takes them: those Microsoft notified of
-        a change (see outlook.subscription), those asked for (first asked, first served), then
-        the longest-waiting."""
+        a change (see outlook.subscription), those whose user changed Odoo (``edited``, else
+        read now), those asked for (first asked, first served), then the longest-waiting."""
+        if edited is None:
+            edited = self._accounts_with_local_changes()
         return (
             self.env["outlook.subscription"]._accounts_notified()
-            | self._accounts_with_local_changes()
+            | edited
             | self.sudo().search(
                 self._due_domain(),
                 order="sync_requested_at asc nulls last, next_sync_at asc nulls first, id",
@@ -491,8 +495,8 @@ class OutlookAccount(models.Model):
         """Accounts whose user changed Odoo since their last sync started: an event the user
         created, or a synced one edited (its link dirty, not waiting for a retry). They sync at
         the next cron call instead of their next interval; a failing account keeps its backoff.
-        Plain SQL: two EXISTS over indexes (links by account, events by id), once per account
-        taken."""
+        Plain SQL, once per cron call: two EXISTS per account over indexes (the partial index
+        of dirty links, events by id)."""
         self.env.flush_all()
         self.env.cr.execute(
             """
@@ -532,10 +536,11 @@ class OutlookAccount(models.Model):
         ]
 
     @api.model
-    def _take_due_account(self, taken=()):
+    def _take_due_account(self, taken=(), edited=None):
         """Lock and return the next due account no worker holds (none: an empty recordset).
-        ``taken``: the accounts this call already synced, never taken twice."""
-        for account in self._due_accounts(limit=len(taken) + TAKE_WINDOW):
+        ``taken``: the accounts this call already synced, never taken twice; ``edited``: see
+        ``_due_accounts``."""
+        for account in self._due_accounts(limit=len(taken) + TAKE_WINDOW, edited=edited):
             if account.id not in taken and account._lock():
                 return account
         return self.browse()

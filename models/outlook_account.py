@@ -414,6 +414,15 @@ class OutlookAccount(models.Model):
             "last_sync_at": account.last_sync_at or False,
             "last_error": account.last_error or False,
             "pending_deletions": account.pending_deletions,
+            "calendars": [
+                {
+                    "name": calendar.calendar_name,
+                    "state": calendar.state,
+                    "error": calendar.last_error,
+                }
+                for calendar in account.calendar_account_ids
+                if calendar.state != "not_connected"
+            ],
         }
         return status
 
@@ -437,8 +446,13 @@ class OutlookAccount(models.Model):
         return auth_uri
 
     def action_sync_now(self):
-        """Sync these accounts now, in this request (the button's "Sync now")."""
-        for account in self._own().filtered(lambda a: a.state in ("active", "error")):
+        """Sync these accounts now, in this request (the button's "Sync now"); an account that
+        holds a mailbox's sign-in brings the mailbox's other calendars along."""
+        accounts = self._own()
+        accounts |= accounts.filtered(
+            lambda account: not account.connection_id
+        ).calendar_account_ids
+        for account in accounts.filtered(lambda a: a.state in ("active", "error")):
             account.sudo()._sync()
         return True
 

@@ -129,6 +129,19 @@ class TestCalendarChoice(SyncCase):
         self.sync_all()
         self.assertEqual(self.writes(), writes, "nothing left to send")
 
+    def test_sync_now_and_the_button_cover_every_calendar(self):
+        self.choose("Projects")
+        self.emulator.create_event(ALICE, outlook_event("Kick-off"), calendar_id=self.projects_id)
+
+        self.account.with_user(self.user_alice).action_sync_now()
+
+        self.assertEqual(len(self.odoo_events("Kick-off")), 1)
+        status = self.env["outlook.account"].with_user(self.user_alice).get_sync_status()
+        self.assertEqual(status["account_id"], self.account.id)
+        self.assertEqual(
+            status["calendars"], [{"name": "Projects", "state": "active", "error": False}]
+        )
+
     def test_an_outlook_edit_of_categories_keeps_the_calendar_tag(self):
         projects = self.choose("Projects")
         created = self.emulator.create_event(

@@ -51,7 +51,7 @@ from ..services.reconcile import (
     series_pushed,
 )
 from ..services.schedule import read_pages
-from ..services.values import SYNCED_FIELDS, SyncBase
+from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 from .outlook_series_sync import SeriesSync
 from .outlook_sync_pairing import RunPairing
 
@@ -468,6 +468,8 @@ class SyncRun:
         except SnapshotError:
             base = None
         event = link.event_id
+        if not event and seen and base and changed_fields(base.remote, now_remote):
+            event = self._same_meeting_in_odoo(link)
         organizer = seen[0].is_organizer if seen else link.is_organizer
         reference = now_remote or (base.remote if base else None)
         local = (
@@ -502,6 +504,26 @@ class SyncRun:
             organizer=organizer,
             owner_email=self.owner_email,
         )
+
+    def _same_meeting_in_odoo(self, link):
+        """Deleted in Odoo, edited in Outlook since: the edit wins and the meeting comes back to
+        Odoo. When a colleague's sync brought it in meanwhile (their invitation, same iCalUId),
+        this link takes that event instead of a second copy, which this mailbox would also
+        have sent to Outlook as a new meeting."""
+        if not link.ical_uid:
+            return self.Event
+        event = self.Link.search(
+            [
+                ("ical_uid", "=", link.ical_uid),
+                ("account_id", "!=", self.account.id),
+                ("event_id.active", "=", True),
+                ("event_id.outlook_link_ids", "not any", [("account_id", "=", self.account.id)]),
+            ],
+            limit=1,
+        ).event_id
+        if event:
+            link.event_id = event
+        return event
 
     def _confirm_removals(self, links, remote_events, removed_ids):
         """A ``@removed`` (or, on a full resync, a link whose event did not come back) may only

@@ -503,6 +503,15 @@ class SyncRun:
             remote_modified=modified,
             organizer=organizer,
             owner_email=self.owner_email,
+            organizer_syncs=not organizer and self._organizer_syncs(event),
+        )
+
+    def _organizer_syncs(self, event):
+        """Whether the event's organizer, a user of this database, syncs it through a link of
+        their own (another mailbox's)."""
+        return bool(event) and any(
+            link.account_id != self.account and link.account_id.user_id == event.user_id
+            for link in event.sudo().outlook_link_ids
         )
 
     def _same_meeting_in_odoo(self, link):

@@ -138,7 +138,10 @@ class SyncItem:
     Odoo; deletion in Outlook confirmed by a GET, not a bare ``@removed``). ``local_dirty`` is the
     link's dirty flag: without it the Odoo side counts as unchanged. ``organizer`` says the
     mailbox owner organizes this event (the link may push details and delete); ``owner_email``
-    is the mailbox owner's address (whose reply an attendee link pushes).
+    is the mailbox owner's address (whose reply an attendee link pushes). ``organizer_syncs``
+    (an attendee's link): the organizer syncs this event through a link of their own, which
+    merges the organizer's Odoo edits with their Outlook ones; this link then leaves a field
+    changed on both sides to it (it would overwrite the Odoo edit with no conflict logged).
     """
 
     key: ItemKey
@@ -150,6 +153,7 @@ class SyncItem:
     remote_modified: datetime | None = None
     organizer: bool = True
     owner_email: str = ""
+    organizer_syncs: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -431,6 +435,8 @@ def _merge_units(
         else:
             local_changed = item.local_dirty and local_value != _unit(base.local, unit)
             remote_changed = remote_value != _unit(base.remote, unit)
+        if item.organizer_syncs and local_changed and remote_changed:
+            continue  # the organizer's own link merges it, and logs the conflict
         local_changed = local_changed and pushes and PULL_ONLY_FIELDS.isdisjoint(unit)
         if local_changed and remote_changed and local_value != remote_value:
             conflicts.append(

@@ -872,6 +872,22 @@ class TestSyncProperties(OutlookHttpCase):
 
         self.replay(steps)
 
+    def test_organizer_edit_in_both_places_is_a_conflict_whoever_syncs_first(self):
+        """Found by the soak: Bob's E1, Alice invited; Bob moves it to Room 1 in Outlook and to
+        Room 3 in Odoo. Alice's sync, first, took the Outlook room into Odoo over Bob's Odoo
+        edit with no conflict logged; it now leaves that field to Bob's link, which logs the
+        conflict and keeps the newest (Room 3)."""
+
+        def steps(machine):
+            event = machine.create_event("odoo", "bob", pinned_units("E1"))
+            machine.invite_odoo_guest(event)
+            machine.settle()
+            machine.edit_event(event, "outlook", "location", "Room 1")
+            machine.edit_event(event, "odoo", "location", "Room 3")
+            machine.settle()
+
+        self.replay(steps)
+
     def test_invitation_after_a_crashed_create_is_not_duplicated(self):
         """Found by this suite (CI profile): Bob invites Alice to E1 in Odoo; his sync creates
         it in Outlook (Exchange puts a copy in Alice's mailbox) and crashes before the commit,

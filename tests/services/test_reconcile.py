@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -307,6 +308,30 @@ def test_attendee_link_pushes_only_the_owners_reply():
         NOW,
     )
     assert only(result).actions == (RespondRemote(key=KEY, response="accepted"),)
+
+
+def test_attendee_link_leaves_a_field_both_sides_changed_to_the_organizers_link():
+    """The organizer edited the room in Odoo and in Outlook; the attendee's link, whose sync
+    runs first, does not take Outlook's room into Odoo over the Odoo edit: the organizer's own
+    link merges the two (and logs the conflict). Without an organizer's link it takes it."""
+    local = EVENT.replace(location="Room 3", name="Renamed in Odoo")
+    remote = EVENT.replace(location="Room 1")
+    item = SyncItem(
+        key=KEY,
+        base=synced(),
+        local=local,
+        local_dirty=True,
+        remote=remote,
+        organizer=False,
+        owner_email="bob@example.org",
+        organizer_syncs=True,
+    )
+
+    held = only(plan([item], DEFAULT, NOW))
+    alone = only(plan([dataclasses.replace(item, organizer_syncs=False)], DEFAULT, NOW))
+
+    assert not any(isinstance(action, UpdateLocal) for action in held.actions)
+    assert [a.values.location for a in alone.actions if isinstance(a, UpdateLocal)] == ["Room 1"]
 
 
 def test_attendee_reply_in_outlook_updates_organizer_event_in_odoo():

@@ -446,6 +446,7 @@ class SyncRun:
                     remote_modified=event.last_modified,
                     organizer=event.is_organizer,
                     owner_email=self.owner_email,
+                    organizer_syncs=not event.is_organizer and self._organizer_syncs(local_event),
                 )
             )
             targets[key] = {"remote": event, "event": local_event, "name": event.values.name}

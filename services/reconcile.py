@@ -435,7 +435,7 @@ def _merge_units(
         else:
             local_changed = item.local_dirty and local_value != _unit(base.local, unit)
             remote_changed = remote_value != _unit(base.remote, unit)
-        if item.organizer_syncs and local_changed and remote_changed:
+        if item.organizer_syncs and remote_changed and (local_changed or base is None):
             continue  # the organizer's own link merges it, and logs the conflict
         local_changed = local_changed and pushes and PULL_ONLY_FIELDS.isdisjoint(unit)
         if local_changed and remote_changed and local_value != remote_value:
@@ -573,10 +573,11 @@ def _response(values: EventValues, owner_email: str) -> Response:
 
 
 def _winner(item: SyncItem, policy: Policy) -> Side:
-    if item.base is None:
+    if item.base is None and item.organizer:
         # Never synced together (a meeting imported through an attendee's mailbox, a lost create
         # answer, links forgotten): the differences are Outlook's normalisation or its
-        # organizer's, not edits of this user, and sending Odoo's would email an update.
+        # organizer's, not edits of this user, and sending Odoo's would email an update. (An
+        # attendee's link pushes only the owner's answer, given in Odoo or in Outlook: newest.)
         return "outlook"
     if policy.conflicts is Winner.ODOO:
         return "odoo"

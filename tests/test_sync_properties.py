@@ -888,6 +888,23 @@ class TestSyncProperties(OutlookHttpCase):
 
         self.replay(steps)
 
+    def test_organizer_edit_after_a_crashed_invitation_is_kept(self):
+        """Found by the soak: Bob invites Alice to E1 in Odoo; his sync sends it and crashes
+        before the commit; Bob makes E1 all-day in Odoo. Alice's sync, first, pairs her
+        invitation with E1 without a base and took Outlook's time over Bob's edit; it now
+        leaves it to Bob's link, which sends the all-day E1."""
+
+        def steps(machine):
+            event = machine.create_event("odoo", "bob", pinned_units("E1"))
+            machine.settle()
+            machine.invite_odoo_guest(event)
+            machine.crash_during_sync("bob")
+            day = FIRST_DAY + timedelta(days=1)
+            machine.edit_event(event, "odoo", "when", ("allday", day, day))
+            machine.settle()
+
+        self.replay(steps)
+
     def test_invitation_after_a_crashed_create_is_not_duplicated(self):
         """Found by this suite (CI profile): Bob invites Alice to E1 in Odoo; his sync creates
         it in Outlook (Exchange puts a copy in Alice's mailbox) and crashes before the commit,

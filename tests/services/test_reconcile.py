@@ -334,6 +334,36 @@ def test_attendee_link_leaves_a_field_both_sides_changed_to_the_organizers_link(
     assert [a.values.location for a in alone.actions if isinstance(a, UpdateLocal)] == ["Room 1"]
 
 
+def test_attendee_link_without_base_leaves_the_organizers_fields_and_sends_a_newer_answer():
+    """Alice's invitation paired with the Odoo meeting without a base (Bob's sync crashed after
+    sending it): Bob's Odoo move is his link's to merge, and Alice's answer given in Odoo, newer
+    than Outlook's, is sent."""
+    owner = "bob@example.org"
+    local = EVENT.replace(
+        allday=True,
+        start=None,
+        stop=None,
+        start_date=START.date(),
+        stop_date=START.date(),
+        attendees=(Attendee(email=owner, response="declined"),),
+    )
+    item = SyncItem(
+        key=KEY,
+        local=local,
+        local_modified=NOW,
+        remote=EVENT,
+        remote_modified=NOW - timedelta(hours=1),
+        organizer=False,
+        owner_email=owner,
+        organizer_syncs=True,
+    )
+
+    actions = only(plan([item], DEFAULT, NOW)).actions
+
+    assert not any(isinstance(action, UpdateLocal) for action in actions)
+    assert [a.response for a in actions if isinstance(a, RespondRemote)] == ["declined"]
+
+
 def test_attendee_reply_in_outlook_updates_organizer_event_in_odoo():
     remote = EVENT.replace(attendees=(Attendee(email="bob@example.org", response="declined"),))
     item = only(plan([SyncItem(key=KEY, base=synced(), local=EVENT, remote=remote)], DEFAULT, NOW))

@@ -375,6 +375,8 @@ class TestReplacedCopies(SyncCase):
         self.assertNotEqual(log.state, "failed", log.errors)
         self.assertEqual(self.account.link_ids, link)
         self.assertEqual(link.graph_id, copy_id)
+        # Found again without a base, Alice's copy leaves Bob's fields to Bob's own link.
+        self.sync(self.account_of(self.user_bob))
         self.assertEqual(self.odoo_events("Review").location, "Room 2")
 
 

@@ -10,10 +10,14 @@ import uuid
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
+import requests
+
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.tests import HttpCase, new_test_user
 
 from odoo.addons.outlook_calendar_sync.graph_emulator import GraphEmulator
+from odoo.addons.outlook_calendar_sync.services.auth import OutlookAuth
+from odoo.addons.outlook_calendar_sync.services.graph import GraphClient
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -93,6 +97,37 @@ class CommittedDataMixin:
         with cls.committed() as env:
             for key, value in cls.saved_params.items():
                 env["ir.config_parameter"].set_param(key, value or False)
+
+    def connect_committed(self, env, user_id, mailbox, **account_vals):
+        """What the sign-in stores (and the first-sync choice: an active account), done with
+        ``services.auth`` against the emulator; returns the new account's id."""
+        auth = OutlookAuth(
+            client_id=self.emulator.client_id,
+            client_credential=self.emulator.client_secret,
+            authority=self.emulator.authority,
+            cache_blob=None,
+            http_client=requests.Session(),
+        )
+        authorize_url, flow = auth.start_sign_in(
+            redirect_uri="http://localhost/microsoft_account/authentication", state=mailbox
+        )
+        identity = auth.finish_sign_in(
+            flow, query_of(self.emulator.sign_in(mailbox, authorize_url))
+        )
+        with GraphClient(requests.Session, self.emulator.graph, auth.access_token) as graph:
+            calendar = next(cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar"))
+        account = env["outlook.account"].create(
+            {
+                "user_id": user_id,
+                "state": "active",
+                "mailbox_address": mailbox,
+                "home_account_id": identity.home_account_id,
+                "calendar_id": calendar["id"],
+                **account_vals,
+            }
+        )
+        account._token_store().write_cache(auth.cache_blob_if_changed())
+        return account.id
 
     @staticmethod
     def remove_committed_users(env, users):

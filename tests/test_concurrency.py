@@ -12,15 +12,12 @@ import threading
 import uuid
 from datetime import datetime, timedelta
 
-import requests
 from psycopg2 import errors as pg_errors
 
 from odoo import SUPERUSER_ID, fields
 from odoo.tests import TransactionCase, tagged
 
-from ..services.auth import OutlookAuth
-from ..services.graph import GraphClient
-from .common import CommittedDataMixin, EmulatorMixin, query_of
+from .common import CommittedDataMixin, EmulatorMixin
 
 TOMORROW = (datetime.utcnow() + timedelta(days=1)).replace(
     hour=10, minute=0, second=0, microsecond=0
@@ -74,37 +71,10 @@ class TestConcurrentSyncs(CommittedDataMixin, EmulatorMixin, TransactionCase):
             env["outlook.account"].search([]).filtered(
                 lambda account: account.user_id.id in self.user_ids.values()
             ).unlink()
-            self.account_ids = {name: self.connect(env, name) for name in self.mailboxes}
-
-    def connect(self, env, name):
-        """What the sign-in stores, done with ``services.auth`` against the emulator."""
-        auth = OutlookAuth(
-            client_id=self.emulator.client_id,
-            client_credential=self.emulator.client_secret,
-            authority=self.emulator.authority,
-            cache_blob=None,
-            http_client=requests.Session(),
-        )
-        authorize_url, flow = auth.start_sign_in(
-            redirect_uri="http://localhost/microsoft_account/authentication", state=name
-        )
-        identity = auth.finish_sign_in(
-            flow, query_of(self.emulator.sign_in(self.mailboxes[name], authorize_url))
-        )
-        graph = GraphClient(requests.Session, self.emulator.graph, auth.access_token)
-        calendar = next(cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar"))
-        graph.close()
-        account = env["outlook.account"].create(
-            {
-                "user_id": self.user_ids[name],
-                "state": "active",
-                "mailbox_address": self.mailboxes[name],
-                "home_account_id": identity.home_account_id,
-                "calendar_id": calendar["id"],
+            self.account_ids = {
+                name: self.connect_committed(env, self.user_ids[name], self.mailboxes[name])
+                for name in self.mailboxes
             }
-        )
-        account._token_store().write_cache(auth.cache_blob_if_changed())
-        return account.id
 
     def run_at_once(self, jobs):
         """Run each job (a function of a fresh environment) in its own thread and transaction,

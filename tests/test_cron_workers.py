@@ -12,14 +12,10 @@ import threading
 import uuid
 from datetime import timedelta
 
-import requests
-
 from odoo import fields, sql_db
 from odoo.tests import TransactionCase, tagged
 
-from ..services.auth import OutlookAuth
-from ..services.graph import GraphClient
-from .common import CommittedDataMixin, EmulatorMixin, query_of
+from .common import CommittedDataMixin, EmulatorMixin
 
 SLOW_DELTA = 0.5
 """Seconds the emulator holds each delta reply."""
@@ -86,43 +82,15 @@ class TestCronWorkers(CommittedDataMixin, EmulatorMixin, TransactionCase):
             env["outlook.account"].search([("user_id", "in", self.user_ids)]).unlink()
             due = fields.Datetime.now() - timedelta(minutes=10)
             self.account_ids = [
-                self.connect(env, user_id, mailbox, due - timedelta(seconds=number))
+                self.connect_committed(
+                    env, user_id, mailbox, next_sync_at=due - timedelta(seconds=number)
+                )
                 for number, (user_id, mailbox) in enumerate(
                     zip(self.user_ids, self.mailboxes, strict=True)
                 )
             ]
             for xmlid in LANES:
                 env.ref(xmlid).write({"nextcall": due, "active": True})
-
-    def connect(self, env, user_id, mailbox, next_sync_at):
-        """What the sign-in and the first-sync choice store, done with ``services.auth``."""
-        auth = OutlookAuth(
-            client_id=self.emulator.client_id,
-            client_credential=self.emulator.client_secret,
-            authority=self.emulator.authority,
-            cache_blob=None,
-            http_client=requests.Session(),
-        )
-        authorize_url, flow = auth.start_sign_in(
-            redirect_uri="http://localhost/microsoft_account/authentication", state=mailbox
-        )
-        identity = auth.finish_sign_in(
-            flow, query_of(self.emulator.sign_in(mailbox, authorize_url))
-        )
-        with GraphClient(requests.Session, self.emulator.graph, auth.access_token) as graph:
-            calendar = next(cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar"))
-        account = env["outlook.account"].create(
-            {
-                "user_id": user_id,
-                "state": "active",
-                "mailbox_address": mailbox,
-                "home_account_id": identity.home_account_id,
-                "calendar_id": calendar["id"],
-                "next_sync_at": next_sync_at,
-            }
-        )
-        account._token_store().write_cache(auth.cache_blob_if_changed())
-        return account.id
 
     def run_cron_workers(self, lanes):
         """One thread per lane, released together, each running Odoo's cron runner on it;

@@ -936,6 +936,22 @@ class OutlookAccount(models.Model):
             graph.close()
             store.write_cache(auth.cache_blob_if_changed())
 
+    @contextmanager
+    def _graph_for_user(self, config):
+        """``_outlook_session``'s Graph client for a call made in a user's request (the preview,
+        the calendar picker): Microsoft's failures become ``UserError``s in words the user can
+        act on, and a refused sign-in also asks the user to reconnect."""
+        with self._outlook_session(config) as (_auth, graph):
+            try:
+                yield graph
+            except ReauthRequired as error:
+                self._mark_needs_reauth(error)
+                raise UserError(self.last_error) from error
+            except AuthError as error:
+                raise UserError(app_rejected_message(self.env)) from error
+            except SyncError as error:
+                raise UserError(unreachable_message(self.env, error)) from error
+
     def _token_store(self):
         """THE sudo boundary for secrets: the only reader and writer of the token columns (of
         the account holding this calendar's sign-in)."""
@@ -1089,19 +1105,11 @@ class OutlookAccount(models.Model):
             for mode in ("two_way", "import_only", "export_only")
             for attendees in ((False,) if mode == "import_only" else (False, True))
         ]
-        with self._outlook_session(config) as (_auth, graph):
+        with self._graph_for_user(config) as graph:
             run = SyncRun(self.sudo(), graph, now=fields.Datetime.now(), policy=None)
-            try:
-                dry_runs = run.dry_run(
-                    [self._sync_policy(mode, attendees) for mode, attendees in choices]
-                )
-            except ReauthRequired as error:
-                self._mark_needs_reauth(error)
-                raise UserError(self.last_error) from error
-            except AuthError as error:
-                raise UserError(app_rejected_message(self.env)) from error
-            except SyncError as error:
-                raise UserError(unreachable_message(self.env, error)) from error
+            dry_runs = run.dry_run(
+                [self._sync_policy(mode, attendees) for mode, attendees in choices]
+            )
         return {
             preview_key(mode, attendees): dry_run_counts(dry_run)
             for (mode, attendees), dry_run in zip(choices, dry_runs, strict=True)
@@ -1147,16 +1155,8 @@ class OutlookAccount(models.Model):
         config = self._app_config()
         if not config:
             raise UserError(self.env._("Outlook Calendar is off in Settings."))
-        with signed_in.sudo()._outlook_session(config) as (_auth, graph):
-            try:
-                calendars = graph.list_calendars()
-            except ReauthRequired as error:
-                signed_in.sudo()._mark_needs_reauth(error)
-                raise UserError(signed_in.last_error) from error
-            except AuthError as error:
-                raise UserError(app_rejected_message(self.env)) from error
-            except SyncError as error:
-                raise UserError(unreachable_message(self.env, error)) from error
+        with signed_in.sudo()._graph_for_user(config) as graph:
+            calendars = graph.list_calendars()
         picker = self.env["outlook.calendar.picker"].create(
             {
                 "account_id": signed_in.id,

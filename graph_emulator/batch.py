@@ -1,6 +1,6 @@
 """JSON batching (``POST /v1.0/$batch``), after docs-contrib ``concepts/json-batching.md``.
 
-At most 20 requests with unique ids; ``dependsOn`` orders items and a failed dependency gives
+At most 20 requests with ids unique ignoring case; ``dependsOn`` orders items and a failed dependency gives
 424; each item is authenticated, throttled, counted and fault-checked on its own; the batch
 itself answers 200 whatever the items did.
 """
@@ -37,7 +37,8 @@ def handle_batch(request: Request, execute: Callable[[Request], Response]) -> Re
             f"Batch request contains {len(items)} requests; the limit is {MAX_REQUESTS}.",
         )
     ids = [str(item.get("id")) for item in items if isinstance(item, dict)]
-    if len(ids) != len(items) or len(set(ids)) != len(ids) or any(i in ("", "None") for i in ids):
+    unique = {i.lower() for i in ids}
+    if len(ids) != len(items) or len(unique) != len(ids) or any(i in ("", "None") for i in ids):
         return _error(400, "BadRequest", "Batch request ids must be present and unique.")
     by_id = {str(item["id"]): item for item in items}
     for item in items:

@@ -55,7 +55,7 @@ def test_token_endpoint_takes_the_secret_by_http_basic_and_refuses_unknown_or_se
 
 
 def test_token_errors_carry_entra_fields(g):
-    code, verifier = _code(g)
+    code, _ = _code(g)
     body = _redeem(g, code, "wrong-verifier").json()
     assert set(body) == {
         "error",

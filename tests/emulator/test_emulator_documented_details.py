@@ -4,12 +4,19 @@ delta refuses, `$batch` ids, and a few refusals of the event resource."""
 
 import base64
 import json
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from emulator_support import authorize_url, code_from, event_body, get_tokens, pkce_pair
+from emulator_support import START, authorize_url, code_from, event_body, get_tokens, pkce_pair
+
+from graph_emulator import subscriptions
 
 WINDOW = {"startDateTime": "2026-03-01T00:00:00Z", "endDateTime": "2026-04-01T00:00:00Z"}
 
@@ -197,3 +204,67 @@ def test_an_event_takes_at_most_500_attendees(g, alice):
         alice.post(f"{g.graph}/me/events", json=event_body(attendees=attendees[:500])).status_code
         == 201
     )
+
+
+class _SlowWebhook(BaseHTTPRequestHandler):
+    """Echoes validation tokens at once, answers notifications after ``server.pause`` seconds."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        token = parse_qs(urlsplit(self.path).query).get("validationToken", [""])[0]
+        if not token:
+            time.sleep(self.server.pause)
+        try:
+            self.send_response(200 if token else 202)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(token.encode())))
+            self.end_headers()
+            self.wfile.write(token.encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the emulator stopped waiting for this answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def slow_webhook():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowWebhook)
+    server.daemon_threads = True
+    server.pause = 0.0
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _subscribe(session, g, url, **extra):
+    return session.post(
+        f"{g.graph}/subscriptions",
+        json={
+            "changeType": "created,updated,deleted",
+            "notificationUrl": url,
+            "resource": "/me/events",
+            "expirationDateTime": (START + timedelta(days=2)).isoformat(),
+            **extra,
+        },
+    )
+
+
+def test_a_client_state_over_128_characters_is_refused(g, alice, slow_webhook):
+    url = f"http://127.0.0.1:{slow_webhook.server_address[1]}/hook"
+    assert _subscribe(alice, g, url, clientState="x" * 129).status_code == 400
+    assert _subscribe(alice, g, url, clientState="x" * 128).status_code == 201
+
+
+def test_a_notification_not_acknowledged_in_time_counts_as_failed(
+    g, alice, slow_webhook, monkeypatch
+):
+    monkeypatch.setattr(subscriptions, "DELIVERY_TIMEOUT", 0.3)
+    slow_webhook.pause = 1.0
+    url = f"http://127.0.0.1:{slow_webhook.server_address[1]}/hook"
+    assert _subscribe(alice, g, url).status_code == 201
+    alice.post(f"{g.graph}/me/events", json=event_body())
+    assert g.wait_for_notifications(timeout=10)
+    [delivery] = [d for d in g.notifications() if d["kind"] == "change"]
+    assert not 200 <= delivery["status"] < 300

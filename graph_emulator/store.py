@@ -496,11 +496,14 @@ class Store:
         added = [a for k, a in new_set.items() if k not in old_set]
         removed = [a for k, a in old_set.items() if k not in new_set]
         kept = [a for k, a in new_set.items() if k in old_set]
+        retyped = any(
+            old_set[k].get("type") != a.get("type") for k, a in new_set.items() if k in old_set
+        )
         if added:
             self._send(box, "invitation", item, added)
         if removed:
             self._send(box, "cancellation", item, removed)
-        if changed & TIME_OR_PLACE and kept:
+        if (changed & TIME_OR_PLACE or retyped) and kept:
             self._send(box, "update", item, kept)
 
     def _sync_copies(self, box: Mailbox, item: ev.StoredEvent, previous: set[str]) -> None:

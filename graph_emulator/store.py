@@ -67,6 +67,7 @@ class Mailbox:
     personal: bool = False
     categories: dict[str, dict[str, Any]] = field(default_factory=dict)
     shared_calendars: dict[str, SharedCalendar] = field(default_factory=dict)
+    calendar_list_error: int | None = None
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -787,9 +787,7 @@ class OutlookAccount(models.Model):
             identity = auth.finish_sign_in(flow, query)
             account.home_account_id = identity.home_account_id
             me = graph.get_me()
-            calendar = next(
-                (cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar")), {}
-            )
+            calendar = graph.get_default_calendar()
         if account.graph_user_id and account.graph_user_id != me.get("id"):
             account._forget_mailbox()
         account.write(
@@ -1155,11 +1153,23 @@ class OutlookAccount(models.Model):
         config = self._app_config()
         if not config:
             raise UserError(self.env._("Outlook Calendar is off in Settings."))
+        notice = False
         with signed_in.sudo()._graph_for_user(config) as graph:
-            calendars = graph.list_calendars()
+            try:
+                calendars = graph.list_calendars()
+            except GraphError as error:
+                _logger.warning("Outlook did not list the calendars of %s: %s", signed_in, error)
+                calendars = [graph.get_default_calendar()]
+                notice = self.env._(
+                    "Outlook did not give the list of this mailbox's calendars (%(reason)s), "
+                    "so only its default calendar is shown. Its other calendars, and those "
+                    "shared with it, appear here once Outlook lists them again: try later.",
+                    reason=error.message or error.code,
+                )
         picker = self.env["outlook.calendar.picker"].create(
             {
                 "account_id": signed_in.id,
+                "list_notice": notice,
                 "line_ids": [
                     fields.Command.create(vals) for vals in signed_in._calendar_lines(calendars)
                 ],

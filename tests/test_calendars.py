@@ -82,6 +82,22 @@ class TestCalendarChoice(SyncCase):
         self.assertEqual(shared.owner, BOB)
         self.assertNotIn("Bob's holidays", picker.line_ids.mapped("name"), "read only")
 
+    def test_a_failing_calendar_list_leaves_the_default_calendar_and_says_why(self):
+        """``GET /me/calendars`` answers 500 (as it did for outlook.com accounts): the picker
+        opens with the default calendar only and tells the user the others are hidden; the
+        default calendar still syncs."""
+        self.emulator.fail_calendar_list(ALICE)
+
+        picker = self.picker()
+
+        self.assertEqual(picker.line_ids.mapped("name"), ["Calendar"])
+        self.assertTrue(picker.line_ids.selected)
+        self.assertIn("only its default calendar is shown", picker.list_notice)
+        self.assertEqual(self.sync().state, "done")
+        self.emulator.fail_calendar_list(ALICE, None)
+        self.assertFalse(self.picker().list_notice)
+        self.assertIn("Projects", self.picker().line_ids.mapped("name"))
+
     def test_only_the_owner_chooses_the_calendars(self):
         with self.assertRaises(AccessError):
             self.account.with_user(self.user_bob).action_choose_calendars()

@@ -39,6 +39,23 @@ def test_calendars_list_default_and_secondary(g, alice):
     assert alice.get(f"{g.graph}/me/calendar/events").json()["value"] == []
 
 
+def test_a_failing_calendar_list_leaves_the_default_calendar_and_its_events(g, alice):
+    """``GET /me/calendars`` answers Graph's recorded 500 (or 403); ``/me/calendar`` and the
+    routes under a calendar id still work."""
+    projects = alice.post(f"{g.graph}/me/calendars", json={"name": "Projects"}).json()["id"]
+    g.fail_calendar_list("alice@example.com")
+    reply = alice.get(f"{g.graph}/me/calendars")
+    assert reply.status_code == 500
+    assert reply.json()["error"]["code"] == "ErrorInternalServerError"
+    default = alice.get(f"{g.graph}/me/calendar").json()
+    assert default["isDefaultCalendar"] is True
+    assert alice.get(f"{g.graph}/me/calendars/{projects}/events").status_code == 200
+    g.fail_calendar_list("alice@example.com", 403)
+    assert alice.get(f"{g.graph}/me/calendars").json()["error"]["code"] == "ErrorAccessDenied"
+    g.fail_calendar_list("alice@example.com", None)
+    assert len(alice.get(f"{g.graph}/me/calendars").json()["value"]) == 2
+
+
 def test_create_returns_full_event_with_ids_and_etag(g, alice):
     reply = alice.post(
         f"{g.graph}/me/events", json=event_body(body={"contentType": "text", "content": "Hi"})

@@ -91,7 +91,7 @@ def render_own(box: Mailbox, calendar: Calendar) -> dict[str, Any]:
         "defaultOnlineMeetingProvider": "unknown" if box.personal else "teamsForBusiness",
         "isTallyingResponses": True,
         "isRemovable": not calendar.is_default,
-        "owner": {"name": box.display_name, "address": box.address},
+        "owner": {"name": box.display_name, "address": box.own_address},
     }
 
 

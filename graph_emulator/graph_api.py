@@ -364,7 +364,7 @@ class GraphApi:
             "displayName": box.display_name,
             "givenName": first,
             "jobTitle": None,
-            "mail": box.address,
+            "mail": None if box.personal else box.address,
             "mobilePhone": None,
             "officeLocation": None,
             "preferredLanguage": "en-US",

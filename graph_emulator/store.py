@@ -78,9 +78,19 @@ class Mailbox:
         """The calendar ``/me/calendar`` and ``/me/events`` use."""
         return next(c for c in self.calendars.values() if c.is_default)
 
+    @property
+    def own_address(self) -> str:
+        """The address Exchange writes as this user's own: the sign-in address of a work
+        account; for a personal Microsoft account an ``outlook_<16 hex>@outlook.com`` alias,
+        as in the outlook.com payloads Odoo's ``microsoft_calendar`` tests record."""
+        if not self.personal:
+            return self.address
+        return f"outlook_{uuid.UUID(self.id).hex[:16].upper()}@outlook.com"
+
     def recipient(self) -> dict[str, Any]:
-        """This user as a Graph ``recipient``."""
-        return {"emailAddress": {"name": self.display_name, "address": self.address}}
+        """This user as a Graph ``recipient`` (an event's organizer)."""
+        name = self.own_address if self.personal else self.display_name
+        return {"emailAddress": {"name": name, "address": self.own_address}}
 
 
 def split_id(event_id: str) -> tuple[str, str | None]:

@@ -794,7 +794,10 @@ class OutlookAccount(models.Model):
             {
                 # A new connection waits for the user's choice in the first-sync preview.
                 "state": "active" if account.first_synced_at else "preview",
-                "mailbox_address": me.get("mail")
+                # The address Exchange writes as the user's own (organizer, own calendars):
+                # a personal account's /me has no mail, its events an outlook_… alias.
+                "mailbox_address": (calendar.get("owner") or {}).get("address")
+                or me.get("mail")
                 or me.get("userPrincipalName")
                 or identity.username,
                 "graph_user_id": me.get("id"),

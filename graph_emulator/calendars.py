@@ -13,7 +13,7 @@ from typing import Any
 
 from . import categories as cat
 from . import events as ev
-from .errors import bad_request, not_found
+from .errors import GraphError, bad_request, not_found
 from .store import Calendar, Mailbox, SharedCalendar, Store
 
 
@@ -91,7 +91,7 @@ def render_own(box: Mailbox, calendar: Calendar) -> dict[str, Any]:
         "defaultOnlineMeetingProvider": "unknown" if box.personal else "teamsForBusiness",
         "isTallyingResponses": True,
         "isRemovable": not calendar.is_default,
-        "owner": {"name": box.display_name, "address": box.address},
+        "owner": {"name": box.display_name, "address": box.own_address},
     }
 
 
@@ -108,6 +108,20 @@ def render_shared(share: SharedCalendar, owner: Mailbox, calendar: Calendar) -> 
         "isTallyingResponses": False,
         "isRemovable": True,
     }
+
+
+LIST_ERRORS = {
+    500: ("ErrorInternalServerError", "An internal server error occurred. The operation failed."),
+    403: ("ErrorAccessDenied", "Access is denied. Check credentials and try again."),
+}
+"""What ``GET /me/calendars`` answered outlook.com accounts while ``/me/calendar`` still worked
+(microsoft-graph-explorer-v4 issues #3879, #3861, #3884)."""
+
+
+def check_list(box: Mailbox) -> None:
+    """Raise the error the mailbox's ``GET /me/calendars`` is set to fail with, if any."""
+    if box.calendar_list_error is not None:
+        raise GraphError(box.calendar_list_error, *LIST_ERRORS[box.calendar_list_error])
 
 
 def calendar_list(store: Store, box: Mailbox) -> list[dict[str, Any]]:

@@ -212,6 +212,15 @@ class GraphEmulator:
         """What the mailbox's ``GET /me/calendars`` lists (own calendars, then shared ones)."""
         return cals.calendar_list(self.store, self.store.mailbox(mailbox))
 
+    def fail_calendar_list(self, mailbox: str, status: int | None = 500) -> None:
+        """The mailbox's ``GET /me/calendars`` answers ``status`` (500 or 403, as it did for
+        outlook.com accounts) until called with ``None``; ``/me/calendar`` and everything
+        under ``/me/calendars/{id}`` still work."""
+        if status is not None and status not in cals.LIST_ERRORS:
+            raise ValueError(f"status must be one of {sorted(cals.LIST_ERRORS)} or None")
+        with self.store.lock:
+            self.store.mailbox(mailbox).calendar_list_error = status
+
     def share_calendar(
         self, owner: str, calendar_id: str | None, recipient: str, *, can_edit: bool = True
     ) -> str:

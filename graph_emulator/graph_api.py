@@ -251,7 +251,10 @@ class GraphApi:
                         call.box, body.get("name") or "Calendar", body.get("color") or "auto"
                     )
                     return call.json(201, cals.render_own(call.box, cal))
-                return self._only(method, "GET") or call.json(
+                if err := self._only(method, "GET"):
+                    return err
+                cals.check_list(call.box)
+                return call.json(
                     200,
                     {
                         "@odata.context": call.context("calendars"),
@@ -361,7 +364,7 @@ class GraphApi:
             "displayName": box.display_name,
             "givenName": first,
             "jobTitle": None,
-            "mail": box.address,
+            "mail": None if box.personal else box.address,
             "mobilePhone": None,
             "officeLocation": None,
             "preferredLanguage": "en-US",

@@ -67,6 +67,7 @@ class Mailbox:
     personal: bool = False
     categories: dict[str, dict[str, Any]] = field(default_factory=dict)
     shared_calendars: dict[str, SharedCalendar] = field(default_factory=dict)
+    calendar_list_error: int | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -77,9 +78,19 @@ class Mailbox:
         """The calendar ``/me/calendar`` and ``/me/events`` use."""
         return next(c for c in self.calendars.values() if c.is_default)
 
+    @property
+    def own_address(self) -> str:
+        """The address Exchange writes as this user's own: the sign-in address of a work
+        account; for a personal Microsoft account an ``outlook_<16 hex>@outlook.com`` alias,
+        as in the outlook.com payloads Odoo's ``microsoft_calendar`` tests record."""
+        if not self.personal:
+            return self.address
+        return f"outlook_{uuid.UUID(self.id).hex[:16].upper()}@outlook.com"
+
     def recipient(self) -> dict[str, Any]:
-        """This user as a Graph ``recipient``."""
-        return {"emailAddress": {"name": self.display_name, "address": self.address}}
+        """This user as a Graph ``recipient`` (an event's organizer)."""
+        name = self.own_address if self.personal else self.display_name
+        return {"emailAddress": {"name": name, "address": self.own_address}}
 
 
 def split_id(event_id: str) -> tuple[str, str | None]:
@@ -496,11 +507,14 @@ class Store:
         added = [a for k, a in new_set.items() if k not in old_set]
         removed = [a for k, a in old_set.items() if k not in new_set]
         kept = [a for k, a in new_set.items() if k in old_set]
+        retyped = any(
+            old_set[k].get("type") != a.get("type") for k, a in new_set.items() if k in old_set
+        )
         if added:
             self._send(box, "invitation", item, added)
         if removed:
             self._send(box, "cancellation", item, removed)
-        if changed & TIME_OR_PLACE and kept:
+        if (changed & TIME_OR_PLACE or retyped) and kept:
             self._send(box, "update", item, kept)
 
     def _sync_copies(self, box: Mailbox, item: ev.StoredEvent, previous: set[str]) -> None:

@@ -787,16 +787,17 @@ class OutlookAccount(models.Model):
             identity = auth.finish_sign_in(flow, query)
             account.home_account_id = identity.home_account_id
             me = graph.get_me()
-            calendar = next(
-                (cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar")), {}
-            )
+            calendar = graph.get_default_calendar()
         if account.graph_user_id and account.graph_user_id != me.get("id"):
             account._forget_mailbox()
         account.write(
             {
                 # A new connection waits for the user's choice in the first-sync preview.
                 "state": "active" if account.first_synced_at else "preview",
-                "mailbox_address": me.get("mail")
+                # The address Exchange writes as the user's own (organizer, own calendars):
+                # a personal account's /me has no mail, its events an outlook_… alias.
+                "mailbox_address": (calendar.get("owner") or {}).get("address")
+                or me.get("mail")
                 or me.get("userPrincipalName")
                 or identity.username,
                 "graph_user_id": me.get("id"),
@@ -1155,11 +1156,23 @@ class OutlookAccount(models.Model):
         config = self._app_config()
         if not config:
             raise UserError(self.env._("Outlook Calendar is off in Settings."))
+        notice = False
         with signed_in.sudo()._graph_for_user(config) as graph:
-            calendars = graph.list_calendars()
+            try:
+                calendars = graph.list_calendars()
+            except GraphError as error:
+                _logger.warning("Outlook did not list the calendars of %s: %s", signed_in, error)
+                calendars = [graph.get_default_calendar()]
+                notice = self.env._(
+                    "Outlook did not give the list of this mailbox's calendars (%(reason)s), "
+                    "so only its default calendar is shown. Its other calendars, and those "
+                    "shared with it, appear here once Outlook lists them again: try later.",
+                    reason=error.message or error.code,
+                )
         picker = self.env["outlook.calendar.picker"].create(
             {
                 "account_id": signed_in.id,
+                "list_notice": notice,
                 "line_ids": [
                     fields.Command.create(vals) for vals in signed_in._calendar_lines(calendars)
                 ],

@@ -20,6 +20,7 @@ tag or category is created on the other side, never overwritten afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 from enum import Enum
 
 from .values import EventValues
@@ -95,7 +96,14 @@ def held_by_odoo(
         if reminders is ReminderMode.OUTLOOK:
             return local.replace(reminder_minutes=None)
         return local
-    changes = {"importance": remote.importance}
+    kinds = {attendee.email: attendee.kind for attendee in remote.attendees}
+    changes = {
+        "importance": remote.importance,
+        "attendees": tuple(
+            dataclasses.replace(attendee, kind=kinds.get(attendee.email, "required"))
+            for attendee in local.attendees
+        ),
+    }
     if odoo_show_as(remote.show_as) == local.show_as:
         changes["show_as"] = remote.show_as
     if odoo_privacy(remote.privacy) == local.privacy:

@@ -221,6 +221,10 @@ class GraphClient:
         """``GET /me``: the signed-in user (``id``, ``mail``, ``userPrincipalName``...)."""
         return self._json("GET", "/me")
 
+    def get_default_calendar(self) -> dict[str, Any]:
+        """``GET /me/calendar``: the mailbox's default calendar (``id``, ``name``, ``owner``)."""
+        return self._json("GET", "/me/calendar")
+
     def list_calendars(self) -> list[dict[str, Any]]:
         """Every calendar of the mailbox (all pages)."""
         return [item for page in self._pages(self._url("/me/calendars")) for item in page["value"]]

@@ -21,7 +21,9 @@ Decisions (both ways):
   ``tentative``, ``organizer`` -> ``accepted``. Attendees without an address are skipped (they
   never block a sync). In an attendee's copy the owner's own answer is the event-level
   ``responseStatus``, which wins over the attendee list. The organizer is never sent as an
-  attendee. Only addresses and names are written: responses change through accept/decline.
+  attendee. Addresses, names and Graph's attendee ``type`` are written (an optional attendee or
+  a room stays one; Odoo's additions are ``required``): responses change through accept/decline.
+  An unknown ``type`` reads as ``required``.
 - Body: ``html`` is kept as is (the Odoo shell sanitises it); ``text`` becomes escaped HTML.
 - Types are checked, not coerced: a property Graph documents as a string or a boolean that
   arrives as anything else (or ``null`` where Graph never sends it), a reminder beyond
@@ -43,6 +45,7 @@ from zoneinfo import ZoneInfo
 from .errors import MalformedEvent
 from .timezones import UTC_NAME, iana_to_windows, windows_to_iana
 from .values import (
+    ATTENDEE_KINDS,
     IMPORTANCES,
     PULL_ONLY_FIELDS,
     SHOW_AS,
@@ -229,7 +232,7 @@ def to_graph(values: EventValues, fields: Iterable[str] | None = None) -> dict[s
             body["reminderMinutesBeforeStart"] = values.reminder_minutes
     if "attendees" in wanted:
         body["attendees"] = [
-            {"emailAddress": {"address": a.email, "name": a.name}, "type": "required"}
+            {"emailAddress": {"address": a.email, "name": a.name}, "type": a.kind}
             for a in values.attendees
             if a.email != values.organizer_email
         ]
@@ -318,6 +321,7 @@ def _attendees(event: dict[str, Any], owner_email: str) -> tuple[Attendee, ...]:
             email=address,
             name=_text(entry.get("emailAddress") or {}, "name"),
             response=_RESPONSE_IN.get(response, "needsAction"),
+            kind=kind if (kind := entry.get("type")) in ATTENDEE_KINDS else "required",
         )
     return tuple(by_email.values())
 

@@ -555,7 +555,7 @@ def _pushed(item: SyncItem, mine: Attendee | None, theirs: Attendee | None) -> A
     owner's reply on an attended meeting."""
     if item.organizer or mine is None or theirs is None:
         return mine
-    return Attendee(email=theirs.email, name=theirs.name, response=mine.response)
+    return Attendee(email=theirs.email, name=theirs.name, response=mine.response, kind=theirs.kind)
 
 
 def _differs(one: Attendee | None, other: Attendee | None) -> bool:

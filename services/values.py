@@ -31,11 +31,14 @@ Privacy = Literal["public", "personal", "private", "confidential"]
 """Odoo's privacy plus Graph's ``personal``, which Odoo holds as ``private``."""
 Importance = Literal["low", "normal", "high"]
 """Graph's importance; Odoo has no such field."""
+AttendeeKind = Literal["required", "optional", "resource"]
+"""Graph's ``attendeeType``; Odoo has no such field: its attendees are ``required``."""
 
 RESPONSES: frozenset[str] = frozenset(get_args(Response))
 SHOW_AS: frozenset[str] = frozenset(get_args(ShowAs))
 PRIVACIES: frozenset[str] = frozenset(get_args(Privacy))
 IMPORTANCES: frozenset[str] = frozenset(get_args(Importance))
+ATTENDEE_KINDS: frozenset[str] = frozenset(get_args(AttendeeKind))
 
 SNAPSHOT_VERSION = 1
 
@@ -49,11 +52,13 @@ change of these is kept in Odoo and never pushed."""
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Attendee:
-    """One attendee: ``email`` is the identity (stripped, lower-cased); ``name`` is display only."""
+    """One attendee: ``email`` is the identity (stripped, lower-cased); ``name`` is display only;
+    ``kind`` is Graph's attendee type (an optional attendee, a room), kept as Outlook has it."""
 
     email: str
     name: str = ""
     response: Response = "needsAction"
+    kind: AttendeeKind = "required"
 
     def __post_init__(self) -> None:
         email = self.email.strip().lower()
@@ -61,6 +66,8 @@ class Attendee:
             raise ValueError("an attendee needs an email")
         if self.response not in RESPONSES:
             raise ValueError(f"unknown attendee response {self.response!r}")
+        if self.kind not in ATTENDEE_KINDS:
+            raise ValueError(f"unknown attendee kind {self.kind!r}")
         object.__setattr__(self, "email", email)
 
 
@@ -164,7 +171,8 @@ class EventValues:
             "privacy": self.privacy,
             "reminder_minutes": self.reminder_minutes,
             "attendees": [
-                {"email": a.email, "name": a.name, "response": a.response} for a in self.attendees
+                {"email": a.email, "name": a.name, "response": a.response, "kind": a.kind}
+                for a in self.attendees
             ],
             "organizer_email": self.organizer_email,
             "is_cancelled": self.is_cancelled,
@@ -203,7 +211,7 @@ class EventValues:
                 show_as=data["show_as"],
                 privacy=data["privacy"],
                 reminder_minutes=data["reminder_minutes"],
-                attendees=tuple(Attendee(**attendee) for attendee in data["attendees"]),
+                attendees=_attendees_in(data["attendees"], current),
                 organizer_email=data["organizer_email"],
                 is_cancelled=data["is_cancelled"],
                 **{name: data[name] for name in LATER_FIELDS if name in data},
@@ -262,6 +270,16 @@ class SyncBase:
         else:
             base_remote = EventValues.from_snapshot(data["local"], remote)
         return cls(local=base_local, remote=base_remote)
+
+
+def _attendees_in(data: list[dict[str, Any]], current: EventValues | None) -> tuple[Attendee, ...]:
+    """Stored attendees; one stored before attendee kinds were kept takes its kind from
+    ``current`` (the side's values now), so the kind alone never reads as a change."""
+    kinds = {attendee.email: attendee.kind for attendee in current.attendees} if current else {}
+    return tuple(
+        Attendee(**{"kind": kinds.get(attendee.get("email", ""), "required"), **attendee})
+        for attendee in data
+    )
 
 
 def _utc_seconds(value: datetime) -> datetime:

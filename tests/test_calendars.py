@@ -4,7 +4,7 @@ direction and the Odoo tag of its events."""
 
 from odoo import fields, sql_db
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.calendar.models.calendar_recurrence import weekday_to_field
 
@@ -81,6 +81,42 @@ class TestCalendarChoice(SyncCase):
         self.assertEqual(shared.calendar_id, shared_id)
         self.assertEqual(shared.owner, BOB)
         self.assertNotIn("Bob's holidays", picker.line_ids.mapped("name"), "read only")
+
+    def test_a_failing_calendar_list_leaves_the_default_calendar_and_says_why(self):
+        """``GET /me/calendars`` answers 500 (as it did for outlook.com accounts): the picker
+        opens with the default calendar only and tells the user the others are hidden; the
+        default calendar still syncs."""
+        self.emulator.fail_calendar_list(ALICE)
+
+        picker = self.picker()
+
+        self.assertEqual(picker.line_ids.mapped("name"), ["Calendar"])
+        self.assertTrue(picker.line_ids.selected)
+        self.assertIn("only its default calendar is shown", picker.list_notice)
+        self.assertEqual(self.sync().state, "done")
+        self.emulator.fail_calendar_list(ALICE, None)
+        self.assertFalse(self.picker().list_notice)
+        self.assertIn("Projects", self.picker().line_ids.mapped("name"))
+
+    def test_a_personal_account_knows_its_own_address_and_calendars(self):
+        """A personal Microsoft account: ``/me`` has no mail and Exchange writes an
+        ``outlook_…`` alias as the owner of its calendars and the organizer of its events. The
+        account takes that alias as its address, so its own second calendar is its own, not
+        one shared by someone."""
+        self.emulator.add_mailbox("carol@outlook.com", display_name="Carol", personal=True)
+        carol = new_test_user(
+            self.env, login="carol", groups="base.group_user", email="carol@outlook.com"
+        )
+        self.emulator.add_calendar("carol@outlook.com", "Family")
+        self.connect("carol", "carol@outlook.com")
+        account = self.account_of(carol)
+        alias = self.emulator.calendars("carol@outlook.com")[0]["owner"]["address"]
+        self.assertEqual(account.mailbox_address, alias)
+
+        action = account.with_user(carol).action_choose_calendars()
+        picker = self.env[action["res_model"]].with_user(carol).browse(action["res_id"])
+        family = self.line(picker, "Family")
+        self.assertFalse(family.shared)
 
     def test_only_the_owner_chooses_the_calendars(self):
         with self.assertRaises(AccessError):

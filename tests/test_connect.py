@@ -32,6 +32,20 @@ class TestSignIn(OutlookHttpCase):
         self.assertIn("RefreshToken", json.loads(token_cache))
         self.assertIsNone(flow)
 
+    def test_sign_in_does_not_need_the_calendar_list(self):
+        """Outlook.com answered 500 to ``GET /me/calendars`` for weeks: the sign-in finds the
+        default calendar with ``GET /me/calendar`` and never asks for the list."""
+        self.emulator.fail_calendar_list(ALICE)
+        self.connect("alice", ALICE, choose_default=False)
+
+        account = self.account_of(self.user_alice)
+        self.assertEqual(account.state, "preview")
+        default = next(cal for cal in self.emulator.calendars(ALICE) if cal["isDefaultCalendar"])
+        self.assertEqual((account.calendar_id, account.calendar_name), (default["id"], "Calendar"))
+        by_path = self.emulator.counters()["by_path"]
+        self.assertNotIn("GET /me/calendars", by_path)
+        self.assertEqual(by_path["GET /me/calendar"], 1)
+
     def test_authorize_request_uses_pkce_and_our_redirect_uri(self):
         params = query_of(self.start_sign_in("alice"))
         self.assertEqual(params["code_challenge_method"], "S256")

@@ -170,6 +170,45 @@ class TestShowAsSensitivityImportance(SyncCase):
 
 
 @tagged("post_install", "-at_install")
+class TestAttendeeTypes(SyncCase):
+    def test_odoo_edit_of_the_attendee_list_keeps_outlook_types(self):
+        """Alice's Outlook meeting has an optional attendee and a room; Odoo adds Bob: Outlook
+        gets Bob as required, the optional attendee and the room keep their type, and only
+        Bob is mailed (an invitation), no update to the others."""
+        optional = {
+            "emailAddress": {"address": "olga@contoso.com", "name": "Olga"},
+            "type": "optional",
+        }
+        room = {
+            "emailAddress": {"address": "room1@contoso.com", "name": "Room 1"},
+            "type": "resource",
+        }
+        self.emulator.create_event(ALICE, outlook_event("Review", attendees=[optional, room]))
+        self.sync()
+        event = self.odoo_events("Review")
+        mail = len(self.emulator.sent_mail(ALICE))
+
+        event.partner_ids = [fields.Command.link(self.user_bob.partner_id.id)]
+        self.sync()
+
+        types = {
+            a["emailAddress"]["address"]: a["type"]
+            for a in self.outlook_events("Review")[0]["attendees"]
+        }
+        self.assertEqual(
+            types,
+            {"olga@contoso.com": "optional", "room1@contoso.com": "resource", BOB: "required"},
+        )
+        self.assertEqual(
+            [(m["kind"], m["toRecipients"]) for m in self.emulator.sent_mail(ALICE)[mail:]],
+            [("invitation", [BOB])],
+        )
+        writes = self.writes()
+        self.sync()
+        self.assertEqual(self.writes(), writes, "the next sync is quiet")
+
+
+@tagged("post_install", "-at_install")
 class TestCategories(SyncCase):
     def test_outlook_categories_become_tags_with_their_colour(self):
         self.emulator.add_master_category(ALICE, "Travel", "preset4")

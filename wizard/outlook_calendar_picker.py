@@ -28,6 +28,9 @@ class OutlookCalendarPicker(models.TransientModel):
         default=lambda self: self.env["outlook.account"]._shared_calendars_allowed()
     )
     line_ids = fields.One2many("outlook.calendar.picker.line", "picker_id", string="Calendars")
+    list_notice = fields.Char(
+        readonly=True, help="Why only some of the mailbox's calendars are shown."
+    )
     new_events_line_id = fields.Many2one(
         "outlook.calendar.picker.line",
         string="New Odoo Events Go To",

@@ -1,7 +1,9 @@
 """Graph v1.0 users, calendars and event CRUD with the resource's fidelity details."""
 
+import re
+
 import requests
-from emulator_support import event_body
+from emulator_support import event_body, graph_session
 
 EXT_ID = "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name odooEventId"
 
@@ -37,6 +39,37 @@ def test_calendars_list_default_and_secondary(g, alice):
         for e in alice.get(f"{g.graph}/me/calendars/{calendars[1]['id']}/events").json()["value"]
     ] == [event["id"]]
     assert alice.get(f"{g.graph}/me/calendar/events").json()["value"] == []
+
+
+def test_a_failing_calendar_list_leaves_the_default_calendar_and_its_events(g, alice):
+    """``GET /me/calendars`` answers Graph's recorded 500 (or 403); ``/me/calendar`` and the
+    routes under a calendar id still work."""
+    projects = alice.post(f"{g.graph}/me/calendars", json={"name": "Projects"}).json()["id"]
+    g.fail_calendar_list("alice@example.com")
+    reply = alice.get(f"{g.graph}/me/calendars")
+    assert reply.status_code == 500
+    assert reply.json()["error"]["code"] == "ErrorInternalServerError"
+    default = alice.get(f"{g.graph}/me/calendar").json()
+    assert default["isDefaultCalendar"] is True
+    assert alice.get(f"{g.graph}/me/calendars/{projects}/events").status_code == 200
+    g.fail_calendar_list("alice@example.com", 403)
+    assert alice.get(f"{g.graph}/me/calendars").json()["error"]["code"] == "ErrorAccessDenied"
+    g.fail_calendar_list("alice@example.com", None)
+    assert len(alice.get(f"{g.graph}/me/calendars").json()["value"]) == 2
+
+
+def test_a_personal_account_has_no_mail_and_an_outlook_alias_as_its_own_address(g):
+    """A personal Microsoft account: ``/me`` has ``mail: null``; its calendars' owner and its
+    events' organizer are an ``outlook_<16 hex>@outlook.com`` alias."""
+    g.add_mailbox("carol@outlook.com", display_name="Carol", personal=True)
+    carol = graph_session(g, "carol@outlook.com")
+    me = carol.get(f"{g.graph}/me").json()
+    assert me["mail"] is None and me["userPrincipalName"] == "carol@outlook.com"
+    owner = carol.get(f"{g.graph}/me/calendar").json()["owner"]["address"]
+    assert re.fullmatch(r"outlook_[0-9A-F]{16}@outlook\.com", owner)
+    event = carol.post(f"{g.graph}/me/events", json=event_body()).json()
+    assert event["organizer"]["emailAddress"] == {"name": owner, "address": owner}
+    assert carol.get(f"{g.graph}/me/calendars").json()["value"][0]["owner"]["address"] == owner
 
 
 def test_create_returns_full_event_with_ids_and_etag(g, alice):

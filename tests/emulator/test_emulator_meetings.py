@@ -89,6 +89,36 @@ def test_attendee_added_and_removed_get_invitation_and_cancellation(g, alice):
     assert g.events("bob@example.com")[0]["isCancelled"] is True
 
 
+def test_attendee_types_are_kept_and_a_type_change_sends_an_update(g, alice):
+    """Optional attendees and rooms keep their type; a PATCH that keeps every type sends no
+    update to them, one that turns a room into a required attendee does."""
+    room = {"emailAddress": {"address": "room1@example.com", "name": "Room 1"}, "type": "resource"}
+    optional = {**_attendee("bob@example.com"), "type": "optional"}
+    meeting = alice.post(
+        f"{g.graph}/me/events",
+        json=event_body(subject="Planning", attendees=[optional, room]),
+    ).json()
+    assert [a["type"] for a in meeting["attendees"]] == ["optional", "resource"]
+    alice.patch(
+        f"{g.graph}/me/events/{meeting['id']}",
+        json={"attendees": [optional, room, _attendee("carol@example.com")]},
+    )
+    kinds = [(m["kind"], m["toRecipients"]) for m in g.sent_mail("alice@example.com")][1:]
+    assert kinds == [("invitation", ["carol@example.com"])]
+    alice.patch(
+        f"{g.graph}/me/events/{meeting['id']}",
+        json={
+            "attendees": [optional, {**room, "type": "required"}, _attendee("carol@example.com")]
+        },
+    )
+    assert [m["kind"] for m in g.sent_mail("alice@example.com")][2:] == ["update"]
+    assert [a["type"] for a in g.events("alice@example.com")[0]["attendees"]] == [
+        "optional",
+        "required",
+        "required",
+    ]
+
+
 def test_cancel_and_delete_send_cancellations_and_mark_copies_cancelled(g, alice):
     first = _meeting(g, alice, "bob@example.com")
     second = _meeting(g, alice, "bob@example.com")

@@ -475,11 +475,28 @@ class StoredEvent(EventState):
         self.recurrence, self.extended = state.recurrence, state.extended
 
     def recurrence_zone(self) -> timezone | Any:
-        """The zone a series expands in: recurrenceTimeZone, else the start zone (UTC for all-day)."""
-        if self.is_all_day:
-            return timezone.utc
+        """The zone a series expands in: recurrenceTimeZone, else the start zone. All-day series
+        too: Exchange keeps their occurrences at midnight in that zone (see ``first_local``)."""
         name = (self.recurrence or {}).get("range", {}).get("recurrenceTimeZone") or self.start_tz
         return timezones.zone(name or "UTC")
+
+    def first_local(self) -> datetime:
+        """The series' first start in its recurrence zone. An all-day master is stored as its
+        floating date (00:00 UTC): its occurrences start at that date's midnight in the zone,
+        and their ``originalStart`` is that midnight in UTC, not midnight UTC."""
+        zone = self.recurrence_zone()
+        if self.is_all_day:
+            return datetime.combine(self.start.date(), time(0), zone)
+        return self.start.astimezone(zone)
+
+    def occurrence_bounds(self, original_start: datetime) -> tuple[datetime, datetime]:
+        """Start and end of the unmodified occurrence at ``original_start``; an all-day one is
+        listed midnight to midnight on its date in the recurrence zone, like any all-day event."""
+        start = original_start
+        if self.is_all_day:
+            local = original_start.astimezone(self.recurrence_zone())
+            start = datetime.combine(local.date(), time(0), timezone.utc)
+        return start, start + (self.end - self.start)
 
     def occurrence_key(self, original_start: datetime) -> str:
         """The key of an occurrence: its local date in the series zone (one occurrence per day)."""
@@ -546,13 +563,13 @@ def occurrence_view(master: StoredEvent, key: str, original_start: datetime) -> 
             ical,
             original_start,
         )
-    duration = master.end - master.start
+    start, end = master.occurrence_bounds(original_start)
     return EventView(
         master,
         "occurrence",
         master.occurrence_id(key),
-        original_start,
-        original_start + duration,
+        start,
+        end,
         master.props,
         master.change_key,
         master.modified,
@@ -562,17 +579,23 @@ def occurrence_view(master: StoredEvent, key: str, original_start: datetime) -> 
 
 
 def instances(master: StoredEvent, window_start: datetime, window_end: datetime) -> list[EventView]:
-    """Occurrences and exceptions of a series overlapping the window, by start."""
-    zone = master.recurrence_zone()
-    first_local = master.start.astimezone(zone)
+    """Occurrences and exceptions of a series overlapping the window, by start (an all-day
+    occurrence by its listed, floating, dates)."""
+    margin = timedelta(days=1) if master.is_all_day else timedelta(0)
     rows: dict[str, EventView] = {}
     for start in rec.occurrence_starts(
-        master.recurrence, first_local, window_start, window_end, master.end - master.start
+        master.recurrence,
+        master.first_local(),
+        window_start - margin,
+        window_end + margin,
+        master.end - master.start,
     ):
         key = master.occurrence_key(start)
+        listed_start, listed_end = master.occurrence_bounds(start)
         if key in master.cancelled or key in master.exceptions:
             continue
-        rows[key] = occurrence_view(master, key, start)
+        if listed_start < window_end and listed_end > window_start:
+            rows[key] = occurrence_view(master, key, start)
     for key, override in master.exceptions.items():
         if override.start < window_end and override.end > window_start:
             rows[key] = occurrence_view(master, key, override.original_start)
@@ -589,11 +612,9 @@ def find_occurrence(master: StoredEvent, key: str) -> datetime | None:
         day = datetime.strptime(key, "%Y%m%d").date()
     except ValueError:
         return None
-    zone = master.recurrence_zone()
-    first_local = master.start.astimezone(zone)
-    lo = datetime.combine(day, time(0), zone).astimezone(timezone.utc)
+    lo = datetime.combine(day, time(0), master.recurrence_zone()).astimezone(timezone.utc)
     starts = rec.occurrence_starts(
-        master.recurrence, first_local, lo, lo + timedelta(days=1), timedelta(seconds=1)
+        master.recurrence, master.first_local(), lo, lo + timedelta(days=1), timedelta(seconds=1)
     )
     for start in starts:
         if master.occurrence_key(start) == key:

@@ -429,11 +429,11 @@ class Store:
         """Write ``props`` on one occurrence of ``master`` (it becomes, or stays, an exception)."""
         key = master.occurrence_key(original_start)
         existing = master.exceptions.get(key)
-        duration = master.end - master.start
+        start, end = master.occurrence_bounds(original_start)
         master.exceptions[key] = ev.Override(
             original_start,
-            existing.start if existing else original_start,
-            existing.end if existing else original_start + duration,
+            existing.start if existing else start,
+            existing.end if existing else end,
             {**(existing.props if existing else {}), **props},
             ev.new_change_key(),
             self.clock(),

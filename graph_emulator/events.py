@@ -100,6 +100,9 @@ _DT_RE = re.compile(
 )
 
 
+CUSTOM_ZONE = "tzone://Microsoft/Custom"
+
+
 def new_id() -> str:
     """An opaque, URL-safe event id in the style of Exchange's (``AAMkA...``), without '_'."""
     return "AAMkAGI2TG93AAA" + base64.b32encode(secrets.token_bytes(25)).decode().rstrip("=")
@@ -454,6 +457,7 @@ class StoredEvent(EventState):
     cancelled: dict[str, datetime] = field(default_factory=dict)
     organizer_ref: tuple[str, str] | None = None
     copies: dict[str, str] = field(default_factory=dict)
+    custom_zone: bool = False
 
     def state(self) -> EventState:
         """The client-writable part, copied."""
@@ -643,6 +647,20 @@ def _dtz(moment: datetime, all_day: bool, opts: RenderOptions) -> dict[str, str]
     }
 
 
+def _zone_name(master: StoredEvent, tz_name: str) -> str:
+    """How Graph names an event's zone: its Windows name, or ``tzone://Microsoft/Custom`` for
+    a legacy custom zone set in desktop Outlook (learn.microsoft.com/graph/api/resources/event,
+    ``originalStartTimeZone``): the event keeps the zone's rule, Graph cannot name it."""
+    return CUSTOM_ZONE if master.custom_zone else timezones.windows_name(tz_name)
+
+
+def _recurrence(master: StoredEvent) -> dict[str, Any] | None:
+    recurrence = copy.deepcopy(master.recurrence)
+    if recurrence and master.custom_zone:
+        recurrence["range"]["recurrenceTimeZone"] = CUSTOM_ZONE
+    return recurrence
+
+
 def render(view: EventView, opts: RenderOptions) -> dict[str, Any]:
     """The JSON Graph returns for one event row."""
     master = view.master
@@ -675,8 +693,8 @@ def render(view: EventView, opts: RenderOptions) -> dict[str, Any]:
         "transactionId": master.transaction_id
         if view.kind in ("singleInstance", "seriesMaster")
         else None,
-        "originalStartTimeZone": timezones.windows_name(master.start_tz),
-        "originalEndTimeZone": timezones.windows_name(master.end_tz),
+        "originalStartTimeZone": _zone_name(master, master.start_tz),
+        "originalEndTimeZone": _zone_name(master, master.end_tz),
         "iCalUId": view.ical_uid,
         "reminderMinutesBeforeStart": props.get("reminderMinutesBeforeStart", 15),
         "isReminderOn": props.get("isReminderOn", True),
@@ -705,7 +723,7 @@ def render(view: EventView, opts: RenderOptions) -> dict[str, Any]:
         "end": _dtz(view.end, master.is_all_day, opts),
         "location": copy.deepcopy(location),
         "locations": copy.deepcopy(props.get("locations", [])),
-        "recurrence": copy.deepcopy(master.recurrence) if view.kind == "seriesMaster" else None,
+        "recurrence": _recurrence(master) if view.kind == "seriesMaster" else None,
         "attendees": copy.deepcopy(props.get("attendees", [])),
         "organizer": copy.deepcopy(props.get("organizer")),
         "onlineMeeting": online,

@@ -67,6 +67,7 @@ class Mailbox:
     personal: bool = False
     categories: dict[str, dict[str, Any]] = field(default_factory=dict)
     shared_calendars: dict[str, SharedCalendar] = field(default_factory=dict)
+    time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -284,6 +285,8 @@ class Store:
                 if master.recurrence and state.recurrence is None and "recurrence" in body:
                     master.exceptions.clear()
                     master.cancelled.clear()
+                if changed & {"start", "end", "recurrence"}:
+                    master.custom_zone = False  # the zone written has a name
                 master.take(state)
                 self._touch(box, master)
                 self._announce_update(box, master, changed, old_attendees)

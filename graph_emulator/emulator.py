@@ -261,13 +261,26 @@ class GraphEmulator:
             return [ev.render(v, opts) for v in self.store.calendar_view(box, None, start, end)]
 
     def create_event(
-        self, mailbox: str, event: dict[str, Any], calendar_id: str | None = None
+        self,
+        mailbox: str,
+        event: dict[str, Any],
+        calendar_id: str | None = None,
+        custom_zone: bool = False,
     ) -> dict[str, Any]:
         """Create an event as if the user did it in Outlook (shows in delta, sends invitations),
-        in the default calendar or in the mailbox's calendar ``calendar_id``."""
+        in the default calendar or in the mailbox's calendar ``calendar_id``. ``custom_zone``:
+        made in desktop Outlook with a legacy custom zone: it keeps the rule of the zone its
+        times name, and Graph reports the zone as ``tzone://Microsoft/Custom`` until a write
+        names one."""
         with self.store.lock:
             item, _ = self.store.create_event(self.store.mailbox(mailbox), calendar_id, event)
+            item.custom_zone = custom_zone
             return ev.render(ev.view_of(item), ev.RenderOptions(expand_all=True))
+
+    def set_mailbox_time_zone(self, mailbox: str, time_zone: str) -> None:
+        """The mailbox's preferred zone, as set in Outlook (``/me/mailboxSettings``)."""
+        with self.store.lock:
+            self.store.mailbox(mailbox).time_zone = time_zone
 
     def update_event(self, mailbox: str, event_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Edit an event (or one occurrence) as if in Outlook: new changeKey, shows in delta."""

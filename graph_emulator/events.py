@@ -100,6 +100,9 @@ _DT_RE = re.compile(
 )
 
 
+CUSTOM_ZONE = "tzone://Microsoft/Custom"
+
+
 def new_id() -> str:
     """An opaque, URL-safe event id in the style of Exchange's (``AAMkA...``), without '_'."""
     return "AAMkAGI2TG93AAA" + base64.b32encode(secrets.token_bytes(25)).decode().rstrip("=")
@@ -454,6 +457,7 @@ class StoredEvent(EventState):
     cancelled: dict[str, datetime] = field(default_factory=dict)
     organizer_ref: tuple[str, str] | None = None
     copies: dict[str, str] = field(default_factory=dict)
+    custom_zone: bool = False
 
     def state(self) -> EventState:
         """The client-writable part, copied."""
@@ -475,11 +479,28 @@ class StoredEvent(EventState):
         self.recurrence, self.extended = state.recurrence, state.extended
 
     def recurrence_zone(self) -> timezone | Any:
-        """The zone a series expands in: recurrenceTimeZone, else the start zone (UTC for all-day)."""
-        if self.is_all_day:
-            return timezone.utc
+        """The zone a series expands in: recurrenceTimeZone, else the start zone. All-day series
+        too: Exchange keeps their occurrences at midnight in that zone (see ``first_local``)."""
         name = (self.recurrence or {}).get("range", {}).get("recurrenceTimeZone") or self.start_tz
         return timezones.zone(name or "UTC")
+
+    def first_local(self) -> datetime:
+        """The series' first start in its recurrence zone. An all-day master is stored as its
+        floating date (00:00 UTC): its occurrences start at that date's midnight in the zone,
+        and their ``originalStart`` is that midnight in UTC, not midnight UTC."""
+        zone = self.recurrence_zone()
+        if self.is_all_day:
+            return datetime.combine(self.start.date(), time(0), zone)
+        return self.start.astimezone(zone)
+
+    def occurrence_bounds(self, original_start: datetime) -> tuple[datetime, datetime]:
+        """Start and end of the unmodified occurrence at ``original_start``; an all-day one is
+        listed midnight to midnight on its date in the recurrence zone, like any all-day event."""
+        start = original_start
+        if self.is_all_day:
+            local = original_start.astimezone(self.recurrence_zone())
+            start = datetime.combine(local.date(), time(0), timezone.utc)
+        return start, start + (self.end - self.start)
 
     def occurrence_key(self, original_start: datetime) -> str:
         """The key of an occurrence: its local date in the series zone (one occurrence per day)."""
@@ -546,13 +567,13 @@ def occurrence_view(master: StoredEvent, key: str, original_start: datetime) -> 
             ical,
             original_start,
         )
-    duration = master.end - master.start
+    start, end = master.occurrence_bounds(original_start)
     return EventView(
         master,
         "occurrence",
         master.occurrence_id(key),
-        original_start,
-        original_start + duration,
+        start,
+        end,
         master.props,
         master.change_key,
         master.modified,
@@ -562,17 +583,23 @@ def occurrence_view(master: StoredEvent, key: str, original_start: datetime) -> 
 
 
 def instances(master: StoredEvent, window_start: datetime, window_end: datetime) -> list[EventView]:
-    """Occurrences and exceptions of a series overlapping the window, by start."""
-    zone = master.recurrence_zone()
-    first_local = master.start.astimezone(zone)
+    """Occurrences and exceptions of a series overlapping the window, by start (an all-day
+    occurrence by its listed, floating, dates)."""
+    margin = timedelta(days=1) if master.is_all_day else timedelta(0)
     rows: dict[str, EventView] = {}
     for start in rec.occurrence_starts(
-        master.recurrence, first_local, window_start, window_end, master.end - master.start
+        master.recurrence,
+        master.first_local(),
+        window_start - margin,
+        window_end + margin,
+        master.end - master.start,
     ):
         key = master.occurrence_key(start)
+        listed_start, listed_end = master.occurrence_bounds(start)
         if key in master.cancelled or key in master.exceptions:
             continue
-        rows[key] = occurrence_view(master, key, start)
+        if listed_start < window_end and listed_end > window_start:
+            rows[key] = occurrence_view(master, key, start)
     for key, override in master.exceptions.items():
         if override.start < window_end and override.end > window_start:
             rows[key] = occurrence_view(master, key, override.original_start)
@@ -589,11 +616,9 @@ def find_occurrence(master: StoredEvent, key: str) -> datetime | None:
         day = datetime.strptime(key, "%Y%m%d").date()
     except ValueError:
         return None
-    zone = master.recurrence_zone()
-    first_local = master.start.astimezone(zone)
-    lo = datetime.combine(day, time(0), zone).astimezone(timezone.utc)
+    lo = datetime.combine(day, time(0), master.recurrence_zone()).astimezone(timezone.utc)
     starts = rec.occurrence_starts(
-        master.recurrence, first_local, lo, lo + timedelta(days=1), timedelta(seconds=1)
+        master.recurrence, master.first_local(), lo, lo + timedelta(days=1), timedelta(seconds=1)
     )
     for start in starts:
         if master.occurrence_key(start) == key:
@@ -620,6 +645,20 @@ def _dtz(moment: datetime, all_day: bool, opts: RenderOptions) -> dict[str, str]
         "dateTime": format_dt(moment.astimezone(timezones.zone(opts.tz_name)).replace(tzinfo=None)),
         "timeZone": opts.tz_name,
     }
+
+
+def _zone_name(master: StoredEvent, tz_name: str) -> str:
+    """How Graph names an event's zone: its Windows name, or ``tzone://Microsoft/Custom`` for
+    a legacy custom zone set in desktop Outlook (learn.microsoft.com/graph/api/resources/event,
+    ``originalStartTimeZone``): the event keeps the zone's rule, Graph cannot name it."""
+    return CUSTOM_ZONE if master.custom_zone else timezones.windows_name(tz_name)
+
+
+def _recurrence(master: StoredEvent) -> dict[str, Any] | None:
+    recurrence = copy.deepcopy(master.recurrence)
+    if recurrence and master.custom_zone:
+        recurrence["range"]["recurrenceTimeZone"] = CUSTOM_ZONE
+    return recurrence
 
 
 def render(view: EventView, opts: RenderOptions) -> dict[str, Any]:
@@ -654,8 +693,8 @@ def render(view: EventView, opts: RenderOptions) -> dict[str, Any]:
         "transactionId": master.transaction_id
         if view.kind in ("singleInstance", "seriesMaster")
         else None,
-        "originalStartTimeZone": timezones.windows_name(master.start_tz),
-        "originalEndTimeZone": timezones.windows_name(master.end_tz),
+        "originalStartTimeZone": _zone_name(master, master.start_tz),
+        "originalEndTimeZone": _zone_name(master, master.end_tz),
         "iCalUId": view.ical_uid,
         "reminderMinutesBeforeStart": props.get("reminderMinutesBeforeStart", 15),
         "isReminderOn": props.get("isReminderOn", True),
@@ -684,7 +723,7 @@ def render(view: EventView, opts: RenderOptions) -> dict[str, Any]:
         "end": _dtz(view.end, master.is_all_day, opts),
         "location": copy.deepcopy(location),
         "locations": copy.deepcopy(props.get("locations", [])),
-        "recurrence": copy.deepcopy(master.recurrence) if view.kind == "seriesMaster" else None,
+        "recurrence": _recurrence(master) if view.kind == "seriesMaster" else None,
         "attendees": copy.deepcopy(props.get("attendees", [])),
         "organizer": copy.deepcopy(props.get("organizer")),
         "onlineMeeting": online,

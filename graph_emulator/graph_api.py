@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote, urlencode
 from . import calendars as cals
 from . import categories as cat
 from . import events as ev
+from . import mailbox_settings as mbs
 from . import odata
 from .delta import DeltaTracker
 from .errors import GraphError, bad_request, not_found
@@ -240,6 +241,8 @@ class GraphApi:
             return self._only(method, "GET") or call.json(200, self._user(call))
         if lower[:2] == ["outlook", "mastercategories"]:
             return self._master_categories(call, rest[2:])
+        if lower[0] == "mailboxsettings":
+            return self._mailbox_settings(call, rest[1:])
         calendar: Calendar | None = None
         if lower[0] == "calendar":
             calendar, rest, lower = call.box.default_calendar, rest[1:], lower[1:]
@@ -340,6 +343,39 @@ class GraphApi:
                     return Response(204, b"", call.headers())
                 return self._only(method, "GET") or call.json(
                     200, dict(cat.find_category(categories, rest[0]))
+                )
+        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{rest[-1]}'.")
+
+    def _mailbox_settings(self, call: Call, rest: list[str]) -> Response:
+        method = call.request.method
+        with self.store.lock:
+            if not rest and method == "PATCH":
+                call.box.time_zone = mbs.updated_zone(call.body())
+                return call.json(
+                    200,
+                    {
+                        "@odata.context": call.context("mailboxSettings"),
+                        "timeZone": call.box.time_zone,
+                    },
+                )
+            if err := self._only(method, "GET"):
+                return err
+            if not rest:
+                return call.json(
+                    200,
+                    {
+                        "@odata.context": call.context("mailboxSettings"),
+                        **mbs.settings(call.box.time_zone),
+                    },
+                )
+            if len(rest) == 1:
+                value = mbs.one_setting(call.box.time_zone, rest[0])
+                context = {"@odata.context": call.context(f"mailboxSettings/{rest[0]}")}
+                return call.json(
+                    200,
+                    {**context, **value}
+                    if isinstance(value, dict)
+                    else {**context, "value": value},
                 )
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{rest[-1]}'.")
 

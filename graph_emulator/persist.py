@@ -78,6 +78,7 @@ def load(store: Store, identity: Identity, raw: dict[str, Any]) -> None:
                 transactions=box["transactions"],
                 sent=box["sent"],
                 personal=box.get("personal", False),
+                time_zone=box.get("time_zone", "UTC"),
                 categories=box.get("categories", {}),
                 shared_calendars={
                     k: SharedCalendar(**c) for k, c in box.get("shared_calendars", {}).items()

@@ -68,6 +68,7 @@ class Mailbox:
     categories: dict[str, dict[str, Any]] = field(default_factory=dict)
     shared_calendars: dict[str, SharedCalendar] = field(default_factory=dict)
     calendar_list_error: int | None = None
+    time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -295,6 +296,8 @@ class Store:
                 if master.recurrence and state.recurrence is None and "recurrence" in body:
                     master.exceptions.clear()
                     master.cancelled.clear()
+                if changed & {"start", "end", "recurrence"}:
+                    master.custom_zone = False  # the zone written has a name
                 master.take(state)
                 self._touch(box, master)
                 self._announce_update(box, master, changed, old_attendees)
@@ -440,11 +443,11 @@ class Store:
         """Write ``props`` on one occurrence of ``master`` (it becomes, or stays, an exception)."""
         key = master.occurrence_key(original_start)
         existing = master.exceptions.get(key)
-        duration = master.end - master.start
+        start, end = master.occurrence_bounds(original_start)
         master.exceptions[key] = ev.Override(
             original_start,
-            existing.start if existing else original_start,
-            existing.end if existing else original_start + duration,
+            existing.start if existing else start,
+            existing.end if existing else end,
             {**(existing.props if existing else {}), **props},
             ev.new_change_key(),
             self.clock(),

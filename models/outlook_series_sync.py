@@ -31,6 +31,7 @@ from ..services.errors import (
 from ..services.graph import BatchRequest
 from ..services.pairing import normalize_subject
 from ..services.reconcile import PushScope, series_pushed
+from ..services.timezones import UTC_NAME
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 from .calendar_event import when_vals
 
@@ -127,8 +128,10 @@ class SeriesSync:
             link.unlink()
             return True
         try:
-            event = mapping.read_event(master, owner_email=self.run.owner_email)
-            shape = series.graph_shape(master, event.values)
+            event = mapping.read_event(
+                master, owner_email=self.run.owner_email, mailbox_zone=self.run.mailbox_zone
+            )
+            shape = series.graph_shape(master, event.values, mailbox_zone=self.run.mailbox_zone)
         except (MalformedEvent, ValueError) as error:
             self.run.errors.append({"event": master.get("subject") or "?", "reason": str(error)})
             return True
@@ -154,8 +157,10 @@ class SeriesSync:
 
     def _new_remote_series(self, master, remote_events):
         try:
-            event = mapping.read_event(master, owner_email=self.run.owner_email)
-            shape = series.graph_shape(master, event.values)
+            event = mapping.read_event(
+                master, owner_email=self.run.owner_email, mailbox_zone=self.run.mailbox_zone
+            )
+            shape = series.graph_shape(master, event.values, mailbox_zone=self.run.mailbox_zone)
         except (MalformedEvent, ValueError) as error:
             self.run.errors.append({"event": master.get("subject") or "?", "reason": str(error)})
             return
@@ -221,15 +226,7 @@ class SeriesSync:
         occurrences in the window, same length. Two such recurrences are not guessed between:
         the series is held back (``None``) and the log says so."""
         subject = normalize_subject(event.values.name)
-        keys = {
-            series.occurrence_key(
-                remote_events[gid][0].original_start
-                or remote_events[gid][0].values.start
-                or remote_events[gid][0].values.start_date,
-                allday=event.values.allday,
-            )
-            for gid in rows
-        }
+        keys = set(self._occurrence_keys(rows, remote_events, allday=event.values.allday).values())
         if not keys:
             return self.Recurrence
         window = (self.run.window_start, self.run.window_end)
@@ -279,10 +276,7 @@ class SeriesSync:
         cannot repeat its pattern, or repeats it on other dates than Outlook's occurrences
         (``row_ids``): its occurrences then come as single events."""
         try:
-            pattern = rec.from_graph(
-                master.get("recurrence") or {},
-                start_zone=master.get("originalStartTimeZone") or "UTC",
-            )
+            pattern = series.pattern_of(master, mailbox_zone=self.run.mailbox_zone)
             rule = rec.to_rrule(pattern, week_start=self.week_start)
         except rec.UnsupportedRecurrence as error:
             self._notice(event.values.name, error.reason)
@@ -326,13 +320,20 @@ class SeriesSync:
         return recurrence
 
     def _occurrence_keys(self, row_ids, remote_events, *, allday):
-        """{graph id: pairing key} of Outlook occurrences: their original start."""
+        """{graph id: pairing key} of Outlook occurrences: their original start (an all-day
+        one's date in its series' zone)."""
         keys = {}
         for graph_id in row_ids:
             event = remote_events[graph_id][0]
             when = event.original_start or event.values.start or event.values.start_date
-            keys[graph_id] = series.occurrence_key(when, allday=allday)
+            zone = self._series_zone(self.run._series_of.get(graph_id)) if allday else UTC_NAME
+            keys[graph_id] = series.occurrence_key(when, allday=allday, zone=zone)
         return keys
+
+    def _series_zone(self, master_id):
+        """The zone the series ``master_id`` (read this run) recurs in; UTC when unknown."""
+        master = self.run._series_masters.get(master_id)
+        return series.zone_of(master, mailbox_zone=self.run.mailbox_zone) if master else UTC_NAME
 
     @staticmethod
     def _event_keys(events, *, allday):
@@ -363,10 +364,7 @@ class SeriesSync:
         come as single events)."""
         first = recurrence.base_event_id or recurrence._get_first_event()
         try:
-            pattern = rec.from_graph(
-                master.get("recurrence") or {},
-                start_zone=master.get("originalStartTimeZone") or "UTC",
-            )
+            pattern = series.pattern_of(master, mailbox_zone=self.run.mailbox_zone)
             rule = rec.to_rrule(pattern, week_start=self.week_start)
         except (rec.UnsupportedRecurrence, ValueError) as error:
             self._notice(event.values.name, getattr(error, "reason", str(error)))
@@ -401,9 +399,11 @@ class SeriesSync:
                 answer = self.graph.update_event(
                     link.graph_id, series.shape_patch(values, pattern), etag
                 )
-                patched = mapping.read_event(answer)
+                patched = mapping.read_event(answer, mailbox_zone=self.run.mailbox_zone)
                 link.change_key = patched.change_key
-                shape = series.graph_shape(answer, patched.values)
+                shape = series.graph_shape(
+                    answer, patched.values, mailbox_zone=self.run.mailbox_zone
+                )
                 self.run.counts["pushed_updated"] += 1
             self._forget_rows(link.graph_id, remote_events)
             rows = self._instances(link.graph_id, remote_events)
@@ -651,8 +651,14 @@ class SeriesSync:
             try:
                 if not result.ok:
                     raise result.error()
-                event = mapping.read_event(result.body, owner_email=self.run.owner_email)
-                shape = series.graph_shape(result.body, event.values)
+                event = mapping.read_event(
+                    result.body,
+                    owner_email=self.run.owner_email,
+                    mailbox_zone=self.run.mailbox_zone,
+                )
+                shape = series.graph_shape(
+                    result.body, event.values, mailbox_zone=self.run.mailbox_zone
+                )
             except (GraphError, MalformedEvent, ValueError) as error:
                 self.run.errors.append({"event": name, "reason": str(error)})
                 continue
@@ -701,11 +707,10 @@ class SeriesSync:
             if not master:
                 continue
             try:
-                event = mapping.read_event(master, owner_email=self.run.owner_email)
-                pattern = rec.from_graph(
-                    master.get("recurrence") or {},
-                    start_zone=master.get("originalStartTimeZone") or "UTC",
+                event = mapping.read_event(
+                    master, owner_email=self.run.owner_email, mailbox_zone=self.run.mailbox_zone
                 )
+                pattern = series.pattern_of(master, mailbox_zone=self.run.mailbox_zone)
                 rec.to_rrule(pattern, week_start=self.week_start)
             except (MalformedEvent, rec.UnsupportedRecurrence, ValueError):
                 continue  # its occurrences come as single events
@@ -803,7 +808,9 @@ class SeriesSync:
             )
             ids[master_id] = []
             for row in rows:
-                event = mapping.read_event(row, owner_email=self.run.owner_email)
+                event = mapping.read_event(
+                    row, owner_email=self.run.owner_email, mailbox_zone=self.run.mailbox_zone
+                )
                 original = event.original_start or event.values.start
                 if original and master_uid:
                     uid = mapping.series_instance_uid(master_uid, original)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from odoo import fields
 from odoo.tools import email_normalize
 
-from ..services import mapping
+from ..services import mapping, series
 from ..services.details import (
     ODOO_TO_PRESET,
     PRESET_TO_ODOO,
@@ -31,6 +31,7 @@ from ..services.errors import (
     NotFound,
     SnapshotError,
     SyncStateGone,
+    Throttled,
 )
 from ..services.graph import BatchRequest
 from ..services.mapping import RemovedEvent
@@ -51,6 +52,7 @@ from ..services.reconcile import (
     series_pushed,
 )
 from ..services.schedule import read_pages
+from ..services.timezones import UTC_NAME, canonical_iana, windows_to_iana
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 from .outlook_series_sync import SeriesSync
 from .outlook_sync_pairing import RunPairing
@@ -112,6 +114,7 @@ class SyncRun:
         self.dry = False
         self.reminders = ReminderMode(account.reminder_mode or ReminderMode.OUTLOOK)
         self._master_categories = None
+        self._mailbox_zone = None
         self._declined = set()  # Outlook ids of meetings the owner declined, left out of Odoo
         # A calendar another user shared is theirs: they organize and attend its meetings.
         self.owner_email = (
@@ -315,7 +318,9 @@ class SyncRun:
                 self._series_items.setdefault(master_id, []).append(item)
             return
         try:
-            read = mapping.read_delta_item(item, owner_email=self.owner_email)
+            read = mapping.read_delta_item(
+                item, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+            )
         except MalformedEvent as error:
             self._malformed(item, error)
             return
@@ -342,7 +347,9 @@ class SyncRun:
             self._series_instances[master_id] = {row.get("id") for row in rows}
             for row in rows:
                 try:
-                    event = mapping.read_event(row, owner_email=self.owner_email)
+                    event = mapping.read_event(
+                        row, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+                    )
                 except MalformedEvent as error:
                     self._malformed(row, error)
                     self._unreadable_series.add(master_id)
@@ -364,7 +371,8 @@ class SyncRun:
         self._series_masters[master_id] = master
         if master and all("subject" in item for item in exceptions):
             stubs = [item for item in items if item.get("type") == "occurrence"]
-            rows = [mapping.hydrate_occurrence(master, stub) for stub in stubs]
+            zone = series.zone_of(master, mailbox_zone=self.mailbox_zone)
+            rows = [mapping.hydrate_occurrence(master, stub, series_zone=zone) for stub in stubs]
             return master.get("iCalUId"), rows + exceptions
         try:
             master = self.graph.get_event(master_id)
@@ -374,6 +382,25 @@ class SyncRun:
             return None, []
         self._series_masters[master_id] = master
         return master.get("iCalUId"), rows
+
+    def mailbox_zone(self):
+        """The mailbox's own zone (IANA), for events whose zone Graph cannot name (a legacy
+        custom zone). Read once per run, and only in a run that meets such an event: the
+        mailbox settings' zone (the user may change it in Outlook at any time, so it is not
+        kept), else the Odoo user's zone, else UTC."""
+        if self._mailbox_zone is None:
+            name = ""
+            try:
+                name = self.graph.mailbox_time_zone()
+            except Throttled:
+                raise
+            except GraphError as error:
+                _logger.info("Outlook mailbox time zone not read: %s", error)
+            resolved = windows_to_iana(name)
+            if resolved.fallback:
+                resolved = canonical_iana(self.account.user_id.tz or UTC_NAME)
+            self._mailbox_zone = UTC_NAME if resolved.fallback else resolved.name
+        return self._mailbox_zone
 
     def _links_for(self, remote_events, removed_ids):
         """The links this run must look at: seen in Outlook, changed in Odoo, or all of them on a
@@ -555,7 +582,9 @@ class SyncRun:
                 self._gone_remote.add(link.graph_id)
                 continue
             try:
-                event = mapping.read_event(answer, owner_email=self.owner_email)
+                event = mapping.read_event(
+                    answer, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+                )
             except MalformedEvent as error:
                 self._item_failed({"link": link, "name": link.event_id.name}, error.reason)
                 continue
@@ -663,7 +692,9 @@ class SyncRun:
         which may be a lost create whose Odoo event was deleted or archived since."""
         try:
             answer = self.graph.get_event(graph_id, expand=mapping.EXPAND_ODOO_REF)
-            return mapping.read_event(answer, owner_email=self.owner_email).odoo_ref
+            return mapping.read_event(
+                answer, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+            ).odoo_ref
         except (NotFound, MalformedEvent):
             return None
 
@@ -1062,7 +1093,11 @@ class SyncRun:
             event = target.get("event")
             answer = remote_answers.get(item_plan.key)
             remote_event = (
-                mapping.read_event(answer, owner_email=self.owner_email) if answer else None
+                mapping.read_event(
+                    answer, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+                )
+                if answer
+                else None
             )
             seen = remote_event or target.get("remote")
             remote_base = remote_event.values if remote_event else item_plan.base.remote

@@ -225,6 +225,13 @@ class GraphClient:
         """``GET /me/calendar``: the mailbox's default calendar (``id``, ``name``, ``owner``)."""
         return self._json("GET", "/me/calendar")
 
+    def mailbox_time_zone(self) -> str:
+        """``GET /me/mailboxSettings/timeZone``: the user's preferred zone, a Windows or an
+        IANA name as the administrator set the mailbox up (learn.microsoft.com
+        "Get user mailbox settings"); needs ``MailboxSettings.Read``."""
+        value = self._json("GET", "/me/mailboxSettings/timeZone").get("value")
+        return value if isinstance(value, str) else ""
+
     def list_calendars(self) -> list[dict[str, Any]]:
         """Every calendar of the mailbox (all pages)."""
         return [item for page in self._pages(self._url("/me/calendars")) for item in page["value"]]

@@ -36,14 +36,14 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import MalformedEvent
-from .timezones import UTC_NAME, iana_to_windows, windows_to_iana
+from .timezones import UTC_NAME, graph_zone, iana_to_windows, windows_to_iana
 from .values import (
     ATTENDEE_KINDS,
     IMPORTANCES,
@@ -66,6 +66,9 @@ EXPAND_ODOO_REF = f"singleValueExtendedProperties($filter=id eq '{ODOO_REF_PROPE
 
 MAX_REMINDER_MINUTES = 4 * 7 * 24 * 60
 """The longest reminder Outlook offers (four weeks); more is corrupt data."""
+
+MailboxZone = Callable[[], str]
+"""Gives the mailbox's own zone (IANA), asked only for an event whose zone Graph cannot name."""
 
 _TRANSACTION_NAMESPACE = uuid.UUID("0b6c9a52-3f1e-4d8a-a7c4-5e2f9d1b6a30")
 
@@ -136,13 +139,19 @@ def odoo_ref_filter(database_uuid: str, event_id: int) -> str:
     )
 
 
-def from_graph(event: dict[str, Any], *, owner_email: str = "") -> EventValues:
+def from_graph(
+    event: dict[str, Any], *, owner_email: str = "", mailbox_zone: MailboxZone | None = None
+) -> EventValues:
     """The synced values of a Graph event; raises ``MalformedEvent`` when it cannot be read."""
-    return read_event(event, owner_email=owner_email).values
+    return read_event(event, owner_email=owner_email, mailbox_zone=mailbox_zone).values
 
 
-def read_event(event: dict[str, Any], *, owner_email: str = "") -> GraphEvent:
-    """Identities, version and values of a Graph event (``owner_email``: the mailbox owner)."""
+def read_event(
+    event: dict[str, Any], *, owner_email: str = "", mailbox_zone: MailboxZone | None = None
+) -> GraphEvent:
+    """Identities, version and values of a Graph event (``owner_email``: the mailbox owner;
+    ``mailbox_zone``: asked for the mailbox's own zone when the event's has no name Graph
+    could give, see ``timezones.graph_zone``)."""
     graph_id = event.get("id") if isinstance(event, dict) else None
     if not isinstance(graph_id, str) or not graph_id:
         raise MalformedEvent(None, "no id")
@@ -157,19 +166,29 @@ def read_event(event: dict[str, Any], *, owner_email: str = "") -> GraphEvent:
             original_start=_timestamp(_text(event, "originalStart")),
             is_organizer=_is_organizer(event, owner_email.strip().lower()),
             odoo_ref=_read_odoo_ref(event.get("singleValueExtendedProperties") or ()),
-            values=_values(event, owner_email.strip().lower()),
+            values=_values(event, owner_email.strip().lower(), mailbox_zone),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise MalformedEvent(graph_id, f"{type(error).__name__}: {error}") from error
 
 
-def hydrate_occurrence(master: dict[str, Any], stub: dict[str, Any]) -> dict[str, Any]:
+def hydrate_occurrence(
+    master: dict[str, Any], stub: dict[str, Any], *, series_zone: str = UTC_NAME
+) -> dict[str, Any]:
     """An occurrence with every property, from its series master and the stub delta sends.
 
     calendarView/delta gives occurrences as stubs (id, type, seriesMasterId, start, end,
     etag); their other properties are the master's. Reading them from the master costs no
-    request, where ``/instances`` costs one per series.
+    request, where ``/instances`` costs one per series. An occurrence starts at its original
+    start; for an all-day one that is what ``/instances`` sends as ``originalStart``: midnight
+    of its date in the series' zone (``series_zone``, IANA), in UTC (microsoft-graph-docs
+    issue #2804: ``2018-06-05T07:00:00Z`` for a Pacific series' occurrence of June 5).
     """
+    original = stub["start"]["dateTime"]
+    if master.get("isAllDay"):
+        day = _date(stub["start"])
+        midnight = datetime.combine(day, datetime.min.time(), ZoneInfo(series_zone))
+        original = midnight.astimezone(UTC).strftime(_WIRE_FORMAT) + "Z"
     occurrence = {
         key: value
         for key, value in master.items()
@@ -181,7 +200,7 @@ def hydrate_occurrence(master: dict[str, Any], stub: dict[str, Any]) -> dict[str
         seriesMasterId=master["id"],
         start=stub["start"],
         end=stub["end"],
-        originalStart=stub["start"]["dateTime"],
+        originalStart=original,
     )
     occurrence["@odata.etag"] = stub.get("@odata.etag")
     return occurrence
@@ -193,7 +212,9 @@ def series_instance_uid(master_ical_uid: str, original_start: datetime) -> str:
     return f"{master_ical_uid}@{original_start.astimezone(timezone.utc).isoformat()}"
 
 
-def read_delta_item(item: dict[str, Any], *, owner_email: str = "") -> GraphEvent | RemovedEvent:
+def read_delta_item(
+    item: dict[str, Any], *, owner_email: str = "", mailbox_zone: MailboxZone | None = None
+) -> GraphEvent | RemovedEvent:
     """One entry of a delta page: a ``RemovedEvent`` for ``@removed``, else a ``GraphEvent``."""
     removed = item.get("@removed") if isinstance(item, dict) else None
     if removed is not None:
@@ -202,7 +223,7 @@ def read_delta_item(item: dict[str, Any], *, owner_email: str = "") -> GraphEven
             raise MalformedEvent(None, "@removed without id")
         reason = removed.get("reason", "deleted") if isinstance(removed, dict) else "deleted"
         return RemovedEvent(graph_id=graph_id, reason=reason)
-    return read_event(item, owner_email=owner_email)
+    return read_event(item, owner_email=owner_email, mailbox_zone=mailbox_zone)
 
 
 def to_graph(values: EventValues, fields: Iterable[str] | None = None) -> dict[str, Any]:
@@ -265,9 +286,11 @@ def create_payload(values: EventValues, *, ref: str, transaction: str) -> dict[s
     return body
 
 
-def _values(event: dict[str, Any], owner_email: str) -> EventValues:
+def _values(
+    event: dict[str, Any], owner_email: str, mailbox_zone: MailboxZone | None
+) -> EventValues:
     allday = _flag(event, "isAllDay")
-    timezone = windows_to_iana(event.get("originalStartTimeZone") or UTC_NAME).name
+    timezone = graph_zone(_text(event, "originalStartTimeZone"), mailbox_zone)
     when: dict[str, Any]
     if allday:
         start_date = _date(event["start"])

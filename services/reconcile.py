@@ -451,6 +451,16 @@ def _merge_units(
             local_changed, remote_changed = winner == "odoo", winner == "outlook"
         if local_changed and not remote_changed:
             new_remote.update(zip(unit, local_value, strict=True))
+            if (
+                unit == WHEN_FIELDS
+                and pull
+                and base is not None
+                and local.timezone == base.local.timezone
+                and remote.timezone == base.remote.timezone
+            ):
+                # A new time, not a new zone: the event keeps the zone it has in Outlook (the
+                # user's) on both sides; Odoo's single events have none of their own.
+                new_remote["timezone"] = new_local["timezone"] = remote.timezone
         elif remote_changed and not local_changed:
             new_local.update(zip(unit, remote_value, strict=True))
     return new_local, new_remote

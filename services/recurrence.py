@@ -59,6 +59,7 @@ yearly, and always sends ``firstDayOfWeek: sunday``): that is what these checks 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Literal, get_args
@@ -67,7 +68,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil import rrule
 
 from .errors import SyncError
-from .timezones import UTC_NAME, iana_to_windows, windows_to_iana
+from .timezones import UTC_NAME, graph_zone, iana_to_windows
 
 Kind = Literal[
     "daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly"
@@ -220,14 +221,30 @@ def _require(field: str, owner: str, wanted: bool, present: bool) -> None:
 # --- Graph ------------------------------------------------------------------------------------
 
 
-def from_graph(patterned_recurrence: dict[str, Any], *, start_zone: str) -> Recurrence:
+def series_zone(
+    patterned_recurrence: Mapping[str, Any],
+    *,
+    start_zone: str,
+    mailbox_zone: Callable[[], str] | None = None,
+) -> str:
+    """The IANA zone a Graph series recurs in: ``recurrenceTimeZone`` (Windows or IANA name)
+    wins; when empty the event's start zone. A custom zone is the mailbox's (``graph_zone``)."""
+    range_ = patterned_recurrence.get("range") or {}
+    return graph_zone(range_.get("recurrenceTimeZone") or start_zone, mailbox_zone)
+
+
+def from_graph(
+    patterned_recurrence: dict[str, Any],
+    *,
+    start_zone: str,
+    mailbox_zone: Callable[[], str] | None = None,
+) -> Recurrence:
     """Read Graph's ``recurrence`` object.
 
     Graph returns every property with a default (``dayOfMonth: 0``, ``index: "first"``,
     ``endDate: "0001-01-01"``...): only those of the pattern's type and range type are read.
-    ``recurrenceTimeZone`` (Windows or IANA name) wins; when empty the series recurs in
-    ``start_zone``, the event's start zone. Raises ``ValueError`` when unreadable (the caller
-    reports it as ``MalformedEvent``).
+    The zone is ``series_zone``'s. Raises ``ValueError`` when unreadable (the caller reports
+    it as ``MalformedEvent``).
     """
     pattern = patterned_recurrence.get("pattern") or {}
     range_ = patterned_recurrence.get("range") or {}
@@ -246,7 +263,9 @@ def from_graph(patterned_recurrence: dict[str, Any], *, start_zone: str) -> Recu
             start_date=date.fromisoformat(range_["startDate"]),
             end_date=(date.fromisoformat(range_["endDate"]) if range_type == "endDate" else None),
             count=range_.get("numberOfOccurrences") if range_type == "numbered" else None,
-            time_zone=windows_to_iana(range_.get("recurrenceTimeZone") or start_zone).name,
+            time_zone=series_zone(
+                patterned_recurrence, start_zone=start_zone, mailbox_zone=mailbox_zone
+            ),
         )
     except (KeyError, TypeError) as error:
         raise ValueError(f"unreadable recurrence: {error!r}") from error

@@ -14,12 +14,14 @@ date). ``pair_occurrences`` matches occurrences with events one to one by that s
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from . import mapping
 from . import recurrence as rec
+from .timezones import UTC_NAME
 from .values import WHEN_FIELDS, EventValues
 
 
@@ -78,11 +80,15 @@ def shape_of(values: EventValues, recurrence: rec.Recurrence) -> SeriesShape:
     )
 
 
-def occurrence_key(when: datetime | date, *, allday: bool) -> str:
+def occurrence_key(when: datetime | date, *, allday: bool, zone: str = UTC_NAME) -> str:
     """What pairs an occurrence with an event: the (original) start, as a UTC instant for a
-    timed series, as a date for an all-day one."""
+    timed series, as a date for an all-day one. An all-day occurrence's ``originalStart`` is
+    midnight in the series' ``zone`` converted to UTC (microsoft-graph-docs issues #2804,
+    #5828), so its date is taken in that zone: east of UTC the UTC date is the day before."""
     if allday:
-        return (when.date() if isinstance(when, datetime) else when).isoformat()
+        if isinstance(when, datetime):
+            when = when.astimezone(ZoneInfo(zone)).date()
+        return when.isoformat()
     assert isinstance(when, datetime)
     return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
@@ -127,11 +133,37 @@ def in_window(key: str, window_start: datetime, window_end: datetime) -> bool:
     return window_start.date() <= day < (window_end + timedelta(days=1)).date()
 
 
-def graph_shape(master: Mapping[str, Any], values: EventValues) -> SeriesShape:
+def graph_shape(
+    master: Mapping[str, Any],
+    values: EventValues,
+    *,
+    mailbox_zone: Callable[[], str] | None = None,
+) -> SeriesShape:
     """The shape of a Graph series master (``values``: the master read by ``mapping``).
     Raises ``ValueError`` for an unreadable ``recurrence``."""
-    zone = master.get("originalStartTimeZone") or values.timezone or "UTC"
-    return shape_of(values, rec.from_graph(master.get("recurrence") or {}, start_zone=zone))
+    return shape_of(values, pattern_of(master, mailbox_zone=mailbox_zone))
+
+
+def pattern_of(
+    master: Mapping[str, Any], *, mailbox_zone: Callable[[], str] | None = None
+) -> rec.Recurrence:
+    """The pattern of a Graph series master, in its zone (``recurrence.series_zone``).
+    Raises ``ValueError`` for an unreadable ``recurrence``."""
+    return rec.from_graph(
+        master.get("recurrence") or {},
+        start_zone=master.get("originalStartTimeZone") or UTC_NAME,
+        mailbox_zone=mailbox_zone,
+    )
+
+
+def zone_of(master: Mapping[str, Any], *, mailbox_zone: Callable[[], str] | None = None) -> str:
+    """The IANA zone a Graph series master recurs in (the zone its all-day occurrences'
+    dates are in)."""
+    return rec.series_zone(
+        master.get("recurrence") or {},
+        start_zone=master.get("originalStartTimeZone") or UTC_NAME,
+        mailbox_zone=mailbox_zone,
+    )
 
 
 def master_payload(

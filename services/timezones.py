@@ -9,7 +9,8 @@ is named ``UTC``, the name both Odoo and Graph use.
 
 Nothing here raises on an unknown zone: a legacy custom zone (``tzone://Microsoft/Custom``) or
 a name neither table knows resolves to ``UTC`` with ``fallback=True``, so the caller can keep
-the instant (Graph sends UTC anyway) and report the lost label.
+the instant (Graph sends UTC anyway) and report the lost label. ``graph_zone`` is what the
+sync reads a zone Graph reports with: such a zone is the mailbox's own.
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from tzlocal.windows_tz import tz_win, win_tz
 
 UTC_NAME = "UTC"
+CUSTOM_ZONE = "tzone://Microsoft/Custom"
+"""What Graph reports (``originalStartTimeZone``, ``recurrenceTimeZone``) for a legacy custom
+time zone set in desktop Outlook (learn.microsoft.com/graph/api/resources/event)."""
 _UTC_FAMILY = frozenset(
     {
         "UTC",
@@ -99,6 +103,17 @@ def windows_to_iana(name: str | None) -> ZoneName:
     if name in win_tz:
         return canonical_iana(win_tz[name])
     return canonical_iana(name)
+
+
+def graph_zone(name: str | None, mailbox_zone: Callable[[], str] | None = None) -> str:
+    """The IANA zone of a zone Graph reports (a missing one is UTC). A legacy custom zone, or
+    any name neither table knows, is the rule the user's Outlook kept without a name: it is
+    read as the mailbox's own zone (``mailbox_zone()``, asked only then), not as UTC, so a
+    series does not drift at DST and a write never puts UTC over the user's zone."""
+    resolved = windows_to_iana(name or UTC_NAME)
+    if not resolved.fallback:
+        return resolved.name
+    return mailbox_zone() if mailbox_zone is not None else UTC_NAME
 
 
 def iana_to_windows(name: str | None) -> ZoneName:

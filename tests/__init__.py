@@ -16,6 +16,7 @@ from . import (
     test_scheduling,
     test_security,
     test_series,
+    test_series_time_zones,
     test_settings,
     test_sync,
     test_sync_properties,

@@ -200,3 +200,60 @@ def test_delta_sends_master_with_sparse_occurrences_and_full_exceptions(g, alice
     changes = alice.get(first["@odata.deltaLink"]).json()["value"]
     exception = next(i for i in changes if i["type"] == "exception")
     assert exception["subject"] == "Special" and changes[0]["id"] == master["id"]
+
+
+@pytest.mark.parametrize(
+    "zone,original",
+    [
+        ("Pacific Standard Time", "2018-06-05T07:00:00"),
+        ("Romance Standard Time", "2018-06-04T22:00:00"),
+        ("Tokyo Standard Time", "2018-06-04T15:00:00"),
+        ("New Zealand Standard Time", "2018-06-04T12:00:00"),
+    ],
+)
+def test_all_day_series_expands_in_its_zone_and_original_start_is_its_midnight(
+    g, alice, zone, original
+):
+    """An all-day occurrence is listed midnight to midnight (UTC dates), but its originalStart
+    is midnight of that date in the recurrence time zone, in UTC (the recorded payload of
+    microsoft-graph-docs #2804: ``originalStart 2018-06-05T07:00:00Z`` for a Pacific user's
+    occurrence starting ``2018-06-05T00:00``)."""
+    master = alice.post(
+        f"{g.graph}/me/events",
+        json={
+            **event_body(start="2018-06-05T00:00:00", end="2018-06-06T00:00:00", tz=zone),
+            "isAllDay": True,
+            "recurrence": {
+                "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["tuesday"]},
+                "range": {
+                    "type": "numbered",
+                    "startDate": "2018-06-05",
+                    "numberOfOccurrences": 3,
+                    "recurrenceTimeZone": zone,
+                },
+            },
+        },
+    ).json()
+    window = {"startDateTime": "2018-06-01T00:00:00Z", "endDateTime": "2018-07-01T00:00:00Z"}
+    rows = alice.get(f"{g.graph}/me/events/{master['id']}/instances", params=window).json()["value"]
+    assert [(r["start"]["dateTime"][:16], r["end"]["dateTime"][:16]) for r in rows] == [
+        ("2018-06-05T00:00", "2018-06-06T00:00"),
+        ("2018-06-12T00:00", "2018-06-13T00:00"),
+        ("2018-06-19T00:00", "2018-06-20T00:00"),
+    ]
+    assert rows[0]["originalStart"].startswith(original)
+    moved = alice.patch(f"{g.graph}/me/events/{rows[1]['id']}", json={"subject": "Changed"}).json()
+    assert moved["type"] == "exception" and moved["start"]["dateTime"].startswith("2018-06-12T00")
+    assert moved["originalStart"][:10] == (
+        "2018-06-12" if original.startswith("2018-06-05") else "2018-06-11"
+    )
+    assert alice.delete(f"{g.graph}/me/events/{rows[2]['id']}").status_code == 204
+    view = alice.get(f"{g.graph}/me/calendarView", params=window).json()["value"]
+    assert [(r["type"], r["start"]["dateTime"][:10]) for r in view] == [
+        ("occurrence", "2018-06-05"),
+        ("exception", "2018-06-12"),
+    ]
+    selected = alice.get(
+        f"{g.graph}/me/events/{master['id']}", params={"$select": "cancelledOccurrences"}
+    ).json()
+    assert selected["cancelledOccurrences"] == [f"OID.{master['id']}.2018-06-19"]

@@ -415,3 +415,24 @@ def test_series_instance_uid_is_the_same_in_every_zone():
         "UID", brussels
     )
     assert mapping.series_instance_uid("UID", moment) != mapping.series_instance_uid("UID2", moment)
+
+
+def test_a_hydrated_all_day_occurrence_has_the_original_start_instances_sends():
+    """A delta stub has no originalStart; for an all-day occurrence it is midnight of its date in
+    the series' zone, in UTC, as /instances sends it (microsoft-graph-docs #2804)."""
+    master = {
+        "id": "M",
+        "type": "seriesMaster",
+        "subject": "Offsite",
+        "isAllDay": True,
+        "recurrence": {"range": {"recurrenceTimeZone": "Tokyo Standard Time"}},
+    }
+    stub = {
+        "id": "M_20180605",
+        "type": "occurrence",
+        "start": {"dateTime": "2018-06-05T00:00:00.0000000", "timeZone": "UTC"},
+        "end": {"dateTime": "2018-06-06T00:00:00.0000000", "timeZone": "UTC"},
+    }
+    row = mapping.hydrate_occurrence(master, stub, series_zone="Asia/Tokyo")
+    assert row["originalStart"] == "2018-06-04T15:00:00Z"
+    assert mapping.read_event(row).original_start == datetime(2018, 6, 4, 15, tzinfo=UTC)

@@ -739,3 +739,28 @@ def test_an_edit_beats_a_deletion(data, deleted_in_odoo, policy):
             == unit_value(world.remote, unit)
             == unit_value(edit, unit)
         )
+
+
+def test_a_time_moved_in_odoo_keeps_the_zone_outlook_has():
+    """Odoo's single events have no zone of their own (the organizer's Odoo zone, UTC when
+    unset): a new time is written in the zone the event has in Outlook, never over it."""
+    remote = EVENT.replace(timezone="Europe/Paris")
+    moved = EVENT.replace(start=START + timedelta(hours=1), stop=START + timedelta(hours=2))
+    item = only(
+        plan(
+            [
+                SyncItem(
+                    key=KEY,
+                    base=SyncBase(local=EVENT, remote=remote),
+                    local=moved,
+                    local_dirty=True,
+                    remote=remote,
+                )
+            ],
+            DEFAULT,
+            NOW,
+        )
+    )
+    [action] = [action for action in item.actions if isinstance(action, UpdateRemote)]
+    assert action.values.timezone == "Europe/Paris" and action.values.start == moved.start
+    assert item.base.local.timezone == item.base.remote.timezone == "Europe/Paris"

@@ -137,3 +137,34 @@ def test_graph_shape_reads_the_master():
 
 def _fields(recurrence):
     return {name: getattr(recurrence, name) for name in recurrence.__dataclass_fields__}
+
+
+@pytest.mark.parametrize(
+    "original,zone,day",
+    [
+        ("2018-06-05T07:00:00+00:00", "America/Los_Angeles", "2018-06-05"),
+        ("2018-06-04T22:00:00+00:00", "Europe/Brussels", "2018-06-05"),
+        ("2018-06-04T15:00:00+00:00", "Asia/Tokyo", "2018-06-05"),
+        ("2018-06-04T12:00:00+00:00", "Pacific/Auckland", "2018-06-05"),
+    ],
+)
+def test_an_all_day_occurrence_is_keyed_by_its_date_in_the_series_zone(original, zone, day):
+    """Graph's all-day ``originalStart`` is midnight in the recurrence zone, in UTC
+    (microsoft-graph-docs #2804, #5828): east of UTC its UTC date is the day before."""
+    when = datetime.fromisoformat(original)
+    assert series.occurrence_key(when, allday=True, zone=zone) == day
+    assert series.occurrence_key(date.fromisoformat(day), allday=True, zone=zone) == day
+
+
+def test_the_zone_of_a_series_is_its_recurrence_zone_and_a_custom_one_the_mailboxs():
+    master = {
+        "originalStartTimeZone": "UTC",
+        "recurrence": {"range": {"recurrenceTimeZone": "Tokyo Standard Time"}},
+    }
+    assert series.zone_of(master) == "Asia/Tokyo"
+    assert series.zone_of({"originalStartTimeZone": "Romance Standard Time"}) == "Europe/Paris"
+    custom = {
+        "originalStartTimeZone": "tzone://Microsoft/Custom",
+        "recurrence": {"range": {"recurrenceTimeZone": "tzone://Microsoft/Custom"}},
+    }
+    assert series.zone_of(custom, mailbox_zone=lambda: "Europe/Brussels") == "Europe/Brussels"

@@ -2,7 +2,13 @@
 
 import pytest
 
-from services.timezones import ZoneName, canonical_iana, iana_to_windows, windows_to_iana
+from services.timezones import (
+    ZoneName,
+    canonical_iana,
+    graph_zone,
+    iana_to_windows,
+    windows_to_iana,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +61,20 @@ def test_unknown_iana_name_falls_back_to_utc():
 
 def test_old_alias_is_canonicalised():
     assert canonical_iana("US/Eastern").name == "America/New_York"
+
+
+def test_a_custom_zone_is_the_mailboxs_own_and_the_mailbox_is_asked_only_then():
+    """learn.microsoft.com event resource: ``tzone://Microsoft/Custom`` is a legacy custom zone
+    set in desktop Outlook; it is read as the mailbox's zone, not UTC."""
+    asked = []
+
+    def mailbox_zone():
+        asked.append(True)
+        return "Europe/Brussels"
+
+    assert graph_zone("Tokyo Standard Time", mailbox_zone) == "Asia/Tokyo"
+    assert graph_zone("", mailbox_zone) == "UTC"
+    assert not asked
+    assert graph_zone("tzone://Microsoft/Custom", mailbox_zone) == "Europe/Brussels"
+    assert graph_zone("tzone://Microsoft/Custom") == "UTC"
+    assert len(asked) == 1

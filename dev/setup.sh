@@ -84,6 +84,21 @@ install_python_deps() {
     echo "$odoo_dir" >"$site/odoo18-source.pth"
 }
 
+# Microsoft's msgraph-sdk (tests/emulator/test_msgraph_sdk.py) in a venv of its own: its httpx
+# stack and pins must not change the packages Odoo pins in $VENV.
+ensure_sdk_venv() {
+    local file="$ROOT/tests/emulator/requirements-sdk.txt" stamp
+    stamp="$SDK_VENV/.installed-sdk-$(sha1sum "$file" | cut -c1-12)"
+    [ -f "$stamp" ] && return
+    [ -x "$SDK_VENV/bin/python" ] || "$VENV/bin/python" -m venv "$SDK_VENV"
+    step "installing Microsoft's msgraph-sdk into $SDK_VENV"
+    "$SDK_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$file" 2>&1 \
+        | grep -v -E "is ignored: it is neither a file nor a directory" || true
+    [ "${PIPESTATUS[0]}" -eq 0 ] || die "pip could not install the msgraph-sdk test's requirements ($file)."
+    rm -f "$SDK_VENV/.installed-sdk-"*
+    touch "$stamp"
+}
+
 link_addon() {
     mkdir -p "$DEV/addons"
     ln -sfn "$ROOT" "$DEV/addons/$ADDON"
@@ -129,6 +144,7 @@ main() {
     odoo_dir=$(find_odoo)
     step "Odoo 18: $odoo_dir"
     install_python_deps "$odoo_dir"
+    ensure_sdk_venv
     link_addon
     "$ROOT/dev/pg.sh" start
     ensure_chromium

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `make test`: the pure tests (services/, the Graph emulator), then the Odoo tests with
-# pytest-odoo in a fresh database where the addon was installed. Fails on any failure or error,
-# on a warning in the install log, on a skipped Odoo test (a skipped browser tour proves nothing)
-# and when no Odoo test ran.
+# `make test`: the pure tests (services/, the Graph emulator, and Microsoft's msgraph-sdk as its
+# client in .dev/sdk-venv), then the Odoo tests with pytest-odoo in a fresh database where the
+# addon was installed. Fails on any failure or error, on a warning in the install log, on a
+# skipped Odoo test (a skipped browser tour proves nothing) and when no Odoo test ran.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=dev/common.sh
@@ -16,6 +16,9 @@ eval "$("$ROOT/dev/pg.sh" env)"
 run_pure_tests() {
     echo "[test] pure tests: services/ and the Graph emulator"
     (cd "$ROOT" && "$PY" -m pytest -p no:odoo -p no:cacheprovider -q tests/services tests/emulator)
+    echo "[test] Microsoft's msgraph-sdk against the Graph emulator ($SDK_VENV)"
+    (cd "$ROOT" && "$SDK_VENV/bin/python" -m pytest -p no:cacheprovider -q -W ignore::DeprecationWarning \
+        tests/emulator/test_msgraph_sdk.py)
 }
 
 fresh_database() {

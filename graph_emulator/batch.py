@@ -2,7 +2,8 @@
 
 At most 20 requests with ids unique ignoring case; ``dependsOn`` orders items and a failed dependency gives
 424; each item is authenticated, throttled, counted and fault-checked on its own; the batch
-itself answers 200 whatever the items did.
+itself answers 200 whatever the items did. Each item has its own headers: the envelope's
+``Prefer`` is not copied into them.
 """
 
 from __future__ import annotations
@@ -98,7 +99,9 @@ def _sub_request(outer: Request, item: dict[str, Any]) -> Request:
         url = "/" + url
     if not url.lower().startswith("/v1.0/"):
         url = "/v1.0" + url
-    headers = Headers({k: v for k, v in outer.headers.items() if k in ("authorization", "prefer")})
+    # The envelope lends its items its bearer token only: a ``Prefer`` applies to the request
+    # that carries it, so an item without its own gets Graph's defaults.
+    headers = Headers({k: v for k, v in outer.headers.items() if k == "authorization"})
     headers.update(Headers(item.get("headers") or {}))
     body = item.get("body")
     data = (

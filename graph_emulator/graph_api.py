@@ -32,6 +32,13 @@ ACTIONS = ("accept", "decline", "tentativelyAccept", "cancel")
 _PREFER = re.compile(r'([\w.-]+)\s*=\s*("[^"]*"|[^,;\s]*)')
 
 
+def function_segment(segment: str) -> str:
+    """A bound function's path segment in the short form the routes use: OData's call form
+    ``delta()`` and its qualified name ``microsoft.graph.delta()`` are the same ``delta``."""
+    name = segment[:-2] if segment.endswith("()") else segment
+    return name[len("microsoft.graph.") :] if name.lower().startswith("microsoft.graph.") else name
+
+
 def parse_prefer(value: str | None) -> dict[str, str]:
     """``Prefer`` preferences by lower-case name, quotes removed."""
     return {k.lower(): v.strip('"') for k, v in _PREFER.findall(value or "")}
@@ -167,7 +174,7 @@ class GraphApi:
 
         An injected delay is spent while holding the throttling slot, like a slow mailbox.
         """
-        segments = [unquote(s) for s in request.path.split("/")[2:] if s]
+        segments = [function_segment(unquote(s)) for s in request.path.split("/")[2:] if s]
         try:
             grant = self.identity.check_bearer(request.headers.get("authorization"))
             if segments and segments[0].lower() == "subscriptions":

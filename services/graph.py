@@ -53,6 +53,8 @@ from .values import UTC, Response
 PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"'
 BATCH_LIMIT = 20
 """Graph's maximum number of requests in one ``$batch``."""
+INSTANCES_PAGE = 100
+"""Rows asked for per page of ``/instances`` (``$top``; Outlook's default page is 10)."""
 
 _RETRYABLE = frozenset({429, 503, 504})
 _NOT_RUN = frozenset({429, 503})
@@ -267,10 +269,14 @@ class GraphClient:
 
     def instances(self, event_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """``GET /me/events/{id}/instances``: a series' occurrences and exceptions overlapping the
-        window, with every property (delta gives occurrences as stubs only)."""
+        window, with every property (delta gives occurrences as stubs only), ``INSTANCES_PAGE``
+        rows a page."""
         url = self._url(self.event_path(event_id, "instances"))
-        params = {"startDateTime": _iso(start), "endDateTime": _iso(end)}
-        return [item for page in self._pages(url, params) for item in page["value"]]
+        return [
+            item
+            for page in self._pages(url, _instances_query(start, end))
+            for item in page["value"]
+        ]
 
     def instances_of(
         self, event_ids: Sequence[str], start: datetime, end: datetime
@@ -278,7 +284,7 @@ class GraphClient:
         """``instances`` of several series at once, in ``$batch`` (a series with more than one
         page continues with its ``nextLink``); a series that is gone is left out. Raises the
         error of the first other failure (``Throttled`` included)."""
-        query = urlencode({"startDateTime": _iso(start), "endDateTime": _iso(end)})
+        query = urlencode(_instances_query(start, end))
         requests_ = [
             BatchRequest(
                 id=str(index),
@@ -711,3 +717,8 @@ def _iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("times sent to Graph must be timezone-aware")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _instances_query(start: datetime, end: datetime) -> dict[str, str]:
+    """The query of ``/instances`` over a window, ``INSTANCES_PAGE`` rows a page."""
+    return {"startDateTime": _iso(start), "endDateTime": _iso(end), "$top": str(INSTANCES_PAGE)}

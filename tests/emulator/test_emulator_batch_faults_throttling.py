@@ -41,6 +41,44 @@ def test_batch_runs_items_with_per_item_status_headers_and_body(g, alice):
     assert by_id["3"]["status"] == 200 and "Content-Type" in by_id["3"]["headers"]
 
 
+def test_batch_applies_prefer_only_to_the_item_that_carries_it(g, alice):
+    """The envelope's ``Prefer`` is the ``$batch`` request's own, not its items'."""
+    event = alice.post(f"{g.graph}/me/events", json=event_body()).json()
+    for n in range(3):
+        alice.post(f"{g.graph}/me/events", json=event_body(subject=f"Other {n}"))
+    reply = alice.post(
+        f"{g.graph}/$batch",
+        headers={"Prefer": 'outlook.timezone="Tokyo Standard Time", odata.maxpagesize=2'},
+        json={
+            "requests": [
+                {"id": "plain", "method": "GET", "url": f"/me/events/{event['id']}"},
+                {"id": "list", "method": "GET", "url": "/me/events"},
+                {
+                    "id": "own",
+                    "method": "GET",
+                    "url": f"/me/events/{event['id']}",
+                    "headers": {"Prefer": 'outlook.timezone="Pacific Standard Time"'},
+                },
+            ]
+        },
+    )
+    by_id = {r["id"]: r for r in reply.json()["responses"]}
+    assert by_id["plain"]["body"]["start"] == {
+        "dateTime": "2026-03-03T10:00:00.0000000",
+        "timeZone": "UTC",
+    }
+    assert "Preference-Applied" not in by_id["plain"]["headers"]
+    assert len(by_id["list"]["body"]["value"]) == 4
+    assert "@odata.nextLink" not in by_id["list"]["body"]
+    assert by_id["own"]["body"]["start"] == {
+        "dateTime": "2026-03-03T02:00:00.0000000",
+        "timeZone": "Pacific Standard Time",
+    }
+    assert by_id["own"]["headers"]["Preference-Applied"] == (
+        'outlook.timezone="Pacific Standard Time"'
+    )
+
+
 def test_batch_depends_on_failure_gives_424(g, alice):
     reply = _batch(
         g,

@@ -152,3 +152,13 @@ def test_delta_pages_thousands_of_events_a_hundred_at_a_time_without_repeats(g, 
         seen += [item["id"] for item in page["value"]]
     assert len(seen) == len(set(seen)) == 3000
     assert "@odata.deltaLink" in page
+
+
+def test_delta_answers_in_the_function_call_forms_sdks_send(g, alice):
+    created = alice.post(f"{g.graph}/me/events", json=event_body()).json()
+    for path in ("delta", "delta()", "microsoft.graph.delta()"):
+        items, link, _ = _round(alice, f"{g.graph}/me/calendarView/{path}", WINDOW)
+        assert [i["id"] for i in items] == [created["id"]], path
+        assert f"/me/calendarView/{path}?$deltatoken=" in link
+        assert _round(alice, link)[0] == []
+    assert g.counters()["by_path"]["GET /me/calendarView/delta"] == 6

@@ -135,6 +135,7 @@ def test_instances_of_a_series_ask_for_the_window_and_follow_pages():
     assert [o["id"] for o in graph.instances("m/1", START, END)] == ["o1", "o2"]
     assert "startDateTime=2024-01-01T00%3A00%3A00" in adapter.sent[0].url
     assert "endDateTime=2024-12-31T00%3A00%3A00" in adapter.sent[0].url
+    assert "%24top=100" in adapter.sent[0].url
 
 
 def test_instances_of_several_series_go_in_one_batch_and_follow_pages():
@@ -177,10 +178,9 @@ def test_instances_of_several_series_go_in_one_batch_and_follow_pages():
         "b": ["b1"],
     }
     assert len(adapter.sent) == 2, "one $batch, then the one next page"
-    assert (
-        "startDateTime=2024-01-01T00%3A00%3A00"
-        in json.loads(adapter.sent[0].body)["requests"][0]["url"]
-    )
+    first_url = json.loads(adapter.sent[0].body)["requests"][0]["url"]
+    assert "startDateTime=2024-01-01T00%3A00%3A00" in first_url
+    assert "%24top=100" in first_url
 
 
 def test_delta_yields_pages_then_the_new_delta_link():

@@ -1,0 +1,59 @@
+"""What services.graph's client sends, seen and counted by the emulator."""
+
+from datetime import timedelta
+
+import requests
+from emulator_support import START, event_body, get_tokens
+
+from services.graph import PREFER, BatchRequest, GraphClient
+
+WINDOW = (START - timedelta(days=30), START + timedelta(days=365))
+INSTANCES = "GET /me/events/{id}/instances"
+
+
+def graph_client(g, mailbox="alice@example.com"):
+    token = get_tokens(g, mailbox)["access_token"]
+    return GraphClient(requests.Session, g.graph, lambda force_refresh=False: token)
+
+
+def daily_series(g, alice):
+    body = event_body(
+        subject="Stand-up",
+        start="2026-03-02T09:00:00",
+        end="2026-03-02T09:15:00",
+        recurrence={
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {"type": "noEnd", "startDate": "2026-03-02"},
+        },
+    )
+    return alice.post(f"{g.graph}/me/events", json=body).json()["id"]
+
+
+def test_instances_of_a_daily_series_over_the_window_come_in_a_few_pages(g, alice):
+    """Graph's default page is 10 rows: a year of a daily series would be 37 GETs."""
+    master_id = daily_series(g, alice)
+    with graph_client(g) as graph:
+        rows = graph.instances(master_id, *WINDOW)
+        assert len(rows) == 365
+        assert g.counters()["by_path"][INSTANCES] == 4
+        batched = graph.instances_of([master_id], *WINDOW)
+        assert [r["id"] for r in batched[master_id]] == [r["id"] for r in rows]
+        assert g.counters()["by_path"][INSTANCES] == 8
+
+
+def test_batch_items_carry_their_own_prefer(g, alice):
+    """Graph applies no envelope ``Prefer`` to the items: each item asks for UTC and
+    immutable ids itself."""
+    created = alice.post(
+        f"{g.graph}/me/events",
+        json=event_body(
+            start="2026-03-03T10:00:00", end="2026-03-03T11:00:00", tz="Tokyo Standard Time"
+        ),
+    ).json()
+    with graph_client(g) as graph:
+        (result,) = graph.batch(
+            [BatchRequest(id="1", method="GET", url=graph.event_path(created["id"]))]
+        )
+    assert result.status == 200
+    assert result.headers["Preference-Applied"] == PREFER
+    assert result.body["start"] == {"dateTime": "2026-03-03T01:00:00.0000000", "timeZone": "UTC"}

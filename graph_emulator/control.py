@@ -66,7 +66,8 @@ def handle_control(emu: GraphEmulator, request: Request) -> Response:
         if route == ("POST", ("access_tokens",)) and parts[1:] == ["expire"]:
             return _ok({"expired": emu.expire_access_tokens(body.get("mailbox"))})
         if route == ("POST", ("sign_in",)):
-            return _ok({"redirect_url": emu.sign_in(body["mailbox"], body["authorize_url"])})
+            redirect = emu.sign_in(body["mailbox"], body["authorize_url"], body.get("granted"))
+            return _ok({"redirect_url": redirect})
         if route == ("POST", ("clock",)) and parts[1:] == ["advance"]:
             return _ok({"now": emu.advance_clock(float(body.get("seconds", 0))).isoformat()})
         if route == ("GET", ("subscriptions",)):

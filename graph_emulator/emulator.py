@@ -398,9 +398,11 @@ class GraphEmulator:
             return [d.as_dict() for d in self.subscription_hub.deliveries]
 
     # --- identity shortcuts ----------------------------------------------------------------
-    def sign_in(self, mailbox: str, authorize_url: str) -> str:
-        """What the browser does on Accept: the redirect URL with ``code`` and ``state``."""
-        return self.identity.sign_in(mailbox, authorize_url)
+    def sign_in(self, mailbox: str, authorize_url: str, granted: list[str] | None = None) -> str:
+        """What the browser does on Accept: the redirect URL with ``code`` and ``state``
+        (``granted``: consent to these of the asked permissions only, as when an
+        administrator did not grant the others)."""
+        return self.identity.sign_in(mailbox, authorize_url, granted)
 
     # --- state -----------------------------------------------------------------------------
     def reset(self) -> None:

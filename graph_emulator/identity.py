@@ -70,15 +70,18 @@ class Grant:
 class IdentityError(Exception):
     """An OAuth error reply from the token endpoint."""
 
-    def __init__(self, error: str, code: int, description: str, status: int = 400) -> None:
+    def __init__(
+        self, error: str, code: int, description: str, status: int = 400, suberror: str = ""
+    ) -> None:
         super().__init__(description)
         self.error, self.code, self.description, self.status = error, code, description, status
+        self.suberror = suberror
 
     def body(self, now: datetime) -> dict[str, Any]:
         """Entra's JSON error shape."""
         trace, corr = str(uuid.uuid4()), str(uuid.uuid4())
         stamp = now.strftime("%Y-%m-%d %H:%M:%SZ")
-        return {
+        body = {
             "error": self.error,
             "error_description": f"AADSTS{self.code}: {self.description} Trace ID: {trace} Correlation ID: {corr} Timestamp: {stamp}",
             "error_codes": [self.code],
@@ -87,6 +90,9 @@ class IdentityError(Exception):
             "correlation_id": corr,
             "error_uri": f"https://login.microsoftonline.com/error?code={self.code}",
         }
+        if self.suberror:
+            body["suberror"] = self.suberror
+        return body
 
 
 class Identity:
@@ -101,6 +107,9 @@ class Identity:
         self.codes: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, Grant] = {}
         self.access_tokens: dict[str, Grant] = {}
+        # The delegated permissions each user consented to each app, by (client id, mailbox):
+        # consent adds up across sign-ins and every token carries all of it.
+        self.consents: dict[tuple[str, str], set[str]] = {}
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = b64url(
             hashlib.sha256(
@@ -126,6 +135,7 @@ class Identity:
             self.codes.clear()
             self.refresh_tokens.clear()
             self.access_tokens.clear()
+            self.consents.clear()
 
     # --- discovery -------------------------------------------------------------------------
     def openid_configuration(self, base: str, browser_base: str, tenant: str) -> dict[str, Any]:
@@ -209,17 +219,27 @@ class Identity:
             )
         return app
 
-    def issue_code(self, mailbox: str, params: dict[str, str]) -> str:
-        """Sign ``mailbox`` in for an authorize request; returns the code."""
+    def issue_code(
+        self, mailbox: str, params: dict[str, str], granted: list[str] | None = None
+    ) -> str:
+        """Sign ``mailbox`` in for an authorize request; returns the code. The user consents to
+        the scopes asked, or to those of them in ``granted`` only (what a consent policy or an
+        administrator let through); the code stands for every permission consented so far."""
         with self.lock:
             app = self._app_for(params)
             box = self.store.mailbox(mailbox)
+            consent = self.consents.setdefault((app.client_id, box.address.lower()), set())
+            consent.update(
+                s
+                for s in params.get("scope", "").split()
+                if granted is None or s in granted or s in RESERVED_SCOPES
+            )
             code = "0.A" + b64url(secrets.token_bytes(48))
             self.codes[code] = Grant(
                 code,
                 app.client_id,
                 box.address,
-                params.get("scope", ""),
+                " ".join(sorted(consent)),
                 self.clock(),
                 expires=self.clock() + CODE_LIFETIME,
                 redirect_uri=params["redirect_uri"],
@@ -266,7 +286,10 @@ class Identity:
         hint = params.get("login_hint", "")
         if params.get("prompt") == "none":
             if hint and self.store.find_mailbox(hint):
-                return self._deliver(params, {"code": self.issue_code(hint, params)})
+                # A silent sign-in consents to nothing new.
+                client = params.get("client_id", "")
+                consented = sorted(self.consents.get((client, hint.lower()), set()))
+                return self._deliver(params, {"code": self.issue_code(hint, params, consented)})
             return self._deliver(
                 params,
                 {
@@ -312,10 +335,11 @@ class Identity:
             "<button type='submit' name='action' value='cancel' id='cancel'>Cancel</button></form></body></html>"
         )
 
-    def sign_in(self, mailbox: str, authorize_url: str) -> str:
-        """What a browser does on Accept: returns the redirect URL carrying code and state."""
+    def sign_in(self, mailbox: str, authorize_url: str, granted: list[str] | None = None) -> str:
+        """What a browser does on Accept: returns the redirect URL carrying code and state
+        (``granted``: the only asked permissions the user may consent to)."""
         params = dict(parse_qsl(urlsplit(authorize_url).query))
-        return self.redirect_url(params, code=self.issue_code(mailbox, params))
+        return self.redirect_url(params, code=self.issue_code(mailbox, params, granted))
 
     # --- token -----------------------------------------------------------------------------
     def token(self, request: Request) -> Response:
@@ -452,8 +476,20 @@ class Identity:
 
     def _tokens(self, app: App, grant: Grant, form: dict[str, str]) -> dict[str, Any]:
         now = self.clock()
-        # As Entra ID: a token carries every permission granted so far, asked for or not.
-        scope = " ".join(dict.fromkeys([*grant.scope.split(), *form.get("scope", "").split()]))
+        # As Entra ID: a token carries every permission consented so far, asked for or not; a
+        # refresh cannot consent, so it refuses a permission never consented.
+        consent = self.consents.setdefault((app.client_id, grant.mailbox.lower()), set())
+        consent.update(grant.scope.split())  # a refresh token saved before a restart
+        scope = " ".join(sorted(consent))
+        missing = set(form.get("scope", "").split()) - set(scope.split()) - RESERVED_SCOPES
+        if missing and form.get("grant_type") == "refresh_token":
+            raise IdentityError(
+                "invalid_grant",
+                65001,
+                f"The user or administrator has not consented to use the application with ID '{app.client_id}'. "
+                "Send an interactive authorization request for this user and resource.",
+                suberror="consent_required",
+            )
         access = "eyJ0eXAiOiJKV1QiLCJub25jZSI6." + b64url(secrets.token_bytes(40))
         self.access_tokens[access] = Grant(
             access,

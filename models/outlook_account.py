@@ -252,6 +252,14 @@ class OutlookAccount(models.Model):
         help="Its last run failed or Microsoft throttled it: it waits before trying again.",
     )
     first_synced_at = fields.Datetime(readonly=True, copy=False)
+    categories_refused = fields.Boolean(
+        "Outlook Categories Refused",
+        readonly=True,
+        copy=False,
+        help="Microsoft refused this app the mailbox's category list (the MailboxSettings "
+        "permission was not granted): events sync, their categories without colours. "
+        "Reconnecting Outlook grants it.",
+    )
     last_sync_event_id = fields.Integer(
         readonly=True,
         copy=False,
@@ -807,8 +815,10 @@ class OutlookAccount(models.Model):
                 "connected_at": fields.Datetime.now(),
                 "database_uuid": self._database_uuid(),
                 "last_error": False,
+                "categories_refused": False,
             }
         )
+        account.calendar_account_ids.write({"categories_refused": False})
         account.calendar_account_ids.filtered(lambda cal: cal.state == "needs_reauth").write(
             {"state": "active", "last_error": False, "database_uuid": self._database_uuid()}
         )

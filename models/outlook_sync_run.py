@@ -115,6 +115,9 @@ class SyncRun:
         self.reminders = ReminderMode(account.reminder_mode or ReminderMode.OUTLOOK)
         self._master_categories = None
         self._mailbox_zone = None
+        # Whether Microsoft let this run read and add to the master category list (the
+        # MailboxSettings permission): None when the run did not ask.
+        self.categories_allowed = None
         self._declined = set()  # Outlook ids of meetings the owner declined, left out of Odoo
         # A calendar another user shared is theirs: they organize and attend its meetings.
         self.owner_email = (
@@ -183,8 +186,31 @@ class SyncRun:
         vals = {"delta_link": delta_link, "delta_link_unfinished": bool(self.resume_link)}
         if self.full_resync:
             vals["delta_window_end"] = self.window_end.replace(tzinfo=None)
+        vals.update(self._categories_state())
         self.account.write(vals)
         return self._log_values()
+
+    def _categories_state(self):
+        """The account's ``categories_refused`` as this run found it; the first run that finds
+        the master category list refused says so on its log (the next ones only keep it)."""
+        if self.categories_allowed is None or self.categories_allowed != bool(
+            self.account.categories_refused
+        ):
+            return {}
+        if not self.categories_allowed:
+            self.notices.append(
+                {
+                    "event": "",
+                    "reason": self.env._(
+                        "Microsoft does not let this app use your Outlook category list (the "
+                        "MailboxSettings.ReadWrite permission was not granted): Odoo tags and "
+                        "Outlook categories still travel with the events, but without their "
+                        "colours, and new tags are not added to Outlook's list. Reconnect "
+                        "Outlook to grant it."
+                    ),
+                }
+            )
+        return {"categories_refused": not self.categories_allowed}
 
     def dry_run(self, policies):
         """Read both sides and plan under each of ``policies`` without writing anything, in
@@ -1029,7 +1055,7 @@ class SyncRun:
             return
         known = {c.get("displayName", "").casefold() for c in self._outlook_categories()}
         missing = {folded: name for folded, name in names.items() if folded not in known}
-        if not missing:
+        if not missing or self.categories_allowed is False:
             return
         Tag = self.env["calendar.event.type"].sudo()
         colors = {tag.name.casefold(): tag.color for tag in Tag.search([]) if tag.name}
@@ -1040,11 +1066,23 @@ class SyncRun:
             except GraphError as error:
                 # Added meanwhile (409) or refused: the event still carries the name.
                 _logger.info("Outlook category %r not added: %s", name, error)
+                if error.status == 403:
+                    self.categories_allowed = False
+                    return
 
     def _outlook_categories(self):
-        """The mailbox's master category list, read once per run."""
+        """The mailbox's master category list, read once per run; empty when Microsoft refuses
+        it (403: the token lacks MailboxSettings). The list is read before any Outlook write of
+        the run, so a refusal changes what the run sends, never what it already sent."""
         if self._master_categories is None:
-            self._master_categories = list(self.graph.master_categories())
+            try:
+                self._master_categories = list(self.graph.master_categories())
+                self.categories_allowed = True
+            except GraphError as error:
+                if error.status != 403:
+                    raise
+                self._master_categories = []
+                self.categories_allowed = False
         return self._master_categories
 
     def _check_online_meeting(self, action, answer, target):

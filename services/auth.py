@@ -21,10 +21,28 @@ from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 
 from .errors import AuthError, ReauthRequired, SignInFailed, TransportError
 
-SCOPES: tuple[str, ...] = ("Calendars.ReadWrite", "User.Read")
+# The delegated permissions of Microsoft Graph the sync uses, and what each is for: the
+# README's Azure steps and the Settings page list these.
+PERMISSIONS: tuple[tuple[str, str], ...] = (
+    ("Calendars.ReadWrite", "read and write the user's events"),
+    ("User.Read", "sign the user in and read their profile"),
+    ("MailboxSettings.ReadWrite", "Outlook categories (the master list) as Odoo tags"),
+    ("offline_access", "sync while the user is away (refresh tokens)"),
+)
+SHARED_CALENDAR_PERMISSION = (
+    "Calendars.ReadWrite.Shared",
+    "calendars other people shared with the user, when Settings allows them",
+)
+# Without these the sync cannot run: they are asked for every access token. An access token
+# carries every permission the user consented to the app (the others come along when granted),
+# and a refresh cannot consent: asking it for a permission never granted fails the sign-in of
+# an account connected before the sync needed it.
+REQUIRED_SCOPES: tuple[str, ...] = ("Calendars.ReadWrite", "User.Read")
+# Asked at sign-in: everything the sync uses (msal adds ``offline_access`` itself).
+SCOPES: tuple[str, ...] = (*REQUIRED_SCOPES, "MailboxSettings.ReadWrite")
 # Asked at sign-in only when the administrator lets users sync calendars others shared with
 # them; the access tokens redeemed later carry every permission the user granted to the app.
-SHARED_CALENDAR_SCOPES: tuple[str, ...] = ("Calendars.ReadWrite.Shared",)
+SHARED_CALENDAR_SCOPES: tuple[str, ...] = (SHARED_CALENDAR_PERMISSION[0],)
 _REAUTH_ERRORS = frozenset({"invalid_grant", "interaction_required", "consent_required"})
 
 
@@ -153,7 +171,7 @@ class OutlookAuth:
         if not accounts:
             raise ReauthRequired("no_account", "no signed-in account in the token cache")
         result = self._app.acquire_token_silent_with_error(
-            self._scopes, account=accounts[0], force_refresh=force_refresh
+            list(REQUIRED_SCOPES), account=accounts[0], force_refresh=force_refresh
         )
         if not result:
             raise ReauthRequired("no_token", "no refresh token in the token cache")

@@ -23,7 +23,7 @@ def pkce_pair():
     return verifier, challenge
 
 
-SCOPE = "Calendars.ReadWrite User.Read offline_access openid profile"
+SCOPE = "Calendars.ReadWrite MailboxSettings.ReadWrite User.Read offline_access openid profile"
 
 
 def authorize_url(

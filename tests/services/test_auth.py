@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from services.auth import SCOPES, SHARED_CALENDAR_SCOPES, OutlookAuth
+from services.auth import REQUIRED_SCOPES, SCOPES, SHARED_CALENDAR_SCOPES, OutlookAuth
 from services.errors import AuthError, ReauthRequired, SignInFailed
 
 AUTHORITY = "https://login.test/tenant-1"
@@ -179,6 +179,27 @@ def test_a_new_sign_in_replaces_the_access_tokens_issued_before_it():
     again.finish_sign_in(flow, {"code": "code-2", "state": "state-2"})
 
     assert again.access_token() == "at2"
+
+
+def test_the_sign_in_asks_for_mailbox_settings_for_the_categories():
+    _, _, query = signed_in(IdentityPlatform())
+
+    assert "MailboxSettings.ReadWrite" in query["scope"][0].split()
+
+
+def test_an_account_that_never_granted_mailbox_settings_refreshes_without_asking_for_it():
+    """A refresh cannot consent: asking it for MailboxSettings would fail (AADSTS65001) for an
+    account connected before the sync used it, or one whose administrator did not grant it."""
+    platform = IdentityPlatform()
+    platform.granted = REQUIRED_SCOPES
+    app, _, _ = signed_in(platform)
+
+    assert app.access_token() == "at1"
+    assert app.access_token(force_refresh=True) == "at2"
+    refresh = platform.grants[-1]
+    assert refresh["grant_type"] == "refresh_token"
+    assert "MailboxSettings.ReadWrite" not in refresh["scope"].split()
+    assert set(REQUIRED_SCOPES) <= set(refresh["scope"].split())
 
 
 def test_forced_refresh_stores_the_rotated_refresh_token():

@@ -17,8 +17,7 @@ from . import calendars as cals
 from . import categories as cat
 from . import events as ev
 from . import mailbox_settings as mbs
-from . import odata
-from . import permissions
+from . import odata, permissions
 from .delta import DeltaTracker
 from .errors import GraphError, bad_request, not_found
 from .identity import Identity

@@ -64,7 +64,9 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
 
 def access_denied() -> GraphError:
     """Graph's refusal of a token that lacks the permission a request needs."""
-    return GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+    return GraphError(
+        403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
+    )
 
 
 def route_name(segments: Iterable[str]) -> str | None:

@@ -60,13 +60,9 @@ def _ids(g):
     )["id"]
     invite = g.create_event(
         "bob@example.com",
-        event_body(
-            "Invite", attendees=[{"emailAddress": {"address": ALICE}, "type": "required"}]
-        ),
+        event_body("Invite", attendees=[{"emailAddress": {"address": ALICE}, "type": "required"}]),
     )
-    invite_id = next(
-        e["id"] for e in g.events(ALICE) if e.get("iCalUId") == invite.get("iCalUId")
-    )
+    invite_id = next(e["id"] for e in g.events(ALICE) if e.get("iCalUId") == invite.get("iCalUId"))
     return {"event": event, "series": series, "meeting": meeting, "invite": invite_id}
 
 
@@ -112,8 +108,9 @@ def _category_of_another_app(g):
     ).json()["id"]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "serves", "refused"), ROUTES)
-def test_each_route_is_refused_without_its_permission(g, method, path, body, serves, refused):
+@pytest.mark.parametrize("route", ROUTES)
+def test_each_route_is_refused_without_its_permission(g, route):
+    method, path, body, _serves, refused = route
     ids = _ids(g)
     category = _category_of_another_app(g)
     before, mail = g.dump_state()["mailboxes"], len(g.sent_mail())
@@ -123,10 +120,9 @@ def test_each_route_is_refused_without_its_permission(g, method, path, body, ser
     assert len(g.sent_mail()) == mail
 
 
-@pytest.mark.parametrize(("method", "path", "body", "serves", "refused"), ROUTES)
-def test_the_permission_of_the_table_alone_serves_the_route(
-    g, method, path, body, serves, refused
-):
+@pytest.mark.parametrize("route", ROUTES)
+def test_the_permission_of_the_table_alone_serves_the_route(g, route):
+    method, path, body, serves, _refused = route
     ids = _ids(g)
     category = _category_of_another_app(g)
     session = graph_session(g, ALICE, f"{serves} {SIGN_IN}")

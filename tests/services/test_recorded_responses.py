@@ -307,3 +307,64 @@ def test_odoo_recorded_outlook_com_events():
     )
     assert starts == [datetime(2020, 5, day, 14, 30, tzinfo=UTC) for day in (3, 4, 5)]
     assert rec.to_rrule(pattern, week_start="monday") == "RRULE:FREQ=DAILY;UNTIL=20200505T235959"
+
+
+def test_an_all_day_series_without_its_zone_keys_in_the_mailboxs_zone():
+    """An attendee's copy of an all-day series can have an empty ``recurrenceTimeZone``
+    (microsoft-graph-docs-contrib #5828) and, all-day, ``originalStartTimeZone`` is the zone
+    the request asked for, not the user's (Microsoft's answer in microsoft-graph-docs #2804):
+    the mailbox's own zone is the series' zone then, not UTC, or every occurrence of a Tokyo
+    series keys on the day before."""
+    master = {
+        "id": "AAMkSeries",
+        "type": "seriesMaster",
+        "isAllDay": True,
+        "originalStartTimeZone": "UTC",
+        "start": {"dateTime": "2018-06-05T00:00:00.0000000", "timeZone": "UTC"},
+        "end": {"dateTime": "2018-06-06T00:00:00.0000000", "timeZone": "UTC"},
+        "recurrence": {
+            "pattern": {
+                "type": "daily",
+                "interval": 1,
+                "month": 0,
+                "dayOfMonth": 0,
+                "firstDayOfWeek": "sunday",
+                "index": "first",
+            },
+            "range": {
+                "type": "numbered",
+                "startDate": "2018-06-05",
+                "endDate": "0001-01-01",
+                "recurrenceTimeZone": "",
+                "numberOfOccurrences": 3,
+            },
+        },
+    }
+
+    def tokyo():
+        return "Asia/Tokyo"
+
+    assert series.zone_of(master, mailbox_zone=tokyo) == "Asia/Tokyo"
+    assert series.pattern_of(master, mailbox_zone=tokyo).time_zone == "Asia/Tokyo"
+    # Midnight of June 6 in Tokyo, as Graph gives it in originalStart.
+    original = datetime(2018, 6, 5, 15, 0, tzinfo=UTC)
+    assert (
+        series.occurrence_key(
+            original, allday=True, zone=series.zone_of(master, mailbox_zone=tokyo)
+        )
+        == "2018-06-06"
+    )
+    # A timed series keeps its start's zone; a named recurrence zone always wins.
+    timed = {**master, "isAllDay": False, "originalStartTimeZone": "Tokyo Standard Time"}
+    assert series.zone_of(timed, mailbox_zone=lambda: "Europe/Brussels") == "Asia/Tokyo"
+    named = {
+        **master,
+        "recurrence": {
+            **master["recurrence"],
+            "range": {
+                **master["recurrence"]["range"],
+                "recurrenceTimeZone": "Pacific Standard Time",
+            },
+        },
+    }
+    assert series.zone_of(named, mailbox_zone=tokyo) == "America/Los_Angeles"

@@ -160,3 +160,24 @@ def test_all_day_instances_answer_as_the_recorded_ones(g, alice):
     assert missing_keys(occurrence, first) == []
     assert first["originalStart"] == occurrence["originalStart"]
     assert (first["start"], first["end"]) == (occurrence["start"], occurrence["end"])
+
+
+def test_error_bodies_answer_as_the_recorded_ones(g, alice):
+    """The recorded 410 of an expired delta token (microsoft-graph-docs #2350) and 500 of the
+    calendar list (graph-explorer #3879): the same status, code and keys."""
+    window = {"startDateTime": "2026-03-01T00:00:00Z", "endDateTime": "2026-04-01T00:00:00Z"}
+    page = alice.get(f"{g.graph}/me/calendarView/delta", params=window).json()
+    g.expire_delta_tokens("alice@example.com")
+    gone = alice.get(page["@odata.deltaLink"])
+    recorded_gone = json.loads((RECORDED / "error_410_sync_state_not_found.json").read_text())
+    assert gone.status_code == recorded_gone["status"]
+    assert gone.json()["error"]["code"] == recorded_gone["body"]["error"]["code"]
+    assert missing_keys(recorded_gone["body"], gone.json()) == []
+
+    g.fail_calendar_list("alice@example.com")
+    failed = alice.get(f"{g.graph}/me/calendars")
+    recorded_failed = json.loads((RECORDED / "error_500_list_calendars.json").read_text())
+    assert failed.status_code == recorded_failed["status"]
+    assert failed.json()["error"] | {"innerError": None} == recorded_failed["body"]["error"] | {
+        "innerError": None
+    }

@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
@@ -97,7 +97,7 @@ class ResConfigSettings(models.TransientModel):
             "An account connected before MailboxSettings.ReadWrite was asked for keeps syncing "
             "its events, without the Outlook category list, until its user reconnects Outlook."
         )
-        text = Markup("<ul class='mb-1'>%s</ul><div>%s</div>") % (items, escape(note))
+        text = Markup("<ul class='mb-1'>%s</ul><div>%s</div>") % (items, note)
         for settings in self:
             settings.outlook_permissions = text
 

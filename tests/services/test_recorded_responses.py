@@ -14,7 +14,7 @@ from test_graph import Script
 
 from services import mapping, series
 from services import recurrence as rec
-from services.errors import GraphError, NotFound, SyncStateGone
+from services.errors import GraphError, NotFound, SyncStateGone, Throttled
 from services.graph import BatchRequest, GraphClient
 from services.mapping import GraphEvent, RemovedEvent
 from services.values import Attendee
@@ -35,13 +35,15 @@ def answer(name: str) -> tuple:
     return response["status"], response["body"], response.get("headers", {})
 
 
-def client_for(adapter: Script) -> GraphClient:
+def client_for(adapter: Script, sleep=lambda _: None) -> GraphClient:
     def session():
         s = requests.Session()
         s.mount("https://", adapter)
         return s
 
-    return GraphClient(session, GRAPH, lambda force_refresh=False: "token", sleep=lambda _: None)
+    return GraphClient(
+        session, GRAPH, lambda force_refresh=False: "token", sleep=sleep, jitter=lambda: 0.0
+    )
 
 
 def test_every_recorded_response_names_its_source():
@@ -131,6 +133,27 @@ def test_the_recorded_500_of_the_calendar_list_is_an_error_not_a_retry_loop():
     assert (failed.value.status, failed.value.code) == (500, "ErrorInternalServerError")
     assert failed.value.message == "An internal server error occurred. The operation failed."
     assert len(adapter.sent) == 1
+
+
+def test_the_docs_throttled_answer_is_waited_out_as_it_asks():
+    """learn.microsoft.com "Throttling", sample response: 429 ``TooManyRequests`` with a
+    fractional ``Retry-After: 2.128``; the GET is sent again after that long, and when Graph
+    keeps answering so the caller learns how long to wait."""
+    waits: list[float] = []
+    events = {"value": [{"id": "e1", "subject": "After the wait"}]}
+    adapter = Script().reply(
+        "GET", "/me/events", answer("error_429_too_many_requests.json"), (200, events)
+    )
+    with client_for(adapter, sleep=waits.append) as client:
+        assert client.find_events("subject eq 'After the wait'")[0]["id"] == "e1"
+    assert waits == [2.128] and len(adapter.sent) == 2
+
+    adapter = Script().reply("GET", "/me/events", *[answer("error_429_too_many_requests.json")] * 5)
+    with client_for(adapter) as client, pytest.raises(Throttled) as throttled:
+        client.find_events("subject eq 'Never'")
+    assert (throttled.value.status, throttled.value.code) == (429, "TooManyRequests")
+    assert throttled.value.retry_after == 2.128
+    assert throttled.value.message == "Please retry again later."
 
 
 def test_the_docs_batch_answer_is_read_by_id_with_each_items_error():

@@ -57,6 +57,12 @@ def sync_state_not_found() -> GraphError:
     )
 
 
+def _delta_item(rendered: dict[str, Any]) -> dict[str, Any]:
+    """A delta page's item: every event there carries its ``@odata.type``, as the pages of
+    learn.microsoft.com "Get incremental changes to events in a calendar view" show."""
+    return {"@odata.type": "#microsoft.graph.event", **rendered}
+
+
 class DeltaTracker:
     """Issues and resolves skip/delta tokens; ``expire(mailbox)`` makes old ones answer 410."""
 
@@ -179,8 +185,8 @@ class DeltaTracker:
                         )
                     continue
                 if item.recurrence:
-                    items.append(ev.render(ev.view_of(item), sparse))
-                items.extend(ev.render(row, sparse) for row in rows)
+                    items.append(_delta_item(ev.render(ev.view_of(item), sparse)))
+                items.extend(_delta_item(ev.render(row, sparse)) for row in rows)
         rest = state.pending[taken:]
         if rest:
             nxt = replace(state, pending=rest, generation=0)

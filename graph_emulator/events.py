@@ -136,6 +136,12 @@ def format_dt(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond:06d}0"
 
 
+def format_instant(moment: datetime) -> str:
+    """Graph's ``originalStart``: UTC, whole seconds and Z, as recorded from the real Graph
+    (microsoft-graph-docs issue #2804: ``"originalStart": "2018-06-05T07:00:00Z"``)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def format_timestamp(moment: datetime) -> str:
     """Graph's DateTimeOffset for createdDateTime/lastModifiedDateTime: UTC with 7 digits and Z."""
     return format_dt(moment.astimezone(timezone.utc)) + "Z"
@@ -336,7 +342,11 @@ def apply_body(
         if not allow_recurrence and body["recurrence"] is not None:
             raise bad_request("An occurrence or exception can't have a recurrence.")
         try:
-            state.recurrence = rec.normalize(body["recurrence"]) if body["recurrence"] else None
+            state.recurrence = (
+                rec.normalize(body["recurrence"], timezones.windows_name(state.start_tz))
+                if body["recurrence"]
+                else None
+            )
         except rec.InvalidRecurrence as exc:
             raise bad_request(str(exc)) from exc
     if "singleValueExtendedProperties" in body:
@@ -731,7 +741,7 @@ def render(view: EventView, opts: RenderOptions) -> dict[str, Any]:
     if out["transactionId"] is None:
         del out["transactionId"]
     if view.original_start is not None:
-        out["originalStart"] = format_timestamp(view.original_start)
+        out["originalStart"] = format_instant(view.original_start)
     if opts.select is not None:
         wanted = opts.select | {"id", "@odata.etag"}
         if "cancelledOccurrences" in wanted and view.kind == "seriesMaster":

@@ -31,9 +31,10 @@ MAILBOX_SETTINGS_READ = frozenset({"MailboxSettings.Read", "MailboxSettings.Read
 MAILBOX_SETTINGS_WRITE = frozenset({"MailboxSettings.ReadWrite"})
 SHARED_READ = frozenset({"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"})
 SHARED_WRITE = frozenset({"Calendars.ReadWrite.Shared"})
-# Subscriptions to event resources: the least privileged is Calendars.Read; a calendar shared
-# with the user is reached with its .Shared permissions.
-EVENT_SUBSCRIPTIONS = frozenset({"Calendars.Read", "Calendars.ReadWrite"}) | SHARED_READ
+# Subscriptions to event resources: the least privileged is Calendars.Read. The Outlook sharing
+# permissions (.Shared) do not support change notifications (Microsoft's answer,
+# learn.microsoft.com/answers/questions/1166400, after the permissions reference).
+EVENT_SUBSCRIPTIONS = frozenset({"Calendars.Read", "Calendars.ReadWrite"})
 
 ACTIONS = ("accept", "decline", "tentativelyaccept", "cancel")
 

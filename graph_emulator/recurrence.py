@@ -42,8 +42,10 @@ class InvalidRecurrence(ValueError):
     """The recurrence would be rejected by Graph (400 ErrorInvalidRequest / property validation)."""
 
 
-def normalize(recurrence: dict[str, Any]) -> dict[str, Any]:
-    """Validate a patternedRecurrence and return it with Graph's defaults filled in."""
+def normalize(recurrence: dict[str, Any], start_zone: str = "") -> dict[str, Any]:
+    """Validate a patternedRecurrence and return it with Graph's defaults filled in; an empty
+    ``recurrenceTimeZone`` becomes ``start_zone`` (the Windows name of the event's start zone):
+    the docs' "Create event" Response 3 answers a request without one with the start's zone."""
     pattern = dict(recurrence.get("pattern") or {})
     rng = dict(recurrence.get("range") or {})
     ptype = pattern.get("type")
@@ -55,7 +57,9 @@ def normalize(recurrence: dict[str, Any]) -> dict[str, Any]:
     interval = pattern.get("interval", 1)
     if not isinstance(interval, int) or interval < 1:
         raise InvalidRecurrence("Recurrence pattern interval must be a positive integer.")
-    days = pattern.get("daysOfWeek") or []
+    # Graph reads day names in any case and answers them in lower case: the docs' "Create
+    # event" request sends "Monday", its recorded answer has "monday".
+    days = [day.lower() if isinstance(day, str) else day for day in pattern.get("daysOfWeek") or []]
     if any(day not in WEEKDAYS for day in days):
         raise InvalidRecurrence(f"Invalid daysOfWeek {days}.")
     index = pattern.get("index") or "first"
@@ -68,6 +72,7 @@ def normalize(recurrence: dict[str, Any]) -> dict[str, Any]:
     if ptype in ("absoluteYearly", "relativeYearly") and not 1 <= month <= 12:
         raise InvalidRecurrence("month must be between 1 and 12.")
     first_day = pattern.get("firstDayOfWeek") or "sunday"
+    first_day = first_day.lower() if isinstance(first_day, str) else first_day
     if first_day not in WEEKDAYS:
         raise InvalidRecurrence(f"Invalid firstDayOfWeek '{first_day}'.")
     rtype = rng.get("type")
@@ -107,7 +112,7 @@ def normalize(recurrence: dict[str, Any]) -> dict[str, Any]:
             "type": rtype,
             "startDate": start_date.isoformat(),
             "endDate": end_date.isoformat() if end_date else "0001-01-01",
-            "recurrenceTimeZone": tz_name,
+            "recurrenceTimeZone": tz_name or start_zone,
             "numberOfOccurrences": count if rtype == "numbered" else 0,
         },
     }

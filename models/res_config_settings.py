@@ -1,7 +1,11 @@
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+
+from ..services.auth import PERMISSIONS, SHARED_CALENDAR_PERMISSION
 
 # Microsoft's global cloud; national clouds and the Graph emulator are other values of the same
 # settings (https://learn.microsoft.com/graph/deployments).
@@ -62,6 +66,12 @@ class ResConfigSettings(models.TransientModel):
         compute="_compute_outlook_redirect_uri",
         help="Register this URI as a Web redirect URI of the Azure app.",
     )
+    outlook_permissions = fields.Html(
+        "Azure App Permissions",
+        compute="_compute_outlook_permissions",
+        sanitize=False,
+        help="The delegated Microsoft Graph permissions to add to the Azure app.",
+    )
 
     outlook_webhook_status = fields.Char(
         "Near-real-time updates",
@@ -74,6 +84,22 @@ class ResConfigSettings(models.TransientModel):
         status = self.env["outlook.subscription"].sudo()._status_message()
         for settings in self:
             settings.outlook_webhook_status = status
+
+    @api.depends("company_id")
+    def _compute_outlook_permissions(self):
+        """The list of ``services.auth.PERMISSIONS`` (and the shared calendars' one), each with
+        what the sync needs it for, translated."""
+        items = Markup("").join(
+            Markup("<li><code>%s</code>: %s</li>") % (name, self.env._(purpose))
+            for name, purpose in (*PERMISSIONS, SHARED_CALENDAR_PERMISSION)
+        )
+        note = self.env._(
+            "An account connected before MailboxSettings.ReadWrite was asked for keeps syncing "
+            "its events, without the Outlook category list, until its user reconnects Outlook."
+        )
+        text = Markup("<ul class='mb-1'>%s</ul><div>%s</div>") % (items, note)
+        for settings in self:
+            settings.outlook_permissions = text
 
     @api.depends("company_id")
     def _compute_outlook_redirect_uri(self):

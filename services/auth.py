@@ -21,17 +21,27 @@ from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 
 from .errors import AuthError, ReauthRequired, SignInFailed, TransportError
 
+
+def _lt(text: str) -> str:
+    """Marks a text the Settings page shows for Odoo's translation export (this package
+    imports nothing from Odoo); the page translates it when it shows it."""
+    return text
+
+
 # The delegated permissions of Microsoft Graph the sync uses, and what each is for: the
 # README's Azure steps and the Settings page list these.
 PERMISSIONS: tuple[tuple[str, str], ...] = (
-    ("Calendars.ReadWrite", "read and write the user's events"),
-    ("User.Read", "sign the user in and read their profile"),
-    ("MailboxSettings.ReadWrite", "Outlook categories (the master list) as Odoo tags"),
-    ("offline_access", "sync while the user is away (refresh tokens)"),
+    ("Calendars.ReadWrite", _lt("read and write the user's events")),
+    ("User.Read", _lt("sign the user in and read their profile")),
+    (
+        "MailboxSettings.ReadWrite",
+        _lt("the Outlook category list (tag colours) and the mailbox's time zone"),
+    ),
+    ("offline_access", _lt("sync while the user is away (refresh tokens)")),
 )
 SHARED_CALENDAR_PERMISSION = (
     "Calendars.ReadWrite.Shared",
-    "calendars other people shared with the user, when Settings allows them",
+    _lt("calendars other people shared with the user, when Settings allows them"),
 )
 # Without these the sync cannot run: they are asked for every access token. An access token
 # carries every permission the user consented to the app (the others come along when granted),

@@ -226,11 +226,21 @@ def series_zone(
     *,
     start_zone: str,
     mailbox_zone: Callable[[], str] | None = None,
+    allday: bool = False,
 ) -> str:
     """The IANA zone a Graph series recurs in: ``recurrenceTimeZone`` (Windows or IANA name)
-    wins; when empty the event's start zone. A custom zone is the mailbox's (``graph_zone``)."""
+    wins; when empty the event's start zone. A custom zone is the mailbox's (``graph_zone``).
+
+    An all-day series without ``recurrenceTimeZone`` (an attendee's copy can have it empty,
+    microsoft-graph-docs-contrib #5828) recurs in the mailbox's zone when it is known: Graph
+    reports an all-day event's ``originalStartTimeZone`` as the zone the request asked for, not
+    the user's (Microsoft's answer in microsoft-graph-docs #2804), so it says nothing of where
+    the occurrences' ``originalStart`` midnights are. The mailbox's zone is our assumption."""
     range_ = patterned_recurrence.get("range") or {}
-    return graph_zone(range_.get("recurrenceTimeZone") or start_zone, mailbox_zone)
+    named = range_.get("recurrenceTimeZone")
+    if not named and allday and mailbox_zone is not None:
+        return mailbox_zone()
+    return graph_zone(named or start_zone, mailbox_zone)
 
 
 def from_graph(
@@ -238,6 +248,7 @@ def from_graph(
     *,
     start_zone: str,
     mailbox_zone: Callable[[], str] | None = None,
+    allday: bool = False,
 ) -> Recurrence:
     """Read Graph's ``recurrence`` object.
 
@@ -264,7 +275,10 @@ def from_graph(
             end_date=(date.fromisoformat(range_["endDate"]) if range_type == "endDate" else None),
             count=range_.get("numberOfOccurrences") if range_type == "numbered" else None,
             time_zone=series_zone(
-                patterned_recurrence, start_zone=start_zone, mailbox_zone=mailbox_zone
+                patterned_recurrence,
+                start_zone=start_zone,
+                mailbox_zone=mailbox_zone,
+                allday=allday,
             ),
         )
     except (KeyError, TypeError) as error:

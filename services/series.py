@@ -153,6 +153,7 @@ def pattern_of(
         master.get("recurrence") or {},
         start_zone=master.get("originalStartTimeZone") or UTC_NAME,
         mailbox_zone=mailbox_zone,
+        allday=master.get("isAllDay") is True,
     )
 
 
@@ -163,6 +164,7 @@ def zone_of(master: Mapping[str, Any], *, mailbox_zone: Callable[[], str] | None
         master.get("recurrence") or {},
         start_zone=master.get("originalStartTimeZone") or UTC_NAME,
         mailbox_zone=mailbox_zone,
+        allday=master.get("isAllDay") is True,
     )
 
 

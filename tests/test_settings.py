@@ -1,5 +1,9 @@
+from lxml import etree
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+
+from ..services.auth import PERMISSIONS, SCOPES, SHARED_CALENDAR_PERMISSION
 
 SECRET_KEY = "outlook_calendar_sync.client_secret"
 
@@ -68,6 +72,26 @@ class TestOutlookSettings(TransactionCase):
         arch = self.env["res.config.settings"].get_view(view_type="form")["arch"]
         self.assertIn('id="outlook_calendar_sync_setting"', arch)
         self.assertRegex(arch, r'<setting[^>]*id="sync_outlook_calendar_setting"[^>]*invisible="1"')
+
+    def test_outlook_block_lists_every_permission_the_sync_uses(self):
+        """The Outlook Calendar block names each delegated permission of
+        ``services.auth.PERMISSIONS`` (the shared calendars' one too) with what it is for, and
+        says what an account connected without MailboxSettings.ReadWrite still does."""
+        settings = self.env["res.config.settings"].create({})
+        listed = etree.fromstring(f"<div>{settings.outlook_permissions}</div>")
+        rows = ["".join(item.itertext()) for item in listed.iter("li")]
+        self.assertEqual(
+            rows,
+            [f"{name}: {purpose}" for name, purpose in (*PERMISSIONS, SHARED_CALENDAR_PERMISSION)],
+        )
+        self.assertTrue(set(SCOPES) <= {name for name, _purpose in PERMISSIONS})
+        self.assertIn(
+            "keeps syncing its events, without the Outlook category list",
+            "".join(listed.itertext()),
+        )
+        arch = etree.fromstring(self.env["res.config.settings"].get_view(view_type="form")["arch"])
+        block = arch.xpath("//setting[@id='outlook_calendar_sync_setting']")[0]
+        self.assertTrue(block.xpath(".//field[@name='outlook_permissions']"))
 
 
 @tagged("post_install", "-at_install")

@@ -181,6 +181,29 @@ def test_subscriptions_need_a_calendars_permission(g):
     assert g.subscriptions() == []
 
 
+def test_the_shared_permissions_do_not_serve_subscriptions(g):
+    """Microsoft's answer on learn.microsoft.com/answers/questions/1166400: the Outlook sharing
+    permissions (Calendars.Read.Shared and its read/write counterpart) "do not support
+    subscribing to change notifications"; Calendars.Read is what ``/me/events`` needs."""
+    subscription = {
+        "changeType": "created,updated,deleted",
+        "notificationUrl": "https://odoo.test/hook",
+        "resource": "/me/events",
+        "expirationDateTime": "2026-03-04T08:00:00Z",
+        "clientState": "s",
+    }
+    for scope in ("Calendars.Read.Shared", "Calendars.ReadWrite.Shared"):
+        g.identity.reset()
+        shared_only = graph_session(g, ALICE, f"{scope} {SIGN_IN}")
+        _assert_access_denied(shared_only.post(f"{g.graph}/subscriptions", json=subscription))
+    assert g.subscriptions() == []
+    g.identity.reset()
+    reader = graph_session(g, ALICE, f"Calendars.Read {SIGN_IN}")
+    # Served: Graph goes on to validate the notification URL, which nobody answers here.
+    served = reader.post(f"{g.graph}/subscriptions", json=subscription)
+    assert served.status_code == 400 and served.json()["error"]["code"] == "ValidationError"
+
+
 def test_mailbox_settings_need_mailbox_settings_permissions(g):
     """The route is named so that the table covers it (GET reads, PATCH writes)."""
     assert route_name(["mailboxSettings"]) == "mailboxSettings"

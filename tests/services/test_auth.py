@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from services.auth import REQUIRED_SCOPES, SCOPES, SHARED_CALENDAR_SCOPES, OutlookAuth
+from services.auth import (
+    PERMISSIONS,
+    REQUIRED_SCOPES,
+    SCOPES,
+    SHARED_CALENDAR_PERMISSION,
+    SHARED_CALENDAR_SCOPES,
+    OutlookAuth,
+)
 from services.errors import AuthError, ReauthRequired, SignInFailed
 
 AUTHORITY = "https://login.test/tenant-1"
@@ -185,6 +194,21 @@ def test_the_sign_in_asks_for_mailbox_settings_for_the_categories():
     _, _, query = signed_in(IdentityPlatform())
 
     assert "MailboxSettings.ReadWrite" in query["scope"][0].split()
+
+
+def test_the_readmes_azure_steps_list_exactly_the_permissions_of_the_sync():
+    """README, "API permissions → Add a permission": one line per permission of
+    ``PERMISSIONS`` (and the shared calendars' one), in that order, with what it is for."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    step = readme.split("**API permissions → Add a permission", 1)[1].split("\n5. ", 1)[0]
+    listed = re.findall(r"^   - `([^`]+)`: ([^;]+?)(?:[;.]|,$)", step, flags=re.M)
+    names = [name for name, _purpose in (*PERMISSIONS, SHARED_CALENDAR_PERMISSION)]
+    assert [name for name, _purpose in listed] == names
+    for (name, purpose), (_listed, text) in zip(
+        (*PERMISSIONS, SHARED_CALENDAR_PERMISSION), listed, strict=True
+    ):
+        assert " ".join(text.split()).startswith(purpose.split(",")[0]), name
+    assert set(SCOPES) | set(SHARED_CALENDAR_SCOPES) <= set(names)
 
 
 def test_an_account_that_never_granted_mailbox_settings_refreshes_without_asking_for_it():

@@ -75,6 +75,9 @@ def handle_control(emu: GraphEmulator, request: Request) -> Response:
         if route == ("POST", ("subscriptions",)) and parts[2:] == ["lifecycle"]:
             emu.send_lifecycle(parts[1], body["event"])
             return _ok(status=202)
+        if route == ("POST", ("subscription_lifetime",)):
+            emu.set_subscription_max_lifetime(int(body["minutes"]))
+            return _ok()
         if route == ("GET", ("notifications",)):
             return _ok({"value": emu.notifications()})
         if route == ("POST", ("notifications",)) and parts[1:] == ["wait"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -381,6 +381,15 @@ class GraphEmulator:
     def subscriptions(self) -> list[dict[str, Any]]:
         """Live subscriptions as Graph renders them (``clientState`` included), plus ``mailbox``."""
         return self.subscription_hub.dump()
+
+    def set_subscription_max_lifetime(self, minutes: int) -> None:
+        """The furthest ``expirationDateTime`` a POST or PATCH may ask for, in minutes from now
+        (10,080 by default, Microsoft's current figure for Outlook events; 4,230 is what older
+        docs give and tenants answered in 2018). ``reset`` restores the default."""
+        if minutes < 1:
+            raise ValueError("minutes must be positive")
+        with self.subscription_hub.lock:
+            self.subscription_hub.max_lifetime = timedelta(minutes=minutes)
 
     def send_lifecycle(self, subscription_id: str, event: str) -> None:
         """Send ``reauthorizationRequired``, ``subscriptionRemoved`` (which also removes the

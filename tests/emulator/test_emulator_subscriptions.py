@@ -127,9 +127,7 @@ def test_bad_subscriptions_are_refused_before_any_call(g, alice, receiver, minut
     assert receiver.validations == []
 
 
-def test_a_tenant_with_the_older_maximum_refuses_a_longer_lifetime_as_graph_did(
-    g, alice, receiver
-):
+def test_a_tenant_with_the_older_maximum_refuses_a_longer_lifetime_as_graph_did(g, alice, receiver):
     """Graph's recorded 400 for a lifetime past the maximum; the maximum can be lowered to the
     4,230 minutes older docs gave, for POST and PATCH alike."""
     g.set_subscription_max_lifetime(4_230)

@@ -61,6 +61,9 @@ def handle_control(emu: GraphEmulator, request: Request) -> Response:
         if route == ("POST", ("delta_tokens",)) and parts[1:] == ["expire"]:
             emu.expire_delta_tokens(body["mailbox"])
             return _ok()
+        if route == ("POST", ("delta",)) and parts[1:] == ["omit_early_masters"]:
+            emu.omit_early_series_masters(bool(body.get("enabled", True)))
+            return _ok()
         if route == ("POST", ("refresh_tokens",)) and parts[1:] == ["revoke"]:
             return _ok({"revoked": emu.revoke_refresh_tokens(body["mailbox"])})
         if route == ("POST", ("access_tokens",)) and parts[1:] == ["expire"]:

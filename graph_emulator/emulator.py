@@ -363,6 +363,14 @@ class GraphEmulator:
         """Every delta/skip token of the mailbox answers 410 SyncStateNotFound from now on."""
         self.delta.expire(mailbox)
 
+    def omit_early_series_masters(self, enabled: bool = True) -> None:
+        """``calendarView/delta`` leaves out the master of every series that began before the
+        window (its occurrences and exceptions still come), as other Graph integrations report
+        for such series; ``GET /me/events/{masterId}`` and ``/instances`` still answer.
+        ``reset`` sends masters again."""
+        with self.delta.lock:
+            self.delta.omit_early_masters = enabled
+
     def revoke_refresh_tokens(self, mailbox: str) -> int:
         """Refresh tokens of the mailbox answer ``invalid_grant`` (AADSTS70008)."""
         return self.identity.revoke_refresh_tokens(mailbox)

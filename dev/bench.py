@@ -11,6 +11,10 @@ Scenarios, for each implementation in its own fresh database:
 - ``latency`` (this addon only, ``--latency-samples``): seconds from a change in Outlook to the
   Odoo record updated, change notifications on, on a real Odoo server with a cron thread
   (dev/bench_latency.py);
+- ``early series`` (this addon only, ``--early-series``, default 20): an Outlook calendar of
+  weekly series that began before the window, imported once as Graph sends it with their
+  masters and once with the emulator leaving those masters out of delta (as other Graph
+  integrations report): the second row counts what reading the masters by id costs;
 - ``fleet`` (``--fleet``, default 1,000 mailboxes of 50 events; ``--only-fleet`` runs only
   these rows): the sync cron of real Odoo servers over many connected mailboxes, with 1 and 2
   cron workers, and the built-in's cron on part of them (dev/bench_fleet.py).
@@ -35,6 +39,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +71,8 @@ EDITS_PER_SIDE = 10
 WORKER_TIMEOUT = 1200
 # Set-up of a fresh database: Settings, the user Alice, her Outlook connection.
 CONNECT = ["prepare", "connect"]
+# The early-series rows: with the masters in delta, then without them.
+EARLY_SCENARIOS = ("early series", "early series, masters left out")
 
 Json = dict[str, Any]
 
@@ -266,6 +273,54 @@ def import_family(bench: Bench, impl: str, n: int, calendar: list[BenchEvent]) -
     say(f"{impl} n={n}: incremental (10 changes in Outlook, 10 in Odoo)")
     rows.append(incremental(bench, impl, db, calendar=calendar, graph_ids=graph_ids))
     return rows
+
+
+def early_series_family(bench: Bench, count: int) -> list[Row]:
+    """``count`` weekly series that began six weeks ago (before the 30-day window) imported,
+    with their masters in delta, then without them."""
+    emulator = bench.emulator
+    start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    start -= timedelta(weeks=6)
+    rows = []
+    for masters_left_out in (False, True):
+        emulator.reset()
+        emulator.omit_early_series_masters(masters_left_out)
+        for index in range(count):
+            first = start + timedelta(days=index % 7, minutes=30 * (index // 7))
+            emulator.create_event(ALICE, early_series(f"Early series {index}", first))
+        db = fresh_db(OURS, "early_masters" if masters_left_out else "early", count)
+        bench.worker(OURS, db, CONNECT)
+        scenario = EARLY_SCENARIOS[masters_left_out]
+        say(f"{OURS} n={count}: {scenario}")
+        answer, traffic = bench.measure(OURS, db, ["sync"])
+        rows.append(
+            row(scenario, count, OURS, answer["sync"], traffic, note=sync_note(answer["sync"]))
+        )
+    return rows
+
+
+def early_series(subject: str, first: datetime) -> Json:
+    """A weekly series of 12 half-hour meetings from ``first`` (UTC)."""
+    return {
+        "subject": subject,
+        "start": {"dateTime": first.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        "end": {
+            "dateTime": (first + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S"),
+            "timeZone": "UTC",
+        },
+        "recurrence": {
+            "pattern": {
+                "type": "weekly",
+                "interval": 1,
+                "daysOfWeek": [first.strftime("%A").lower()],
+            },
+            "range": {
+                "type": "numbered",
+                "startDate": first.date().isoformat(),
+                "numberOfOccurrences": 12,
+            },
+        },
+    }
 
 
 def incremental(
@@ -501,6 +556,8 @@ def run(args: argparse.Namespace) -> list[Row]:
             rows.append(export_family(bench, impl, export_calendar))
             rows.append(export_family(bench, impl, export_calendar, unthrottled=rows[-1]))
             say(f"{impl} done:\n{text_table([r for r in rows if r.impl == impl])}")
+        if OURS in impls and args.early_series and not only:
+            rows += early_series_family(bench, args.early_series)
         if OURS in impls and args.latency_samples and not args.only_fleet:
             rows.append(latency_family(bench, args.latency_samples))
         if OURS in impls and args.fleet and not args.only_latency:
@@ -536,6 +593,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sizes", default="1000,5000", help="calendar sizes (default 1000,5000)")
     parser.add_argument("--export-n", type=int, default=1000, help="size of the export")
     parser.add_argument("--impls", default=f"{OURS},{BUILTIN}", help="which implementations")
+    parser.add_argument(
+        "--early-series",
+        type=int,
+        default=20,
+        help="series begun before the window, imported with and without their masters in delta "
+        "(0: no such rows)",
+    )
     parser.add_argument(
         "--latency-samples", type=int, default=20, help="Outlook changes timed (0: no latency row)"
     )
@@ -586,9 +650,9 @@ def main(argv: list[str]) -> int:
     if args.only_fleet:
         say(f"fleet rows merged into {OUT_DIR / 'results.json'} and results.md")
         return 0
-    # The chart compares both implementations per scenario: latency is ours only, the fleet
-    # rows have a table of their own.
-    compared = [r for r in rows if r.scenario not in ("latency", "fleet")]
+    # The chart compares both implementations per scenario: latency and the early series are
+    # ours only, the fleet rows have a table of their own.
+    compared = [r for r in rows if r.scenario not in ("latency", "fleet", *EARLY_SCENARIOS)]
     chart = draw(compared, OUT_DIR / "results.png", MPL_DIR, f" ({machine_line(took)})")
     say(f"written {OUT_DIR / 'results.json'}, results.md and {chart.name} in {took / 60:.1f} min")
     return 0

@@ -89,7 +89,7 @@ def render_own(box: Mailbox, calendar: Calendar) -> dict[str, Any]:
         "canEdit": True,
         "allowedOnlineMeetingProviders": cat.allowed_online_providers(box.personal),
         "defaultOnlineMeetingProvider": "unknown" if box.personal else "teamsForBusiness",
-        "isTallyingResponses": True,
+        "isTallyingResponses": calendar.is_default,
         "isRemovable": not calendar.is_default,
         "owner": {"name": box.display_name, "address": box.own_address},
     }

@@ -61,6 +61,9 @@ def handle_control(emu: GraphEmulator, request: Request) -> Response:
         if route == ("POST", ("delta_tokens",)) and parts[1:] == ["expire"]:
             emu.expire_delta_tokens(body["mailbox"])
             return _ok()
+        if route == ("POST", ("delta",)) and parts[1:] == ["omit_early_masters"]:
+            emu.omit_early_series_masters(bool(body.get("enabled", True)))
+            return _ok()
         if route == ("POST", ("refresh_tokens",)) and parts[1:] == ["revoke"]:
             return _ok({"revoked": emu.revoke_refresh_tokens(body["mailbox"])})
         if route == ("POST", ("access_tokens",)) and parts[1:] == ["expire"]:
@@ -75,6 +78,9 @@ def handle_control(emu: GraphEmulator, request: Request) -> Response:
         if route == ("POST", ("subscriptions",)) and parts[2:] == ["lifecycle"]:
             emu.send_lifecycle(parts[1], body["event"])
             return _ok(status=202)
+        if route == ("POST", ("subscription_lifetime",)):
+            emu.set_subscription_max_lifetime(int(body["minutes"]))
+            return _ok()
         if route == ("GET", ("notifications",)):
             return _ok({"value": emu.notifications()})
         if route == ("POST", ("notifications",)) and parts[1:] == ["wait"]:

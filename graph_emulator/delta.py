@@ -64,13 +64,17 @@ def _delta_item(rendered: dict[str, Any]) -> dict[str, Any]:
 
 
 class DeltaTracker:
-    """Issues and resolves skip/delta tokens; ``expire(mailbox)`` makes old ones answer 410."""
+    """Issues and resolves skip/delta tokens; ``expire(mailbox)`` makes old ones answer 410.
+    ``omit_early_masters``: a series that began before the window comes without its master
+    (its occurrences and exceptions still come, with their ``seriesMasterId``), as other Graph
+    integrations report; Graph's docs never promise the master in delta."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.Lock()
         self.states: OrderedDict[str, RoundState] = OrderedDict()
         self.generations: dict[str, int] = {}
+        self.omit_early_masters = False
 
     def expire(self, mailbox: str) -> None:
         """Invalidate every token of a mailbox."""
@@ -79,10 +83,11 @@ class DeltaTracker:
             self.generations[key] = self.generations.get(key, 0) + 1
 
     def reset(self) -> None:
-        """Forget every token."""
+        """Forget every token; masters are sent again."""
         with self.lock:
             self.states.clear()
             self.generations.clear()
+            self.omit_early_masters = False
 
     def _save(self, state: RoundState) -> str:
         token = secrets.token_urlsafe(24)
@@ -184,7 +189,7 @@ class DeltaTracker:
                             }
                         )
                     continue
-                if item.recurrence:
+                if item.recurrence and not (self.omit_early_masters and item.start < state.start):
                     items.append(_delta_item(ev.render(ev.view_of(item), sparse)))
                 items.extend(_delta_item(ev.render(row, sparse)) for row in rows)
         rest = state.pending[taken:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -363,6 +363,14 @@ class GraphEmulator:
         """Every delta/skip token of the mailbox answers 410 SyncStateNotFound from now on."""
         self.delta.expire(mailbox)
 
+    def omit_early_series_masters(self, enabled: bool = True) -> None:
+        """``calendarView/delta`` leaves out the master of every series that began before the
+        window (its occurrences and exceptions still come), as other Graph integrations report
+        for such series; ``GET /me/events/{masterId}`` and ``/instances`` still answer.
+        ``reset`` sends masters again."""
+        with self.delta.lock:
+            self.delta.omit_early_masters = enabled
+
     def revoke_refresh_tokens(self, mailbox: str) -> int:
         """Refresh tokens of the mailbox answer ``invalid_grant`` (AADSTS70008)."""
         return self.identity.revoke_refresh_tokens(mailbox)
@@ -381,6 +389,15 @@ class GraphEmulator:
     def subscriptions(self) -> list[dict[str, Any]]:
         """Live subscriptions as Graph renders them (``clientState`` included), plus ``mailbox``."""
         return self.subscription_hub.dump()
+
+    def set_subscription_max_lifetime(self, minutes: int) -> None:
+        """The furthest ``expirationDateTime`` a POST or PATCH may ask for, in minutes from now
+        (10,080 by default, Microsoft's current figure for Outlook events; 4,230 is what older
+        docs give and tenants answered in 2018). ``reset`` restores the default."""
+        if minutes < 1:
+            raise ValueError("minutes must be positive")
+        with self.subscription_hub.lock:
+            self.subscription_hub.max_lifetime = timedelta(minutes=minutes)
 
     def send_lifecycle(self, subscription_id: str, event: str) -> None:
         """Send ``reauthorizationRequired``, ``subscriptionRemoved`` (which also removes the

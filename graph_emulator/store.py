@@ -389,7 +389,8 @@ class Store:
             self.delete_event(box, event_id, comment=comment)
 
     def respond(self, box: Mailbox, event_id: str, action: str, body: dict[str, Any]) -> None:
-        """accept / tentativelyAccept / decline: the attendee's copy and the organizer's both learn it."""
+        """accept / tentativelyAccept / decline: the attendee's copy learns it, and so does the
+        organizer's when it is in the organizer's default calendar (``isTallyingResponses``)."""
         with self.lock:
             current = self.view(box, event_id)
             item = current.master
@@ -412,7 +413,8 @@ class Store:
                 return
             organizer_box = self.find_mailbox(item.organizer_ref[0])
             original = organizer_box.events.get(item.organizer_ref[1]) if organizer_box else None
-            if original is not None:
+            # Only meetings sent from the organizer's primary calendar track the answers.
+            if original is not None and original.calendar_id == organizer_box.default_calendar.id:
                 if one_occurrence is not None and original.recurrence:
                     attendees = copy.deepcopy(original.props["attendees"])
                     for attendee in attendees:

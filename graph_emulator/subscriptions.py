@@ -4,7 +4,9 @@
   differs) the way Graph does: a POST with ``?validationToken=...`` that must answer 200 with the
   token as ``text/plain`` within 10 s, else 400 and no subscription. ``PATCH`` renews
   (``expirationDateTime`` only), ``DELETE`` removes (204), ``GET`` reads. Event subscriptions
-  live at most 10,080 minutes; an expired one is gone (404) and gets no notification.
+  live at most ``max_lifetime`` (10,080 minutes, the current docs; older docs and tenants
+  recorded in 2018 give 4,230): further ahead is Graph's 400 ``ExtensionError``. An expired one
+  is gone (404) and gets no notification.
 - Every event write in a subscribed calendar (``created``/``updated``/``deleted``, the changes
   Exchange makes to attendee copies included) is delivered to ``notificationUrl`` with the
   subscription's ``clientState``, one POST per notification, from one delivery thread, after the
@@ -41,6 +43,7 @@ from .wire import Request, Response
 log = logging.getLogger("graph_emulator")
 
 MAX_LIFETIME = timedelta(minutes=10_080)
+"""The current docs' maximum for Outlook events; ``Subscriptions.max_lifetime`` may lower it."""
 VALIDATION_TIMEOUT = 10.0
 DELIVERY_TIMEOUT = 3.0
 CHANGE_TYPES = frozenset({"created", "updated", "deleted"})
@@ -123,6 +126,7 @@ class Subscriptions:
         self.clock = clock
         self.lock = threading.Condition()
         self.items: dict[str, Subscription] = {}
+        self.max_lifetime = MAX_LIFETIME
         self.deliveries: list[Delivery] = []
         self._queue: deque[tuple[str, str, str, dict[str, Any]]] = deque()
         self._busy = False
@@ -150,8 +154,9 @@ class Subscriptions:
         self._thread = None
 
     def reset(self) -> None:
-        """No subscription, nothing queued, no delivery recorded."""
+        """No subscription, nothing queued, no delivery recorded, the current docs' maximum."""
         with self.lock:
+            self.max_lifetime = MAX_LIFETIME
             self.items.clear()
             self._queue.clear()
             self.deliveries.clear()
@@ -283,9 +288,10 @@ class Subscriptions:
         now = self.clock()
         if moment <= now:
             raise bad_request("Subscription expiration must be in the future.", "ExtensionError")
-        if moment > now + MAX_LIFETIME:
+        if moment > now + self.max_lifetime:
+            minutes = int(self.max_lifetime.total_seconds() // 60)
             raise bad_request(
-                "Subscription expiration can only be 10080 minutes in the future.",
+                f"Subscription expiration can only be {minutes} minutes in the future.",
                 "ExtensionError",
             )
         return moment

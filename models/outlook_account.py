@@ -260,6 +260,14 @@ class OutlookAccount(models.Model):
         "permission was not granted): events sync, their categories without colours. "
         "Reconnecting Outlook grants it.",
     )
+    responses_untracked = fields.Boolean(
+        "Answers Not Tracked",
+        readonly=True,
+        copy=False,
+        help="Outlook tracks attendees' answers only for meetings sent from the mailbox's "
+        "default calendar: for this calendar's meetings it shows none, so Odoo keeps the "
+        "answers it knows.",
+    )
     last_sync_event_id = fields.Integer(
         readonly=True,
         copy=False,
@@ -1102,6 +1110,7 @@ class OutlookAccount(models.Model):
             push_attendees=push_attendees or not first,
             pull=mode != "export_only",
             private=PrivateEvents(self.private_events),
+            responses_tracked=not self.responses_untracked,
         )
 
     def _first_sync_preview(self):
@@ -1251,6 +1260,7 @@ class OutlookAccount(models.Model):
                     "owner_name": owner_name,
                     "shared": shared,
                     "is_default": is_default,
+                    "tallies_responses": calendar.get("isTallyingResponses") is not False,
                     "account_id": account.id if account else False,
                     "selected": bool(account) and account.state not in ("paused", "not_connected"),
                     "sync_mode": account.sync_mode if account else "two_way",

@@ -4,10 +4,13 @@ from datetime import timedelta, timezone
 
 from odoo import api, fields, models
 
-from ..services.errors import NotFound, SyncError
+from ..services.errors import GraphError, NotFound, SyncError
 from ..services.notifications import (
+    MAX_LIFETIME,
+    OLDER_MAX_LIFETIME,
     client_state_matches,
     expiry,
+    lifetime_refused,
     needs_renewal,
     new_client_state,
     unreachable_reason,
@@ -65,6 +68,14 @@ class OutlookSubscription(models.Model):
         readonly=True,
     )
     last_error = fields.Text(readonly=True)
+    older_lifetime = fields.Boolean(
+        "Shorter Lifetime",
+        readonly=True,
+        copy=False,
+        help="Microsoft refused the 10,080-minute lifetime of its current documentation for "
+        "this mailbox: the subscription and its renewals ask for the 4,230 minutes of the older "
+        "one.",
+    )
     next_check_at = fields.Datetime(
         readonly=True, index=True, copy=False, help="When the maintenance cron looks at it next."
     )
@@ -299,11 +310,16 @@ class OutlookSubscription(models.Model):
                 answer = None
                 if renewing:
                     with contextlib.suppress(NotFound):
-                        answer = graph.renew_subscription(
-                            self.graph_subscription_id, _aware(expiry(now))
+                        answer = self._within_lifetime(
+                            lambda expiration: graph.renew_subscription(
+                                self.graph_subscription_id, expiration
+                            ),
+                            now,
                         )
                 if answer is None:
-                    answer = self._create_at_graph(graph, url, now)
+                    answer = self._within_lifetime(
+                        lambda expiration: self._create_at_graph(graph, url, expiration), now
+                    )
         except SyncError as error:
             _logger.info(
                 "Outlook subscription of account %s not created or renewed: %s",
@@ -319,7 +335,9 @@ class OutlookSubscription(models.Model):
                 }
             )
             return
-        expires_at = _graph_datetime(answer.get("expirationDateTime")) or expiry(now)
+        expires_at = _graph_datetime(answer.get("expirationDateTime")) or expiry(
+            now, self._max_lifetime()
+        )
         self.write(
             {
                 "state": "active",
@@ -331,9 +349,32 @@ class OutlookSubscription(models.Model):
             }
         )
 
-    def _create_at_graph(self, graph, url, now):
+    def _max_lifetime(self):
+        return OLDER_MAX_LIFETIME if self.older_lifetime else MAX_LIFETIME
+
+    def _within_lifetime(self, call, now):
+        """``call(expiration)`` with the lifetime this subscription asks for; when Graph refuses
+        the current docs' maximum as too long, once more with the older docs' one, which this
+        row then keeps for its renewals."""
+        try:
+            return call(_aware(expiry(now, self._max_lifetime())))
+        except GraphError as error:
+            if self.older_lifetime or not lifetime_refused(error):
+                raise
+        _logger.info(
+            "Microsoft refused a %s-minute subscription for Outlook account %s; asking for %s "
+            "minutes, as its older documentation says",
+            int(MAX_LIFETIME.total_seconds() // 60),
+            self.account_id.id,
+            int(OLDER_MAX_LIFETIME.total_seconds() // 60),
+        )
+        self.older_lifetime = True
+        return call(_aware(expiry(now, OLDER_MAX_LIFETIME)))
+
+    def _create_at_graph(self, graph, url, expiration):
         """A new Graph subscription (the previous one, if any, deleted first) with a new
-        clientState; Graph calls ``url`` to validate it before it answers."""
+        clientState, expiring at ``expiration``; Graph calls ``url`` to validate it before it
+        answers."""
         if self.graph_subscription_id:
             graph.delete_subscription(self.graph_subscription_id)
             self.graph_subscription_id = False
@@ -344,7 +385,7 @@ class OutlookSubscription(models.Model):
             resource=resource,
             notification_url=url,
             client_state=client_state,
-            expiration=_aware(expiry(now)),
+            expiration=expiration,
         )
         self.env.cr.execute(
             "UPDATE outlook_subscription SET client_state = %s, resource = %s WHERE id = %s",

@@ -187,6 +187,17 @@ class SyncRun:
         if self.full_resync:
             vals["delta_window_end"] = self.window_end.replace(tzinfo=None)
         vals.update(self._categories_state())
+        if self.is_first_sync and not self.policy.responses_tracked:
+            self.notices.append(
+                {
+                    "event": "",
+                    "reason": self.env._(
+                        "Outlook does not track attendees' answers to meetings sent from this "
+                        "calendar (only the default calendar does): the answers Odoo knows are "
+                        "kept, and Outlook's are not taken over them."
+                    ),
+                }
+            )
         self.account.write(vals)
         return self._log_values()
 

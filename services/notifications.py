@@ -5,7 +5,10 @@ now holds (the delta read that follows is the truth). This module reads the POST
 ``changeNotificationCollection``, checks ``clientState`` in constant time, tells whether a base
 URL can receive Microsoft's calls at all, and fixes the subscription's lifetime and renewal
 margin (docs-contrib ``concepts/includes/change-notifications-subscription-lifetime.md``:
-10,080 minutes for Outlook events; ``change-notifications-lifecycle-events.md``).
+10,080 minutes for Outlook events; ``change-notifications-lifecycle-events.md``). Older docs
+gave 4,230 minutes, and tenants then refused more with a 400 "Subscription expiration can only
+be 4230 minutes in the future." (microsoft-graph-docs #2988): ``lifetime_refused`` tells that
+answer apart, and the caller asks again with ``OLDER_MAX_LIFETIME``.
 """
 
 from __future__ import annotations
@@ -19,9 +22,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from .errors import GraphError
+
 MAX_LIFETIME = timedelta(minutes=10_080)
-LIFETIME = MAX_LIFETIME - timedelta(minutes=60)
-"""What we ask for: Graph's maximum less an hour, so clock skew never makes it a 400."""
+OLDER_MAX_LIFETIME = timedelta(minutes=4_230)
+"""The maximum of Microsoft's older docs, for a tenant that refuses ``MAX_LIFETIME``."""
+SKEW_MARGIN = timedelta(minutes=60)
+"""What we ask for is the maximum less this, so clock skew never makes it a 400."""
 RENEW_BEFORE = timedelta(days=2)
 """Renew a subscription that has less than this left (the renewal cron runs every hour)."""
 LIFECYCLE_EVENTS = frozenset({"reauthorizationRequired", "subscriptionRemoved", "missed"})
@@ -73,9 +80,17 @@ def new_client_state() -> str:
     return secrets.token_urlsafe(32)
 
 
-def expiry(now: datetime) -> datetime:
-    """The ``expirationDateTime`` to ask for at ``now``."""
-    return now + LIFETIME
+def expiry(now: datetime, maximum: timedelta = MAX_LIFETIME) -> datetime:
+    """The ``expirationDateTime`` to ask for at ``now`` under Graph's ``maximum``."""
+    return now + maximum - SKEW_MARGIN
+
+
+def lifetime_refused(error: GraphError) -> bool:
+    """Whether Graph refused a subscription's ``expirationDateTime`` as too far ahead (its 400
+    "Subscription expiration can only be N minutes in the future."). Its code,
+    ``ExtensionError``, is Graph's for other subscription refusals too: the message tells."""
+    message = error.message.casefold()
+    return error.status == 400 and "expiration" in message and "minutes" in message
 
 
 def needs_renewal(expires_at: datetime, now: datetime) -> bool:

@@ -32,7 +32,9 @@ Rules, per binding (``base`` = what each side held after the last sync):
   details never pushed nor its placeholders pulled. An event already in Outlook that becomes
   private in Odoo becomes such a block under both.
 - Read-only Graph fields (``PULL_ONLY_FIELDS``) and attendees' replies of an organizer's meeting
-  are pulled, never pushed.
+  are pulled, never pushed; in a calendar that does not track replies
+  (``Policy.responses_tracked``) they are not pulled either: Odoo's answer of an attendee it
+  knows stays.
 
 Items are keyed by ``ItemKey(event, occurrence)``: ``occurrence`` (the original start) leaves room
 for the occurrences of a recurring series beside their master.
@@ -112,13 +114,17 @@ BUSY_HIDDEN_FIELDS = (
 class Policy:
     """Per-account choices; ``push_attendees=False`` creates Outlook copies without attendees
     (no invitation mail) and never pushes attendee changes; ``pull=False`` (export only) never
-    writes Odoo and makes Outlook follow Odoo; ``private`` says what private events become."""
+    writes Odoo and makes Outlook follow Odoo; ``private`` says what private events become.
+    ``responses_tracked=False``: the calendar does not track the answers to the owner's
+    meetings (Graph's ``isTallyingResponses``, false but for the primary calendar), so Outlook's
+    attendee answers there are not news: Odoo keeps its own."""
 
     conflicts: Winner = Winner.NEWEST
     push: PushScope = PushScope.ALL
     push_attendees: bool = True
     pull: bool = True
     private: PrivateEvents = PrivateEvents.SYNC
+    responses_tracked: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -523,6 +529,14 @@ def _merge_attendees(
             chosen_remote = _pushed(item, mine, theirs)
         elif remote_changed and not local_changed:
             chosen_local = theirs
+        if (
+            not policy.responses_tracked
+            and item.organizer
+            and email != owner
+            and mine is not None
+            and chosen_local is not None
+        ):
+            chosen_local = dataclasses.replace(chosen_local, response=mine.response)
         if chosen_local is not None:
             target_local[email] = chosen_local
         if chosen_remote is not None:

@@ -165,6 +165,62 @@ class TestCalendarChoice(SyncCase):
         self.sync_all()
         self.assertEqual(self.writes(), writes, "nothing left to send")
 
+    def test_answers_to_a_secondary_calendars_meetings_are_not_tracked_and_odoo_keeps_its_own(
+        self,
+    ):
+        """Outlook tracks answers only for meetings sent from the primary calendar (the
+        calendar resource's ``isTallyingResponses``). The picker and Projects' first sync say
+        so once; Bob's answer in Odoo is never replaced by Outlook's untracked "none", not even
+        when the links are forgotten and the events matched again."""
+        picker = self.picker()
+        self.assertTrue(self.line(picker, "Calendar").tallies_responses)
+        self.assertFalse(self.line(picker, "Projects").tallies_responses)
+        projects = self.choose("Projects")
+        self.assertTrue(projects.responses_untracked)
+        self.assertFalse(self.account.responses_untracked)
+        told = "Outlook does not track attendees' answers"
+        self.assertEqual(
+            [n for n in self.sync(projects).notices or [] if told in n["reason"]],
+            [
+                {
+                    "event": "",
+                    "reason": "Outlook does not track attendees' answers to meetings sent from "
+                    "this calendar (only the default calendar does): the answers Odoo knows are "
+                    "kept, and Outlook's are not taken over them.",
+                }
+            ],
+        )
+        review = self.odoo_event(
+            "Design review",
+            categ_ids=[fields.Command.link(projects.event_tag_id.id)],
+            partner_ids=[fields.Command.set((self.user_alice | self.user_bob).partner_id.ids)],
+        )
+        self.sync(projects)
+        (bob_copy,) = self.in_calendar(BOB, None, "Design review")
+        self.emulator.respond(BOB, bob_copy["id"], "accept")
+        bob = review.attendee_ids.filtered(lambda a: a.partner_id == self.user_bob.partner_id)
+        bob.state = "declined"
+
+        again = self.sync(projects)
+
+        (organizer_copy,) = self.in_calendar(ALICE, self.projects_id, "Design review")
+        self.assertEqual([a["status"]["response"] for a in organizer_copy["attendees"]], ["none"])
+        self.assertEqual(bob.state, "declined")
+        self.assertFalse([n for n in again.notices or [] if told in n["reason"]], "said once")
+
+        projects.with_user(self.user_alice).action_forget_links()
+        wizard = self.env["outlook.first.sync.wizard"].browse(
+            projects.action_open_first_sync_preview()["res_id"]
+        )
+        self.assertEqual((wizard.to_odoo_count, wizard.to_outlook_count), (0, 0))
+        wizard.action_start()
+        writes = self.writes()
+        self.sync(projects)
+
+        self.assertEqual(len(self.odoo_events("Design review")), 1)
+        self.assertEqual(bob.state, "declined", "Outlook's untracked none is not taken")
+        self.assertEqual(self.writes(), writes)
+
     def test_sync_now_and_the_button_cover_every_calendar(self):
         self.choose("Projects")
         self.emulator.create_event(ALICE, outlook_event("Kick-off"), calendar_id=self.projects_id)

@@ -633,3 +633,51 @@ class TestSeriesEdgeCases(SeriesCase):
         self.account.sync_future_days = 800
         self.sync()
         self.assertEqual(len(self.outlook_events("Month end")), 4, "later occurrences follow")
+
+
+class TestSeriesMastersMissingFromDelta(SeriesCase):
+    """Delta may leave out the master of a series that began before the window (as other Graph
+    integrations report; Microsoft's docs never promise it): the sync reads the master by the
+    occurrences' ``seriesMasterId``."""
+
+    def test_a_series_begun_before_the_window_is_imported_and_paired_without_its_master(self):
+        self.emulator.omit_early_series_masters()
+        start = TOMORROW - timedelta(weeks=6)
+        master = self.emulator.create_event(
+            ALICE, outlook_event("Weekly sync", start=start, recurrence=weekly(10, start=start))
+        )
+
+        first = self.sync()
+
+        paths = self.emulator.counters()["by_path"]
+        self.assertEqual(paths.get("GET /me/events/{id}"), 1, "the master read by its id")
+        window_start = fields.Datetime.now() - timedelta(days=self.account.sync_past_days)
+        in_window = [
+            row
+            for row in self.emulator.calendar_view(
+                ALICE,
+                window_start.replace(tzinfo=timezone.utc),
+                (TOMORROW + timedelta(weeks=12)).replace(tzinfo=timezone.utc),
+            )
+            if row["subject"] == "Weekly sync"
+        ]
+        events = self.odoo_events("Weekly sync")
+        self.assertEqual(len(events.recurrence_id), 1, first.errors)
+        self.assertEqual(
+            sorted(events.filtered("active").outlook_link_ids.mapped("graph_id")),
+            sorted(row["id"] for row in in_window),
+        )
+        series_link = self.env["outlook.series.link"].search([("account_id", "=", self.account.id)])
+        self.assertEqual(series_link.graph_id, master["id"])
+        self.assert_no_duplicates()
+        self.assert_quiet()
+
+        (next_one,) = [row for row in in_window if row["start"]["dateTime"] > str(TOMORROW)][:1]
+        self.emulator.update_event(ALICE, next_one["id"], {"subject": "Weekly sync (moved)"})
+        self.sync()
+
+        (edited,) = self.odoo_events("Weekly sync (moved)")
+        self.assertEqual(edited.recurrence_id, events.recurrence_id)
+        self.assertEqual(edited.outlook_link_ids.graph_id, next_one["id"])
+        self.assert_no_duplicates()
+        self.assert_quiet()

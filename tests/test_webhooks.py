@@ -2,6 +2,7 @@
 deliveries over real HTTP, and the crons that act on them."""
 
 import json
+import logging
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -161,6 +162,36 @@ class TestSubscriptionLifecycle(WebhookCase):
         self.assertGreater(sub.expires_at, soon + timedelta(days=4))
         self.assertEqual(remote["expirationDateTime"][:16], sub.expires_at.isoformat()[:16])
         self.assertGreater(sub.next_check_at, fields.Datetime.now() + timedelta(days=2))
+
+    def test_a_tenant_refusing_the_documented_lifetime_gets_the_older_one_and_keeps_it(self):
+        """A mailbox whose Graph still holds the 4,230 minutes of Microsoft's older docs answers
+        400 to the 10,080 of the current ones: the subscription is asked for once more with
+        4,230, this is logged, and its renewals ask for 4,230 straight away."""
+        self.emulator.set_subscription_max_lifetime(4_230)
+        posts = self.emulator.counters()["by_path"].get("POST /subscriptions", 0)
+
+        with self.assertLogs(
+            "odoo.addons.outlook_calendar_sync.models.outlook_subscription", logging.INFO
+        ) as logged:
+            sub = self.subscribe()
+
+        self.assertEqual(self.emulator.counters()["by_path"]["POST /subscriptions"], posts + 2)
+        self.assertIn("asking for 4230 minutes", "\n".join(logged.output))
+        self.assertTrue(sub.older_lifetime)
+        now = fields.Datetime.now()
+        self.assertGreater(sub.expires_at, now + timedelta(days=2))
+        self.assertLess(sub.expires_at, now + timedelta(minutes=4_230))
+        self.assertEqual(self.emulator_subscription()["id"], sub.graph_subscription_id)
+
+        sub.write({"expires_at": now + timedelta(days=1), "next_check_at": now})
+        status_400 = self.emulator.counters()["by_status"].get("400", 0)
+        self.maintain()
+
+        self.assertEqual(sub.state, "active", sub.last_error)
+        self.assertEqual(self.emulator.counters()["by_status"].get("400", 0), status_400)
+        self.assertEqual(self.emulator.counters()["by_path"]["PATCH /subscriptions/{id}"], 1)
+        self.assertGreater(sub.expires_at, now + timedelta(days=2))
+        self.assertEqual(self.emulator_subscription()["id"], sub.graph_subscription_id)
 
     def test_renewal_is_not_sent_early(self):
         self.subscribe()

@@ -72,6 +72,7 @@ class OutlookCalendarPicker(models.TransientModel):
                 "event_tag_id": line.tag_id.id or line._new_tag().id,
                 "receives_new_events": line == for_new,
                 "calendar_name": line._label(),
+                "responses_untracked": not line.shared and not line.tallies_responses,
             }
             account = line.account_id
             if account:
@@ -118,6 +119,12 @@ class OutlookCalendarPickerLine(models.TransientModel):
     owner_name = fields.Char(readonly=True)
     shared = fields.Boolean(readonly=True, help="Another user shared it with this mailbox.")
     is_default = fields.Boolean("Default", readonly=True)
+    tallies_responses = fields.Boolean(
+        "Tracks Answers",
+        readonly=True,
+        help="Outlook tracks attendees' answers only for meetings sent from the default "
+        "calendar: in the others, Odoo keeps the answers it knows.",
+    )
     account_id = fields.Many2one("outlook.account", readonly=True, ondelete="cascade")
     selected = fields.Boolean("Sync")
     sync_mode = fields.Selection(SYNC_MODES, "Direction", required=True, default="two_way")

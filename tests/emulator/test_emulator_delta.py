@@ -1,5 +1,6 @@
 """calendarView and calendarView/delta: windows, paging, rounds, @removed and 410."""
 
+import requests
 from emulator_support import event_body
 
 WINDOW = {"startDateTime": "2026-03-01T00:00:00Z", "endDateTime": "2026-04-01T00:00:00Z"}
@@ -162,3 +163,52 @@ def test_delta_answers_in_the_function_call_forms_sdks_send(g, alice):
         assert f"/me/calendarView/{path}?$deltatoken=" in link
         assert _round(alice, link)[0] == []
     assert g.counters()["by_path"]["GET /me/calendarView/delta"] == 6
+
+
+def _daily(subject, start_day, count):
+    return event_body(
+        subject=subject,
+        start=f"2026-{start_day}T09:00:00",
+        end=f"2026-{start_day}T09:30:00",
+        recurrence={
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {
+                "type": "numbered",
+                "startDate": f"2026-{start_day}",
+                "numberOfOccurrences": count,
+            },
+        },
+    )
+
+
+def test_delta_can_leave_out_the_masters_of_series_that_began_before_the_window(g, alice):
+    """As other Graph integrations report: a series that began before the window comes without
+    its master, its occurrences naming it by ``seriesMasterId``; the master still answers a GET
+    and ``/instances``. A series beginning inside the window keeps its master; ``reset`` and the
+    control route switch the option."""
+    early = alice.post(f"{g.graph}/me/events", json=_daily("Early", "02-25", 10)).json()
+    inside = alice.post(f"{g.graph}/me/events", json=_daily("Inside", "03-10", 2)).json()
+    url = f"{g.graph}/me/calendarView/delta"
+    requests.post(f"{g.url}/_emulator/delta/omit_early_masters", json={"enabled": True})
+
+    items, _link, _pages = _round(alice, url, WINDOW)
+
+    masters = [i["id"] for i in items if i.get("type") == "seriesMaster"]
+    assert masters == [inside["id"]]
+    early_rows = [i for i in items if i.get("seriesMasterId") == early["id"]]
+    assert [r["start"]["dateTime"][:10] for r in early_rows] == [
+        "2026-03-01",
+        "2026-03-02",
+        "2026-03-03",
+        "2026-03-04",
+        "2026-03-05",
+        "2026-03-06",
+    ]
+    assert alice.get(f"{g.graph}/me/events/{early['id']}").json()["type"] == "seriesMaster"
+    instances = alice.get(f"{g.graph}/me/events/{early['id']}/instances", params=WINDOW).json()[
+        "value"
+    ]
+    assert len(instances) == 6
+
+    g.reset()
+    assert not g.delta.omit_early_masters

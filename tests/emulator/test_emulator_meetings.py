@@ -58,6 +58,29 @@ def test_acceptance_flows_back_to_the_organizer_and_sends_a_reply(g, alice, bob)
     assert len(g.sent_mail("bob@example.com")) == 1
 
 
+def test_only_the_primary_calendar_tallies_the_answers(g, alice, bob):
+    """The calendar resource: "Only meeting invites sent from users' primary calendars support
+    tracking of meeting responses" (``isTallyingResponses``). An answer to a meeting sent from
+    a secondary calendar still mails the organizer, and leaves the organizer's copy as it was."""
+    projects = g.add_calendar("alice@example.com", "Projects")
+    listed = {cal["name"]: cal["isTallyingResponses"] for cal in g.calendars("alice@example.com")}
+    assert listed == {"Calendar": True, "Projects": False}
+    meeting = alice.post(
+        f"{g.graph}/me/calendars/{projects}/events",
+        json=event_body(subject="Review", attendees=[_attendee("bob@example.com")]),
+    ).json()
+    copy_id = g.events("bob@example.com")[0]["id"]
+
+    bob.post(f"{g.graph}/me/events/{copy_id}/accept", json={"sendResponse": True})
+
+    organizer_view = alice.get(f"{g.graph}/me/events/{meeting['id']}").json()
+    assert organizer_view["attendees"][0]["status"]["response"] == "none"
+    assert organizer_view["changeKey"] == meeting["changeKey"]
+    assert [m["subject"] for m in g.sent_mail("bob@example.com")] == ["Accepted: Review"]
+    mine = bob.get(f"{g.graph}/me/events/{copy_id}").json()
+    assert mine["responseStatus"]["response"] == "accepted"
+
+
 def test_organizer_cannot_respond_and_attendee_cannot_cancel(g, alice, bob):
     meeting = _meeting(g, alice, "bob@example.com")
     assert alice.post(f"{g.graph}/me/events/{meeting['id']}/accept", json={}).status_code == 400

@@ -127,6 +127,28 @@ def test_bad_subscriptions_are_refused_before_any_call(g, alice, receiver, minut
     assert receiver.validations == []
 
 
+def test_a_tenant_with_the_older_maximum_refuses_a_longer_lifetime_as_graph_did(g, alice, receiver):
+    """Graph's recorded 400 for a lifetime past the maximum; the maximum can be lowered to the
+    4,230 minutes older docs gave, for POST and PATCH alike."""
+    g.set_subscription_max_lifetime(4_230)
+
+    refused = subscribe(alice, g, receiver.url, minutes=10_000)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "ExtensionError"
+    assert refused.json()["error"]["message"] == (
+        "Subscription expiration can only be 4230 minutes in the future."
+    )
+    assert receiver.validations == []
+    sub = subscribe(alice, g, receiver.url, minutes=4_200).json()
+    url = f"{g.graph}/subscriptions/{sub['id']}"
+    too_far = START + timedelta(minutes=4_231)
+    assert alice.patch(url, json={"expirationDateTime": too_far.isoformat()}).status_code == 400
+
+    g.reset()
+    again = graph_session(g, "alice@example.com")
+    assert subscribe(again, g, receiver.url, minutes=10_000).status_code == 201
+
+
 def test_changes_in_the_watched_calendar_are_delivered_with_the_client_state(g, alice, receiver):
     calendar = alice.get(f"{g.graph}/me/calendar").json()["id"]
     sub = subscribe(alice, g, receiver.url, resource=f"/me/calendars/{calendar}/events").json()

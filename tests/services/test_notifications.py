@@ -4,12 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.errors import GraphError
 from services.notifications import (
-    LIFETIME,
     MAX_LIFETIME,
+    OLDER_MAX_LIFETIME,
     Notification,
     client_state_matches,
     expiry,
+    lifetime_refused,
     needs_renewal,
     new_client_state,
     read_notifications,
@@ -87,7 +89,28 @@ def test_expiry_stays_inside_graph_maximum_and_renewal_starts_two_days_before():
     assert not needs_renewal(NOW + timedelta(days=2, minutes=1), NOW)
     assert needs_renewal(NOW + timedelta(days=1, hours=23), NOW)
     assert needs_renewal(NOW - timedelta(minutes=1), NOW)
-    assert timedelta(days=6) < LIFETIME
+    assert expiry(NOW) - NOW > timedelta(days=6)
+
+
+def test_the_older_maximum_gives_a_shorter_expiry_still_renewed_in_time():
+    shorter = expiry(NOW, OLDER_MAX_LIFETIME)
+
+    assert NOW + timedelta(days=2) < shorter < NOW + OLDER_MAX_LIFETIME
+    assert not needs_renewal(shorter, NOW)
+    assert needs_renewal(shorter, NOW + (shorter - NOW) / 2)
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "refused"),
+    [
+        (400, "Subscription expiration can only be 4230 minutes in the future.", True),
+        (400, "Subscription expiration must be in the future.", False),
+        (400, "Subscription validation request failed.", False),
+        (403, "Subscription expiration can only be 4230 minutes in the future.", False),
+    ],
+)
+def test_only_graph_lifetime_refusal_counts_as_one(status, message, refused):
+    assert lifetime_refused(GraphError(status, "ExtensionError", message)) is refused
 
 
 @pytest.mark.parametrize(

@@ -370,6 +370,53 @@ def test_attendee_reply_in_outlook_updates_organizer_event_in_odoo():
     assert item.actions == (UpdateLocal(key=KEY, fields=frozenset({"attendees"}), values=remote),)
 
 
+UNTRACKED = Policy(responses_tracked=False)
+
+
+def test_untracked_answers_of_a_secondary_calendar_never_replace_odoos():
+    """In a calendar that does not tally answers, Outlook's "none" of an attendee is not news:
+    Odoo's answer stays, with a base or without one (a re-match), and nothing is written."""
+    bob_accepted = Attendee(email="bob@example.org", response="accepted")
+    local = EVENT.replace(attendees=(bob_accepted,))
+    with_base = SyncItem(
+        key=KEY, base=SyncBase(local=local, remote=EVENT), local=local, remote=EVENT
+    )
+    rematched = SyncItem(key=ItemKey(event="2"), local=local, remote=EVENT)
+
+    result = plan([with_base, rematched], UNTRACKED, NOW)
+
+    assert all(not item.actions for item in result.items), result
+    assert [item.base for item in result.items] == [SyncBase(local=local, remote=EVENT)]
+    assert plan([rematched], DEFAULT, NOW).items[0].actions == (
+        UpdateLocal(key=ItemKey(event="2"), fields=frozenset({"attendees"}), values=EVENT),
+    )
+
+
+def test_untracked_answers_still_bring_outlooks_new_attendees_and_the_owners_reply():
+    carol = Attendee(email="carol@example.org")
+    remote = EVENT.replace(attendees=(*EVENT.attendees, carol))
+    item = only(
+        plan([SyncItem(key=KEY, base=synced(), local=EVENT, remote=remote)], UNTRACKED, NOW)
+    )
+    assert item.actions == (UpdateLocal(key=KEY, fields=frozenset({"attendees"}), values=remote),)
+
+    owner_declined = EVENT.replace(
+        organizer_email="dave@example.org",
+        attendees=(Attendee(email=ORGANIZER, response="declined"),),
+    )
+    theirs = owner_declined.replace(attendees=(Attendee(email=ORGANIZER, response="accepted"),))
+    attended = SyncItem(
+        key=KEY,
+        base=synced(owner_declined),
+        local=owner_declined,
+        remote=theirs,
+        organizer=False,
+        owner_email=ORGANIZER,
+    )
+    actions = only(plan([attended], UNTRACKED, NOW)).actions
+    assert [a.values.attendees for a in actions if isinstance(a, UpdateLocal)] == [theirs.attendees]
+
+
 def test_attendee_added_in_odoo_and_reply_in_outlook_are_both_kept():
     carol = Attendee(email="carol@example.org")
     local = EVENT.replace(attendees=(*EVENT.attendees, carol))

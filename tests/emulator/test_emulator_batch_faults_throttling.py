@@ -173,6 +173,9 @@ def test_status_after_applies_a_reply_and_a_patch_then_answers_504(g, alice, bob
     reply = bob.post(f"{g.graph}/me/events/{copy_id}/accept", json={"sendResponse": True})
     assert reply.status_code == 504 and reply.json()["error"]["code"] == "GatewayTimeout"
     assert [m["kind"] for m in g.sent_mail("bob@example.com")] == ["reply"]
+    assert bob.get(f"{g.graph}/me/events/{copy_id}").json()["responseStatus"]["response"] == (
+        "accepted"
+    ), "what a client reads back before answering again"
     answered = alice.get(f"{g.graph}/me/events/{meeting['id']}").json()
     assert answered["attendees"][0]["status"]["response"] == "accepted"
     moved = alice.patch(
@@ -183,6 +186,15 @@ def test_status_after_applies_a_reply_and_a_patch_then_answers_504(g, alice, bob
     assert moved.status_code == 504
     assert g.events("alice@example.com")[0]["location"]["displayName"] == "Room 2"
     assert [m["kind"] for m in g.sent_mail("alice@example.com")] == ["invitation", "update"]
+
+
+def test_a_repeated_reply_is_a_new_answer_and_a_new_mail(g, alice, bob):
+    attendee = {"emailAddress": {"address": "bob@example.com"}, "type": "required"}
+    alice.post(f"{g.graph}/me/events", json=event_body(attendees=[attendee]))
+    copy_id = g.events("bob@example.com")[0]["id"]
+    for _ in range(2):
+        bob.post(f"{g.graph}/me/events/{copy_id}/accept", json={"sendResponse": True})
+    assert [m["kind"] for m in g.sent_mail("bob@example.com")] == ["reply", "reply"]
 
 
 def test_status_after_hits_batch_items_and_envelopes_after_they_ran(g, alice):

@@ -7,6 +7,7 @@ from odoo import fields
 from odoo.tests import tagged
 
 from .common import ALICE, BOB
+from .test_series import SeriesCase, weekly
 from .test_sync import TOMORROW, SyncCase, outlook_event
 
 CAROL = "carol@example.org"
@@ -20,20 +21,21 @@ class AmbiguousCase(SyncCase):
     def mail(self, mailbox, kind):
         return [m for m in self.emulator.sent_mail(mailbox) if m["kind"] == kind]
 
-    def sync_through(self, fault):
-        """One run meets ``fault``, the next finishes the job; returns that run's log, after
-        checking that the run after it writes nothing."""
+    def sync_through(self, fault, account=None):
+        """One run of ``account`` (Alice's by default) meets ``fault``, the next finishes the
+        job; returns that run's log, after checking that the run after it writes nothing."""
+        account = account or self.account
         self.emulator.inject_fault(**fault)
-        met = self.account._sync()
+        met = account._sync()
         self.assertFalse(self.emulator.traffic.pending_faults(), "the fault was met")
         self.assertIn(
             "may have been applied all the same",
             " ".join(error["reason"] for error in met.errors or ()),
             "the log says what happened",
         )
-        log = self.sync()
+        log = self.sync(account)
         writes = self.writes()
-        quiet = self.sync()
+        quiet = self.sync(account)
         self.assertEqual(self.writes(), writes, "the next sync sends nothing")
         self.assertFalse(quiet.errors)
         return log
@@ -146,3 +148,46 @@ class TestAmbiguousUpdate(AmbiguousCase):
 
     def test_update_item_answered_503_after_applying(self):
         self.move_through({"kind": "status_after", "method": "PATCH"})
+
+
+class TestAmbiguousSeriesReply(AmbiguousCase, SeriesCase):
+    """Bob accepts every occurrence of Alice's series in Odoo: one answer to the series, sent
+    on its own (not in ``$batch``), applied and answered 503 or 504."""
+
+    def setUp(self):
+        super().setUp()
+        self.connect("bob", BOB)
+        self.bob = self.account_of(self.user_bob)
+        self.emulator.create_event(
+            ALICE,
+            outlook_event(
+                "Board",
+                recurrence=weekly(3),
+                attendees=[{"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}],
+            ),
+        )
+        self.sync()
+        self.sync(self.bob)
+
+    def accept_series_through(self, fault):
+        events = self.odoo_events("Board")
+        mine = events.attendee_ids.filtered(lambda a: a.partner_id == self.user_bob.partner_id)
+        mine.with_user(self.user_bob).write({"state": "accepted"})
+        self.sync_through(fault, self.bob)
+        answers = {
+            a["status"]["response"]
+            for row in self.outlook_occurrences("Board")
+            for a in row["attendees"]
+            if a["emailAddress"]["address"] == BOB
+        }
+        self.assertEqual(answers, {"accepted"})
+        self.assertEqual(len(self.mail(BOB, "reply")), 1, "Alice gets one answer")
+        self.assertEqual(set(mine.mapped("state")), {"accepted"})
+
+    def test_series_reply_answered_503_after_applying(self):
+        self.accept_series_through({"kind": "status_after", "path_contains": "/accept"})
+
+    def test_series_reply_answered_504_after_applying(self):
+        self.accept_series_through(
+            {"kind": "status_after", "status": 504, "path_contains": "/accept"}
+        )

@@ -191,3 +191,6 @@ class TestAmbiguousSeriesReply(AmbiguousCase, SeriesCase):
         self.accept_series_through(
             {"kind": "status_after", "status": 504, "path_contains": "/accept"}
         )
+
+    def test_series_reply_lost_after_applying(self):
+        self.accept_series_through({"kind": "drop_after", "path_contains": "/accept"})

@@ -217,6 +217,17 @@ def test_status_after_hits_batch_items_and_envelopes_after_they_ran(g, alice):
     assert len(g.events("alice@example.com")) == 3
 
 
+def test_status_after_is_armed_through_the_control_api(g, alice):
+    armed = requests.post(
+        f"{g.url}/_emulator/faults",
+        json={"kind": "status_after", "status": 504, "method": "DELETE"},
+    )
+    assert armed.status_code == 201 and armed.json()["pending"][0]["kind"] == "status_after"
+    event = alice.post(f"{g.graph}/me/events", json=event_body()).json()
+    assert alice.delete(f"{g.graph}/me/events/{event['id']}").status_code == 504
+    assert g.events("alice@example.com") == [], "deleted all the same"
+
+
 def test_drop_before_leaves_state_untouched(g, alice):
     g.inject_fault("drop_before", method="POST")
     with pytest.raises(requests.ConnectionError):

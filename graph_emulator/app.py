@@ -64,6 +64,8 @@ class Dispatcher:
             reply = self._route(request)
         if fault and fault.kind == "rewrite":
             reply = fault.rewrite(reply)
+        if fault and fault.kind == "status_after":
+            reply = fault.error_after_applying()
         if fault and fault.kind == "delay_after":
             time.sleep(fault.delay or 0)
         self.traffic.count_status(reply.status)

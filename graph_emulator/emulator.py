@@ -320,14 +320,17 @@ class GraphEmulator:
     ) -> None:
         """Make the next ``count`` matching requests fail.
 
-        ``status``: answer ``status`` (default 503) with optional ``Retry-After``; ``drop_before``:
+        ``status``: answer ``status`` (default 503) with optional ``Retry-After``;
+        ``status_after``: apply the request, then answer ``status`` (default 503) all the same,
+        as Graph has been seen to (a 503 then has an empty ``text/plain`` body); ``drop_before``:
         close the connection without touching state; ``drop_after``: apply the request, then close
         without answering; ``delay``: sleep ``delay`` seconds, then answer normally;
         ``delay_after``: apply the request, then sleep ``delay`` seconds before answering (the
         moment a client has its write applied and not yet acknowledged); ``rewrite``:
         answer normally, then replace the reply by ``body`` (raw text), or change the events it
         carries (``edits={event_id: {"set": {...}, "unset": [...]}}``) and add raw items to its
-        ``value`` (``append``). Status, delay and rewrite faults also hit matching ``$batch`` items.
+        ``value`` (``append``). Status, status_after, delay and rewrite faults also hit matching
+        ``$batch`` items.
         """
         self.traffic.add_fault(
             kind, count, method, path_contains, status, retry_after, delay, body, edits, append

@@ -26,7 +26,15 @@ from .clock import Clock
 from .errors import GraphError
 from .wire import Response
 
-FAULT_KINDS = ("status", "drop_before", "drop_after", "delay", "delay_after", "rewrite")
+FAULT_KINDS = (
+    "status",
+    "status_after",
+    "drop_before",
+    "drop_after",
+    "delay",
+    "delay_after",
+    "rewrite",
+)
 STATUS_CODES = {
     429: "TooManyRequests",
     500: "InternalServerError",
@@ -97,6 +105,15 @@ class Fault:
             STATUS_MESSAGES.get(status, "Injected failure."),
             headers,
         )
+
+    def error_after_applying(self) -> Response:
+        """What a ``status_after`` fault answers once the request was applied: a 503 as
+        recorded from Graph for a PATCH it had applied (``text/plain``, empty body), any other
+        status in Graph's error shape."""
+        err = self.error()
+        if err.status == 503:
+            return Response(503, b"", {**err.headers, "Content-Type": "text/plain"})
+        return Response.json(err.status, err.body(), err.headers)
 
 
 # Tokens the bucket holds when full: one full ``$batch`` (its 20-item limit). See the module doc.
@@ -198,7 +215,7 @@ class Traffic:
         """Queue a fault; see ``GraphEmulator.inject_fault``."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
-        if kind == "status" and status is None:
+        if kind in ("status", "status_after") and status is None:
             status = 503
         if kind in ("delay", "delay_after") and delay is None:
             raise ValueError(f"a {kind} fault needs delay=<seconds>")

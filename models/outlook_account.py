@@ -20,7 +20,14 @@ from odoo.tools.misc import hmac as odoo_hmac
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..services.auth import SHARED_CALENDAR_SCOPES, AppConfig, OutlookAuth
-from ..services.errors import AuthError, GraphError, ReauthRequired, SyncError, Throttled
+from ..services.errors import (
+    AuthError,
+    GraphError,
+    ReauthRequired,
+    SyncError,
+    Throttled,
+    WriteUnconfirmed,
+)
 from ..services.graph import ConnectionPool, GraphClient
 from ..services.reconcile import (
     CreateLocal,
@@ -744,7 +751,8 @@ class OutlookAccount(models.Model):
             log["retry_after"] = max(error.retry_after, 60)
             return throttled_message(self.env, self._next_try(started, log["retry_after"]))
         except SyncError as error:
-            self.state = "error"
+            if not isinstance(error, WriteUnconfirmed):
+                self.state = "error"
             return self._failure_message(error)
         if run.retry_after:
             log["next_sync_at"] = started + timedelta(seconds=run.retry_after)
@@ -1211,7 +1219,10 @@ class OutlookAccount(models.Model):
 
     def _failure_message(self, error):
         """What went wrong when Microsoft failed or refused a run, in words a user can act on:
-        a calendar another user shared may have been unshared, or not granted yet."""
+        a calendar another user shared may have been unshared, or not granted yet; writes
+        Microsoft did not confirm are read back, not sent again."""
+        if isinstance(error, WriteUnconfirmed):
+            return unconfirmed_message(self.env, error)
         refused = isinstance(error, GraphError) and error.status in (403, 404)
         if not (self.calendar_owner and refused):
             return unreachable_message(self.env, error)
@@ -1448,6 +1459,15 @@ def app_rejected_message(env):
 def unreachable_message(env, error):
     return env._(
         "Microsoft Graph could not be reached or refused the request: %(error)s", error=str(error)
+    )
+
+
+def unconfirmed_message(env, error):
+    return env._(
+        "Microsoft did not confirm the changes sent to Outlook (%(error)s): they may have been "
+        "applied all the same. The next sync reads Outlook before sending any of them again, "
+        "so nobody is mailed twice.",
+        error=str(error),
     )
 
 

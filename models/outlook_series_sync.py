@@ -511,15 +511,21 @@ class SeriesSync:
 
     def _send_for_series(self, link, edits, send, in_step, remote_events):
         """Make one write for the whole series (``send``), read its occurrences again, and
-        settle those now ``in_step(odoo values, outlook values)``; the others stay edited."""
-        try:
-            send()
-            self._forget_rows(link.graph_id, remote_events)
-            self._instances(link.graph_id, remote_events)
-        except (GraphError, MalformedEvent) as error:
-            self.run.errors.append({"event": link.graph_id, "reason": str(error)})
-            return
-        self.run.counts["pushed_updated"] += 1
+        settle those now ``in_step(odoo values, outlook values)``; the others stay edited.
+        Nothing is sent when what this run read of Outlook is in step already: an earlier
+        write Graph applied without confirming it (a reply repeated would mail again)."""
+        if not all(
+            (seen := remote_events.get(occurrence.graph_id)) and in_step(local, seen[0].values)
+            for occurrence, (_base, local) in edits.items()
+        ):
+            try:
+                send()
+                self._forget_rows(link.graph_id, remote_events)
+                self._instances(link.graph_id, remote_events)
+            except (GraphError, MalformedEvent) as error:
+                self.run.errors.append({"event": link.graph_id, "reason": str(error)})
+                return
+            self.run.counts["pushed_updated"] += 1
         for occurrence, (_base, local) in edits.items():
             seen = remote_events.get(occurrence.graph_id)
             if seen and in_step(local, seen[0].values):

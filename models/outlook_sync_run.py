@@ -819,10 +819,20 @@ class SyncRun:
                 failed.add(key)
                 self.counts["deferred"] += 1
                 self.retry_after = max(self.retry_after, throttled_seconds(result))
+            elif result.outcome_unknown:
+                failed.add(key)
+                self._item_failed(targets[key], self._unconfirmed(result))
             else:
                 failed.add(key)
                 self._item_failed(targets[key], str(result.error()))
         return answers, failed
+
+    def _unconfirmed(self, result):
+        return self.env._(
+            "Outlook answered %(status)s: this change may have been applied all the same. The "
+            "next sync reads Outlook before sending it again, so nobody is mailed twice.",
+            status=result.status,
+        )
 
     def _request_for(self, action, target, index):
         calendar = quote(self.account.calendar_id or "", safe="")

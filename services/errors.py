@@ -77,6 +77,12 @@ class TransportError(SyncError):
         self.reason = reason
 
 
+class WriteUnconfirmed(TransportError):
+    """A write Graph may have applied without saying so: no answer, or a 503/504 to a request
+    that is not safe to repeat (Graph has answered 503 to a PATCH it had applied and mailed).
+    It is not sent again in this run; the next one reads Outlook before deciding."""
+
+
 class MalformedEvent(SyncError):
     """A Graph event could not be read into ``EventValues``; only that event is skipped."""
 

@@ -11,12 +11,15 @@ What it guarantees to the callers and to Graph:
   ``max_retry_after``; exponential backoff when absent), with jitter, at most ``max_retries``
   times and within ``max_wait`` seconds overall; then ``Throttled(retry_after)`` is raised.
   urllib3's own ``Retry`` is not used: it raises on fractional ``Retry-After`` values.
-- A POST (create, reply, ``$batch``) is retried only on 429 and 503, where Graph did not run
-  it; never after a timeout, a dropped connection or a 504, where it may have run
-  (``TransportError`` / ``GraphError`` then). Creates carry a deterministic ``transactionId``
-  and our extended property, so the *next run* may create again safely after looking the
-  event up; the client itself never re-POSTs blindly. GET, PATCH (with ``If-Match``: a repeat
-  either applies or answers 412) and DELETE are retried after transport errors too.
+- A POST (create, reply, a ``$batch`` holding a write) is retried only on 429, which Graph
+  answers before running anything; never after a timeout, a dropped connection, a 503 or a
+  504, where it may have run (Graph has answered 503 to a write it had applied and mailed):
+  ``WriteUnconfirmed`` then, and ``BatchResult.outcome_unknown`` for such an item. Creates
+  carry a deterministic ``transactionId`` and our extended property, so the *next run* may
+  create again safely after looking the event up; replies are sent again only if the event
+  read back does not hold the answer. The client itself never re-POSTs blindly. GET, a
+  ``$batch`` of GETs, PATCH (with ``If-Match``: a repeat either applies or answers 412) and
+  DELETE are retried after transport errors, 503 and 504 too.
 - 401: the token provider is asked once for a fresh token and the request repeated once; a
   second 401 raises ``ReauthRequired``.
 - Paging follows ``@odata.nextLink`` only on Graph's own host (the bearer token never leaves
@@ -47,6 +50,7 @@ from .errors import (
     SyncStateGone,
     Throttled,
     TransportError,
+    WriteUnconfirmed,
 )
 from .values import UTC, Response
 
@@ -57,7 +61,8 @@ INSTANCES_PAGE = 100
 """Rows asked for per page of ``/instances`` (``$top``; Outlook's default page is 10)."""
 
 _RETRYABLE = frozenset({429, 503, 504})
-_NOT_RUN = frozenset({429, 503})
+_NOT_RUN = frozenset({429})
+_MAY_HAVE_RUN = frozenset({503, 504})
 _REPLY_ACTIONS: Mapping[str, str] = {
     "accepted": "accept",
     "tentative": "tentativelyAccept",
@@ -96,6 +101,12 @@ class BatchResult:
     def ok(self) -> bool:
         """2xx."""
         return 200 <= self.status < 300
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """503/504: Graph may have run the request all the same; a write must be read back
+        before it is sent again."""
+        return self.status in _MAY_HAVE_RUN
 
     def error(self) -> GraphError:
         """This failed result as the exception a direct call would have raised."""
@@ -492,7 +503,8 @@ class GraphClient:
             if position:
                 item["dependsOn"] = [group[position - 1]]
             items.append(item)
-        answer = self._json("POST", "/$batch", json={"requests": items}, idempotent=False)
+        reads_only = all(by_id[request_id].method == "GET" for request_id in group)
+        answer = self._json("POST", "/$batch", json={"requests": items}, idempotent=reads_only)
         answered = {
             str(response.get("id")): BatchResult(
                 id=str(response.get("id")),
@@ -584,7 +596,9 @@ class GraphClient:
                         timeout=self._timeout,
                     )
             except (requests.Timeout, requests.ConnectionError) as error:
-                if not idempotent or attempt >= self._max_retries:
+                if not idempotent:
+                    raise WriteUnconfirmed(method, url, type(error).__name__) from error
+                if attempt >= self._max_retries:
                     raise TransportError(method, url, type(error).__name__) from error
                 attempt += 1
                 self._sleep(self._delay({}, attempt))
@@ -606,8 +620,8 @@ class GraphClient:
                     raise Throttled(status, error.code, error.message, max(delay, asked))
                 self._sleep(delay)
                 continue
-            if status == 504 and not idempotent:
-                raise TransportError(method, url, "504 Gateway Timeout: the write may have run")
+            if status in _MAY_HAVE_RUN and not idempotent:
+                raise WriteUnconfirmed(method, url, f"{status}: the write may have run")
             if status >= 400:
                 raise _error_for(status, _body(response), response.headers)
             return response

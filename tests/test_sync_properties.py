@@ -213,6 +213,22 @@ FAULTS = st.one_of(
             "path_contains": st.just("$batch"),
         }
     ),
+    st.fixed_dictionaries(
+        {
+            "kind": st.just("status_after"),
+            "status": st.sampled_from((503, 504)),
+            "method": st.just("POST"),
+            "path_contains": st.just("$batch"),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "kind": st.just("status_after"),
+            "status": st.sampled_from((503, 504)),
+            "method": st.sampled_from(("POST", "PATCH")),
+            "path_contains": st.sampled_from(("/events", "/accept", "/decline", "Accept")),
+        }
+    ),
 )
 
 
@@ -542,6 +558,13 @@ class SyncMachine(RuleBasedStateMachine):
     def lose_delta_state(self, login):
         """Graph forgets the delta token (410): the next sync resyncs in full."""
         self.emulator.expire_delta_tokens(MAILBOX[login])
+        FIGURES["faults_injected"] += 1
+
+    @rule(login=st.sampled_from(LOGINS))
+    def fail_calendar_list(self, login):
+        """Outlook stops listing the mailbox's calendars (as for outlook.com accounts in 2025):
+        syncs and a reconnect go on without the list."""
+        self.emulator.fail_calendar_list(MAILBOX[login])
         FIGURES["faults_injected"] += 1
 
     @rule(login=st.sampled_from(LOGINS))

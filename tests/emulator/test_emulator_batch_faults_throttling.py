@@ -146,6 +146,88 @@ def test_status_fault_applies_to_batch_items(g, alice):
     assert [r["status"] for r in reply.json()["responses"]] == [503, 200]
 
 
+def test_status_after_applies_the_create_then_answers_an_empty_503(g, alice):
+    """Graph's recorded answer to a PATCH it had applied: 503, ``text/plain``, no body."""
+    g.inject_fault("status_after", method="POST", path_contains="/me/events")
+    attendee = {"emailAddress": {"address": "bob@example.com"}, "type": "required"}
+    lost = alice.post(
+        f"{g.graph}/me/events", json=event_body(transactionId="t-1", attendees=[attendee])
+    )
+    assert (lost.status_code, lost.content) == (503, b"")
+    assert lost.headers["Content-Type"] == "text/plain"
+    assert len(g.events("alice@example.com")) == 1, "applied all the same"
+    assert [m["kind"] for m in g.sent_mail("alice@example.com")] == ["invitation"]
+    again = alice.post(
+        f"{g.graph}/me/events", json=event_body(transactionId="t-1", attendees=[attendee])
+    )
+    assert again.json()["id"] == g.events("alice@example.com")[0]["id"]
+    assert len(g.sent_mail("alice@example.com")) == 1, "the repeat mails nobody"
+
+
+def test_status_after_applies_a_reply_and_a_patch_then_answers_504(g, alice, bob):
+    attendee = {"emailAddress": {"address": "bob@example.com"}, "type": "required"}
+    meeting = alice.post(f"{g.graph}/me/events", json=event_body(attendees=[attendee])).json()
+    copy_id = g.events("bob@example.com")[0]["id"]
+    g.inject_fault("status_after", status=504, path_contains="/accept")
+    g.inject_fault("status_after", status=504, method="PATCH")
+    reply = bob.post(f"{g.graph}/me/events/{copy_id}/accept", json={"sendResponse": True})
+    assert reply.status_code == 504 and reply.json()["error"]["code"] == "GatewayTimeout"
+    assert [m["kind"] for m in g.sent_mail("bob@example.com")] == ["reply"]
+    assert bob.get(f"{g.graph}/me/events/{copy_id}").json()["responseStatus"]["response"] == (
+        "accepted"
+    ), "what a client reads back before answering again"
+    answered = alice.get(f"{g.graph}/me/events/{meeting['id']}").json()
+    assert answered["attendees"][0]["status"]["response"] == "accepted"
+    moved = alice.patch(
+        f"{g.graph}/me/events/{meeting['id']}",
+        json={"location": {"displayName": "Room 2"}},
+        headers={"If-Match": answered["@odata.etag"]},
+    )
+    assert moved.status_code == 504
+    assert g.events("alice@example.com")[0]["location"]["displayName"] == "Room 2"
+    assert [m["kind"] for m in g.sent_mail("alice@example.com")] == ["invitation", "update"]
+
+
+def test_a_repeated_reply_is_a_new_answer_and_a_new_mail(g, alice, bob):
+    attendee = {"emailAddress": {"address": "bob@example.com"}, "type": "required"}
+    alice.post(f"{g.graph}/me/events", json=event_body(attendees=[attendee]))
+    copy_id = g.events("bob@example.com")[0]["id"]
+    for _ in range(2):
+        bob.post(f"{g.graph}/me/events/{copy_id}/accept", json={"sendResponse": True})
+    assert [m["kind"] for m in g.sent_mail("bob@example.com")] == ["reply", "reply"]
+
+
+def test_status_after_hits_batch_items_and_envelopes_after_they_ran(g, alice):
+    g.inject_fault("status_after", method="POST", path_contains="/me/events")
+    reply = _batch(
+        g,
+        alice,
+        [
+            {"id": "1", "method": "POST", "url": "/me/events", "body": event_body(subject="A")},
+            {"id": "2", "method": "POST", "url": "/me/events", "body": event_body(subject="B")},
+        ],
+    )
+    assert [r["status"] for r in reply.json()["responses"]] == [503, 201]
+    assert len(g.events("alice@example.com")) == 2
+    g.inject_fault("status_after", path_contains="$batch")
+    envelope = _batch(
+        g, alice, [{"id": "1", "method": "POST", "url": "/me/events", "body": event_body()}]
+    )
+    assert (envelope.status_code, envelope.content) == (503, b"")
+    assert len(g.events("alice@example.com")) == 3
+
+
+def test_status_after_is_armed_through_the_control_api(g, alice):
+    armed = requests.post(
+        f"{g.url}/_emulator/faults",
+        json={"kind": "status_after", "status": 504, "method": "DELETE"},
+    )
+    assert armed.status_code == 201 and armed.json()["pending"][0]["kind"] == "status_after"
+    event = alice.post(f"{g.graph}/me/events", json=event_body()).json()
+    assert alice.delete(f"{g.graph}/me/events/{event['id']}").status_code == 504
+    assert g.events("alice@example.com") == [], "deleted all the same"
+
+
 def test_drop_before_leaves_state_untouched(g, alice):
     g.inject_fault("drop_before", method="POST")
     with pytest.raises(requests.ConnectionError):

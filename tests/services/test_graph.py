@@ -19,6 +19,7 @@ from services.errors import (
     SyncStateGone,
     Throttled,
     TransportError,
+    WriteUnconfirmed,
 )
 from services.graph import BatchRequest, GraphClient
 
@@ -416,6 +417,52 @@ def test_reply_posts_the_matching_action(response, action):
     graph, _ = client(adapter)
     graph.respond("e1", response, send_response=False)
     assert json.loads(adapter.sent[0].body) == {"sendResponse": False}
+
+
+@pytest.mark.parametrize(
+    "answer", [(503, None), (504, {}), requests.ReadTimeout("slow")], ids=["503", "504", "timeout"]
+)
+def test_reply_is_not_posted_again_when_graph_may_have_run_it(answer):
+    """Graph has answered 503 to a write it had applied and mailed: a reply has no key that
+    would make a repeat harmless, so it is left for the next run to read back."""
+    adapter = Script().reply("POST", "/me/events/e1/accept", answer, (202, None))
+    graph, sleeps = client(adapter)
+    with pytest.raises(WriteUnconfirmed):
+        graph.respond("e1", "accepted")
+    assert len(adapter.sent) == 1 and sleeps == []
+
+
+def test_batch_of_writes_is_not_posted_again_after_a_503_but_a_batch_of_reads_is():
+    def handler(request):
+        answers.append(request)
+        if len(answers) == 1:
+            return (503, None)
+        items = json.loads(request.body)["requests"]
+        return (200, {"responses": [{"id": i["id"], "status": 200, "body": {}} for i in items]})
+
+    answers = []
+    graph, _ = client(Script(handler))
+    reply = BatchRequest(id="r", method="POST", url="/me/events/e1/accept", body={})
+    read = BatchRequest(id="g", method="GET", url="/me/events/e2")
+    with pytest.raises(WriteUnconfirmed):
+        graph.batch([read, reply])
+    assert len(answers) == 1
+    answers.clear()
+    assert [r.status for r in graph.batch([read])] == [200]
+    assert len(answers) == 2
+
+
+def test_batch_items_answered_503_or_504_may_have_run():
+    responses = [
+        {"id": "a", "status": 503, "headers": {"Content-Type": "text/plain"}},
+        {"id": "b", "status": 504, "body": {"error": {"code": "GatewayTimeout"}}},
+        {"id": "c", "status": 500, "body": {"error": {"code": "InternalServerError"}}},
+    ]
+    graph, _ = client(Script(lambda request: (200, {"responses": responses})))
+    results = graph.batch(
+        [BatchRequest(id=i, method="POST", url=f"/me/events/{i}/accept", body={}) for i in "abc"]
+    )
+    assert [r.outcome_unknown for r in results] == [True, True, False]
 
 
 def test_batch_sends_sequential_groups_of_twenty_and_returns_results_in_order():

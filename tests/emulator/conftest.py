@@ -1,9 +1,5 @@
-"""Pure tests: load ``graph_emulator`` as a top-level package, never through the addon.
-
-One emulator (with a fake clock) serves the whole session; every test starts from a reset.
-The repository root is the addon, so pytest sees it (and ``tests/``) as packages and would
-import their ``__init__.py`` (hence Odoo) before the first test: those set-ups are skipped
-here, and pytest-odoo's session fixtures are overridden, as in ``tests/services``.
+"""Pure tests of ``graph_emulator``: the hooks of ``tests/pure_conftest.py``, and one emulator
+(with a fake clock) for the whole session, every test starting from a reset.
 """
 
 import importlib.util
@@ -12,40 +8,19 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from emulator_support import START, graph_session  # noqa: E402
+from emulator_support import START, graph_session
+from pure_conftest import (  # noqa: F401  (hooks and fixtures pytest finds here)
+    enable_odoo_test_flag,
+    load_registry,
+    pytest_collection_modifyitems,
+)
 
-from graph_emulator import FakeClock, GraphEmulator  # noqa: E402
+from graph_emulator import FakeClock, GraphEmulator
 
-HERE = Path(__file__).resolve().parent
 # Microsoft's SDK lives in its own venv (.dev/sdk-venv), where dev/test.sh runs this file.
 collect_ignore = [] if importlib.util.find_spec("msgraph") else ["test_msgraph_sdk.py"]
-
-
-def _no_setup() -> None:
-    """Stands in for the set-up of the addon's packages above this directory."""
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if HERE not in item.path.parents:
-            continue
-        for node in item.listchain():
-            if isinstance(node, pytest.Package) and HERE not in (node.path, *node.path.parents):
-                node.setup = _no_setup
-
-
-@pytest.fixture(scope="session", autouse=True)
-def load_registry():
-    """pytest-odoo's fixture of this name loads an Odoo registry; the emulator needs none."""
-
-
-@pytest.fixture(autouse=True)
-def enable_odoo_test_flag():
-    """pytest-odoo's fixture of this name flips Odoo's ``test_enable``: not needed here."""
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,13 @@
+"""The Odoo tests of the addon, one module per feature (Odoo's own test runner loads them from
+here; ``dev/test.sh`` runs them with pytest-odoo). Pure tests live in ``services/`` and
+``emulator/``."""
+
 from . import (
+    test_ambiguous_answers,
     test_bad_input,
     test_calendars,
     test_calendars_tour,
+    test_categories_permission,
     test_concurrency,
     test_connect,
     test_connect_tour,

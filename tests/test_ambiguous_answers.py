@@ -3,12 +3,9 @@
 
 from datetime import timedelta
 
-from odoo import fields
 from odoo.tests import tagged
 
-from .common import ALICE, BOB
-from .test_series import SeriesCase, weekly
-from .test_sync import TOMORROW, SyncCase, outlook_event
+from .common import ALICE, BOB, TOMORROW, SeriesCase, SyncCase
 
 CAROL = "carol@example.org"
 ENVELOPE_503 = {"kind": "status_after", "method": "POST", "path_contains": "$batch"}
@@ -47,31 +44,13 @@ class TestAmbiguousReply(AmbiguousCase):
 
     def setUp(self):
         super().setUp()
-        self.meeting = self.emulator.create_event(
-            BOB,
-            outlook_event(
-                "Roadmap",
-                attendees=[
-                    {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
-                ],
-            ),
-        )
-        self.sync()
-        self.event = self.odoo_events("Roadmap")
-
-    def answer_at_bob(self):
-        organizer_copy = next(
-            ev for ev in self.emulator.events(BOB) if ev["id"] == self.meeting["id"]
-        )
-        return organizer_copy["attendees"][0]["status"]["response"]
+        self.meeting = self.invitation_from_bob("Roadmap")
 
     def accept_through(self, fault):
-        alice = self.event.attendee_ids.filtered(
-            lambda a: a.partner_id == self.user_alice.partner_id
-        )
+        alice = self.attendee_of(self.event, self.user_alice)
         alice.do_accept()
         self.sync_through(fault)
-        self.assertEqual(self.answer_at_bob(), "accepted")
+        self.assertEqual(self.response_at(BOB, self.meeting["id"], ALICE), "accepted")
         self.assertEqual(len(self.mail(ALICE, "reply")), 1, "Bob gets one answer")
         self.assertEqual(len(self.odoo_events("Roadmap")), 1)
         self.assertEqual(alice.state, "accepted")
@@ -101,7 +80,7 @@ class TestAmbiguousCreate(AmbiguousCase):
         carol = self.env["res.partner"].create({"name": "Carol", "email": CAROL})
         self.odoo_event(
             "Kick-off",
-            partner_ids=[fields.Command.set((self.user_alice.partner_id | carol).ids)],
+            guests=(carol,),
         )
         self.sync_through(fault)
         self.assertEqual(len(self.outlook_events("Kick-off")), 1)
@@ -128,7 +107,7 @@ class TestAmbiguousUpdate(AmbiguousCase):
         carol = self.env["res.partner"].create({"name": "Carol", "email": CAROL})
         event = self.odoo_event(
             "Review",
-            partner_ids=[fields.Command.set((self.user_alice.partner_id | carol).ids)],
+            guests=(carol,),
         )
         self.sync()
         later = TOMORROW + timedelta(hours=3)
@@ -156,30 +135,13 @@ class TestAmbiguousSeriesReply(AmbiguousCase, SeriesCase):
 
     def setUp(self):
         super().setUp()
-        self.connect("bob", BOB)
-        self.bob = self.account_of(self.user_bob)
-        self.emulator.create_event(
-            ALICE,
-            outlook_event(
-                "Board",
-                recurrence=weekly(3),
-                attendees=[{"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}],
-            ),
-        )
-        self.sync()
-        self.sync(self.bob)
+        self.series_with_bob("Board")
 
     def accept_series_through(self, fault):
-        events = self.odoo_events("Board")
-        mine = events.attendee_ids.filtered(lambda a: a.partner_id == self.user_bob.partner_id)
+        mine = self.attendee_of(self.odoo_events("Board"), self.user_bob)
         mine.with_user(self.user_bob).write({"state": "accepted"})
         self.sync_through(fault, self.bob)
-        answers = {
-            a["status"]["response"]
-            for row in self.outlook_occurrences("Board")
-            for a in row["attendees"]
-            if a["emailAddress"]["address"] == BOB
-        }
+        answers = {self.response_of(row, BOB) for row in self.outlook_occurrences("Board")}
         self.assertEqual(answers, {"accepted"})
         self.assertEqual(len(self.mail(BOB, "reply")), 1, "Alice gets one answer")
         self.assertEqual(set(mine.mapped("state")), {"accepted"})

@@ -7,47 +7,20 @@ clear error for that event in its log, sync the other events, and delete nothing
 side; once Graph sends sane data again, the next syncs converge.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
-from odoo import fields
 from odoo.tests import tagged
 
-from .common import ALICE, OutlookHttpCase
+from .common import ALICE, TOMORROW, SyncCase, attendee, daily, graph_time, outlook_event
 
-TOMORROW = (datetime.utcnow() + timedelta(days=1)).replace(
-    hour=10, minute=0, second=0, microsecond=0
-)
 TEN_MB = 10 * 1024 * 1024
 
 
-def graph_time(moment, zone="UTC"):
-    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": zone}
-
-
-def outlook_event(subject, start=TOMORROW, **extra):
-    return {
-        "subject": subject,
-        "start": graph_time(start),
-        "end": graph_time(start + timedelta(hours=1)),
-        **extra,
-    }
-
-
 @tagged("post_install", "-at_install")
-class BadInputCase(OutlookHttpCase):
+class BadInputCase(SyncCase):
     def setUp(self):
         super().setUp()
-        self.connect("alice", ALICE)
-        self.account = self.account_of(self.user_alice)
-        self.env["calendar.event"].create(
-            {
-                "name": "Kept from Odoo",
-                "start": TOMORROW,
-                "stop": TOMORROW + timedelta(hours=1),
-                "user_id": self.user_alice.id,
-                "partner_ids": [fields.Command.set(self.user_alice.partner_id.ids)],
-            }
-        )
+        self.odoo_event("Kept from Odoo")
         self.emulator.create_event(ALICE, outlook_event("Kept from Outlook"))
         self.assertEqual(self.account._sync().state, "done")
         self.assertEqual(len(self.account.link_ids), 2)
@@ -237,14 +210,7 @@ class TestBrokenSeries(BadInputCase):
             ALICE,
             outlook_event(
                 subject,
-                recurrence={
-                    "pattern": {"type": "daily", "interval": 1},
-                    "range": {
-                        "type": "numbered",
-                        "startDate": TOMORROW.date().isoformat(),
-                        "numberOfOccurrences": 3,
-                    },
-                },
+                recurrence=daily(3),
             ),
         )
         start = TOMORROW.replace(tzinfo=timezone.utc)
@@ -326,13 +292,7 @@ class TestHugeEvents(BadInputCase):
     def test_a_thousand_attendees_are_imported_once(self):
         """Outlook caps meetings at 500 attendees; Graph sends 1,000 anyway (rewritten on the
         wire): they are imported once, nobody is emailed, the next sync is quiet."""
-        attendees = [
-            {
-                "emailAddress": {"address": f"guest{n}@example.org", "name": f"Guest {n}"},
-                "type": "required",
-            }
-            for n in range(1000)
-        ]
+        attendees = [attendee(f"guest{n}@example.org", f"Guest {n}") for n in range(1000)]
         crowd = self.emulator.create_event(ALICE, outlook_event("All hands"))
         self.emulator.create_event(ALICE, outlook_event("Good news"))
         self.emulator.inject_fault(

@@ -8,14 +8,16 @@ from odoo.tests import new_test_user, tagged
 
 from odoo.addons.calendar.models.calendar_recurrence import weekday_to_field
 
-from .common import ALICE, BOB, query_of
-from .test_sync import (
+from .common import (
+    ALICE,
+    BOB,
     TOMORROW,
     SyncCase,
     assert_lock_waits_for,
     delete_account_row,
     insert_account_row,
     outlook_event,
+    query_of,
 )
 
 
@@ -193,12 +195,12 @@ class TestCalendarChoice(SyncCase):
         review = self.odoo_event(
             "Design review",
             categ_ids=[fields.Command.link(projects.event_tag_id.id)],
-            partner_ids=[fields.Command.set((self.user_alice | self.user_bob).partner_id.ids)],
+            guests=(self.user_bob.partner_id,),
         )
         self.sync(projects)
         (bob_copy,) = self.in_calendar(BOB, None, "Design review")
         self.emulator.respond(BOB, bob_copy["id"], "accept")
-        bob = review.attendee_ids.filtered(lambda a: a.partner_id == self.user_bob.partner_id)
+        bob = self.attendee_of(review, self.user_bob)
         bob.state = "declined"
 
         again = self.sync(projects)

@@ -7,8 +7,7 @@ from urllib.parse import urlsplit
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import ALICE
-from .test_sync import SyncCase, outlook_event
+from .common import ALICE, SyncCase, outlook_event
 
 WITHOUT_MAILBOX_SETTINGS = ["Calendars.ReadWrite", "User.Read"]
 MASTER_LIST = "/me/outlook/masterCategories"

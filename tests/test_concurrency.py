@@ -17,17 +17,10 @@ from psycopg2 import errors as pg_errors
 from odoo import SUPERUSER_ID, fields
 from odoo.tests import TransactionCase, tagged
 
-from .common import CommittedDataMixin, EmulatorMixin
+from .common import TOMORROW, CommittedDataMixin, EmulatorMixin, graph_time
 
-TOMORROW = (datetime.utcnow() + timedelta(days=1)).replace(
-    hour=10, minute=0, second=0, microsecond=0
-)
 SLOW_DELTA = 1.5
 """Seconds the emulator holds each delta reply: every sync of a test overlaps the others."""
-
-
-def graph_time(moment):
-    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
 
 
 @tagged("post_install", "-at_install")

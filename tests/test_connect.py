@@ -196,12 +196,6 @@ class TestTokenSecrecy(OutlookHttpCase):
         super().setUpClass()
         cls.portal_user = new_test_user(cls.env, login="portal", groups="base.group_portal")
 
-    def call(self, model, method, args, kwargs=None):
-        return self.make_jsonrpc_request(
-            "/web/dataset/call_kw",
-            {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-        )
-
     def test_no_field_exposes_the_token_columns(self):
         names = self.env["outlook.account"].fields_get()
         self.assertFalse({"token_cache", "sign_in_flow"} & set(names))

@@ -3,9 +3,7 @@
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import tagged
 
-from .common import ALICE
-from .test_pairing import PairingCase
-from .test_sync import outlook_event
+from .common import ALICE, PairingCase, outlook_event
 
 
 @tagged("post_install", "-at_install")

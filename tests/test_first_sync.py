@@ -4,61 +4,16 @@ from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
 
 from odoo.addons.calendar.models.calendar_recurrence import weekday_to_field
 
-from .common import ALICE, BOB, OutlookHttpCase
-from .test_series import weekly
-from .test_sync import TOMORROW, graph_time, outlook_event
+from .common import ALICE, BOB, TOMORROW, FirstSyncCase, attendee, graph_time, outlook_event, weekly
 
 LAST_WEEK = TOMORROW - timedelta(days=8)
 
 
 def recipients(mail):
     return sum(len(message["toRecipients"]) for message in mail)
-
-
-@tagged("post_install", "-at_install")
-class FirstSyncCase(OutlookHttpCase):
-    def setUp(self):
-        super().setUp()
-        self.connect("alice", ALICE, choose_default=False)
-        self.account = self.account_of(self.user_alice)
-        self.carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@example.org"})
-        self.dave = self.env["res.partner"].create({"name": "Dave", "email": "dave@example.org"})
-
-    def odoo_event(self, name, start=TOMORROW, guests=()):
-        partners = self.user_alice.partner_id.union(*guests)
-        return self.env["calendar.event"].create(
-            {
-                "name": name,
-                "start": start,
-                "stop": start + timedelta(hours=1),
-                "user_id": self.user_alice.id,
-                "partner_ids": [fields.Command.set(partners.ids)],
-            }
-        )
-
-    def events_named(self, name):
-        return self.env["calendar.event"].search([("name", "=", name)])
-
-    def outlook_events(self, subject):
-        return [ev for ev in self.emulator.events(ALICE) if ev["subject"] == subject]
-
-    def open_preview(self):
-        return self.env["outlook.first.sync.wizard"].browse(
-            self.account.action_open_first_sync_preview()["res_id"]
-        )
-
-    def start(self, wizard, **choice):
-        wizard.write(choice)
-        wizard.action_start()
-        self.assertEqual(self.account.state, "active")
-        return self.account.log_ids[:1]
-
-    def creates_in_outlook(self):
-        return self.emulator.counters()["by_method"].get("POST", 0)
 
 
 class TestFirstSyncPreview(FirstSyncCase):
@@ -257,9 +212,7 @@ class TestFirstSyncOfAnOrganizer(FirstSyncCase):
                 "start": graph_time(start - timedelta(hours=5), "Eastern Standard Time"),
                 "end": graph_time(start - timedelta(hours=4), "Eastern Standard Time"),
                 "body": {"contentType": "text", "content": "Agenda"},
-                "attendees": [
-                    {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
-                ],
+                "attendees": [attendee(ALICE, "Alice")],
             },
         )
         self.emulator.create_event(BOB, outlook_event("Bob alone"))
@@ -369,7 +322,7 @@ class TestFirstSyncOfAnOrganizersSeries(FirstSyncCase):
     def test_series_imported_through_an_attendee_is_neither_imported_nor_sent(self):
         """Alice organizes a series with Bob; Bob synced first, so Odoo holds it as Alice's
         recurrence. Alice's preview counts it neither way, and her first sync agrees."""
-        bob_copy = {"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}
+        bob_copy = attendee(BOB, "Bob")
         self.emulator.create_event(
             ALICE, outlook_event("Stand-up", recurrence=weekly(3), attendees=[bob_copy])
         )

@@ -3,8 +3,7 @@ from datetime import datetime, timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import ALICE, OutlookHttpCase
-from .test_sync import TOMORROW, outlook_event
+from .common import ALICE, TOMORROW, OutlookHttpCase, outlook_event
 
 
 @tagged("post_install", "-at_install")

@@ -6,9 +6,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import new_test_user, tagged
 
-from .common import ALICE, BOB
-from .test_series import SeriesCase, weekly
-from .test_sync import TOMORROW, SyncCase, outlook_event
+from .common import ALICE, BOB, TOMORROW, SeriesCase, SyncCase, attendee, outlook_event, weekly
 
 SHOW_AS = ("free", "tentative", "busy", "oof", "workingElsewhere")
 SENSITIVITIES = ("normal", "personal", "private", "confidential")
@@ -175,14 +173,8 @@ class TestAttendeeTypes(SyncCase):
         """Alice's Outlook meeting has an optional attendee and a room; Odoo adds Bob: Outlook
         gets Bob as required, the optional attendee and the room keep their type, and only
         Bob is mailed (an invitation), no update to the others."""
-        optional = {
-            "emailAddress": {"address": "olga@contoso.com", "name": "Olga"},
-            "type": "optional",
-        }
-        room = {
-            "emailAddress": {"address": "room1@contoso.com", "name": "Room 1"},
-            "type": "resource",
-        }
+        optional = attendee("olga@contoso.com", "Olga", "optional")
+        room = attendee("room1@contoso.com", "Room 1", "resource")
         self.emulator.create_event(ALICE, outlook_event("Review", attendees=[optional, room]))
         self.sync()
         event = self.odoo_events("Review")
@@ -452,25 +444,21 @@ class TestDeclinedInvitations(SyncCase):
 
     def setUp(self):
         super().setUp()
-        self.meeting = self.emulator.create_event(BOB, self.invitation("Roadmap"))
-        self.sync()
-        self.event = self.odoo_events("Roadmap")
+        self.meeting = self.invitation_from_bob("Roadmap")
         self.alice_copy = self.copy_of("Roadmap")
 
     def invitation(self, subject):
-        alice = {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
+        alice = attendee(ALICE, "Alice")
         return outlook_event(subject, attendees=[alice])
 
     def copy_of(self, subject):
         return next(ev for ev in self.emulator.events(ALICE) if ev["subject"] == subject)
 
     def alice_attendee(self, event=None):
-        attendees = (event or self.event).attendee_ids
-        return attendees.filtered(lambda a: a.partner_id == self.user_alice.partner_id)
+        return self.attendee_of(event or self.event, self.user_alice)
 
     def alice_response_at_bob(self):
-        meeting = next(ev for ev in self.emulator.events(BOB) if ev["id"] == self.meeting["id"])
-        return meeting["attendees"][0]["status"]["response"]
+        return self.response_at(BOB, self.meeting["id"], ALICE)
 
     def test_declined_in_outlook_is_shown_declined_by_default(self):
         self.emulator.respond(ALICE, self.alice_copy["id"], "decline")
@@ -565,7 +553,7 @@ class TestDeclinedOccurrence(SeriesCase):
         Alice then renames the series: that occurrence stays declined on both sides."""
         self.connect("bob", BOB)
         bob = self.account_of(self.user_bob)
-        bob_entry = {"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}
+        bob_entry = attendee(BOB, "Bob")
         master = self.emulator.create_event(
             ALICE, outlook_event("Stand-up", recurrence=weekly(4), attendees=[bob_entry])
         )
@@ -582,12 +570,7 @@ class TestDeclinedOccurrence(SeriesCase):
 
         occurrences = self.odoo_events("Daily stand-up").filtered("active").sorted("start")
         self.assertEqual(len(occurrences), 4)
-        states = [
-            occurrence.attendee_ids.filtered(
-                lambda a: a.partner_id == self.user_bob.partner_id
-            ).state
-            for occurrence in occurrences
-        ]
+        states = [self.attendee_of(occurrence, self.user_bob).state for occurrence in occurrences]
         self.assertEqual(states[1], "declined", states)
         self.assertNotIn("declined", states[:1] + states[2:], states)
         replies = [

@@ -3,9 +3,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from .common import ALICE, BOB
-from .test_first_sync import FirstSyncCase
-from .test_sync import outlook_event
+from .common import ALICE, BOB, FirstSyncCase, outlook_event
 
 
 @tagged("post_install", "-at_install")

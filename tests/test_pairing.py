@@ -1,45 +1,10 @@
 """First-sync pairing: events already on both sides are linked, never copied, never mailed."""
 
-from collections import Counter
 from datetime import timedelta
 
-from odoo import fields
 from odoo.tests import tagged
 
-from .common import ALICE
-from .test_sync import TOMORROW, SyncCase, outlook_event
-
-GUEST = "guest@partner.example"
-
-
-class PairingCase(SyncCase):
-    def outlook_creates(self):
-        """Events created in Outlook by Odoo (POSTs on an events collection, batch items too)."""
-        return sum(
-            count
-            for path, count in self.emulator.counters()["by_path"].items()
-            if path.startswith("POST ") and path.endswith("/events")
-        )
-
-    def mails(self):
-        return len(self.emulator.sent_mail())
-
-    def assert_no_duplicate(self):
-        """Neither side holds the same subject at the same start twice."""
-        odoo = Counter(
-            (event.name, event.start)
-            for event in self.env["calendar.event"].search([("user_id", "=", self.user_alice.id)])
-        )
-        self.assertEqual([key for key, n in odoo.items() if n > 1], [], "duplicates in Odoo")
-        outlook = Counter(
-            (ev["subject"], ev["start"]["dateTime"]) for ev in self.emulator.events(ALICE)
-        )
-        self.assertEqual([key for key, n in outlook.items() if n > 1], [], "duplicates in Outlook")
-
-    def linked_graph_id(self, event):
-        return event.outlook_link_ids.filtered(
-            lambda link: link.account_id == self.account
-        ).graph_id
+from .common import ALICE, GUEST, TOMORROW, PairingCase, attendee, daily, outlook_event
 
 
 @tagged("post_install", "-at_install")
@@ -52,28 +17,11 @@ class TestFirstSyncPairing(PairingCase):
         odoo_events = (
             self.odoo_event("Budget review")
             | self.odoo_event("Weekly sync", start=TOMORROW + timedelta(hours=3))
-            | self.env["calendar.event"].create(
-                {
-                    "name": "Offsite",
-                    "allday": True,
-                    "start_date": day,
-                    "stop_date": day,
-                    "start": day,
-                    "stop": day,
-                    "user_id": self.user_alice.id,
-                }
-            )
+            | self.odoo_all_day_event("Offsite", day)
             | self.odoo_event(
                 "Partner call",
                 start=TOMORROW + timedelta(days=1),
-                partner_ids=[
-                    fields.Command.set(
-                        [
-                            self.user_alice.partner_id.id,
-                            self.env["res.partner"].create({"name": "Guest", "email": GUEST}).id,
-                        ]
-                    )
-                ],
+                guests=(self.env["res.partner"].create({"name": "Guest", "email": GUEST}),),
             )
         )
         copies = [
@@ -95,9 +43,7 @@ class TestFirstSyncPairing(PairingCase):
                 outlook_event(
                     "Partner call",
                     TOMORROW + timedelta(days=1),
-                    attendees=[
-                        {"emailAddress": {"address": GUEST, "name": "Guest"}, "type": "required"}
-                    ],
+                    attendees=[attendee(GUEST, "Guest")],
                 ),
             ),
         ]
@@ -118,7 +64,7 @@ class TestFirstSyncPairing(PairingCase):
         self.assertEqual(len(self.account.link_ids), 5)
         self.assertEqual(len(self.odoo_events("Only in Outlook")), 1)
         self.assertEqual(odoo_events[0].name, "budget review", "the newer spelling wins")
-        self.assert_no_duplicate()
+        self.assert_no_duplicates()
         writes = self.writes()
         self.sync()
         self.assertEqual(self.writes(), writes, "a pair is settled by its first sync")
@@ -137,7 +83,7 @@ class TestFirstSyncPairing(PairingCase):
         self.assertEqual(self.linked_graph_id(morning), early["id"])
         self.assertEqual(self.linked_graph_id(evening), late["id"])
         self.assertEqual(self.outlook_creates(), 0)
-        self.assert_no_duplicate()
+        self.assert_no_duplicates()
 
     def test_two_identical_odoo_events_are_not_guessed(self):
         """Two Odoo events match one Outlook event: none is linked, none is copied either way;
@@ -168,17 +114,7 @@ class TestFirstSyncPairing(PairingCase):
 
     def test_all_day_event_is_not_a_timed_one(self):
         day = TOMORROW.date() + timedelta(days=2)
-        offsite = self.env["calendar.event"].create(
-            {
-                "name": "Offsite",
-                "allday": True,
-                "start_date": day,
-                "stop_date": day,
-                "start": day,
-                "stop": day,
-                "user_id": self.user_alice.id,
-            }
-        )
+        offsite = self.odoo_all_day_event("Offsite", day)
         timed = self.emulator.create_event(
             ALICE,
             {
@@ -245,7 +181,7 @@ class TestFirstSyncPairing(PairingCase):
         guest = self.env["res.partner"].create({"name": "Guest", "email": GUEST})
         event = self.odoo_event(
             "Partner call",
-            partner_ids=[fields.Command.set([self.user_alice.partner_id.id, guest.id])],
+            guests=(guest,),
         )
         copy = self.emulator.create_event(ALICE, outlook_event("Partner call"))
 
@@ -265,14 +201,7 @@ class TestFirstSyncPairing(PairingCase):
             ALICE,
             outlook_event(
                 "Stand-up",
-                recurrence={
-                    "pattern": {"type": "daily", "interval": 1},
-                    "range": {
-                        "type": "numbered",
-                        "startDate": str(TOMORROW.date()),
-                        "numberOfOccurrences": 3,
-                    },
-                },
+                recurrence=daily(3),
             ),
         )
 

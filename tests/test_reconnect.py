@@ -2,12 +2,9 @@
 
 from datetime import timedelta
 
-from odoo import fields
 from odoo.tests import tagged
 
-from .common import ALICE
-from .test_pairing import GUEST, PairingCase
-from .test_sync import TOMORROW, outlook_event
+from .common import ALICE, GUEST, TOMORROW, PairingCase, daily, outlook_event
 
 NEW_MAILBOX = "alice@contoso.example"
 
@@ -20,7 +17,7 @@ class TestReconnect(PairingCase):
         self.from_odoo = self.odoo_event("Budget review") | self.odoo_event(
             "Partner call",
             start=TOMORROW + timedelta(days=1),
-            partner_ids=[fields.Command.set([self.user_alice.partner_id.id, guest.id])],
+            guests=(guest,),
         )
         self.emulator.create_event(ALICE, outlook_event("Planning", TOMORROW + timedelta(days=2)))
         self.sync()
@@ -38,7 +35,7 @@ class TestReconnect(PairingCase):
         self.assertEqual(
             {event: self.linked_graph_id(event) for event in self.events}, self.graph_ids
         )
-        self.assert_no_duplicate()
+        self.assert_no_duplicates()
 
     def test_reinstall_relinks_every_event(self):
         """Uninstalling drops the accounts and links (the events stay on both sides); after the
@@ -83,14 +80,7 @@ class TestReconnect(PairingCase):
             outlook_event(
                 "Stand-up",
                 TOMORROW + timedelta(hours=2),
-                recurrence={
-                    "pattern": {"type": "daily", "interval": 1},
-                    "range": {
-                        "type": "numbered",
-                        "startDate": str(TOMORROW.date()),
-                        "numberOfOccurrences": 3,
-                    },
-                },
+                recurrence=daily(3),
             ),
         )
         self.sync()

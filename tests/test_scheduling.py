@@ -12,8 +12,7 @@ from odoo.tests import new_test_user, tagged
 
 from odoo.addons.outlook_calendar_sync.models import outlook_account, outlook_sync_run
 
-from .common import ALICE, BOB, OutlookHttpCase
-from .test_sync import TOMORROW, outlook_event
+from .common import ALICE, BOB, TOMORROW, OutlookHttpCase, outlook_event
 
 CAROL = "carol@example.com"
 

@@ -10,7 +10,7 @@ import base64
 import json
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 import lxml.html
@@ -21,12 +21,9 @@ from odoo.tools.misc import hmac as odoo_hmac
 
 from odoo.addons.outlook_calendar_sync.models.outlook_account import STATE_SCOPE
 
-from .common import ALICE, BOB, OutlookHttpCase, query_of
+from .common import ALICE, BOB, TOMORROW, OutlookHttpCase, query_of
 
 SECRET_KEY = "outlook_calendar_sync.client_secret"
-TOMORROW = (datetime.utcnow() + timedelta(days=1)).replace(
-    hour=9, minute=0, second=0, microsecond=0
-)
 
 
 class SecurityCase(OutlookHttpCase):
@@ -34,12 +31,6 @@ class SecurityCase(OutlookHttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.portal_user = new_test_user(cls.env, login="portal", groups="base.group_portal")
-
-    def call(self, model, method, args, kwargs=None):
-        return self.make_jsonrpc_request(
-            "/web/dataset/call_kw",
-            {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-        )
 
     def assert_refused(self, model, method, args, kwargs=None, *, leaks=()):
         """The RPC call fails, and its error tells nothing of ``leaks``."""

@@ -1,79 +1,10 @@
 """Recurring events both ways (issue E, #7), against the Graph emulator over HTTPS."""
 
-from collections import Counter
 from datetime import timedelta, timezone
 
 from odoo import fields
-from odoo.tests import tagged
 
-from odoo.addons.calendar.models.calendar_recurrence import weekday_to_field
-
-from .common import ALICE, BOB
-from .test_sync import TOMORROW, SyncCase, outlook_event
-
-WEEKDAY = TOMORROW.strftime("%A").lower()
-
-
-def weekly(count, day=WEEKDAY, start=TOMORROW):
-    return {
-        "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": [day]},
-        "range": {"type": "numbered", "startDate": str(start.date()), "numberOfOccurrences": count},
-    }
-
-
-@tagged("post_install", "-at_install")
-class SeriesCase(SyncCase):
-    def outlook_occurrences(self, subject=None, mailbox=ALICE):
-        """The occurrences and exceptions (and single events) Outlook shows, by start."""
-        rows = self.emulator.calendar_view(
-            mailbox,
-            (TOMORROW - timedelta(days=2)).replace(tzinfo=timezone.utc),
-            (TOMORROW + timedelta(weeks=12)).replace(tzinfo=timezone.utc),
-        )
-        rows = [row for row in rows if subject is None or row["subject"] == subject]
-        return sorted(rows, key=lambda row: row["start"]["dateTime"])
-
-    def masters(self, mailbox=ALICE):
-        return [ev for ev in self.emulator.events(mailbox) if ev.get("type") == "seriesMaster"]
-
-    def assert_no_duplicates(self):
-        odoo = Counter(
-            (event.name, event.start)
-            for event in self.env["calendar.event"].search([("user_id", "=", self.user_alice.id)])
-        )
-        self.assertEqual([key for key, n in odoo.items() if n > 1], [], "duplicated in Odoo")
-        outlook = Counter(
-            (row["subject"], row["start"]["dateTime"]) for row in self.outlook_occurrences()
-        )
-        self.assertEqual([key for key, n in outlook.items() if n > 1], [], "duplicated in Outlook")
-
-    def assert_quiet(self):
-        writes = self.writes()
-        log = self.sync()
-        self.assertEqual(self.writes(), writes, "a quiet sync sends nothing")
-        self.assertEqual(
-            (log.pulled_created, log.pulled_updated, log.pulled_archived), (0, 0, 0), log.errors
-        )
-
-    def odoo_series(self, name, count, **extra):
-        """A weekly Odoo recurrence of ``count`` events, organized by Alice, from tomorrow."""
-        return self.env["calendar.event"].create(
-            {
-                "name": name,
-                "start": TOMORROW,
-                "stop": TOMORROW + timedelta(hours=1),
-                "user_id": self.user_alice.id,
-                "partner_ids": [fields.Command.set(self.user_alice.partner_id.ids)],
-                "recurrency": True,
-                "rrule_type": "weekly",
-                weekday_to_field(TOMORROW.weekday()): True,
-                "interval": 1,
-                "end_type": "count",
-                "count": count,
-                "event_tz": "UTC",
-                **extra,
-            }
-        )
+from .common import ALICE, BOB, TOMORROW, SeriesCase, attendee, outlook_event, weekly
 
 
 class TestOutlookSeriesToOdoo(SeriesCase):
@@ -215,24 +146,18 @@ class TestOutlookSeriesToOdoo(SeriesCase):
         self.emulator.update_event(
             ALICE,
             self.master["id"],
-            {"attendees": [{"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}]},
+            {"attendees": [attendee(BOB, "Bob")]},
         )
         self.sync()
         self.sync(bob)
         self.assertEqual(len(self.odoo_events("Stand-up")), 4, "one event per occurrence for both")
         second = self.occurrences[1]
-        attendee = second.attendee_ids.filtered(lambda a: a.partner_id == self.user_bob.partner_id)
-
-        attendee.with_user(self.user_bob).do_decline()
+        self.attendee_of(second, self.user_bob).with_user(self.user_bob).do_decline()
         self.sync(bob)
         self.sync()
 
         replies = {
-            row["start"]["dateTime"]: next(
-                a["status"]["response"]
-                for a in row["attendees"]
-                if a["emailAddress"]["address"] == BOB
-            )
+            row["start"]["dateTime"]: self.response_of(row, BOB)
             for row in self.outlook_occurrences("Stand-up")
         }
         self.assertEqual(sorted(replies.values()).count("declined"), 1, replies)
@@ -242,32 +167,13 @@ class TestOutlookSeriesToOdoo(SeriesCase):
 class TestAttendeeSeries(SeriesCase):
     def setUp(self):
         super().setUp()
-        self.connect("bob", BOB)
-        self.bob = self.account_of(self.user_bob)
-        self.emulator.create_event(
-            ALICE,
-            outlook_event(
-                "Board",
-                recurrence=weekly(3),
-                attendees=[{"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}],
-            ),
-        )
-        self.sync()
-        self.sync(self.bob)
+        self.series_with_bob("Board")
 
     def bob_answers(self):
-        return [
-            next(
-                a["status"]["response"]
-                for a in row["attendees"]
-                if a["emailAddress"]["address"] == BOB
-            )
-            for row in self.outlook_occurrences("Board")
-        ]
+        return [self.response_of(row, BOB) for row in self.outlook_occurrences("Board")]
 
     def test_answer_to_all_events_in_odoo_is_one_answer_to_the_series(self):
-        events = self.odoo_events("Board")
-        mine = events.attendee_ids.filtered(lambda a: a.partner_id == self.user_bob.partner_id)
+        mine = self.attendee_of(self.odoo_events("Board"), self.user_bob)
         before = self.writes()
 
         mine.with_user(self.user_bob).write({"state": "accepted"})
@@ -574,7 +480,7 @@ class TestSeriesEdgeCases(SeriesCase):
             outlook_event(
                 "Team",
                 recurrence=weekly(3),
-                attendees=[{"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}],
+                attendees=[attendee(BOB, "Bob")],
             ),
         )
         self.sync()
@@ -585,9 +491,7 @@ class TestSeriesEdgeCases(SeriesCase):
 
         events = self.odoo_events("Team")
         self.assertEqual(len(events), 3)
-        states = events.attendee_ids.filtered(
-            lambda a: a.partner_id == self.user_bob.partner_id
-        ).mapped("state")
+        states = self.attendee_of(events, self.user_bob).mapped("state")
         self.assertEqual(states, ["accepted"] * 3)
         self.assertTrue(master["id"])
 

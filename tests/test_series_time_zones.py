@@ -8,14 +8,9 @@ date is the day before. A legacy custom zone comes as ``tzone://Microsoft/Custom
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from odoo import fields
 from odoo.tests import tagged
 
-from odoo.addons.calendar.models.calendar_recurrence import weekday_to_field
-
-from .common import ALICE
-from .test_series import SeriesCase, weekly
-from .test_sync import TOMORROW
+from .common import ALICE, TOMORROW, SeriesCase, weekly
 
 ZONES = (
     ("America/Los_Angeles", "Pacific Standard Time"),
@@ -45,22 +40,13 @@ class TestAllDaySeriesInTimeZones(SeriesCase):
         self.emulator.set_mailbox_time_zone(ALICE, windows)
 
     def odoo_all_day_series(self, name, zone):
-        return self.env["calendar.event"].create(
-            {
-                "name": name,
-                "allday": True,
-                "start": datetime.combine(DAY, time(8)),
-                "stop": datetime.combine(DAY, time(18)),
-                "user_id": self.user_alice.id,
-                "partner_ids": [fields.Command.set(self.user_alice.partner_id.ids)],
-                "recurrency": True,
-                "rrule_type": "weekly",
-                weekday_to_field(DAY.weekday()): True,
-                "interval": 1,
-                "end_type": "count",
-                "count": 4,
-                "event_tz": zone,
-            }
+        return self.odoo_series(
+            name,
+            4,
+            allday=True,
+            start=datetime.combine(DAY, time(8)),
+            stop=datetime.combine(DAY, time(18)),
+            event_tz=zone,
         )
 
     def outlook_all_day_series(self, name, windows):

@@ -4,6 +4,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 from ..services.auth import PERMISSIONS, SCOPES, SHARED_CALENDAR_PERMISSION
+from .common import JsonRpcMixin
 
 SECRET_KEY = "outlook_calendar_sync.client_secret"
 
@@ -95,18 +96,12 @@ class TestOutlookSettings(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestOutlookSettingsAccess(HttpCase):
+class TestOutlookSettingsAccess(JsonRpcMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.env["ir.config_parameter"].sudo().set_param(SECRET_KEY, "top-secret")
         cls.user = new_test_user(cls.env, login="plain_user", groups="base.group_user")
-
-    def _call_kw(self, model, method, args, kwargs=None):
-        return self.make_jsonrpc_request(
-            "/web/dataset/call_kw",
-            {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-        )
 
     def test_internal_user_cannot_read_the_secret_through_rpc(self):
         self.authenticate("plain_user", "plain_user")
@@ -117,13 +112,13 @@ class TestOutlookSettingsAccess(HttpCase):
         ):
             with self.subTest(model=model, method=method):
                 with self.assertRaises(Exception) as caught:
-                    self._call_kw(model, method, args)
+                    self.call(model, method, args)
                 self.assertIn(AccessError.__name__, str(caught.exception))
                 self.assertNotIn("top-secret", str(caught.exception))
 
     def test_settings_admin_reads_the_secret(self):
         self.authenticate("admin", "admin")
-        values = self._call_kw("res.config.settings", "default_get", [["outlook_client_secret"]])
+        values = self.call("res.config.settings", "default_get", [["outlook_client_secret"]])
         self.assertEqual(values["outlook_client_secret"], "top-secret")
 
 

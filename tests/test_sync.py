@@ -1,67 +1,23 @@
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, api, fields, sql_db
-from odoo.tests import tagged
+from odoo import fields, sql_db
 
 from odoo.addons.outlook_calendar_sync.graph_emulator import FakeClock
 from odoo.addons.outlook_calendar_sync.models import outlook_account
 
-from .common import ALICE, BOB, OutlookHttpCase
-
-TOMORROW = (datetime.utcnow() + timedelta(days=1)).replace(
-    hour=10, minute=0, second=0, microsecond=0
+from .common import (
+    ALICE,
+    BOB,
+    TOMORROW,
+    SyncCase,
+    assert_lock_waits_for,
+    attendee,
+    delete_account_row,
+    graph_time,
+    insert_account_row,
+    outlook_event,
 )
-
-
-def graph_time(moment, zone="UTC"):
-    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": zone}
-
-
-def outlook_event(subject, start=TOMORROW, hours=1, **extra):
-    return {
-        "subject": subject,
-        "start": graph_time(start),
-        "end": graph_time(start + timedelta(hours=hours)),
-        **extra,
-    }
-
-
-@tagged("post_install", "-at_install")
-class SyncCase(OutlookHttpCase):
-    def setUp(self):
-        super().setUp()
-        self.connect("alice", ALICE)
-        self.account = self.account_of(self.user_alice)
-
-    def sync(self, account=None):
-        log = (account or self.account)._sync()
-        self.assertTrue(log, "the sync did not run")
-        self.assertNotEqual(log.state, "failed", log.errors)
-        return log
-
-    def odoo_events(self, name):
-        return (
-            self.env["calendar.event"].with_context(active_test=False).search([("name", "=", name)])
-        )
-
-    def outlook_events(self, subject, mailbox=ALICE):
-        return [ev for ev in self.emulator.events(mailbox) if ev["subject"] == subject]
-
-    def writes(self):
-        return self.emulator.counters()["writes"]
-
-    def odoo_event(self, name, start=TOMORROW, **extra):
-        return self.env["calendar.event"].create(
-            {
-                "name": name,
-                "start": start,
-                "stop": start + timedelta(hours=1),
-                "user_id": self.user_alice.id,
-                "partner_ids": [fields.Command.set(self.user_alice.partner_id.ids)],
-                **extra,
-            }
-        )
 
 
 class TestImportExport(SyncCase):
@@ -116,17 +72,7 @@ class TestImportExport(SyncCase):
 
     def test_all_day_event_is_exported_midnight_to_midnight(self):
         day = date.today() + timedelta(days=3)
-        self.env["calendar.event"].create(
-            {
-                "name": "Holiday",
-                "allday": True,
-                "start_date": day,
-                "stop_date": day,
-                "start": day,
-                "stop": day,
-                "user_id": self.user_alice.id,
-            }
-        )
+        self.odoo_all_day_event("Holiday", day)
 
         self.sync()
 
@@ -315,9 +261,7 @@ class TestNoDuplicates(SyncCase):
             BOB,
             outlook_event(
                 "Design review",
-                attendees=[
-                    {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
-                ],
+                attendees=[attendee(ALICE, "Alice")],
             ),
         )
 
@@ -361,7 +305,7 @@ class TestReplacedCopies(SyncCase):
         replaced while its link kept the old id): the link moves; the sync must not fail on
         the one-link-per-mailbox rule."""
         self.connect("bob", BOB)
-        alice = {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
+        alice = attendee(ALICE, "Alice")
         meeting = self.emulator.create_event(BOB, outlook_event("Review", attendees=[alice]))
         self.sync(self.account_of(self.user_bob))
         self.sync()
@@ -463,49 +407,11 @@ class TestFailures(SyncCase):
         assert_lock_waits_for(self, database, held=account_id, account_id=account_id)
 
 
-def insert_account_row(cr, user_id, **columns):
-    """An active account row of ``user_id`` written with plain SQL on another connection (the
-    ORM of the test's transaction would not show it to that connection)."""
-    values = {
-        "user_id": user_id,
-        "state": "active",
-        "sync_mode": "two_way",
-        "private_events": "sync",
-        "conflict_winner": "newest",
-        **columns,
-    }
-    cr.execute(
-        f"INSERT INTO outlook_account ({', '.join(values)})"
-        f" VALUES ({', '.join(['%s'] * len(values))}) RETURNING id",
-        list(values.values()),
-    )
-    return cr.fetchone()[0]
-
-
-def assert_lock_waits_for(test, database, *, held, account_id):
-    """While a first worker holds account row ``held``, a second cannot lock ``account_id``; it
-    can once the first is done. Both work on connections of their own: the test's transaction
-    predates the committed rows."""
-    with database.cursor() as worker_cr, database.cursor() as second_cr:
-        worker_cr.execute("SELECT id FROM outlook_account WHERE id = %s FOR UPDATE", [held])
-        account = api.Environment(second_cr, SUPERUSER_ID, {})["outlook.account"].browse(account_id)
-        test.assertFalse(account._lock())
-        worker_cr.rollback()
-        test.assertTrue(account._lock(), "free once the first worker is done")
-
-
-def delete_account_row(database, account_id):
-    with database.cursor() as cr:
-        cr.execute("DELETE FROM outlook_account WHERE id = %s", [account_id])
-        cr.commit()  # another connection. pylint: disable=invalid-commit
-
-
 class TestFirstSync(SyncCase):
     def test_first_sync_emails_nobody_and_leaves_the_past_alone(self):
         """Existing meetings reach Outlook without attendees; past events stay in Odoo only."""
         carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@example.org"})
-        attendees = [fields.Command.set((self.user_alice.partner_id | carol).ids)]
-        self.odoo_event("Existing meeting", partner_ids=attendees)
+        self.odoo_event("Existing meeting", guests=(carol,))
         self.odoo_event("Last month", start=TOMORROW - timedelta(days=30))
 
         self.sync()
@@ -523,7 +429,7 @@ class TestFirstSync(SyncCase):
         carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@example.org"})
         self.odoo_event(
             "New meeting",
-            partner_ids=[fields.Command.set((self.user_alice.partner_id | carol).ids)],
+            guests=(carol,),
         )
 
         self.sync()
@@ -560,11 +466,8 @@ class TestFields(SyncCase):
                 "isReminderOn": True,
                 "reminderMinutesBeforeStart": 30,
                 "attendees": [
-                    {"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"},
-                    {
-                        "emailAddress": {"address": "carol@example.org", "name": "Carol"},
-                        "type": "optional",
-                    },
+                    attendee(BOB, "Bob"),
+                    attendee("carol@example.org", "Carol", "optional"),
                 ],
             },
         )
@@ -601,7 +504,7 @@ class TestFields(SyncCase):
             show_as="free",
             privacy="private",
             alarm_ids=[fields.Command.set(alarm.ids)],
-            partner_ids=[fields.Command.set((self.user_alice.partner_id | carol).ids)],
+            guests=(carol,),
         )
 
         self.sync()
@@ -627,31 +530,13 @@ class TestMeetings(SyncCase):
         super().setUp()
         self.connect("bob", BOB)
         self.bob_account = self.account_of(self.user_bob)
-        self.meeting = self.emulator.create_event(
-            BOB,
-            outlook_event(
-                "Roadmap",
-                attendees=[
-                    {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
-                ],
-            ),
-        )
-        self.sync()
-        self.event = self.odoo_events("Roadmap")
+        self.meeting = self.invitation_from_bob("Roadmap")
 
     def alice_response_at_bob(self):
-        organizer_copy = next(
-            ev for ev in self.emulator.events(BOB) if ev["id"] == self.meeting["id"]
-        )
-        return next(
-            a for a in organizer_copy["attendees"] if a["emailAddress"]["address"] == ALICE
-        )["status"]["response"]
+        return self.response_at(BOB, self.meeting["id"], ALICE)
 
     def test_attendee_reply_in_odoo_reaches_the_organizer(self):
-        attendee = self.event.attendee_ids.filtered(
-            lambda a: a.partner_id == self.user_alice.partner_id
-        )
-        attendee.do_accept()
+        self.attendee_of(self.event, self.user_alice).do_accept()
 
         log = self.sync()
 

@@ -15,8 +15,7 @@ from odoo.addons.outlook_calendar_sync.models.outlook_subscription import (
     WEBHOOK_PATH,
 )
 
-from .common import ALICE, BOB
-from .test_sync import SyncCase, outlook_event
+from .common import ALICE, BOB, SyncCase, outlook_event
 
 
 @tagged("post_install", "-at_install")

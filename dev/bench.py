@@ -32,37 +32,42 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg2
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_calendar import BenchEvent, generate, to_graph
 from bench_chart import draw
 from bench_fleet import FleetRun, fleet_family
-from bench_latency import free_port, measure, odoo_server, one_value, summary, wait_for
+from bench_latency import measure, summary
 from bench_report import Row, headlines, text_table, write_results
 from bench_targets import goals
+from harness import (
+    DEV,
+    ROOT,
+    ProcessFailed,
+    copy_db,
+    drop_db,
+    free_port,
+    graph_event,
+    install,
+    load_pg_env,
+    odoo_server,
+    one_value,
+    run_worker,
+    wait_for,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from graph_emulator import GraphEmulator  # noqa: E402
+from graph_emulator import GraphEmulator
 
-DEV = ROOT / ".dev"
 WORK_DIR = DEV / "bench"
 OUT_DIR = ROOT / "bench"
 MPL_DIR = DEV / "mpl"
-PYTHON = ROOT / ".venv" / "bin" / "python"
-ODOO_CONF = DEV / "odoo.conf"
 WORKER = ROOT / "dev" / "bench_worker.py"
 OURS, BUILTIN = "outlook_calendar_sync", "microsoft_calendar"
 DB_PREFIX = "ocs_bench"
@@ -87,37 +92,8 @@ class BenchError(RuntimeError):
 
 
 # ----------------------------------------------------------------------
-# Databases and workers
+# Databases
 # ----------------------------------------------------------------------
-
-
-def load_pg_env() -> None:
-    """The private PostgreSQL that `make setup` started (or the PG* variables given)."""
-    exports = subprocess.run(
-        [str(ROOT / "dev" / "pg.sh"), "env"], check=True, capture_output=True, text=True
-    ).stdout
-    for word in shlex.split(exports):
-        if "=" in word and word != "export":
-            key, value = word.split("=", 1)
-            os.environ[key] = value
-
-
-def sql(statement: str) -> None:
-    conn = psycopg2.connect(dbname="postgres")
-    conn.autocommit = True
-    try:
-        conn.cursor().execute(statement)
-    finally:
-        conn.close()
-
-
-def filestore(db: str) -> Path:
-    return DEV / "data" / "filestore" / db
-
-
-def drop_db(db: str) -> None:
-    sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    shutil.rmtree(filestore(db), ignore_errors=True)
 
 
 def template_of(impl: str) -> str:
@@ -126,15 +102,13 @@ def template_of(impl: str) -> str:
 
 def build_templates(impls: list[str]) -> None:
     """A freshly installed database per implementation (both installs run in parallel)."""
-    odoo_bin = (DEV / "odoo-dir").read_text().strip() + "/odoo-bin"
     running = []
     for impl in impls:
         db = template_of(impl)
         drop_db(db)
         log = WORK_DIR / f"install-{impl}.log"
-        args = [str(PYTHON), odoo_bin, "-c", str(ODOO_CONF), "-d", db, "-i", impl]
-        args += ["--stop-after-init", "--without-demo=all", "--no-http", "--log-level=warn"]
-        running.append((impl, log, subprocess.Popen([*args, f"--logfile={log}"], cwd=ROOT)))
+        line = [*install(db, impl), f"--logfile={log}"]
+        running.append((impl, log, subprocess.Popen(line, cwd=ROOT)))
     for impl, log, process in running:
         if process.wait():
             raise BenchError(f"installing {impl} failed, see {log}")
@@ -143,10 +117,7 @@ def build_templates(impls: list[str]) -> None:
 def fresh_db(impl: str, scenario: str, n: int) -> str:
     """A copy of the implementation's template, for one scenario family."""
     db = f"{DB_PREFIX}_{impl}_{scenario}_{n}"
-    drop_db(db)
-    sql(f'CREATE DATABASE "{db}" TEMPLATE "{template_of(impl)}"')
-    if filestore(template_of(impl)).exists():
-        shutil.copytree(filestore(template_of(impl)), filestore(db))
+    copy_db(template_of(impl), db)
     return db
 
 
@@ -156,51 +127,6 @@ def log_problems(log: Path) -> int:
         return 0
     lines = log.read_text(errors="replace").splitlines()
     return sum(" WARNING " in line or " ERROR " in line for line in lines)
-
-
-class WorkerFailed(RuntimeError):
-    """A worker process exited with an error; the message is the end of its output."""
-
-
-def run_worker(
-    script: Path,
-    emulator: GraphEmulator,
-    request: Json,
-    *,
-    log: Path,
-    work_dir: Path,
-    timeout: float,
-) -> Json:
-    """Run a worker script (dev/bench_worker.py, dev/switch_worker.py...) in a fresh Odoo
-    process on ``request`` (plus the emulator's settings, Odoo's config and the log file) and
-    return what it wrote as its result."""
-    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
-        full_request = {
-            **request,
-            "odoo_conf": str(ODOO_CONF),
-            "log_file": str(log),
-            "result_file": f"{tmp}/result.json",
-            "emulator": {
-                "url": emulator.url,
-                "graph": emulator.graph,
-                "client_id": emulator.client_id,
-                "client_secret": emulator.client_secret,
-            },
-        }
-        Path(f"{tmp}/request.json").write_text(json.dumps(full_request))
-        env = {**os.environ, "REQUESTS_CA_BUNDLE": str(emulator.bundle_path)}
-        done = subprocess.run(
-            [str(PYTHON), str(script), f"{tmp}/request.json"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if done.returncode:
-            raise WorkerFailed("\n".join((done.stderr or done.stdout).splitlines()[-15:]))
-        return json.loads(Path(f"{tmp}/result.json").read_text())
 
 
 @dataclass
@@ -225,7 +151,7 @@ class Bench:
                 work_dir=WORK_DIR,
                 timeout=WORKER_TIMEOUT,
             )
-        except WorkerFailed as failure:
+        except ProcessFailed as failure:
             raise BenchError(f"{impl} {steps} failed (log {log}):\n{failure}") from failure
         if "sync" in answer:
             answer["sync"]["log_problems"] = log_problems(log) - problems_before
@@ -301,14 +227,11 @@ def early_series_family(bench: Bench, count: int) -> list[Row]:
 
 def early_series(subject: str, first: datetime) -> Json:
     """A weekly series of 12 half-hour meetings from ``first`` (UTC)."""
-    return {
-        "subject": subject,
-        "start": {"dateTime": first.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-        "end": {
-            "dateTime": (first + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S"),
-            "timeZone": "UTC",
-        },
-        "recurrence": {
+    return graph_event(
+        subject,
+        first,
+        30,
+        recurrence={
             "pattern": {
                 "type": "weekly",
                 "interval": 1,
@@ -320,7 +243,7 @@ def early_series(subject: str, first: datetime) -> Json:
                 "numberOfOccurrences": 12,
             },
         },
-    }
+    )
 
 
 def incremental(
@@ -457,11 +380,9 @@ def latency_family(bench: Bench, samples: int) -> Row:
     db = fresh_db(OURS, "latency", samples)
     port = free_port()
     bench.worker(OURS, db, [*CONNECT, "enable_webhooks"], odoo_url=f"http://127.0.0.1:{port}")
-    odoo_bin = (DEV / "odoo-dir").read_text().strip() + "/odoo-bin"
     log = WORK_DIR / f"{db}.log"
     say(f"latency: Odoo with one cron thread on port {port}; {samples} changes in Outlook")
-    command = [str(PYTHON), odoo_bin, "-c", str(ODOO_CONF)]
-    with odoo_server(command, db, port, emulator.bundle_path, log):
+    with odoo_server(db, port, str(emulator.bundle_path), log):
         wait_for(emulator.subscriptions, 120, "Odoo's subscription")
         first_sync = "SELECT last_sync_at FROM outlook_account WHERE state = 'active'"
         wait_for(lambda: one_value(db, first_sync), 120, "the first sync")
@@ -561,14 +482,7 @@ def run(args: argparse.Namespace) -> list[Row]:
         if OURS in impls and args.latency_samples and not args.only_fleet:
             rows.append(latency_family(bench, args.latency_samples))
         if OURS in impls and args.fleet and not args.only_latency:
-            odoo_bin = (DEV / "odoo-dir").read_text().strip() + "/odoo-bin"
-            fleet = FleetRun(
-                bench=bench,
-                fresh_db=fresh_db,
-                odoo_command=[str(PYTHON), odoo_bin, "-c", str(ODOO_CONF)],
-                work_dir=WORK_DIR,
-                say=say,
-            )
+            fleet = FleetRun(bench=bench, fresh_db=fresh_db, work_dir=WORK_DIR, say=say)
             builtin_n = args.fleet_builtin if BUILTIN in impls else 0
             rows += fleet_family(fleet, args.fleet, args.fleet_events, builtin_n)
             say(f"fleet done:\n{text_table([r for r in rows if r.scenario == 'fleet'])}")

@@ -27,7 +27,6 @@ first cycle, then 5 changes on 10 % of them.
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from collections.abc import Callable
@@ -37,12 +36,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import psycopg2
-import requests
-from bench_latency import free_port, odoo_server
 from bench_report import Row
+from harness import free_port, graph_event, graph_time, odoo_server, sign_in, trusting
 
 OURS, BUILTIN = "outlook_calendar_sync", "microsoft_calendar"
 FLEET_DOMAIN = "fleet.example.com"
@@ -65,10 +62,6 @@ def mailbox_name(number: int) -> str:
     return f"user{number:04}@{FLEET_DOMAIN}"
 
 
-def graph_time(moment: datetime) -> dict[str, str]:
-    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
-
-
 def seed_mailboxes(emulator: Any, n: int, events: int) -> dict[str, list[str]]:
     """N mailboxes of ``events`` single events each, over the next weeks; their event ids."""
     today = datetime.now(timezone.utc).replace(hour=8, minute=0, second=0, microsecond=0)
@@ -79,52 +72,16 @@ def seed_mailboxes(emulator: Any, n: int, events: int) -> dict[str, list[str]]:
         ids[mailbox] = []
         for index in range(events):
             start = today + timedelta(days=1 + index // 4, hours=2 * (index % 4))
-            body = {
-                "subject": f"Meeting {index} of {mailbox.split('@')[0]}",
-                "start": graph_time(start),
-                "end": graph_time(start + timedelta(hours=1)),
-                "location": {"displayName": f"Room {index % 7}"},
-            }
+            subject = f"Meeting {index} of {mailbox.split('@')[0]}"
+            body = graph_event(subject, start, 60, location={"displayName": f"Room {index % 7}"})
             ids[mailbox].append(emulator.create_event(mailbox, body)["id"])
     return ids
 
 
 def sign_in_all(emulator: Any, mailboxes: list[str]) -> list[Json]:
     """A real sign-in per mailbox with the addon's ``services.auth``: what the account stores."""
-    from services.auth import OutlookAuth  # noqa: PLC0415 (the repository root is on sys.path)
-
-    def sign_in(mailbox: str) -> Json:
-        auth = OutlookAuth(
-            client_id=emulator.client_id,
-            client_credential=emulator.client_secret,
-            authority=emulator.authority,
-            cache_blob=None,
-            http_client=requests.Session(),
-        )
-        url, flow = auth.start_sign_in(
-            redirect_uri="http://localhost/microsoft_account/authentication", state=mailbox
-        )
-        query = dict(parse_qsl(urlsplit(emulator.sign_in(mailbox, url)).query))
-        identity = auth.finish_sign_in(flow, query)
-        box = emulator.store.mailboxes[mailbox.lower()]
-        return {
-            "mailbox": mailbox,
-            "home_account_id": identity.home_account_id,
-            "calendar_id": next(cal.id for cal in box.calendars.values() if cal.is_default),
-            "cache": auth.cache_blob_if_changed(),
-        }
-
-    # msal's requests trust the emulator's CA as the Odoo workers do (their environment).
-    previous = os.environ.get("REQUESTS_CA_BUNDLE")
-    os.environ["REQUESTS_CA_BUNDLE"] = str(emulator.bundle_path)
-    try:
-        with ThreadPoolExecutor(SIGN_IN_THREADS) as pool:
-            return list(pool.map(sign_in, mailboxes))
-    finally:
-        if previous is None:
-            del os.environ["REQUESTS_CA_BUNDLE"]
-        else:
-            os.environ["REQUESTS_CA_BUNDLE"] = previous
+    with trusting(emulator), ThreadPoolExecutor(SIGN_IN_THREADS) as pool:
+        return list(pool.map(lambda mailbox: sign_in(emulator, mailbox), mailboxes))
 
 
 def change_mailboxes(emulator: Any, ids: dict[str, list[str]], mailboxes: list[str]) -> None:
@@ -142,12 +99,7 @@ def change_mailboxes(emulator: Any, ids: dict[str, list[str]], mailboxes: list[s
         )
         emulator.delete_event(mailbox, events.pop(3))
         created = emulator.create_event(
-            mailbox,
-            {
-                "subject": "New in Outlook",
-                "start": graph_time(tomorrow + timedelta(days=3)),
-                "end": graph_time(tomorrow + timedelta(days=3, hours=1)),
-            },
+            mailbox, graph_event("New in Outlook", tomorrow + timedelta(days=3), 60)
         )
         events.append(created["id"])
 
@@ -299,7 +251,7 @@ def cron_servers(stack: ExitStack, run: FleetRun, db: str, workers: int) -> None
     bundle = str(run.bench.emulator.bundle_path)
     for number in range(workers):
         log = run.work_dir / f"{db}-server{number}-of-{workers}.log"
-        stack.enter_context(odoo_server(run.odoo_command, db, free_port(), bundle, log))
+        stack.enter_context(odoo_server(db, free_port(), bundle, log))
 
 
 @dataclass
@@ -308,7 +260,6 @@ class FleetRun:
 
     bench: Any  # bench.Bench: the emulator, worker processes, traffic counters
     fresh_db: Callable[[str, str, int], str]
-    odoo_command: list[str]
     work_dir: Path
     say: Callable[[str], None]
 

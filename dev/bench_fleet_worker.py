@@ -1,7 +1,7 @@
 """Odoo-side steps of the ``fleet`` rows of `make bench` (dev/bench_fleet.py drives them).
 
-Run as ``python dev/bench_fleet_worker.py REQUEST.json`` like dev/bench_worker.py, whose
-registry set-up it shares; each step commits.
+Run as ``python dev/bench_fleet_worker.py REQUEST.json`` (dev/worker.py's protocol, with the
+request's ``impl`` as in dev/bench_worker.py); each step commits.
 
 - ``setup_ours``: Settings pointed at the emulator; one internal user per mailbox and its
   connected account, stored as the sign-in stores it (the token caches come from real
@@ -20,14 +20,13 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
-
-import requests
 
 from odoo import Command, fields
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_worker import QUIET, main, point_ours_at_emulator
+from bench_worker import QUIET, for_impl
+from rpc import EmulatorControl
+from worker import create_accounts, point_ours_at_emulator, serve
 
 Json = dict[str, Any]
 
@@ -59,23 +58,9 @@ def setup_ours(env: Any, request: Json) -> Json:
     started = time.perf_counter()
     users = create_users(env, [account["mailbox"] for account in connected])
     database_uuid = params.get_param("database.uuid")
-    accounts = env["outlook.account"].create(
-        [
-            {
-                "user_id": user.id,
-                "state": "active",
-                "sync_mode": "two_way",
-                "mailbox_address": account["mailbox"],
-                "home_account_id": account["home_account_id"],
-                "calendar_id": account["calendar_id"],
-                "connected_at": fields.Datetime.now(),
-                "database_uuid": database_uuid,
-            }
-            for user, account in zip(users, connected, strict=True)
-        ]
+    accounts = create_accounts(
+        env, users, connected, connected_at=fields.Datetime.now(), database_uuid=database_uuid
     )
-    for record, account in zip(accounts, connected, strict=True):
-        record._token_store().write_cache(account["cache"])
     return {"accounts": len(accounts), "setup_s": time.perf_counter() - started}
 
 
@@ -89,17 +74,12 @@ def setup_builtin(env: Any, request: Json) -> Json:
     service = env["microsoft.service"]
     base_url = params.get_param("web.base.url")
     redirect_uri = f"{base_url}/microsoft_account/authentication"
+    control = EmulatorControl(emulator["url"])
     for user in users:
         authorize_url = service._get_authorize_uri(
             "/odoo/calendar", "calendar", service._get_calendar_scope(), redirect_uri
         )
-        answer = requests.post(
-            f"{emulator['url']}/_emulator/sign_in",
-            json={"mailbox": user.login, "authorize_url": authorize_url},
-            timeout=30,
-        )
-        answer.raise_for_status()
-        query = dict(parse_qsl(urlsplit(answer.json()["redirect_url"]).query))
+        query = control.consent(user.login, authorize_url)
         tokens = service._get_microsoft_tokens(query["code"], "calendar", redirect_uri)
         user._set_microsoft_auth_tokens(*tokens)
     return {"accounts": len(users), "setup_s": time.perf_counter() - started}
@@ -116,4 +96,4 @@ STEPS = {"setup_ours": setup_ours, "setup_builtin": setup_builtin, "cycle_builti
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], STEPS)
+    serve(sys.argv[1], lambda request: for_impl(request, STEPS))

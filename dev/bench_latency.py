@@ -12,97 +12,18 @@ long fails the row.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import time
-from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import psycopg2
-import requests
+from harness import graph_event, wait_for
 
 SAMPLE_TIMEOUT = 60.0
-STARTUP_TIMEOUT = 120.0
-POLL_SECONDS = 0.02
 PAUSE_BETWEEN_SAMPLES = 0.3
 ALICE = "alice@example.com"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def odoo_server(command: list[str], db: str, port: int, bundle: str, log: Path) -> Iterator[str]:
-    """Odoo (``command``: python, odoo-bin, -c, the config) serving ``db`` on ``port`` with one
-    cron thread; stopped on the way out."""
-    args = [*command, "-d", db, f"--http-port={port}"]
-    args += [f"--db-filter=^{db}$", "--max-cron-threads=1", f"--logfile={log}", "--log-level=info"]
-    process = subprocess.Popen(
-        args,
-        env={**os.environ, "REQUESTS_CA_BUNDLE": bundle},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _healthy(url, process), STARTUP_TIMEOUT, f"Odoo on {url} (log {log})")
-        yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _healthy(url: str, process: subprocess.Popen[bytes]) -> bool:
-    if process.poll() is not None:
-        raise RuntimeError(f"Odoo exited with {process.returncode} during start-up")
-    try:
-        return requests.get(f"{url}/web/health", timeout=5).status_code == 200
-    except requests.ConnectionError:
-        return False
-
-
-def wait_for(ready: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll ``ready`` until it returns something true; the time it took is the caller's."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if answer := ready():
-            return answer
-        time.sleep(POLL_SECONDS)
-    raise TimeoutError(f"waited {timeout:.0f} s for {what}")
-
-
-def one_value(db: str, query: str, params: tuple[Any, ...] = ()) -> Any:
-    """The first column of the first row, on a connection of its own (autocommit)."""
-    conn = psycopg2.connect(dbname=db)
-    conn.autocommit = True
-    try:
-        cursor = conn.cursor()
-        cursor.execute(query, params)
-        row = cursor.fetchone()
-        return row[0] if row else None
-    finally:
-        conn.close()
-
-
-def graph_time(moment: datetime) -> dict[str, str]:
-    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
 
 
 def measure(emulator: Any, db: str, samples: int) -> list[float]:
@@ -123,9 +44,7 @@ def measure(emulator: Any, db: str, samples: int) -> list[float]:
             began = time.monotonic()
             if last_id is None:
                 when = start + timedelta(days=1, hours=index)
-                body = {"subject": name, "start": graph_time(when)}
-                body["end"] = graph_time(when + timedelta(minutes=30))
-                last_id = emulator.create_event(ALICE, body)["id"]
+                last_id = emulator.create_event(ALICE, graph_event(name, when, 30))["id"]
             else:
                 emulator.update_event(ALICE, last_id, {"subject": name})
                 last_id = None

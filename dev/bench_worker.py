@@ -18,17 +18,14 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-import requests
-
-from odoo import SUPERUSER_ID, Command, api
+from odoo import Command
 from odoo.exceptions import UserError
-from odoo.modules.registry import Registry
-from odoo.tools import config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_calendar import BenchEvent, Series, attendee_pool, end_of, utc_naive
+from rpc import EmulatorControl
+from worker import Step, point_ours_at_emulator, serve, sync_counts
 
 OURS, BUILTIN = "outlook_calendar_sync", "microsoft_calendar"
 ALICE = "alice@example.com"
@@ -38,42 +35,6 @@ ODOO_RRULE = {"daily": "daily", "weekly": "weekly", "absoluteMonthly": "monthly"
 ODOO_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Json = dict[str, Any]
-
-
-def main(request_path: str, steps: Json | None = None) -> None:
-    """Load the registry, run the requested steps (``steps``: name → function of
-    ``(env, request)``; by default this benchmark's, per implementation), write the answer."""
-    request = json.loads(Path(request_path).read_text())
-    env_factory = open_registry(request)
-    if request["impl"] == BUILTIN:
-        point_builtin_at_emulator(request["emulator"]["url"])
-    steps = steps or STEPS[request["impl"]]
-    answer: Json = {}
-    for step in request["steps"]:
-        answer[step] = run_step(steps[step], env_factory, request)
-    Path(request["result_file"]).write_text(json.dumps(answer))
-
-
-def open_registry(request: Json) -> Callable[[], Any]:
-    """Odoo's config and registry for the request's database; returns a cursor+env factory."""
-    config.parse_config(
-        [
-            "-c",
-            request["odoo_conf"],
-            "-d",
-            request["db"],
-            "--no-http",
-            "--log-level=warn",
-            f"--logfile={request['log_file']}",
-        ]
-    )
-    registry = Registry(request["db"])
-
-    def factory() -> Any:
-        cr = registry.cursor()
-        return api.Environment(cr, SUPERUSER_ID, {})
-
-    return factory
 
 
 def point_builtin_at_emulator(base_url: str) -> None:
@@ -93,19 +54,6 @@ def point_builtin_at_emulator(base_url: str) -> None:
     do_request.__defaults__ = tuple(
         base_url if value == graph else value for value in do_request.__defaults__
     )
-
-
-def run_step(
-    step: Callable[[Any, Json], Json], env_factory: Callable[[], Any], request: Json
-) -> Json:
-    """One step in its own transaction, committed at the end."""
-    env = env_factory()
-    try:
-        result = step(env, request)
-        env.cr.commit()
-        return result
-    finally:
-        env.cr.close()
 
 
 # ----------------------------------------------------------------------
@@ -131,20 +79,6 @@ def alice_of(env: Any) -> Any:
     return env["res.users"].search([("login", "=", "alice")])
 
 
-def point_ours_at_emulator(env: Any, emulator: Json) -> None:
-    """This addon's settings pointed at the emulator, as tests/common.py does."""
-    params = env["ir.config_parameter"].sudo()
-    for key, value in {
-        "enabled": "True",
-        "client_id": emulator["client_id"],
-        "client_secret": emulator["client_secret"],
-        "authority_host": emulator["url"],
-        "tenant": "common",
-        "graph_endpoint": emulator["graph"],
-    }.items():
-        params.set_param(f"outlook_calendar_sync.{key}", value)
-
-
 def prepare_ours(env: Any, request: Json) -> Json:
     """Settings pointed at the emulator, and Alice."""
     point_ours_at_emulator(env, request["emulator"])
@@ -162,13 +96,7 @@ def prepare_builtin(env: Any, request: Json) -> Json:
 
 def consent(request: Json, authorize_url: str) -> Json:
     """What Alice's browser does at Microsoft: sign in, accept; the redirect's query."""
-    response = requests.post(
-        f"{request['emulator']['url']}/_emulator/sign_in",
-        json={"mailbox": ALICE, "authorize_url": authorize_url},
-        timeout=30,
-    )
-    response.raise_for_status()
-    return dict(parse_qsl(urlsplit(response.json()["redirect_url"]).query))
+    return EmulatorControl(request["emulator"]["url"]).consent(ALICE, authorize_url)
 
 
 def connect_ours(env: Any, request: Json) -> Json:
@@ -376,13 +304,7 @@ def sync_ours(env: Any) -> Json:
     """One run of Alice's account, exactly what the cron calls."""
     account = env["outlook.account"].search([("user_id", "=", alice_of(env).id)])
     log = account._sync()
-    fields = ("pulled_created", "pulled_updated", "pulled_archived")
-    fields += ("pushed_created", "pushed_updated", "pushed_deleted")
-    return {
-        "state": log.state,
-        "errors": log.error_count,
-        "counts": {name: log[name] for name in fields},
-    }
+    return {"state": log.state, "errors": log.error_count, "counts": sync_counts(log)}
 
 
 @measured
@@ -419,7 +341,7 @@ def first_sync_builtin(env: Any, request: Json) -> Json:
     return sync_builtin(env, request)
 
 
-STEPS: dict[str, dict[str, Callable[[Any, Json], Json]]] = {
+STEPS: dict[str, dict[str, Step]] = {
     OURS: {
         "prepare": prepare_ours,
         "connect": connect_ours,
@@ -441,5 +363,12 @@ STEPS: dict[str, dict[str, Callable[[Any, Json], Json]]] = {
 }
 
 
+def for_impl(request: Json, steps: dict[str, Step]) -> dict[str, Step]:
+    """``steps``, once the built-in (when the request is for it) is pointed at the emulator."""
+    if request["impl"] == BUILTIN:
+        point_builtin_at_emulator(request["emulator"]["url"])
+    return steps
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    serve(sys.argv[1], lambda request: for_impl(request, STEPS[request["impl"]]))

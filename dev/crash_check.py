@@ -1,7 +1,7 @@
-"""Real process crashes (issue H, #10): run by dev/test.sh, outside pytest.
+"""Real process crashes: run by dev/test.sh, outside pytest.
 
-An Odoo server process (``odoo-bin shell`` on a copy of the test database) runs the cron's sync
-of one Outlook account against the Graph emulator (started here, in this process); the emulator
+An Odoo process (dev/crash_worker.py, on a copy of the test database) runs the cron's sync of
+one Outlook account against the Graph emulator (started here, in this process); the emulator
 holds one request at a chosen phase and this script kills the Odoo process with SIGKILL there:
 
 1. during import paging (the second delta page is held),
@@ -14,25 +14,29 @@ the edits made before the crash, and a last sync must write nothing to Outlook.
     python dev/crash_check.py DATABASE_TEMPLATE   # the test database, left untouched
 """
 
-import json
-import os
-import signal
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import psycopg2
-import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import (
+    DEV,
+    ROOT,
+    ProcessFailed,
+    copy_db,
+    drop_db,
+    graph_event,
+    load_pg_env,
+    run_worker,
+    sign_in,
+    start_worker,
+    trusting,
+)
 
-from graph_emulator import GraphEmulator  # noqa: E402  (the repository root, just added)
-from services.auth import OutlookAuth  # noqa: E402
-from services.graph import GraphClient  # noqa: E402
+from graph_emulator import GraphEmulator
 
 MAILBOX = "crash@example.com"
 OUTLOOK_EVENTS = 450  # three delta pages of 200
@@ -40,109 +44,35 @@ ODOO_EVENTS = 45  # three $batch of at most 20
 EDITED = 5
 HOLD = 60.0  # seconds the emulator holds the chosen request: the kill comes long before
 WAIT = 90.0  # seconds to wait for a process to reach the held request
+SYNC_TIMEOUT = 900.0  # seconds a process that is not killed may take
+WORKER = ROOT / "dev" / "crash_worker.py"
+WORK_DIR = DEV / "crash"
 START = (datetime.now(timezone.utc) + timedelta(days=2)).replace(
     hour=6, minute=0, second=0, microsecond=0
 )
 
-SETUP = """
-env["outlook.account"].search([]).write({{"state": "paused"}})  # only ours syncs here
-params = env["ir.config_parameter"]
-for key, value in {settings}.items():
-    params.set_param(key, value)
-admin = env.ref("base.user_admin")
-admin.write({{"email": "{mailbox}", "tz": "UTC"}})
-account = env["outlook.account"].create(
-    {{
-        "user_id": admin.id,
-        "state": "active",
-        "mailbox_address": "{mailbox}",
-        "home_account_id": "{home}",
-        "calendar_id": "{calendar}",
-    }}
-)
-account._token_store().write_cache({cache!r})
-env.cr.commit()
-print("[crash] account", account.id)
-"""
-
-SYNC = """
-env["outlook.account"].search([]).write({"next_sync_at": False})  # due now
-env["outlook.account"]._cron_sync()
-env.cr.commit()
-print("[crash] synced")
-"""
-
-CREATE_ODOO_EVENTS = """
-from datetime import datetime, timedelta
-admin = env.ref("base.user_admin")
-start = datetime.fromisoformat("{start}")
-env["calendar.event"].create([
-    {{
-        "name": f"Odoo {{n}}",
-        "start": start + timedelta(hours=n),
-        "stop": start + timedelta(hours=n, minutes=30),
-        "user_id": admin.id,
-        "partner_ids": [(6, 0, admin.partner_id.ids)],
-    }}
-    for n in range({count})
-])
-env.cr.commit()
-"""
-
-EDIT_AND_ADD = """
-from datetime import datetime, timedelta
-admin = env.ref("base.user_admin")
-events = env["calendar.event"].search([("name", "in", [f"Odoo {{n}}" for n in range({edited})])])
-for event in events:
-    event.write({{"name": event.name + " (edited)"}})
-start = datetime.fromisoformat("{start}")
-env["calendar.event"].create([
-    {{
-        "name": f"Late {{n}}",
-        "start": start + timedelta(days=1, hours=n),
-        "stop": start + timedelta(days=1, hours=n, minutes=30),
-        "user_id": admin.id,
-        "partner_ids": [(6, 0, admin.partner_id.ids)],
-    }}
-    for n in range({edited})
-])
-env.cr.commit()
-"""
-
 
 class CrashCheck:
-    def __init__(self, template, odoo_bin, config):
+    def __init__(self, template):
         self.database = f"{template}_crash"
         self.template = template
-        self.odoo_bin = odoo_bin
-        self.config = config
         self.emulator = GraphEmulator(seed="empty")
         self.figures = {"kills": 0, "processes": 0}
 
     def run(self):
         started = time.monotonic()
-        self.copy_database()
-        with self.emulator:
+        copy_db(self.template, self.database)
+        with self.emulator, trusting(self.emulator):
             self.emulator.add_mailbox(MAILBOX)
-            # requests (here and in the Odoo processes) trusts the emulator's CA.
-            os.environ["REQUESTS_CA_BUNDLE"] = str(self.emulator.bundle_path)
-            self.environ = dict(os.environ)
-            self.odoo(self.setup_script())
+            self.odoo("setup", account=sign_in(self.emulator, MAILBOX))
             for n in range(OUTLOOK_EVENTS):
                 start = START + timedelta(minutes=15 * n)
-                self.emulator.create_event(
-                    MAILBOX,
-                    {
-                        "subject": f"Outlook {n}",
-                        "start": graph_time(start),
-                        "end": graph_time(start + timedelta(minutes=15)),
-                    },
-                )
+                self.emulator.create_event(MAILBOX, graph_event(f"Outlook {n}", start, 15))
             self.phase_import_paging()
             self.phase_between_export_batches()
             self.phase_after_graph_applied()
             self.quiet_sync()
-        self.drop_database()
+        drop_db(self.database)
         print(
             f"[crash] {self.figures['kills']} SIGKILLs at 3 phases, {self.figures['processes']} "
             f"Odoo processes, converged without duplicates in {time.monotonic() - started:.0f} s"
@@ -160,7 +90,7 @@ class CrashCheck:
         print("[crash] killed during import paging: converged")
 
     def phase_between_export_batches(self):
-        self.odoo(CREATE_ODOO_EVENTS.format(start=START.replace(tzinfo=None), count=ODOO_EVENTS))
+        self.odoo("create_events", start=self.odoo_start(), count=ODOO_EVENTS)
         writes = self.emulator.counters()["writes"]
         self.emulator.inject_fault("delay", delay=HOLD, method="POST", path_contains="$batch")
         # Every batch but the held one has been applied in Outlook.
@@ -172,7 +102,7 @@ class CrashCheck:
         print("[crash] killed between export batches: converged")
 
     def phase_after_graph_applied(self):
-        self.odoo(EDIT_AND_ADD.format(start=START.replace(tzinfo=None), edited=EDITED))
+        self.odoo("edit_and_add", start=self.odoo_start(), edited=EDITED)
         self.emulator.inject_fault("delay_after", delay=HOLD, method="POST", path_contains="$batch")
         self.kill_when(
             lambda: sum(s.startswith("Late ") for s in self.outlook_subjects()) == EDITED
@@ -193,92 +123,52 @@ class CrashCheck:
         if self.emulator.counters()["writes"] != writes:
             sys.exit("[crash] the sync after convergence wrote to Outlook")
 
-    # --- Odoo processes ---------------------------------------------------------------------
+    # --- Odoo processes -------------------------------------------------------------------
 
-    def odoo_process(self, script):
+    def request(self, *steps, **extra):
+        return {"db": self.database, "steps": steps, **extra}
+
+    @staticmethod
+    def odoo_start():
+        """``START`` as Odoo stores times: naive UTC."""
+        return START.replace(tzinfo=None).isoformat()
+
+    def odoo(self, *steps, **extra):
+        """Run ``steps`` in a new Odoo process, to their end."""
         self.figures["processes"] += 1
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                self.odoo_bin,
-                "shell",
-                "-c",
-                self.config,
-                "-d",
-                self.database,
-                "--no-http",
-                "--log-level=warn",
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=self.environ,
-            text=True,
-        )
-        process.stdin.write(script)
-        process.stdin.close()
-        return process
-
-    def odoo(self, script):
-        process = self.odoo_process(script)
-        output = process.stdout.read()
-        if process.wait() != 0 or "Traceback" in output:
-            sys.exit(f"[crash] an Odoo process failed:\n{output}")
-        return output
+        log = WORK_DIR / f"{self.database}.log"
+        try:
+            return run_worker(
+                WORKER,
+                self.emulator,
+                self.request(*steps, **extra),
+                log=log,
+                work_dir=WORK_DIR,
+                timeout=SYNC_TIMEOUT,
+            )
+        except ProcessFailed as failure:
+            sys.exit(f"[crash] an Odoo process failed (log {log}):\n{failure}")
 
     def sync(self):
-        output = self.odoo(SYNC)
-        if "[crash] synced" not in output:
-            sys.exit(f"[crash] the sync did not run:\n{output}")
+        self.odoo("sync")
 
     def kill_when(self, reached):
         """Start a sync and SIGKILL it once ``reached()`` (the held request is in flight)."""
-        process = self.odoo_process(SYNC)
+        self.figures["processes"] += 1
+        log = WORK_DIR / f"{self.database}.log"
+        worker = start_worker(
+            WORKER, self.emulator, self.request("sync"), log=log, work_dir=WORK_DIR
+        )
         deadline = time.monotonic() + WAIT
         while not reached():
-            if process.poll() is not None:
-                sys.exit(f"[crash] the sync ended before the kill:\n{process.stdout.read()}")
+            if worker.process.poll() is not None:
+                sys.exit(f"[crash] the sync ended before the kill:\n{worker.process.stdout.read()}")
             if time.monotonic() > deadline:
-                process.kill()
+                worker.kill()
                 sys.exit("[crash] the sync never reached the phase to kill it at")
             time.sleep(0.05)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        process.stdout.close()
+        worker.kill()
         self.figures["kills"] += 1
-
-    def setup_script(self):
-        auth = OutlookAuth(
-            client_id=self.emulator.client_id,
-            client_credential=self.emulator.client_secret,
-            authority=self.emulator.authority,
-            cache_blob=None,
-            http_client=requests.Session(),
-        )
-        authorize_url, flow = auth.start_sign_in(
-            redirect_uri="http://localhost/microsoft_account/authentication", state="crash"
-        )
-        redirect = urlsplit(self.emulator.sign_in(MAILBOX, authorize_url))
-        query = {key: values[0] for key, values in parse_qs(redirect.query).items()}
-        identity = auth.finish_sign_in(flow, query)
-        graph = GraphClient(requests.Session, self.emulator.graph, auth.access_token)
-        calendar = next(cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar"))
-        graph.close()
-        settings = {
-            "outlook_calendar_sync.enabled": "True",
-            "outlook_calendar_sync.client_id": self.emulator.client_id,
-            "outlook_calendar_sync.client_secret": self.emulator.client_secret,
-            "outlook_calendar_sync.authority_host": self.emulator.url,
-            "outlook_calendar_sync.tenant": "common",
-            "outlook_calendar_sync.graph_endpoint": self.emulator.graph,
-        }
-        return SETUP.format(
-            settings=json.dumps(settings),
-            mailbox=MAILBOX,
-            home=identity.home_account_id,
-            calendar=calendar["id"],
-            cache=auth.cache_blob_if_changed(),
-        )
 
     # --- both sides -------------------------------------------------------------------------
 
@@ -311,31 +201,7 @@ class CrashCheck:
                 f"{len(subjects)} (expected {outlook})"
             )
 
-    # --- the database -----------------------------------------------------------------------
-
-    def copy_database(self):
-        self._admin(
-            f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)',
-            f'CREATE DATABASE "{self.database}" TEMPLATE "{self.template}"',
-        )
-
-    def drop_database(self):
-        self._admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-
-    @staticmethod
-    def _admin(*statements):
-        conn = psycopg2.connect(dbname="postgres")
-        conn.autocommit = True
-        with conn.cursor() as cr:
-            for statement in statements:
-                cr.execute(statement)
-        conn.close()
-
-
-def graph_time(moment):
-    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
-
 
 if __name__ == "__main__":
-    template, odoo_dir, config = sys.argv[1:4]
-    CrashCheck(template, str(Path(odoo_dir) / "odoo-bin"), config).run()
+    load_pg_env()
+    CrashCheck(sys.argv[1]).run()

@@ -2,42 +2,54 @@
 
 Starts the Graph emulator (seed ``demo``) and Odoo with this addon in the database
 ``outlook_calendar_sync_demo``, configured against the emulator, with users alice and bob; then
-either waits for Ctrl-C (interactive) or, with ``--once``, runs a scripted two-way scenario over
-real HTTP and exits non-zero when Odoo and Outlook disagree. Standard library + requests only,
-so it runs with the checkout's .venv and nothing else. `make setup` must have run (the Makefile
-target depends on it): it writes .dev/odoo.conf and starts the private PostgreSQL.
+either waits for Ctrl-C (interactive) or, with ``--once``, runs the scripted two-way scenario of
+dev/demo_scenario.py over real HTTP and exits non-zero when Odoo and Outlook disagree. Standard
+library + requests only (processes and PostgreSQL through dev/harness.py, Odoo and the emulator
+through dev/rpc.py), so it runs with the checkout's .venv and nothing else. `make setup` must
+have run (the Makefile target depends on it): it writes .dev/odoo.conf and starts the private
+PostgreSQL.
 """
 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import hashlib
 import json
 import os
-import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
+from demo_scenario import ADMIN, USERS, DemoError, DemoUser, Scenario, say
+from harness import (
+    ADDON,
+    DEV,
+    ODOO_CONF,
+    PYTHON,
+    ROOT,
+    Children,
+    ProcessFailed,
+    free_port,
+    install,
+    odoo_command,
+    port_is_free,
+    run_logged,
+    server_command,
+    start_postgres,
+    wait_until_healthy,
+)
+from rpc import EmulatorControl, OdooSession, RpcError
 
-ROOT = Path(__file__).resolve().parent.parent
-DEV = ROOT / ".dev"
 DEMO_DIR = DEV / "demo"
-ADDON = "outlook_calendar_sync"
 DB = f"{ADDON}_demo"
-PYTHON = ROOT / ".venv" / "bin" / "python"
-ODOO_CONF = DEV / "odoo.conf"
 STATE_FILE = DEMO_DIR / "emulator-state.json"
 PORTS_FILE = DEMO_DIR / "ports.json"
 INSTALL_STAMP = DEMO_DIR / "installed"
@@ -46,148 +58,12 @@ ODOO_LOG = DEMO_DIR / "odoo.log"
 EMULATOR_LOG = DEMO_DIR / "emulator.log"
 # Folders whose content is not the installed addon: a change there needs no module update.
 NOT_ADDON = {".git", ".dev", ".venv", "dev", "docs", "tests", "graph_emulator", "__pycache__"}
-STARTUP_TIMEOUT = 300
-STOP_TIMEOUT = 20
-SYNC_TIMEOUT = 300
-PR_SET_PDEATHSIG = 1
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def say(message: str) -> None:
-    """One progress line; flushed, because make and CI logs buffer otherwise."""
-    print(f"[demo] {message}", flush=True)
-
-
-class DemoError(Exception):
-    """A failure the user can act on: printed as one line, exit status 2."""
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    """An Odoo login of the demo and the emulator mailbox it connects to."""
-
-    login: str
-    name: str
-    email: str
-    tz: str
-
-
-ADMIN = DemoUser("admin", "Mitchell Admin", "admin@example.com", "Europe/Brussels")
-USERS = (
-    DemoUser("alice", "Alice Martin", "alice@example.com", "Europe/Brussels"),
-    DemoUser("bob", "Bob Jones", "bob@example.com", "America/New_York"),
-)
-
-
 # ----------------------------------------------------------------------------------------------
-# Child processes
+# Ports, the demo database
 # ----------------------------------------------------------------------------------------------
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM when demo.py dies, even by SIGKILL (no orphans)."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-class Children:
-    """The processes this run started, each in its own process group, stopped in reverse order.
-
-    Own groups, so that Ctrl-C reaches only demo.py, which then stops Odoo before the emulator
-    (the emulator writes its state file when it stops) instead of every process at once.
-    """
-
-    def __init__(self) -> None:
-        self._started: list[tuple[str, subprocess.Popen[bytes]]] = []
-
-    def start(self, name: str, args: list[str], log: Path, **popen: Any) -> subprocess.Popen[bytes]:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as stream:
-            process = subprocess.Popen(
-                args,
-                cwd=ROOT,
-                stdin=subprocess.DEVNULL,
-                stderr=stream,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 (no threads run at this point)
-                **{"stdout": stream, **popen},
-            )
-        self._started.append((name, process))
-        return process
-
-    def started_any(self) -> bool:
-        return bool(self._started)
-
-    def dead(self) -> str | None:
-        """The name of a child that exited on its own, if any."""
-        return next((name for name, proc in self._started if proc.poll() is not None), None)
-
-    def stop_all(self) -> None:
-        while self._started:
-            name, process = self._started.pop()
-            if process.poll() is None:
-                say(f"stopping {name} (pid {process.pid})")
-                _stop_group(process)
-
-
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the child's process group, SIGKILL if it is still there after a while."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        process.wait()
-
-
-def run_quietly(args: list[str], log: Path, what: str) -> None:
-    """A short-lived command whose output goes to ``log``; its tail is shown when it fails."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as stream:
-        status = subprocess.run(args, cwd=ROOT, stdout=stream, stderr=stream, check=False)
-    if status.returncode:
-        tail = log.read_text(errors="replace").splitlines()[-15:]
-        raise DemoError(f"{what} failed (see {log}):\n" + "\n".join(tail))
-
-
-def odoo_bin() -> list[str]:
-    odoo_dir = (DEV / "odoo-dir").read_text().strip()
-    return [str(PYTHON), f"{odoo_dir}/odoo-bin"]
-
-
-# ----------------------------------------------------------------------------------------------
-# PostgreSQL, ports, the demo database
-# ----------------------------------------------------------------------------------------------
-
-
-def start_postgres() -> None:
-    """The private cluster that `make setup` uses; shared with `make test`, so left running."""
-    subprocess.run([str(ROOT / "dev" / "pg.sh"), "start"], check=True)
-    exports = subprocess.run(
-        [str(ROOT / "dev" / "pg.sh"), "env"], check=True, capture_output=True, text=True
-    ).stdout
-    for word in shlex.split(exports):
-        if "=" in word:
-            key, value = word.split("=", 1)
-            os.environ[key] = value
-
-
-def port_is_free(port: int) -> bool:
-    """Free to listen on, as Odoo and the emulator bind (SO_REUSEADDR: TIME_WAIT is fine)."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def demo_ports() -> dict[str, int]:
@@ -228,10 +104,7 @@ def drop_database(why: str) -> None:
     STATE_FILE.unlink(missing_ok=True)
     INSTALL_STAMP.unlink(missing_ok=True)
     subprocess.run(
-        [*odoo_bin()[:2], "db", "-c", str(ODOO_CONF), "drop", DB],
-        cwd=ROOT,
-        capture_output=True,
-        check=False,
+        odoo_command("drop", DB, command="db"), cwd=ROOT, capture_output=True, check=False
     )
 
 
@@ -243,24 +116,13 @@ def install_or_update() -> None:
     if stamp == fingerprint:
         say(f"reusing the database {DB} (make demo ARGS=--reset recreates it)")
         return
-    action = ["-u", ADDON] if stamp else ["-i", ADDON]
     started = time.monotonic()
     if stamp:
         say(f"the addon changed: updating it in {DB}")
     else:
         say(f"creating the database {DB} with {ADDON} installed (a minute or two)")
-    run_quietly(
-        [
-            *odoo_bin(),
-            "-c",
-            str(ODOO_CONF),
-            "-d",
-            DB,
-            *action,
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-        ],
+    run_logged(
+        install(DB, ADDON, update=bool(stamp)),
         DEMO_DIR / "install.log",
         f"installing {ADDON} in {DB} (try make demo ARGS=--reset)",
     )
@@ -321,101 +183,19 @@ def start_odoo(children: Children, port: int, bundle: str, cron: bool) -> str:
     script asks for a sync and the run is the same every time."""
     url = f"http://127.0.0.1:{port}"
     say(f"starting Odoo on {url} (log: {ODOO_LOG.relative_to(ROOT)})")
+    started = time.monotonic()
     children.start(
         "Odoo",
-        [
-            *odoo_bin(),
-            "-c",
-            str(ODOO_CONF),
-            "-d",
-            DB,
-            f"--http-port={port}",
-            f"--db-filter=^{DB}$",
-            f"--max-cron-threads={int(cron)}",
-            f"--logfile={ODOO_LOG}",
-        ],
+        server_command(DB, port, ODOO_LOG, cron_threads=int(cron)),
         DEMO_DIR / "odoo-stdout.log",
         env={**os.environ, "REQUESTS_CA_BUNDLE": bundle},
     )
-    wait_until_up(children, url)
+    try:
+        wait_until_healthy(url, lambda: children.dead() is None)
+    except (ProcessFailed, TimeoutError) as error:
+        raise DemoError(f"{error} (see {ODOO_LOG})") from error
+    say(f"Odoo answers after {time.monotonic() - started:.0f} s")
     return url
-
-
-def wait_until_up(children: Children, url: str) -> None:
-    started = time.monotonic()
-    while time.monotonic() - started < STARTUP_TIMEOUT:
-        if dead := children.dead():
-            raise DemoError(f"{dead} exited during start-up (see {ODOO_LOG})")
-        try:
-            if requests.get(f"{url}/web/health", timeout=5).status_code == 200:
-                say(f"Odoo answers after {time.monotonic() - started:.0f} s")
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    raise DemoError(f"Odoo did not answer within {STARTUP_TIMEOUT} s (see {ODOO_LOG})")
-
-
-# ----------------------------------------------------------------------------------------------
-# HTTP clients
-# ----------------------------------------------------------------------------------------------
-
-
-class RpcError(Exception):
-    """An error returned by Odoo's JSON-RPC, with Odoo's own message."""
-
-
-class OdooSession:
-    """A browser-like session logged in to Odoo as one user (cookies, JSON-RPC)."""
-
-    def __init__(self, url: str, login: str, password: str) -> None:
-        self.url, self.login = url, login
-        self.http = requests.Session()
-        result = self._json(
-            "/web/session/authenticate", {"db": DB, "login": login, "password": password}
-        )
-        self.uid: int = result["uid"]
-        self.partner_id: int = result["partner_id"]
-
-    def _json(self, path: str, params: dict[str, Any], timeout: float = 60) -> Any:
-        reply = self.http.post(
-            self.url + path,
-            json={"jsonrpc": "2.0", "method": "call", "params": params},
-            timeout=timeout,
-        )
-        reply.raise_for_status()
-        body = reply.json()
-        if "error" in body:
-            error = body["error"].get("data", {}).get("message") or body["error"].get("message")
-            raise RpcError(f"{self.login}: {error}")
-        return body["result"]
-
-    def call(self, model: str, method: str, *args: Any, timeout: float = 60, **kwargs: Any) -> Any:
-        params = {"model": model, "method": method, "args": list(args), "kwargs": kwargs}
-        return self._json("/web/dataset/call_kw", params, timeout=timeout)
-
-
-class EmulatorControl:
-    """The emulator's control API (plain http, JSON)."""
-
-    def __init__(self, http_url: str) -> None:
-        self.base = f"{http_url}/_emulator"
-        self.http = requests.Session()
-
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        reply = self.http.request(method, self.base + path, json=body, timeout=30)
-        if reply.status_code >= 400:
-            raise DemoError(f"emulator {method} {path}: {reply.status_code} {reply.text[:300]}")
-        return reply.json() if reply.content else None
-
-    def events(self, mailbox: str) -> list[dict[str, Any]]:
-        return self.request("GET", f"/mailboxes/{mailbox}/events")["value"]
-
-    def event_named(self, mailbox: str, subject: str) -> dict[str, Any]:
-        found = [e for e in self.events(mailbox) if e["subject"] == subject]
-        if not found:
-            raise DemoError(f"no event {subject!r} in the emulator's {mailbox}")
-        return found[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -425,7 +205,7 @@ class EmulatorControl:
 
 def configure(url: str, emulator: EmulatorInfo) -> None:
     """Settings against the emulator, web.base.url (the redirect URI), and the demo users."""
-    admin = OdooSession(url, "admin", "admin")
+    admin = OdooSession(url, DB, "admin", "admin")
     params = {
         "outlook_calendar_sync.enabled": "True",
         "outlook_calendar_sync.client_id": emulator.client_id,
@@ -464,463 +244,6 @@ def ensure_user(admin: OdooSession, user: DemoUser, internal_group: int) -> None
         admin.call("res.users", "write", found, values)
     else:
         admin.call("res.users", "create", {**values, "login": user.login})
-
-
-# ----------------------------------------------------------------------------------------------
-# The scripted scenario (--once)
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class SyncTotals:
-    """What the sync logs of one account say, summed."""
-
-    pulled: Counter[str] = field(default_factory=Counter)
-    pushed: Counter[str] = field(default_factory=Counter)
-    conflicts: int = 0
-    errors: int = 0
-
-
-LOG_FIELDS = (
-    "account_id",
-    "pulled_created",
-    "pulled_updated",
-    "pulled_archived",
-    "pushed_created",
-    "pushed_updated",
-    "pushed_deleted",
-    "conflict_count",
-    "error_count",
-)
-
-
-class Scenario:
-    """Connect both users, sync, edit both sides, sync, then compare both sides."""
-
-    def __init__(self, odoo_url: str, control: EmulatorControl) -> None:
-        self.control = control
-        self.admin = OdooSession(odoo_url, "admin", "admin")
-        self.sessions = {u.login: OdooSession(odoo_url, u.login, u.login) for u in USERS}
-        self.accounts: dict[str, int] = {}
-        self.previews: dict[str, int] = {}
-        self.waiting_for_choice: set[str] = set()
-        self.problems: list[str] = []
-        self.compared = 0
-
-    def run(self) -> bool:
-        for user in USERS:
-            self.connect(user)
-        self.require_sync()
-        self.sync_all("first sync")
-        self.edit_odoo()
-        self.edit_outlook()
-        self.sync_all("after the edits")
-        self.sync_all("settling")
-        self.check_edits_arrived()
-        self.compare_linked_events()
-        self.print_summary()
-        return not self.problems
-
-    # --- connecting ---------------------------------------------------------------------------
-    def connect(self, user: DemoUser) -> None:
-        """What the Outlook sync button does, with the emulator's Accept in the middle."""
-        session = self.sessions[user.login]
-        authorize_url = session.call(
-            "outlook.account", "action_start_sign_in", return_path="/odoo/calendar"
-        )
-        redirect = self.control.request(
-            "POST", "/sign_in", {"mailbox": user.email, "authorize_url": authorize_url}
-        )["redirect_url"]
-        reply = session.http.get(redirect, allow_redirects=False, timeout=60)
-        if reply.status_code != 303:
-            raise DemoError(
-                f"{user.login}'s sign-in callback answered {reply.status_code}: {reply.text[:300]}"
-            )
-        status = session.call("outlook.account", "get_sync_status")
-        if status["state"] != "preview":
-            raise DemoError(f"{user.login}'s account is {status['state']}: {status['last_error']}")
-        self.accounts[user.login] = status["account_id"]
-        say(f"{user.login} connected to {status['mailbox']}")
-        self.waiting_for_choice.add(user.login)
-
-    def preview(self, user: DemoUser) -> None:
-        """What the Calendar opens after the sign-in: the first-sync preview (a dry run), here
-        taken just before that user's first sync so that its counts are what the sync does."""
-        session = self.sessions[user.login]
-        action = session.call(
-            "outlook.account", "action_open_first_sync_preview", [self.accounts[user.login]]
-        )
-        (counts,) = session.call(
-            action["res_model"],
-            "read",
-            [action["res_id"]],
-            [
-                "to_odoo_count",
-                "to_outlook_count",
-                "odoo_updated_count",
-                "outlook_updated_count",
-                "invited_count",
-            ],
-        )
-        self.previews[user.login] = action["res_id"]
-        say(
-            f"{user.login}'s first-sync preview (both ways, no attendees): "
-            f"Outlook→Odoo +{counts['to_odoo_count']} ~{counts['odoo_updated_count']}, "
-            f"Odoo→Outlook +{counts['to_outlook_count']} ~{counts['outlook_updated_count']}, "
-            f"{counts['invited_count']} emails to attendees"
-        )
-
-    # --- syncing ------------------------------------------------------------------------------
-    def require_sync(self) -> None:
-        """Fails with one clear line while the event sync (issue D) has not landed."""
-        missing = [
-            model
-            for model in ("outlook.sync.log", "outlook.event.link")
-            if not self.admin.call("ir.model", "search_count", [("model", "=", model)])
-        ]
-        if missing:
-            raise DemoError(
-                "the event sync (issue D) has not landed: model(s) "
-                + ", ".join(missing)
-                + " missing, so action_sync_now only checks the connection. "
-                "Both users connected; stopping before the first sync."
-            )
-
-    def sync_all(self, label: str) -> None:
-        for user in USERS:
-            self.sync(user, label)
-
-    def sync(self, user: DemoUser, label: str) -> None:
-        account = self.accounts[user.login]
-        before = self.log_ids(account)
-        started = time.monotonic()
-        if user.login in self.waiting_for_choice:
-            self.waiting_for_choice.discard(user.login)
-            self.preview(user)
-        try:
-            if user.login in self.previews:
-                # The first sync starts from the preview, with its default choice.
-                self.sessions[user.login].call(
-                    "outlook.first.sync.wizard",
-                    "action_start",
-                    [self.previews.pop(user.login)],
-                    timeout=SYNC_TIMEOUT,
-                )
-            else:
-                self.sessions[user.login].call(
-                    "outlook.account", "action_sync_now", [account], timeout=SYNC_TIMEOUT
-                )
-        except RpcError as error:
-            raise DemoError(
-                f"{user.login}'s sync ({label}) crashed in Odoo: {error} "
-                f"(traceback in {ODOO_LOG.relative_to(ROOT)})"
-            ) from error
-        new = [i for i in self.log_ids(account) if i not in before]
-        if not new:
-            raise DemoError(f"{user.login}'s sync ({label}) wrote no outlook.sync.log record")
-        totals = self.totals(new)
-        say(
-            f"sync {user.login} ({label}, {time.monotonic() - started:.1f} s): "
-            f"Outlook→Odoo +{totals.pulled['created']} ~{totals.pulled['updated']} "
-            f"-{totals.pulled['archived']}, Odoo→Outlook +{totals.pushed['created']} "
-            f"~{totals.pushed['updated']} -{totals.pushed['deleted']}, "
-            f"conflicts {totals.conflicts}, errors {totals.errors}"
-        )
-
-    def log_ids(self, account: int) -> list[int]:
-        return self.admin.call("outlook.sync.log", "search", [("account_id", "=", account)])
-
-    def totals(self, log_ids: list[int]) -> SyncTotals:
-        totals = SyncTotals()
-        for log in self.admin.call("outlook.sync.log", "read", log_ids, list(LOG_FIELDS)):
-            for kind in ("created", "updated", "archived"):
-                totals.pulled[kind] += log[f"pulled_{kind}"]
-            for kind in ("created", "updated", "deleted"):
-                totals.pushed[kind] += log[f"pushed_{kind}"]
-            totals.conflicts += log["conflict_count"]
-            totals.errors += log["error_count"]
-        return totals
-
-    # --- edits on both sides ------------------------------------------------------------------
-    def odoo_event(self, login: str, name: str) -> dict[str, Any]:
-        found = self.sessions[login].call(
-            "calendar.event",
-            "search_read",
-            [("name", "=", name)],
-            ["start", "stop"],
-            order="start",
-        )
-        if not found:
-            raise DemoError(f"the first sync brought no {name!r} into {login}'s Odoo calendar")
-        return found[0]
-
-    def edit_odoo(self) -> None:
-        alice, bob = self.sessions["alice"], self.sessions["bob"]
-        offsite = self.odoo_event("alice", "Company offsite")
-        alice.call("calendar.event", "write", [offsite["id"]], {"name": "Company offsite in Ghent"})
-        focus = self.odoo_event("bob", "Focus time")
-        later = {key: shift(focus[key], hours=1) for key in ("start", "stop")}
-        bob.call("calendar.event", "write", [focus["id"]], later)
-        lunch_start = this_monday() + timedelta(days=2, hours=12, minutes=30)
-        alice.call(
-            "calendar.event",
-            "create",
-            {
-                "name": "Lunch with Bob",
-                "start": odoo_utc(lunch_start),
-                "stop": odoo_utc(lunch_start + timedelta(hours=1)),
-                "partner_ids": [(6, 0, [alice.partner_id, bob.partner_id])],
-            },
-        )
-        say(
-            "Odoo edits: renamed 'Company offsite', moved Bob's 'Focus time' +1 h, "
-            "created 'Lunch with Bob'"
-        )
-
-    def edit_outlook(self) -> None:
-        bob_call = this_monday() + timedelta(days=1, hours=16)
-        self.control.request(
-            "POST",
-            "/mailboxes/bob@example.com/events",
-            {
-                "subject": "Call with the accountant",
-                "start": graph_utc(bob_call),
-                "end": graph_utc(bob_call + timedelta(minutes=30)),
-            },
-        )
-        roadmap = self.control.event_named("alice@example.com", "Roadmap review with New York")
-        self.control.request(
-            "PATCH",
-            f"/mailboxes/alice@example.com/events/{roadmap['id']}",
-            {
-                "start": {
-                    "dateTime": shift(roadmap["start"]["dateTime"], minutes=30),
-                    "timeZone": "UTC",
-                },
-                "end": {
-                    "dateTime": shift(roadmap["end"]["dateTime"], minutes=30),
-                    "timeZone": "UTC",
-                },
-            },
-        )
-        dentist = self.control.event_named("alice@example.com", "Dentist")
-        self.control.request("DELETE", f"/mailboxes/alice@example.com/events/{dentist['id']}")
-        say(
-            "Outlook edits: created Bob's 'Call with the accountant', moved 'Roadmap review with "
-            "New York' +30 min, deleted Alice's 'Dentist'"
-        )
-
-    # --- checks -------------------------------------------------------------------------------
-    def check_edits_arrived(self) -> None:
-        """Each scripted edit must be visible on the side it did not happen on."""
-        expectations = [
-            ("alice@example.com", "Company offsite in Ghent", True),
-            ("alice@example.com", "Lunch with Bob", True),
-            ("bob@example.com", "Lunch with Bob", True),
-            ("alice@example.com", "Company offsite", False),
-        ]
-        for mailbox, subject, wanted in expectations:
-            present = any(
-                e["subject"] == subject and not e["isCancelled"]
-                for e in self.control.events(mailbox)
-            )
-            if present != wanted:
-                self.problems.append(
-                    f"Outlook {mailbox}: {subject!r} {'missing' if wanted else 'still there'}"
-                )
-        odoo_expectations = [
-            ("bob", "Call with the accountant", True),
-            ("alice", "Dentist", False),
-        ]
-        for login, name, wanted in odoo_expectations:
-            present = bool(
-                self.sessions[login].call("calendar.event", "search_count", [("name", "=", name)])
-            )
-            if present != wanted:
-                self.problems.append(
-                    f"Odoo {login}: {name!r} {'missing' if wanted else 'still there'}"
-                )
-
-    def compare_linked_events(self) -> None:
-        """Every linked Odoo event against its Outlook event, fetched by graph_id."""
-        for user in USERS:
-            account = self.accounts[user.login]
-            links = self.admin.call(
-                "outlook.event.link",
-                "search_read",
-                [("account_id", "=", account)],
-                ["event_id", "graph_id"],
-            )
-            outlook = {e["id"]: e for e in self.control.events(user.email)}
-            odoo = self.odoo_events(
-                user.login, [link["event_id"][0] for link in links if link["event_id"]]
-            )
-            for link in links:
-                event = odoo.get(link["event_id"][0]) if link["event_id"] else None
-                self.problems += compare(user.login, event, outlook, link["graph_id"])
-            self.compared += len(links)
-
-    def odoo_events(self, login: str, ids: list[int]) -> dict[int, dict[str, Any]]:
-        """Read as the user: private events are masked for anyone else, admin included."""
-        rows = self.sessions[login].call(
-            "calendar.event",
-            "read",
-            ids,
-            ["name", "start", "stop", "allday", "start_date", "stop_date", "active"],
-            context={"active_test": False},
-        )
-        return {row["id"]: row for row in rows}
-
-    # --- summary ------------------------------------------------------------------------------
-    def print_summary(self) -> None:
-        counters = self.control.request("GET", "/counters")
-        header = (
-            "",
-            "Outlook→Odoo +/~/-",
-            "Odoo→Outlook +/~/-",
-            "conflicts",
-            "errors",
-            "Graph requests",
-            "mail sent",
-            "duplicates",
-        )
-        rows = [header]
-        for user in USERS:
-            totals = self.totals(self.log_ids(self.accounts[user.login]))
-            mail = self.control.request("GET", f"/sent_mail?mailbox={user.email}")["value"]
-            duplicates = self.duplicates(user)
-            self.problems += duplicates
-            if totals.errors:
-                self.problems.append(f"{user.login}: {totals.errors} sync error(s)")
-            rows.append(
-                (
-                    user.login,
-                    "/".join(str(totals.pulled[k]) for k in ("created", "updated", "archived")),
-                    "/".join(str(totals.pushed[k]) for k in ("created", "updated", "deleted")),
-                    str(totals.conflicts),
-                    str(totals.errors),
-                    str(counters["by_mailbox"].get(user.email, 0)),
-                    str(len(mail)),
-                    str(len(duplicates)),
-                )
-            )
-        print_table(rows)
-        say(
-            f"Graph requests in all: {counters['total']} ({counters['writes']} writes), "
-            f"HTTP requests on the wire: {counters['http_requests']}"
-        )
-        say(f"compared {self.compared} linked Odoo/Outlook event pairs and the 6 scripted edits")
-        for problem in self.problems:
-            say(f"PROBLEM {problem}")
-        say(
-            "PASS: both sides agree, no duplicates"
-            if not self.problems
-            else f"FAIL: {len(self.problems)} problem(s)"
-        )
-
-    def duplicates(self, user: DemoUser) -> list[str]:
-        """The same event twice on either side: by iCalUId and by subject + start."""
-        found = []
-        outlook = [e for e in self.control.events(user.email) if not e["isCancelled"]]
-        for key, label in (
-            (lambda e: e["iCalUId"], "iCalUId"),
-            (lambda e: (e["subject"], e["start"]["dateTime"]), "subject+start"),
-        ):
-            for value, count in Counter(map(key, outlook)).items():
-                if count > 1:
-                    found.append(f"Outlook {user.email}: {count} x {label} {value}")
-        session = self.sessions[user.login]
-        events = session.call(
-            "calendar.event",
-            "search_read",
-            [("partner_ids", "in", [session.partner_id])],
-            ["name", "start"],
-        )
-        for (name, start), count in Counter((e["name"], e["start"]) for e in events).items():
-            if count > 1:
-                found.append(f"Odoo {user.login}: {count} x {name!r} at {start}")
-        return found
-
-
-def compare(
-    login: str, event: dict[str, Any] | None, outlook: dict[str, dict[str, Any]], graph_id: str
-) -> list[str]:
-    """The differences between one linked Odoo event and its Outlook event."""
-    remote = outlook.get(graph_id)
-    odoo_alive = bool(event and event["active"])
-    name = event["name"] if event else None
-    if remote is None:
-        master = outlook.get(graph_id.rsplit("_", 1)[0])
-        if master is not None:
-            # An occurrence: the control API lists series masters only, so compare the name.
-            same = name == master["subject"]
-            return [] if same else [f"{login}: occurrence {name!r} vs {master['subject']!r}"]
-        if odoo_alive:
-            return [f"{login}: Odoo {name!r} is linked to an Outlook event that is gone"]
-        return []
-    if not odoo_alive:
-        if remote["isCancelled"]:
-            return []
-        return [f"{login}: Outlook {remote['subject']!r} is linked to a gone Odoo event"]
-    assert event is not None
-    mismatches = []
-    if name != remote["subject"]:
-        mismatches.append(f"name {name!r} vs {remote['subject']!r}")
-    if bool(event["allday"]) != remote["isAllDay"]:
-        mismatches.append(f"all-day {event['allday']} vs {remote['isAllDay']}")
-    elif remote["type"] != "seriesMaster":
-        mismatches += _compare_times(event, remote)
-    return [f"{login}: {remote['subject']!r}: {m}" for m in mismatches]
-
-
-def _compare_times(event: dict[str, Any], remote: dict[str, Any]) -> list[str]:
-    start, end = remote["start"]["dateTime"], remote["end"]["dateTime"]
-    if event["allday"]:
-        odoo_end = (date.fromisoformat(event["stop_date"]) + timedelta(days=1)).isoformat()
-        odoo_span, graph_span = (event["start_date"], odoo_end), (start[:10], end[:10])
-    else:
-        odoo_span = (event["start"], event["stop"])
-        graph_span = (start[:19].replace("T", " "), end[:19].replace("T", " "))
-    return [] if odoo_span == graph_span else [f"time {odoo_span} vs {graph_span}"]
-
-
-def print_table(rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for number, row in enumerate(rows):
-        print(
-            "  "
-            + "  ".join(
-                cell.rjust(w) if i else cell.ljust(w)
-                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
-        if number == 0:
-            print("  " + "  ".join("-" * w for w in widths))
-    sys.stdout.flush()
-
-
-def this_monday() -> datetime:
-    """Monday 00:00 of this week in Paris, as the emulator's demo seed computes it."""
-    now = datetime.now(PARIS)
-    return (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def odoo_utc(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def graph_utc(moment: datetime) -> dict[str, str]:
-    return {
-        "dateTime": moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S"),
-        "timeZone": "UTC",
-    }
-
-
-def shift(stamp: str, **delta: float) -> str:
-    """An Odoo ('2026-11-24 16:00:00') or Graph ('2026-11-24T16:00:00.0000000') UTC time, moved."""
-    separator = "T" if "T" in stamp else " "
-    moved = datetime.fromisoformat(stamp[:19]) + timedelta(**delta)
-    return moved.isoformat(sep=separator)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -992,14 +315,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def running_demo() -> dict[str, Any] | None:
+    """The pid and URLs of a demo whose process is still alive, if any."""
+    try:
+        running = json.loads(RUNNING_FILE.read_text())
+        os.kill(running["pid"], 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return running
+
+
 def refuse_second_instance() -> None:
     """Two demos would share the database, the ports and the emulator's state file."""
-    try:
-        pid = json.loads(RUNNING_FILE.read_text())["pid"]
-        os.kill(pid, 0)
-    except (OSError, ValueError, KeyError):
-        return
-    raise DemoError(f"a demo is already running (pid {pid}): stop it first (Ctrl-C there)")
+    if running := running_demo():
+        pid = running["pid"]
+        raise DemoError(f"a demo is already running (pid {pid}): stop it first (Ctrl-C there)")
 
 
 def run(args: argparse.Namespace, children: Children) -> int:
@@ -1017,7 +347,8 @@ def run(args: argparse.Namespace, children: Children) -> int:
     configure(odoo_url, emulator)
     say(f"ready in {time.monotonic() - started:.0f} s")
     if args.once:
-        passed = Scenario(odoo_url, EmulatorControl(emulator.http_url)).run()
+        control = EmulatorControl(emulator.http_url)
+        passed = Scenario(odoo_url, DB, control, ODOO_LOG.relative_to(ROOT)).run()
         say(f"--once finished in {time.monotonic() - started:.0f} s")
         return 0 if passed else 1
     print_welcome(odoo_url, emulator)
@@ -1033,10 +364,10 @@ def main(argv: list[str]) -> int:
     # (a background job of a script): Ctrl-C and `kill -INT` must always stop the demo.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    children = Children()
+    children = Children(say)
     try:
         return run(args, children)
-    except DemoError as error:
+    except (DemoError, ProcessFailed) as error:
         say(f"FAILED: {error}")
         return 2
     except (RpcError, requests.RequestException) as error:

@@ -15,8 +15,6 @@ something to send.
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
 import sys
@@ -26,21 +24,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from demo import (
-    DEMO_DIR,
-    PYTHON,
-    ROOT,
-    RUNNING_FILE,
-    USERS,
-    EmulatorControl,
-    OdooSession,
-    RpcError,
-    Scenario,
-    odoo_utc,
-    say,
-    this_monday,
-)
+from demo import DB, DEMO_DIR, ODOO_LOG, running_demo
+from demo_scenario import USERS, Scenario, odoo_utc, say, this_monday
+from harness import PYTHON, ROOT
 from playwright.sync_api import Page, sync_playwright
+from rpc import EmulatorControl, OdooSession, RpcError
 
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -59,16 +47,6 @@ DEMO_START_TIMEOUT = 300
 SETTLE_MS = 1500
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
-
-
-def running_demo() -> dict[str, str] | None:
-    """The URLs of a demo whose process is still alive, if any."""
-    try:
-        running = json.loads(RUNNING_FILE.read_text())
-        os.kill(running["pid"], 0)
-    except (OSError, ValueError, KeyError):
-        return None
-    return running
 
 
 @contextmanager
@@ -111,14 +89,14 @@ def wait_for_demo(process: subprocess.Popen[bytes]) -> dict[str, str]:
 
 def disconnect_alice(odoo_url: str) -> None:
     """Back to 'not connected', ready for a first sync, with Odoo events for the preview."""
-    alice = OdooSession(odoo_url, "alice", "alice")
+    alice = OdooSession(odoo_url, DB, "alice", "alice")
     status = alice.call("outlook.account", "get_sync_status")
     if status["account_id"] and status["state"] != "not_connected":
         say("resetting Alice's Outlook account for the 'not connected' and preview pictures")
         if status["state"] != "preview":
             alice.call("outlook.account", "action_forget_links", [status["account_id"]])
         alice.call("outlook.account", "action_disconnect", [status["account_id"]])
-    seed_alice_events(alice, OdooSession(odoo_url, "admin", "admin"))
+    seed_alice_events(alice, OdooSession(odoo_url, DB, "admin", "admin"))
 
 
 # Alice's own Odoo events (name, days after this Monday, hour UTC, guests): next week's meeting
@@ -236,9 +214,9 @@ def take_calendar_picker(page: Page) -> None:
 def connect_bob(odoo_url: str, emulator_url: str) -> None:
     """Bob connected and synced, so that the overview lists more than Alice."""
     bob = next(user for user in USERS if user.login == "bob")
-    status = OdooSession(odoo_url, "bob", "bob").call("outlook.account", "get_sync_status")
+    status = OdooSession(odoo_url, DB, "bob", "bob").call("outlook.account", "get_sync_status")
     if status["state"] in ("not_connected", "preview"):
-        scenario = Scenario(odoo_url, EmulatorControl(emulator_url))
+        scenario = Scenario(odoo_url, DB, EmulatorControl(emulator_url), ODOO_LOG)
         if status["state"] == "not_connected":
             scenario.connect(bob)
         else:

@@ -11,21 +11,12 @@ source "$ROOT/dev/common.sh"
 
 PY="$VENV/bin/python"
 DB="${ADDON}_soak"
-ODOO_DIR=$(cat "$DEV/odoo-dir")
 LOG="$DEV/soak.log"
 eval "$("$ROOT/dev/pg.sh" env)"
 
 echo "[soak] installing $ADDON in a fresh database $DB"
-"$PY" - "$DB" <<'PY'
-import sys
-import psycopg2
-conn = psycopg2.connect(dbname="postgres")
-conn.autocommit = True
-conn.cursor().execute(f'DROP DATABASE IF EXISTS "{sys.argv[1]}" WITH (FORCE)')
-PY
-rm -rf "$DEV/data/filestore/$DB"
-"$PY" "$ODOO_DIR/odoo-bin" -c "$ODOO_CONF" -d "$DB" -i "$ADDON" --stop-after-init \
-    --log-level=warn --logfile="$DEV/soak-install.log" || { cat "$DEV/soak-install.log"; die "install failed"; }
+drop_database "$DB"
+install_addon "$DB" "$DEV/soak-install.log"
 
 echo "[soak] property-based sync suite, profile ${HYPOTHESIS_PROFILE:=soak} (log: $LOG)"
 status=0

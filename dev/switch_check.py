@@ -34,15 +34,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_calendar import BenchEvent, end_of, generate, to_graph, utc_naive
+from harness import DEV, ROOT, ProcessFailed, drop_db, load_pg_env, odoo_command, run_worker
 
-from bench import ALICE, ODOO_CONF, PYTHON, WorkerFailed, drop_db, load_pg_env, run_worker
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from graph_emulator import GraphEmulator  # noqa: E402
+from graph_emulator import GraphEmulator
 
 OURS, BUILTIN = "outlook_calendar_sync", "microsoft_calendar"
-WORK_DIR = ROOT / ".dev" / "switch"
+ALICE = "alice@example.com"
+WORK_DIR = DEV / "switch"
 WORKER = ROOT / "dev" / "switch_worker.py"
 DB = "outlook_calendar_sync_switch"
 WORKER_TIMEOUT = 900
@@ -78,9 +76,8 @@ class Switch:
         self.figures: dict[str, Json] = {}
 
     def odoo_bin(self, *args: str, command: str = "server") -> None:
-        odoo_bin = (ROOT / ".dev" / "odoo-dir").read_text().strip() + "/odoo-bin"
         log = WORK_DIR / f"{DB}.log"
-        line = [str(PYTHON), odoo_bin, command, "-c", str(ODOO_CONF), "-d", DB, *args]
+        line = odoo_command("-d", DB, *args, command=command)
         if command == "server":
             line += ["--no-http", "--log-level=warn", f"--logfile={log}"]
         if subprocess.run(line, cwd=ROOT, capture_output=True, check=False).returncode:
@@ -97,7 +94,7 @@ class Switch:
                 work_dir=WORK_DIR,
                 timeout=WORKER_TIMEOUT,
             )
-        except WorkerFailed as failure:
+        except ProcessFailed as failure:
             raise CheckFailed(f"{list(steps)} failed (log {log}):\n{failure}") from failure
 
     def seed_odoo(self, events: list[BenchEvent]) -> None:

@@ -1,14 +1,12 @@
 """One Odoo process of dev/switch_check.py: set-up steps and syncs, or a module (un)install.
 
-Run as ``python dev/switch_worker.py REQUEST.json`` (the request format of dev/bench_worker.py,
-whose set-up steps it reuses); the answers go to the request's ``result_file``. Each step runs
-in its own transaction, committed. A module is installed or uninstalled alone in its process:
-the registry after it is another one.
+Run as ``python dev/switch_worker.py REQUEST.json`` (dev/worker.py's protocol; it reuses the
+set-up steps of dev/bench_worker.py). Each step runs in its own transaction, committed. A module
+is installed or uninstalled alone in its process: the registry after it is another one.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections import Counter
@@ -20,32 +18,14 @@ from bench_worker import (
     alice_of,
     connect_builtin,
     connect_ours,
-    open_registry,
     point_builtin_at_emulator,
-    point_ours_at_emulator,
     prepare_builtin,
     prepare_ours,
     seed_odoo,
 )
+from worker import Step, point_ours_at_emulator, serve, sync_counts
 
 Json = dict[str, Any]
-LOG_COUNTS = ("paired", "pulled_created", "pulled_updated", "pushed_created", "pushed_updated")
-
-
-def main(request_path: str) -> None:
-    request = json.loads(Path(request_path).read_text())
-    env_factory = open_registry(request)
-    if any(step.endswith("_builtin") for step in request["steps"]):
-        point_builtin_at_emulator(request["emulator"]["url"])
-    answer = {}
-    for step in request["steps"]:
-        env = env_factory()
-        try:
-            answer[step] = STEPS[step](env, request)
-            env.cr.commit()
-        finally:
-            env.cr.close()
-    Path(request["result_file"]).write_text(json.dumps(answer))
 
 
 def configure_ours(env: Any, request: Json) -> Json:
@@ -77,7 +57,8 @@ def sync_ours(env: Any, request: Json) -> Json:
         "conflict_fields": dict(Counter(c["field"] for c in log.conflicts or [])),
         "ambiguous": log.ambiguous,
         "links": len(account.link_ids),
-        **{name: log[name] for name in LOG_COUNTS},
+        "paired": log.paired,
+        **sync_counts(log),
     }
 
 
@@ -114,7 +95,14 @@ def install(env: Any, request: Json) -> Json:
     return {"states": modules.mapped("state")}
 
 
-STEPS = {
+def steps_of(request: Json) -> dict[str, Step]:
+    """The steps, once the built-in is pointed at the emulator when a step is the built-in's."""
+    if any(step.endswith("_builtin") for step in request["steps"]):
+        point_builtin_at_emulator(request["emulator"]["url"])
+    return STEPS
+
+
+STEPS: dict[str, Step] = {
     "prepare_builtin": prepare_builtin,
     "connect_builtin": connect_builtin,
     "sync_builtin": sync_builtin,
@@ -129,4 +117,4 @@ STEPS = {
 }
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    serve(sys.argv[1], steps_of)

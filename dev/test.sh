@@ -21,22 +21,11 @@ run_pure_tests() {
         tests/emulator/test_msgraph_sdk.py)
 }
 
-fresh_database() {
-    "$PY" - "$DB" <<'EOF'
-import sys
-import psycopg2
-conn = psycopg2.connect(dbname="postgres")
-conn.autocommit = True
-conn.cursor().execute(f'DROP DATABASE IF EXISTS "{sys.argv[1]}" WITH (FORCE)')
-EOF
-    rm -rf "$DEV/data/filestore/$DB"
-}
-
-install_addon() {
+install_fresh() {
     local log="$DEV/install.log" started=$SECONDS
     echo "[test] installing $ADDON in a fresh database $DB"
-    "$PY" "$ODOO_DIR/odoo-bin" -c "$ODOO_CONF" -d "$DB" -i "$ADDON" --stop-after-init \
-        --log-level=warn --logfile="$log" || { cat "$log"; die "installing $ADDON failed"; }
+    drop_database "$DB"
+    install_addon "$DB" "$log"
     if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) ' "$log"; then
         die "the install log above has warnings or errors ($log)"
     fi
@@ -46,15 +35,8 @@ install_addon() {
 check_uninstall() {
     local copy="${DB}_uninstall" log="$DEV/uninstall.log"
     echo "[test] uninstall and reinstall on a copy of $DB"
-    "$PY" - "$DB" "$copy" <<'EOF'
-import sys
-import psycopg2
-conn = psycopg2.connect(dbname="postgres")
-conn.autocommit = True
-cur = conn.cursor()
-cur.execute(f'DROP DATABASE IF EXISTS "{sys.argv[2]}" WITH (FORCE)')
-cur.execute(f'CREATE DATABASE "{sys.argv[2]}" TEMPLATE "{sys.argv[1]}"')
-EOF
+    drop_database "$copy"
+    postgres_sql "CREATE DATABASE \"$copy\" TEMPLATE \"$DB\""
     "$PY" "$ODOO_DIR/odoo-bin" shell -c "$ODOO_CONF" -d "$copy" --no-http --log-level=warn \
         <"$ROOT/dev/uninstall_check.py" >"$log" 2>&1 || { cat "$log"; die "the uninstall check failed"; }
     grep '^\[test\]' "$log" || { cat "$log"; die "the uninstall check did not finish"; }
@@ -67,8 +49,8 @@ check_switch() {
 
 check_crashes() {
     echo "[test] SIGKILL of an Odoo process mid-sync at each phase, on a copy of $DB"
-    "$PY" "$ROOT/dev/crash_check.py" "$DB" "$ODOO_DIR" "$ODOO_CONF" 2>&1 | grep '^\[crash\]' ||
-        die "the crash check failed (run: .venv/bin/python dev/crash_check.py $DB $ODOO_DIR $ODOO_CONF)"
+    "$PY" "$ROOT/dev/crash_check.py" "$DB" 2>&1 | grep '^\[crash\]' ||
+        die "the crash check failed (run: .venv/bin/python dev/crash_check.py $DB)"
 }
 
 run_odoo_tests() {
@@ -97,8 +79,7 @@ EOF
 
 run_pure_tests
 [ "${1:-}" = "--pure-only" ] && exit 0
-fresh_database
-install_addon
+install_fresh
 check_uninstall
 check_switch
 check_crashes

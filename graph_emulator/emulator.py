@@ -25,7 +25,7 @@ from .server import Listener
 from .store import Store
 from .subscriptions import Subscriptions
 from .tls import Certificates
-from .traffic import Traffic
+from .traffic import Fault, Traffic
 
 log = logging.getLogger("graph_emulator")
 CLIENT_ID = "emulator-client-id"
@@ -305,20 +305,12 @@ class GraphEmulator:
         return self.store.sent_mail(mailbox)
 
     # --- faults, limits, counters ----------------------------------------------------------
-    def inject_fault(
-        self,
-        kind: str,
-        count: int = 1,
-        method: str | None = None,
-        path_contains: str | None = None,
-        status: int | None = None,
-        retry_after: float | str | None = None,
-        delay: float | None = None,
-        body: str | None = None,
-        edits: dict[str, dict[str, Any]] | None = None,
-        append: list[Any] | None = None,
-    ) -> None:
+    def inject_fault(self, kind: str, count: int = 1, **options: Any) -> None:
         """Make the next ``count`` matching requests fail.
+
+        ``options`` are the other fields of ``traffic.Fault``: which requests (``method``,
+        ``path_contains``: any when not given) and what the fault needs (``status``,
+        ``retry_after``, ``delay``, ``body``, ``edits``, ``append``); a wrong one is refused.
 
         ``status``: answer ``status`` (default 503) with optional ``Retry-After``;
         ``status_after``: apply the request, then answer ``status`` (default 503) all the same,
@@ -332,9 +324,7 @@ class GraphEmulator:
         ``value`` (``append``). Status, status_after, delay and rewrite faults also hit matching
         ``$batch`` items.
         """
-        self.traffic.add_fault(
-            kind, count, method, path_contains, status, retry_after, delay, body, edits, append
-        )
+        self.traffic.add_fault(Fault(kind, count, **options))
 
     def clear_faults(self) -> None:
         """Drop every queued fault."""

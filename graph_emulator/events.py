@@ -28,6 +28,13 @@ IMPORTANCE = ("low", "normal", "high")
 ATTENDEE_TYPES = ("required", "optional", "resource")
 RESPONSES = ("none", "organizer", "tentativelyAccepted", "accepted", "declined", "notResponded")
 ONLINE_PROVIDERS = ("unknown", "skypeForBusiness", "skypeForConsumer", "teamsForBusiness")
+# The enumerated properties an event body may set: their values, and Graph's name of the type.
+ENUMS = {
+    "showAs": (SHOW_AS, "freeBusyStatus"),
+    "sensitivity": (SENSITIVITY, "sensitivity"),
+    "importance": (IMPORTANCE, "importance"),
+    "onlineMeetingProvider": (ONLINE_PROVIDERS, "onlineMeetingProviderType"),
+}
 NULL_TIME = "0001-01-01T00:00:00Z"
 ICAL_PREFIX = "040000008200E00074C5B7101A82E008"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -306,17 +313,8 @@ def apply_body(
             if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
                 raise bad_request("categories must be a list of strings.", "RequestBodyRead")
             props["categories"] = list(value)
-        elif name == "showAs":
-            _check_enum(name, value, SHOW_AS, "freeBusyStatus")
-            props[name] = value
-        elif name == "sensitivity":
-            _check_enum(name, value, SENSITIVITY, "sensitivity")
-            props[name] = value
-        elif name == "importance":
-            _check_enum(name, value, IMPORTANCE, "importance")
-            props[name] = value
-        elif name == "onlineMeetingProvider":
-            _check_enum(name, value, ONLINE_PROVIDERS, "onlineMeetingProviderType")
+        elif name in ENUMS:
+            _check_enum(name, value, *ENUMS[name])
             props[name] = value
         elif name == "reminderMinutesBeforeStart":
             if not isinstance(value, int) or value < 0:

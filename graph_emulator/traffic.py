@@ -66,6 +66,16 @@ class Fault:
     edits: dict[str, dict[str, Any]] | None = None
     append: list[Any] | None = None
 
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
+        if self.kind in ("status", "status_after") and self.status is None:
+            self.status = 503
+        if self.kind in ("delay", "delay_after") and self.delay is None:
+            raise ValueError(f"a {self.kind} fault needs delay=<seconds>")
+        if self.kind == "rewrite" and self.body is None and not self.edits and not self.append:
+            raise ValueError("a rewrite fault needs body=, edits= or append=")
+
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request."""
         return (self.method is None or self.method.upper() == method.upper()) and (
@@ -199,31 +209,8 @@ class Traffic:
             self._in_flight.clear()
 
     # --- faults ----------------------------------------------------------------------------
-    def add_fault(
-        self,
-        kind: str,
-        count: int = 1,
-        method: str | None = None,
-        path_contains: str | None = None,
-        status: int | None = None,
-        retry_after: float | str | None = None,
-        delay: float | None = None,
-        body: str | None = None,
-        edits: dict[str, dict[str, Any]] | None = None,
-        append: list[Any] | None = None,
-    ) -> Fault:
+    def add_fault(self, fault: Fault) -> Fault:
         """Queue a fault; see ``GraphEmulator.inject_fault``."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
-        if kind in ("status", "status_after") and status is None:
-            status = 503
-        if kind in ("delay", "delay_after") and delay is None:
-            raise ValueError(f"a {kind} fault needs delay=<seconds>")
-        if kind == "rewrite" and body is None and not edits and not append:
-            raise ValueError("a rewrite fault needs body=, edits= or append=")
-        fault = Fault(
-            kind, count, method, path_contains, status, retry_after, delay, body, edits, append
-        )
         with self.lock:
             self.faults.append(fault)
         return fault

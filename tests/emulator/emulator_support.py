@@ -47,22 +47,35 @@ def code_from(redirect_url):
     return parse_qs(urlsplit(redirect_url).query)["code"][0]
 
 
+def token_request(g, grant_type, *, auth=None, **fields):
+    """A POST to the token endpoint as the emulator's app; ``fields`` add to or replace its
+    credentials (``None`` leaves one out), ``auth`` sends HTTP basic credentials."""
+    data = {
+        "grant_type": grant_type,
+        "client_id": g.client_id,
+        "client_secret": g.client_secret,
+        **fields,
+    }
+    data = {key: value for key, value in data.items() if value is not None}
+    return requests.post(f"{g.authority}/oauth2/v2.0/token", data=data, auth=auth)
+
+
+def redeem(g, code, verifier, **fields):
+    """An authorization code redeemed with its PKCE verifier (``fields`` as ``token_request``)."""
+    fields = {"redirect_uri": "https://odoo.test/cb", **fields}
+    return token_request(g, "authorization_code", code=code, code_verifier=verifier, **fields)
+
+
+def refresh(g, refresh_token, **fields):
+    """A refresh token redeemed (``fields`` as ``token_request``)."""
+    return token_request(g, "refresh_token", refresh_token=refresh_token, **fields)
+
+
 def get_tokens(g, mailbox="alice@example.com", scope=SCOPE):
     """Raw auth-code flow (msal itself is proven in test_identity.py)."""
     verifier, challenge = pkce_pair()
     code = code_from(g.sign_in(mailbox, authorize_url(g, challenge=challenge, scope=scope)))
-    reply = requests.post(
-        f"{g.authority}/oauth2/v2.0/token",
-        data={
-            "grant_type": "authorization_code",
-            "client_id": g.client_id,
-            "client_secret": g.client_secret,
-            "code": code,
-            "redirect_uri": "https://odoo.test/cb",
-            "code_verifier": verifier,
-            "scope": SCOPE,
-        },
-    )
+    reply = redeem(g, code, verifier, scope=SCOPE)
     reply.raise_for_status()
     return reply.json()
 

@@ -14,7 +14,15 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from emulator_support import START, authorize_url, code_from, event_body, get_tokens, pkce_pair
+from emulator_support import (
+    START,
+    authorize_url,
+    code_from,
+    event_body,
+    get_tokens,
+    pkce_pair,
+    redeem,
+)
 
 from graph_emulator import subscriptions
 
@@ -32,30 +40,15 @@ def _code(g):
     ), verifier
 
 
-def _redeem(g, code, verifier, **overrides):
-    data = {
-        "grant_type": "authorization_code",
-        "client_id": g.client_id,
-        "client_secret": g.client_secret,
-        "code": code,
-        "redirect_uri": "https://odoo.test/cb",
-        "code_verifier": verifier,
-    }
-    auth = overrides.pop("auth", None)
-    data.update(overrides)
-    data = {k: v for k, v in data.items() if v is not None}
-    return requests.post(f"{g.authority}/oauth2/v2.0/token", data=data, auth=auth)
-
-
 def test_token_endpoint_takes_the_secret_by_http_basic_and_refuses_unknown_or_secretless_apps(g):
     code, verifier = _code(g)
-    basic = _redeem(g, code, verifier, client_secret=None, auth=(g.client_id, g.client_secret))
+    basic = redeem(g, code, verifier, client_secret=None, auth=(g.client_id, g.client_secret))
     assert basic.status_code == 200 and basic.json()["token_type"] == "Bearer"
 
     code, verifier = _code(g)
-    unknown = _redeem(g, code, verifier, client_id="no-such-app")
+    unknown = redeem(g, code, verifier, client_id="no-such-app")
     assert unknown.status_code == 400 and unknown.json()["error_codes"] == [700016]
-    secretless = _redeem(g, code, verifier, client_secret=None)
+    secretless = redeem(g, code, verifier, client_secret=None)
     assert secretless.status_code == 401
     assert secretless.json()["error"] == "invalid_client"
     assert secretless.json()["error_codes"] == [7000218]
@@ -63,7 +56,7 @@ def test_token_endpoint_takes_the_secret_by_http_basic_and_refuses_unknown_or_se
 
 def test_token_errors_carry_entra_fields(g):
     code, _ = _code(g)
-    body = _redeem(g, code, "wrong-verifier").json()
+    body = redeem(g, code, "wrong-verifier").json()
     assert set(body) == {
         "error",
         "error_description",

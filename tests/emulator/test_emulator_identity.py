@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import msal
 import pytest
 import requests
-from emulator_support import authorize_url, code_from, get_tokens, pkce_pair
+from emulator_support import authorize_url, code_from, get_tokens, pkce_pair, redeem, refresh
 
 SCOPES = ["Calendars.ReadWrite", "User.Read"]
 
@@ -122,17 +122,13 @@ def test_form_post_response_mode_posts_code_to_redirect_uri(g):
 
 
 def _redeem(g, code, verifier, redirect_uri="https://odoo.test/cb", secret=None):
-    return requests.post(
-        f"{g.authority}/oauth2/v2.0/token",
-        data={
-            "grant_type": "authorization_code",
-            "client_id": g.client_id,
-            "client_secret": secret or g.client_secret,
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": verifier,
-            "scope": "openid Calendars.ReadWrite",
-        },
+    return redeem(
+        g,
+        code,
+        verifier,
+        redirect_uri=redirect_uri,
+        client_secret=secret or g.client_secret,
+        scope="openid Calendars.ReadWrite",
     )
 
 
@@ -189,15 +185,7 @@ def test_refresh_rotates_and_old_refresh_token_stays_usable(g):
 def test_refresh_token_expires_after_90_days_of_inactivity(g):
     tokens = get_tokens(g)
     g.advance_clock(91 * 86400)
-    reply = requests.post(
-        f"{g.authority}/oauth2/v2.0/token",
-        data={
-            "grant_type": "refresh_token",
-            "client_id": g.client_id,
-            "client_secret": g.client_secret,
-            "refresh_token": tokens["refresh_token"],
-        },
-    )
+    reply = refresh(g, tokens["refresh_token"])
     assert reply.json()["error_codes"] == [700082]
 
 

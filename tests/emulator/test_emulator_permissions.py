@@ -4,7 +4,16 @@
 
 import pytest
 import requests
-from emulator_support import SCOPE, authorize_url, code_from, event_body, graph_session, pkce_pair
+from emulator_support import (
+    SCOPE,
+    authorize_url,
+    code_from,
+    event_body,
+    graph_session,
+    pkce_pair,
+    redeem,
+    refresh,
+)
 
 from graph_emulator.permissions import needed, route_name
 
@@ -81,18 +90,8 @@ def _tokens(g, client_id, secret, scope, granted=None):
     verifier, challenge = pkce_pair()
     url = authorize_url(g, challenge=challenge, scope=scope)
     url = url.replace(f"client_id={g.client_id}", f"client_id={client_id}")
-    reply = requests.post(
-        f"{g.authority}/oauth2/v2.0/token",
-        data={
-            "grant_type": "authorization_code",
-            "client_id": client_id,
-            "client_secret": secret,
-            "code": code_from(g.sign_in(ALICE, url, granted)),
-            "redirect_uri": "https://odoo.test/cb",
-            "code_verifier": verifier,
-            "scope": scope,
-        },
-    )
+    code = code_from(g.sign_in(ALICE, url, granted))
+    reply = redeem(g, code, verifier, client_id=client_id, client_secret=secret, scope=scope)
     reply.raise_for_status()
     return reply.json()
 
@@ -246,29 +245,20 @@ def test_consent_adds_up_and_a_refresh_cannot_consent(g):
     consented is refused (AADSTS65001, consent_required), one asking less gets everything."""
     old = _tokens(g, g.client_id, g.client_secret, f"Calendars.ReadWrite User.Read {SIGN_IN}")
 
-    def refresh(scope):
-        return requests.post(
-            f"{g.authority}/oauth2/v2.0/token",
-            data={
-                "grant_type": "refresh_token",
-                "client_id": g.client_id,
-                "client_secret": g.client_secret,
-                "refresh_token": old["refresh_token"],
-                "scope": scope,
-            },
-        )
+    def refresh_for(scope):
+        return refresh(g, old["refresh_token"], scope=scope)
 
-    refused = refresh(f"Calendars.ReadWrite MailboxSettings.ReadWrite {SIGN_IN}")
+    refused = refresh_for(f"Calendars.ReadWrite MailboxSettings.ReadWrite {SIGN_IN}")
     assert refused.status_code == 400
     assert refused.json()["error"] == "invalid_grant"
     assert refused.json()["error_codes"] == [65001]
     assert refused.json()["suberror"] == "consent_required"
-    assert refresh(f"Calendars.ReadWrite {SIGN_IN}").json()["scope"].split() == [
+    assert refresh_for(f"Calendars.ReadWrite {SIGN_IN}").json()["scope"].split() == [
         "Calendars.ReadWrite",
         "User.Read",
     ]
     _tokens(g, g.client_id, g.client_secret, f"MailboxSettings.ReadWrite {SIGN_IN}")
-    again = refresh(f"Calendars.ReadWrite {SIGN_IN}").json()
+    again = refresh_for(f"Calendars.ReadWrite {SIGN_IN}").json()
     assert set(again["scope"].split()) == {
         "Calendars.ReadWrite",
         "MailboxSettings.ReadWrite",

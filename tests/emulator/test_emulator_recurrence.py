@@ -23,6 +23,14 @@ def _series(
     )
 
 
+def _daily_series(g, session, count):
+    """A daily series of ``count`` created in the session's mailbox: its master."""
+    body = _series(
+        {"type": "daily", "interval": 1}, {"type": "numbered", "numberOfOccurrences": count}
+    )
+    return session.post(f"{g.graph}/me/events", json=body).json()
+
+
 def _starts(g, mailbox, master_id, start="2026-03-01T00:00:00Z", end="2027-04-01T00:00:00Z"):
     box = g.store.mailbox(mailbox)
     master = g.store.event(box, master_id)
@@ -106,24 +114,14 @@ def test_invalid_recurrence_is_rejected(g, alice):
 
 
 def test_calendar_view_expands_occurrences_and_omits_master(g, alice):
-    master = alice.post(
-        f"{g.graph}/me/events",
-        json=_series(
-            {"type": "daily", "interval": 1}, {"type": "numbered", "numberOfOccurrences": 3}
-        ),
-    ).json()
+    master = _daily_series(g, alice, 3)
     rows = alice.get(f"{g.graph}/me/calendarView", params=WINDOW).json()["value"]
     assert [r["type"] for r in rows] == ["occurrence"] * 3
     assert len({r["iCalUId"] for r in rows}) == 3 and master["id"] not in [r["id"] for r in rows]
 
 
 def test_patching_an_occurrence_makes_an_exception_and_deleting_one_cancels_it(g, alice):
-    master = alice.post(
-        f"{g.graph}/me/events",
-        json=_series(
-            {"type": "daily", "interval": 1}, {"type": "numbered", "numberOfOccurrences": 3}
-        ),
-    ).json()
+    master = _daily_series(g, alice, 3)
     rows = alice.get(f"{g.graph}/me/events/{master['id']}/instances", params=WINDOW).json()["value"]
     moved = alice.patch(
         f"{g.graph}/me/events/{rows[1]['id']}",
@@ -155,12 +153,7 @@ def test_patching_an_occurrence_makes_an_exception_and_deleting_one_cancels_it(g
 
 
 def test_an_exception_written_back_to_the_series_value_takes_it(g, alice):
-    master = alice.post(
-        f"{g.graph}/me/events",
-        json=_series(
-            {"type": "daily", "interval": 1}, {"type": "numbered", "numberOfOccurrences": 2}
-        ),
-    ).json()
+    master = _daily_series(g, alice, 2)
     rows = alice.get(f"{g.graph}/me/events/{master['id']}/instances", params=WINDOW).json()["value"]
     alice.patch(f"{g.graph}/me/events/{rows[1]['id']}", json={"subject": "Own title"})
     alice.patch(f"{g.graph}/me/events/{master['id']}", json={"subject": "New title"})
@@ -174,12 +167,7 @@ def test_an_exception_written_back_to_the_series_value_takes_it(g, alice):
 
 
 def test_delta_sends_master_with_sparse_occurrences_and_full_exceptions(g, alice):
-    master = alice.post(
-        f"{g.graph}/me/events",
-        json=_series(
-            {"type": "daily", "interval": 1}, {"type": "numbered", "numberOfOccurrences": 3}
-        ),
-    ).json()
+    master = _daily_series(g, alice, 3)
     first = alice.get(
         f"{g.graph}/me/calendarView/delta", params=WINDOW, headers={"Prefer": "odata.maxpagesize=2"}
     ).json()

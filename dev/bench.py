@@ -19,7 +19,7 @@ Scenarios, for each implementation in its own fresh database:
   these rows): the sync cron of real Odoo servers over many connected mailboxes, with 1 and 2
   cron workers, and the built-in's cron on part of them (dev/bench_fleet.py).
 
-Writes bench/results.json (the issue's rows), bench/results.md (the table, the targets) and
+Writes bench/results.json (the rows), bench/results.md (the table, the targets) and
 bench/results.png (the chart the README shows).
 
 The emulator runs in this process; every Odoo step runs in a worker process
@@ -357,19 +357,15 @@ def row(
     note: str,
     throttled: bool = False,
 ) -> Row:
-    return Row(
-        scenario=scenario,
-        n=n,
-        impl=impl,
-        wall_s=round(sync["wall_s"], 2),
-        requests=traffic["requests"],
-        writes=traffic["writes"],
-        mails=traffic["mails"],
+    return Row.of_traffic(
+        scenario,
+        n,
+        impl,
+        sync["wall_s"],
+        traffic,
         peak_mb=round(sync["peak_mb"], 1),
         throttled=throttled,
         note=note,
-        answers_429=traffic["throttled"],
-        http_requests=traffic["http_requests"],
     )
 
 
@@ -397,21 +393,7 @@ def latency_family(bench: Bench, samples: int) -> Row:
         f"Outlook changes (creates and renames in turn); {len(acks)} notifications, each "
         f"acknowledged (202) within {max(acks, default=0) * 1000:.0f} ms"
     )
-    return Row(
-        scenario="latency",
-        n=samples,
-        impl=OURS,
-        wall_s=round(median, 2),
-        requests=traffic["requests"],
-        writes=traffic["writes"],
-        mails=traffic["mails"],
-        peak_mb=None,
-        throttled=False,
-        note=note,
-        answers_429=traffic["throttled"],
-        http_requests=traffic["http_requests"],
-        p95_s=round(p95, 2),
-    )
+    return Row.of_traffic("latency", samples, OURS, median, traffic, note=note, p95_s=round(p95, 2))
 
 
 # ----------------------------------------------------------------------

@@ -404,20 +404,14 @@ def changes_note(cycle: Cycle, changed: int) -> str:
 
 
 def ours_row(cycle: Cycle, n: int, workers: int, label: str, note: str) -> Row:
-    return Row(
-        scenario="fleet",
-        n=n,
-        impl=OURS,
-        wall_s=round(cycle.seconds, 2),
-        requests=cycle.traffic["requests"],
-        writes=cycle.traffic["writes"],
-        mails=cycle.traffic["mails"],
-        peak_mb=None,
-        throttled=False,
+    return Row.of_traffic(
+        "fleet",
+        n,
+        OURS,
+        cycle.seconds,
+        cycle.traffic,
         note=f"{cycle.accounts:,} accounts synced; {note}; the emulator (this process) used "
         f"{cycle.emulator_cpu_s:.1f} s of CPU",
-        answers_429=cycle.traffic["throttled"],
-        http_requests=cycle.traffic["http_requests"],
         workers=workers,
         cycle=label,
         accounts_per_s=round(cycle.per_second(), 1),
@@ -426,19 +420,13 @@ def ours_row(cycle: Cycle, n: int, workers: int, label: str, note: str) -> Row:
 
 def builtin_row(answer: Json, traffic: Json, m: int, label: str, note: str) -> Row:
     seconds = answer["cycle_builtin"]["cycle_s"]
-    return Row(
-        scenario="fleet",
-        n=m,
-        impl=BUILTIN,
-        wall_s=round(seconds, 2),
-        requests=traffic["requests"],
-        writes=traffic["writes"],
-        mails=traffic["mails"],
-        peak_mb=None,
-        throttled=False,
+    return Row.of_traffic(
+        "fleet",
+        m,
+        BUILTIN,
+        seconds,
+        traffic,
         note=f"{m:,} accounts; {note}; {m / seconds:.1f} accounts/s",
-        answers_429=traffic["throttled"],
-        http_requests=traffic["http_requests"],
         workers=1,
         cycle=label,
         accounts_per_s=round(m / seconds, 1),

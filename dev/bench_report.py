@@ -1,5 +1,5 @@
 """The benchmark's rows and how they are shown: a table on stdout, bench/results.md and
-bench/results.json, and the issue's targets checked against them."""
+bench/results.json, and the targets (dev/bench_targets.py) checked against them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 IMPL_LABELS = {"outlook_calendar_sync": "this addon", "microsoft_calendar": "built-in"}
 COLUMNS = (
@@ -61,7 +62,7 @@ MEASURED = """\
 
 @dataclass
 class Row:
-    """One line of the results (the JSON schema of issue #9)."""
+    """One line of the results, as bench/results.json holds it."""
 
     scenario: str
     n: int
@@ -87,6 +88,25 @@ class Row:
     cycle: str | None = None
     accounts_per_s: float | None = None
     longest_wait_s: float | None = None
+
+    @classmethod
+    def of_traffic(
+        cls, scenario: str, n: int, impl: str, wall_s: float, traffic: dict[str, int], **rest: Any
+    ) -> Row:
+        """A row whose Graph figures are ``traffic`` (the emulator's counters, diffed around
+        what was measured); ``rest``: the other fields (``note`` at least)."""
+        return cls(
+            scenario=scenario,
+            n=n,
+            impl=impl,
+            wall_s=round(wall_s, 2),
+            requests=traffic["requests"],
+            writes=traffic["writes"],
+            mails=traffic["mails"],
+            answers_429=traffic["throttled"],
+            http_requests=traffic["http_requests"],
+            **{"peak_mb": None, "throttled": False, **rest},
+        )
 
     def cells(self) -> tuple[str, ...]:
         return (
@@ -142,7 +162,7 @@ def machine() -> str:
 
 
 def headlines(rows: list[Row]) -> list[str]:
-    """The comparisons the issue asks about, in one line each."""
+    """This addon against the built-in, scenario by scenario, in one line each."""
     by_key = {(r.scenario, r.n, r.impl, r.throttled): r for r in rows}
     lines = []
     for (scenario, n, impl, throttled), ours in sorted(by_key.items()):
@@ -190,6 +210,6 @@ def write_results(
         f"Measured {when} on {machine()}; the whole run took {took_s / 60:.1f} min.\n\n"
         f"![this addon vs the built-in](results.png)\n\n"
         f"{markdown_table(rows)}\n\n## What was measured\n\n{MEASURED}\n"
-        f"## Issue #9's targets\n\n{goals_md}\n\n"
+        f"## Targets\n\n{goals_md}\n\n"
         f"## Findings of this run\n\n{findings_md}\n"
     )

@@ -1,4 +1,5 @@
-"""Issue #9's targets, checked against a run's rows: one line each, met or missed, with numbers.
+"""The benchmark's targets, checked against a run's rows: one line each, met or missed, with
+numbers.
 
 Graph request targets are checked on both counts the emulator keeps: ``requests`` (what
 Microsoft's quota counts, ``$batch`` items one by one) and ``http_requests`` (round trips). A
@@ -18,7 +19,7 @@ OURS, BUILTIN = "outlook_calendar_sync", "microsoft_calendar"
 
 @dataclass(frozen=True)
 class Goal:
-    """One target: the issue's words, what was measured, and the verdict."""
+    """One target: what is asked, what was measured, and the verdict."""
 
     target: str
     measured: str
@@ -55,12 +56,12 @@ def requests_text(row: Row) -> str:
 
 
 def goals(rows: list[Row], big: int = 5000, small: int = 1000, export_n: int = 1000) -> list[str]:
-    """Every target the issue sets, in its order; missing rows are reported as not measured."""
+    """Every target, in its order; missing rows are reported as not measured."""
     find = finder(rows)
     checks = (
         import_speed(find, big),
-        import_requests(find, big),
-        export_requests(find, export_n),
+        requests_goal(find, "import", big),
+        requests_goal(find, "export", export_n),
         throttled_export(find, export_n),
         incremental(find, big),
         *(quiet(find, n) for n in (small, big)),
@@ -86,17 +87,10 @@ def import_speed(find: Finder, n: int) -> Goal:
     return Goal(target, measured, "met" if ratio >= 10 else "missed")
 
 
-def import_requests(find: Finder, n: int) -> Goal:
-    target = f"import of {n:,} with ≤ 55 requests"
-    ours = find("import", n)
-    if not ours:
-        return missing(target)
-    return Goal(target, requests_text(ours), request_verdict(ours, 55))
-
-
-def export_requests(find: Finder, n: int) -> Goal:
-    target = f"export of {n:,} with ≤ 55 requests"
-    ours = find("export", n)
+def requests_goal(find: Finder, scenario: str, n: int) -> Goal:
+    """The ``scenario`` (import or export) of ``n`` items with at most 55 Graph requests."""
+    target = f"{scenario} of {n:,} with ≤ 55 requests"
+    ours = find(scenario, n)
     if not ours:
         return missing(target)
     return Goal(target, requests_text(ours), request_verdict(ours, 55))
@@ -151,7 +145,7 @@ def import_scaling(find: Finder, small: int, big: int) -> Goal:
 
 
 def latency(rows: list[Row]) -> Goal:
-    """Issue #11's target."""
+    """The latency target: an Outlook change reaches Odoo within seconds."""
     target = "latency from an Outlook change to Odoo, webhooks on: median ≤ 10 s"
     found = next((r for r in rows if r.scenario == "latency"), None)
     if not (found and found.wall_s is not None):
@@ -161,7 +155,7 @@ def latency(rows: list[Row]) -> Goal:
 
 
 def fleet(rows: list[Row]) -> list[Goal]:
-    """Issue #15's targets, from the fleet rows."""
+    """The targets of many accounts on the sync cron, from the fleet rows."""
 
     def find(cycle: str, impl: str = OURS, workers: int | None = None) -> Row | None:
         return next(

@@ -5,7 +5,7 @@ this process), every Odoo step in a worker process (dev/switch_worker.py):
 
 1. Odoo's built-in ``microsoft_calendar`` is installed and pointed at the emulator, as
    `make bench` does; Alice connects it; N/2 events from her Outlook calendar are synced into
-   Odoo and N/2 events of her Odoo calendar into Outlook (no series: pairing series is issue E).
+   Odoo and N/2 events of her Odoo calendar into Outlook (single events only).
 2. The built-in is uninstalled (``microsoft_account`` with it), this addon installed; Alice
    connects; one sync.
 3. This addon is uninstalled and installed again; Alice connects; one sync.

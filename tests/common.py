@@ -51,6 +51,17 @@ def outlook_event(subject, start=TOMORROW, hours=1, **extra):
     }
 
 
+def outlook_all_day_event(subject, day, days=1, zone="UTC", **extra):
+    """The body of an all-day Outlook event of ``days`` from ``day``: midnight to midnight."""
+    return {
+        "subject": subject,
+        "isAllDay": True,
+        "start": {"dateTime": f"{day}T00:00:00", "timeZone": zone},
+        "end": {"dateTime": f"{day + timedelta(days=days)}T00:00:00", "timeZone": zone},
+        **extra,
+    }
+
+
 def attendee(address, name, kind="required"):
     """An attendee of an Outlook event's body."""
     return {"emailAddress": {"address": address, "name": name}, "type": kind}
@@ -182,6 +193,15 @@ class CommittedDataMixin:
         )
         account._token_store().write_cache(auth.cache_blob_if_changed())
         return account.id
+
+    def run_threads(self, threads, timeout):
+        """Start ``threads`` at once and wait for them; fails if one is still running after
+        ``timeout`` seconds."""
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=timeout)
+        self.assertFalse([thread for thread in threads if thread.is_alive()], "a worker hung")
 
     @staticmethod
     def remove_committed_users(env, users):

@@ -1,4 +1,4 @@
-"""Bad input from Graph (issue H): broken JSON, missing, null and mistyped properties, unknown
+"""Bad input from Graph: broken JSON, missing, null and mistyped properties, unknown
 time zones, broken series, huge bodies, a thousand attendees, junk items in a delta page.
 
 The emulator serves the events as Graph would, then a ``rewrite`` fault corrupts one of them on

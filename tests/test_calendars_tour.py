@@ -1,3 +1,5 @@
+"""Browser tour: Alice picks which Outlook calendar to sync from the Calendar's Outlook menu."""
+
 from odoo.tests import tagged
 
 from .common import ALICE, OutlookHttpCase

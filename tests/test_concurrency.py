@@ -1,4 +1,4 @@
-"""Concurrency (issue H): real threads, each with its own database connection and transaction,
+"""Concurrency: real threads, each with its own database connection and transaction,
 as Odoo's cron workers and HTTP workers have them.
 
 The test transaction sees nothing another connection commits, so this class builds its users,
@@ -87,11 +87,7 @@ class TestConcurrentSyncs(CommittedDataMixin, EmulatorMixin, TransactionCase):
             threading.Thread(target=worker, args=(index, job, uid), name=f"sync-{index}")
             for index, (job, uid) in enumerate(jobs)
         ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        self.assertFalse([thread for thread in threads if thread.is_alive()], "a worker hung")
+        self.run_threads(threads, timeout=120)
         return outcomes
 
     def logs_per_account(self):

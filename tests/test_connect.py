@@ -1,3 +1,6 @@
+"""Connecting an Outlook mailbox: the sign-in (PKCE, state, return path), where the tokens are
+kept and who can reach them, and their life (refresh, revoked consent, disconnect, pause)."""
+
 import json
 import logging
 from datetime import timedelta

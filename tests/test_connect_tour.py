@@ -1,3 +1,5 @@
+"""Browser tour: Alice connects Outlook from the Calendar's button, then disconnects."""
+
 import json
 from contextlib import contextmanager
 from unittest.mock import patch

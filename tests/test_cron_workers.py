@@ -1,4 +1,4 @@
-"""Odoo's own cron runner, two workers at once, on real connections (issue L).
+"""Odoo's own cron runner, two workers at once, on real connections.
 
 Each worker is a thread that does what an Odoo cron worker does for one job: acquire it
 (``FOR NO KEY UPDATE SKIP LOCKED`` on its ``ir_cron`` row) and process it
@@ -115,11 +115,7 @@ class TestCronWorkers(CommittedDataMixin, EmulatorMixin, TransactionCase):
             threading.Thread(target=worker, args=(index, lane_id), name=f"cron-{index}")
             for index, lane_id in enumerate(lane_ids)
         ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=180)
-        self.assertFalse([thread for thread in threads if thread.is_alive()], "a worker hung")
+        self.run_threads(threads, timeout=180)
         return outcomes
 
     def logs(self):

@@ -1,3 +1,5 @@
+"""Browser tour: after the sign-in the first-sync preview opens, and starts the sync chosen."""
+
 from datetime import datetime, timedelta
 
 from odoo import fields

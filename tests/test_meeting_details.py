@@ -1,4 +1,4 @@
-"""Meeting details (issue M, #16): show as, sensitivity, importance, categories, reminders and
+"""Meeting details: show as, sensitivity, importance, categories, reminders and
 online meetings, both ways, against the Graph emulator over HTTPS."""
 
 from datetime import timedelta

@@ -4,7 +4,16 @@ from datetime import timedelta
 
 from odoo.tests import tagged
 
-from .common import ALICE, GUEST, TOMORROW, PairingCase, attendee, daily, outlook_event
+from .common import (
+    ALICE,
+    GUEST,
+    TOMORROW,
+    PairingCase,
+    attendee,
+    daily,
+    outlook_all_day_event,
+    outlook_event,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -29,15 +38,7 @@ class TestFirstSyncPairing(PairingCase):
             self.emulator.create_event(
                 ALICE, outlook_event("  Weekly   Sync", TOMORROW + timedelta(hours=3))
             ),
-            self.emulator.create_event(
-                ALICE,
-                {
-                    "subject": "Offsite",
-                    "isAllDay": True,
-                    "start": {"dateTime": f"{day}T00:00:00", "timeZone": "UTC"},
-                    "end": {"dateTime": f"{day + timedelta(days=1)}T00:00:00", "timeZone": "UTC"},
-                },
-            ),
+            self.emulator.create_event(ALICE, outlook_all_day_event("Offsite", day)),
             self.emulator.create_event(
                 ALICE,
                 outlook_event(
@@ -194,7 +195,7 @@ class TestFirstSyncPairing(PairingCase):
         self.assertEqual(self.mails(), 0)
 
     def test_occurrences_of_a_series_never_pair_with_single_events(self):
-        """Series pair with series (issue E, #7): an Outlook occurrence is never taken for an
+        """Series pair with series: an Outlook occurrence is never taken for an
         Odoo single event of the same subject and time."""
         single = self.odoo_event("Stand-up")
         self.emulator.create_event(

@@ -1,4 +1,4 @@
-"""The sync cron with many accounts (issue L): who goes first, what waits, what a call does.
+"""The sync cron with many accounts: who goes first, what waits, what a call does.
 
 These tests run ``_cron_sync`` in the test transaction; tests/test_cron_workers.py runs Odoo's
 own cron runner on real connections.

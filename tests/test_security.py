@@ -1,4 +1,4 @@
-"""Attacks on the sign-in, the secrets, other users' accounts and Outlook's content (issue H).
+"""Attacks on the sign-in, the secrets, other users' accounts and Outlook's content.
 
 Each test plays the attacker through the same doors a browser or an RPC client has (the
 OAuth redirect, ``/web/dataset/call_kw``), against a real database and the Graph emulator,

@@ -1,10 +1,19 @@
-"""Recurring events both ways (issue E, #7), against the Graph emulator over HTTPS."""
+"""Recurring events both ways, against the Graph emulator over HTTPS."""
 
 from datetime import timedelta, timezone
 
 from odoo import fields
 
-from .common import ALICE, BOB, TOMORROW, SeriesCase, attendee, outlook_event, weekly
+from .common import (
+    ALICE,
+    BOB,
+    TOMORROW,
+    SeriesCase,
+    attendee,
+    outlook_all_day_event,
+    outlook_event,
+    weekly,
+)
 
 
 class TestOutlookSeriesToOdoo(SeriesCase):
@@ -456,13 +465,7 @@ class TestSeriesEdgeCases(SeriesCase):
         day = TOMORROW.date()
         self.emulator.create_event(
             ALICE,
-            {
-                "subject": "Offsite",
-                "isAllDay": True,
-                "start": {"dateTime": f"{day}T00:00:00", "timeZone": "UTC"},
-                "end": {"dateTime": f"{day + timedelta(days=1)}T00:00:00", "timeZone": "UTC"},
-                "recurrence": weekly(3),
-            },
+            outlook_all_day_event("Offsite", day, recurrence=weekly(3)),
         )
 
         self.sync()

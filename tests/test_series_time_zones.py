@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from odoo.tests import tagged
 
-from .common import ALICE, TOMORROW, SeriesCase, weekly
+from .common import ALICE, TOMORROW, SeriesCase, outlook_all_day_event, weekly
 
 ZONES = (
     ("America/Los_Angeles", "Pacific Standard Time"),
@@ -54,13 +54,7 @@ class TestAllDaySeriesInTimeZones(SeriesCase):
         recurrence["range"]["recurrenceTimeZone"] = windows
         return self.emulator.create_event(
             ALICE,
-            {
-                "subject": name,
-                "isAllDay": True,
-                "start": {"dateTime": f"{DAY}T00:00:00", "timeZone": windows},
-                "end": {"dateTime": f"{DAY + timedelta(days=1)}T00:00:00", "timeZone": windows},
-                "recurrence": recurrence,
-            },
+            outlook_all_day_event(name, DAY, zone=windows, recurrence=recurrence),
         )
 
     def test_odoo_all_day_series_pairs_every_occurrence_in_every_zone(self):

@@ -1,3 +1,6 @@
+"""The Outlook block of Settings: its system parameters and their checks, who may read the
+client secret, and the browser tour that saves the credentials."""
+
 from lxml import etree
 
 from odoo.exceptions import AccessError, ValidationError

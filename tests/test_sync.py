@@ -1,3 +1,7 @@
+"""Single events both ways against the Graph emulator over HTTPS: import and export, edits,
+no duplicates after lost answers and replaced copies, failures, the first sync, every synced
+field, meetings and replies, the window and the mass-deletion guard."""
+
 from datetime import date, timedelta
 from unittest.mock import patch
 
@@ -16,6 +20,7 @@ from .common import (
     delete_account_row,
     graph_time,
     insert_account_row,
+    outlook_all_day_event,
     outlook_event,
 )
 
@@ -25,18 +30,7 @@ class TestImportExport(SyncCase):
         self.emulator.create_event(
             ALICE, outlook_event("Planning", location={"displayName": "Room 4"})
         )
-        self.emulator.create_event(
-            ALICE,
-            {
-                "subject": "Offsite",
-                "isAllDay": True,
-                "start": {"dateTime": f"{TOMORROW.date()}T00:00:00", "timeZone": "UTC"},
-                "end": {
-                    "dateTime": f"{TOMORROW.date() + timedelta(days=2)}T00:00:00",
-                    "timeZone": "UTC",
-                },
-            },
-        )
+        self.emulator.create_event(ALICE, outlook_all_day_event("Offsite", TOMORROW.date(), days=2))
 
         log = self.sync()
 
@@ -215,8 +209,8 @@ class TestNoDuplicates(SyncCase):
         self.assertEqual(len(self.account.link_ids), 1)
 
     def test_odoo_deletion_after_a_lost_create_answer_deletes_the_copy(self):
-        """Found by the property-based suite: Graph created the event but the answer was lost
-        (no link in Odoo); the user then deletes it in Odoo. The untouched Outlook copy is ours
+        """Graph created the event but the answer was lost (no link in Odoo); the user then
+        deletes it in Odoo. The untouched Outlook copy is ours
         (its extended property names this database): it is deleted, not imported back."""
         self.odoo_event("Deleted meanwhile")
         self.odoo_event("Archived meanwhile")

@@ -803,8 +803,8 @@ class TestSyncProperties(OutlookHttpCase):
         run_state_machine_as_test(SyncMachine, settings=machine_settings)
 
     def replay(self, steps):
-        """Run the shrunk steps of a pinned failure, then the invariant (its figures are not
-        those of the random run)."""
+        """Run the steps of a pinned example, then the invariant (its figures are not those of
+        the random run)."""
         SyncMachine.case = self
         figures = FIGURES.copy()
         machine = SyncMachine()
@@ -829,11 +829,11 @@ class TestSyncProperties(OutlookHttpCase):
             print_figures(settings.get_current_profile_name(), profile)
 
     def test_odoo_edit_after_a_lost_create_answer_is_kept(self):
-        """Found by this suite: Alice creates E1 in Odoo; the sync's $batch creates it in
-        Outlook but the connection drops before the answer (the sync fails, Odoo rolls back,
-        no link). Alice renames it in Odoo. The next sync finds the Outlook copy by its
-        transactionId: untouched in Outlook since its creation, it holds what was sent, so the
-        rename is the only change and reaches both sides (it used to be reverted)."""
+        """Alice creates E1 in Odoo; the sync's $batch creates it in Outlook but the
+        connection drops before the answer (the sync fails, Odoo rolls back, no link). Alice
+        renames it in Odoo. The next sync finds the Outlook copy by its transactionId:
+        untouched in Outlook since its creation, it holds what was sent, so the rename is the
+        only change and reaches both sides."""
 
         def steps(machine):
             event = machine.create_event("odoo", "alice", pinned_units("E1"))
@@ -847,10 +847,8 @@ class TestSyncProperties(OutlookHttpCase):
         self.replay(steps)
 
     def test_odoo_rename_after_a_crashed_create_is_no_conflict(self):
-        """Found by this suite (CI profile), a wrong expectation of the machine: Bob's sync
-        creates E1 in Outlook and crashes; Bob renames E1 in Odoo. The untouched copy holds
-        what was sent: the rename is the only change, not a conflict to log (the machine
-        expected one since the fix of test_odoo_edit_after_a_lost_create_answer_is_kept)."""
+        """Bob's sync creates E1 in Outlook and crashes; Bob renames E1 in Odoo. The untouched
+        copy holds what was sent: the rename is the only change, not a conflict to log."""
 
         def steps(machine):
             units = pinned_units("E1")
@@ -863,10 +861,10 @@ class TestSyncProperties(OutlookHttpCase):
         self.replay(steps)
 
     def test_meeting_deleted_in_odoo_then_shared_in_outlook_is_not_duplicated(self):
-        """Found by the soak: Bob deletes E1 in Odoo, then invites Alice to it in Outlook
-        before his next sync. Alice's sync imports the invitation; Bob's then sees his Outlook
-        edit win over the Odoo deletion: his link takes the event Alice's sync made, instead
-        of a second E1 in Odoo that Bob's mailbox also sent to Outlook as a new meeting."""
+        """Bob deletes E1 in Odoo, then invites Alice to it in Outlook before his next sync.
+        Alice's sync imports the invitation; Bob's then sees his Outlook edit win over the
+        Odoo deletion: his link takes the event Alice's sync made, and no second E1 reaches
+        Odoo or, from Bob's mailbox, Outlook."""
 
         def steps(machine):
             units = pinned_units("E1")
@@ -880,10 +878,9 @@ class TestSyncProperties(OutlookHttpCase):
         self.replay(steps)
 
     def test_organizer_edit_in_both_places_is_a_conflict_whoever_syncs_first(self):
-        """Found by the soak: Bob's E1, Alice invited; Bob moves it to Room 1 in Outlook and to
-        Room 3 in Odoo. Alice's sync, first, took the Outlook room into Odoo over Bob's Odoo
-        edit with no conflict logged; it now leaves that field to Bob's link, which logs the
-        conflict and keeps the newest (Room 3)."""
+        """Bob's E1, Alice invited; Bob moves it to Room 1 in Outlook and to Room 3 in Odoo.
+        Alice's sync, first, leaves that field to Bob's link (an attendee's link does not take
+        the organizer's fields), which logs the conflict and keeps the newest (Room 3)."""
 
         def steps(machine):
             event = machine.create_event("odoo", "bob", pinned_units("E1"))
@@ -896,10 +893,9 @@ class TestSyncProperties(OutlookHttpCase):
         self.replay(steps)
 
     def test_organizer_edit_after_a_crashed_invitation_is_kept(self):
-        """Found by the soak: Bob invites Alice to E1 in Odoo; his sync sends it and crashes
-        before the commit; Bob makes E1 all-day in Odoo. Alice's sync, first, pairs her
-        invitation with E1 without a base and took Outlook's time over Bob's edit; it now
-        leaves it to Bob's link, which sends the all-day E1."""
+        """Bob invites Alice to E1 in Odoo; his sync sends it and crashes before the commit;
+        Bob makes E1 all-day in Odoo. Alice's sync, first, pairs her invitation with E1
+        without a base and leaves its time to Bob's link, which sends the all-day E1."""
 
         def steps(machine):
             event = machine.create_event("odoo", "bob", pinned_units("E1"))
@@ -913,10 +909,10 @@ class TestSyncProperties(OutlookHttpCase):
         self.replay(steps)
 
     def test_invitation_after_a_crashed_create_is_not_duplicated(self):
-        """Found by this suite (CI profile): Bob invites Alice to E1 in Odoo; his sync creates
-        it in Outlook (Exchange puts a copy in Alice's mailbox) and crashes before the commit,
-        so no link knows the meeting's iCalUId. Alice's sync, first, finds her copy by
-        organizer, name and time: no second E1 in Odoo."""
+        """Bob invites Alice to E1 in Odoo; his sync creates it in Outlook (Exchange puts a
+        copy in Alice's mailbox) and crashes before the commit, so no link knows the meeting's
+        iCalUId. Alice's sync, first, finds her copy by organizer, name and time: no second E1
+        in Odoo."""
 
         def steps(machine):
             event = machine.create_event("odoo", "bob", pinned_units("E1"))
@@ -941,10 +937,10 @@ class TestSyncProperties(OutlookHttpCase):
         self.replay(steps)
 
     def test_odoo_deletion_after_a_crashed_create_reaches_outlook(self):
-        """Found by this suite (CI profile): Bob creates the all-day E1 in Odoo; his sync
-        creates it in Outlook, then crashes before the commit (no link); Bob deletes E1 in
-        Odoo. The untouched Outlook copy names this database's (deleted) event: the next sync
-        deletes it (it used to be imported back into Odoo)."""
+        """Bob creates the all-day E1 in Odoo; his sync creates it in Outlook, then crashes
+        before the commit (no link); Bob deletes E1 in Odoo. The untouched Outlook copy names
+        this database's (deleted) event: the next sync deletes it, and it does not come back
+        into Odoo."""
 
         def steps(machine):
             units = pinned_units("E1")

@@ -1,4 +1,4 @@
-"""Recurrence rules: Graph <-> Recurrence <-> Odoo's RRULE, and expansion (issue 7)."""
+"""Recurrence rules: Graph <-> Recurrence <-> Odoo's RRULE, and expansion."""
 
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo

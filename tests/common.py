@@ -321,16 +321,19 @@ class OutlookHttpCase(JsonRpcMixin, EmulatorMixin, HttpCase):
         answers = [a for a in row["attendees"] if a["emailAddress"]["address"] == address]
         return answers[0]["status"]["response"]
 
-    def assert_no_duplicates(self, outlook_rows=None):
+    def outlook_rows(self):
+        """What Alice's Outlook holds, for ``assert_no_duplicates``: her events."""
+        return self.emulator.events(ALICE)
+
+    def assert_no_duplicates(self):
         """Neither side holds the same subject at the same start twice: Alice's Odoo events,
-        and ``outlook_rows`` (by default her Outlook events)."""
+        and ``outlook_rows()`` in Outlook."""
         odoo = Counter(
             (event.name, event.start)
             for event in self.env["calendar.event"].search([("user_id", "=", self.user_alice.id)])
         )
         self.assertEqual([key for key, n in odoo.items() if n > 1], [], "duplicates in Odoo")
-        rows = self.emulator.events(ALICE) if outlook_rows is None else outlook_rows
-        outlook = Counter((row["subject"], row["start"]["dateTime"]) for row in rows)
+        outlook = Counter((row["subject"], row["start"]["dateTime"]) for row in self.outlook_rows())
         self.assertEqual([key for key, n in outlook.items() if n > 1], [], "duplicates in Outlook")
 
 
@@ -393,11 +396,9 @@ class SeriesCase(SyncCase):
     def masters(self, mailbox=ALICE):
         return [ev for ev in self.emulator.events(mailbox) if ev.get("type") == "seriesMaster"]
 
-    def assert_no_duplicates(self, outlook_rows=None):
-        """As for single events, with Outlook's occurrences in place of its events."""
-        super().assert_no_duplicates(
-            self.outlook_occurrences() if outlook_rows is None else outlook_rows
-        )
+    def outlook_rows(self):
+        """Outlook's occurrences and single events, for ``assert_no_duplicates``."""
+        return self.outlook_occurrences()
 
     def assert_quiet(self):
         writes = self.writes()

@@ -4,8 +4,9 @@ The checkout's paths; the private PostgreSQL of `make setup` (its environment, d
 and dropped); free loopback ports; child processes in process groups of their own, stopped
 with their group; Odoo itself (its command line, a server up until the block ends) and worker
 processes: a fresh Odoo process that runs named steps of a worker script (``dev/worker.py``
-says how) on a JSON request and answers in JSON. Standard library, psycopg2 and requests only:
-the demo imports it without Odoo.
+says how) on a JSON request and answers in JSON; real sign-ins against an emulator in this
+process; Outlook event bodies; which of the sync log's fields are its counts. Standard library,
+psycopg2 and requests only: the demo imports it without Odoo.
 """
 
 from __future__ import annotations

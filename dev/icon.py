@@ -1,8 +1,9 @@
 """Draws static/description/icon.png: a calendar sheet and a two-arrow sync badge.
 
 Outlook blue for the sheet, Odoo purple for the badge, on a transparent background like Odoo's
-own app icons. Drawn at 4x with Pillow and scaled down, so the edges stay smooth at the 50 px of
-the Apps list. Run: `.venv/bin/python dev/icon.py`.
+own app icons, with a small margin so the module form's frame does not touch it. Drawn at 4x
+with Pillow and scaled down, so the edges stay smooth at the 50 px of the Apps list.
+Run: `.venv/bin/python dev/icon.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "static" / "description" / "icon.png"
 SIZE = 256
+MARGIN = 8
 SCALE = 4
 OUTLOOK_BLUE = (15, 108, 189, 255)
 DEEP_BLUE = (11, 69, 125, 255)
@@ -76,7 +78,9 @@ def main() -> None:
     draw = ImageDraw.Draw(canvas)
     sheet(draw)
     badge(draw)
-    icon = canvas.resize((SIZE, SIZE), Image.Resampling.LANCZOS)
+    drawing = canvas.resize((SIZE - 2 * MARGIN,) * 2, Image.Resampling.LANCZOS)
+    icon = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 0))
+    icon.paste(drawing, (MARGIN, MARGIN))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     icon.save(OUT, optimize=True)
     print(f"wrote {OUT.relative_to(ROOT)}")

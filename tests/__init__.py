@@ -1,4 +1,5 @@
 from . import (
+    test_apps_page,
     test_bad_input,
     test_calendars,
     test_calendars_tour,

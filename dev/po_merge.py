@@ -63,7 +63,8 @@ def main(i18n_dir, pot_name):
         for msgid in fuzzy:
             pending.setdefault(msgid, []).append(f"{lang} (fuzzy)")
     if pending:
-        print(f"[po] {len(pending)} terms to translate (tests/test_translations.py fails until then):")
+        count = len(pending)
+        print(f"[po] {count} terms to translate (tests/test_translations.py fails until then):")
         for msgid, langs in pending.items():
             first_line = msgid.splitlines()[0] if msgid.strip() else repr(msgid)
             more = " …" if "\n" in msgid.strip() else ""

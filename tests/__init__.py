@@ -21,5 +21,6 @@ from . import (
     test_settings,
     test_sync,
     test_sync_properties,
+    test_translations,
     test_webhooks,
 )

@@ -1,7 +1,7 @@
 {
     "name": "Outlook Calendar Sync",
-    "summary": "Two-way sync of each user's Odoo Calendar with their Outlook calendar "
-    "through Microsoft Graph: no duplicates, no lost edits, no surprise invitations.",
+    "summary": "Two-way sync of each user's Odoo Calendar with their Outlook calendar: "
+    "no duplicates, no lost edits, no surprise invitations.",
     "version": "18.0.1.0.0",
     "category": "Productivity/Calendar",
     "website": "https://github.com/outlook-calendar-sync/outlook_calendar_sync",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make pot`: regenerate i18n/outlook_calendar_sync.pot. Odoo's exporter walks the module folder
-# following links; a checkout holds .venv and .dev (which links back to the checkout), so it
-# exports from a clean copy of the tracked files instead, against the test database.
+# `make pot`: regenerate i18n/outlook_calendar_sync.pot, then merge it into each i18n/<lang>.po
+# and report the terms left to translate. Odoo's exporter walks the module folder following
+# links; a checkout holds .venv and .dev (which links back to the checkout), so it exports from a
+# clean copy of the tracked files instead, against the test database.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=dev/common.sh
@@ -20,4 +21,5 @@ buffer = io.BytesIO()
 trans_export(False, ["$ADDON"], buffer, "po", env.cr)
 open("$ROOT/i18n/$ADDON.pot", "wb").write(buffer.getvalue())
 PYTHON
-echo "[pot] i18n/$ADDON.pot: $(grep -c '^msgid ' "$ROOT/i18n/$ADDON.pot") terms"
+# Each i18n/<lang>.po in step with the new .pot (msgmerge), and what is left to translate.
+"$VENV/bin/python" "$ROOT/dev/po_merge.py" "$ROOT/i18n" "$ADDON.pot"

@@ -7,14 +7,18 @@ as Alice: Calendar with the Outlook sync button, the emulator's sign-in page, th
 preview, Calendar connected (after the first sync), the button's menu, her account's settings,
 the calendar picker (her "Projects" calendar and Bob's, shared with her), the button paused,
 failing and asking to reconnect (through the emulator's faults, with the notice the user gets),
-and the emulator's overview; then, as admin, the accounts overview (Bob connected too). Alice's
-Outlook connection is reset first (links forgotten, disconnected), so the first picture shows
-the button unconnected and the preview a first sync; a few Odoo events of hers give it
-something to send.
+and the emulator's overview; then, as admin, the accounts overview (Bob connected too) and the
+addon in Apps: its card among the "Outlook" modules and its whole description page, after the
+pictures that page shows were copied into static/description/ (Odoo serves a description's
+pictures from there only). Alice's Outlook connection is reset first (links forgotten,
+disconnected), so the first picture shows the button unconnected and the preview a first
+sync; a few Odoo events of hers give it something to send.
 """
 
 from __future__ import annotations
 
+import argparse
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,14 +27,24 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from demo import DB, DEMO_DIR, ODOO_LOG, running_demo
 from demo_scenario import USERS, Scenario, odoo_utc, say, this_monday
 from harness import PYTHON, ROOT
+from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 from rpc import EmulatorControl, OdooSession, RpcError
 
 OUT = ROOT / "docs" / "screenshots"
+DESCRIPTION = ROOT / "static" / "description"
+# The pictures static/description/index.html shows, copied from OUT.
+DESCRIPTION_PICTURES = (
+    "outlook-menu.png",
+    "first-sync-preview.png",
+    "calendar-picker.png",
+    "account-settings.png",
+)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -236,6 +250,47 @@ def take_overview(page: Page, odoo_url: str) -> None:
     shoot(page, "accounts-overview.png")
 
 
+def copy_description_pictures() -> None:
+    for name in DESCRIPTION_PICTURES:
+        shutil.copyfile(OUT / name, DESCRIPTION / name)
+    say(f"copied {len(DESCRIPTION_PICTURES)} pictures into {DESCRIPTION.relative_to(ROOT)}")
+
+
+def take_apps(page: Page, odoo_url: str) -> None:
+    """As admin: the "Outlook" modules in Apps (the filter "Apps" removed: the addon is not an
+    application), then the addon's page with its whole description in one tall picture."""
+    page.goto(f"{odoo_url}/odoo/apps")
+    page.wait_for_selector(".o_searchview_facet")
+    page.click(".o_searchview_facet .o_facet_remove")
+    page.fill(".o_searchview_input", "Outlook")
+    page.keyboard.press("Enter")
+    card = ".o_kanban_record:has-text('Outlook Calendar Sync')"
+    page.wait_for_selector(card)
+    shoot(page, "apps-list.png")
+
+    page.click(f"{card} .o_dropdown_kanban .dropdown-toggle")
+    page.click(".dropdown-menu .dropdown-item:has-text('Module Info')")
+    page.wait_for_selector(".o_module_form .oe_styling_v8 section img")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.o_module_form .oe_styling_v8 img')]"
+        ".every((img) => img.complete && img.naturalHeight)"
+    )
+    height = page.evaluate("document.querySelector('.o_content').scrollHeight")
+    top = page.evaluate("document.querySelector('.o_content').getBoundingClientRect().top")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": int(top + height)})
+    shoot(page, "apps-module.png")
+    page.set_viewport_size(VIEWPORT)
+    shrink(OUT / "apps-module.png")
+
+
+def shrink(path: Path) -> None:
+    """A tall picture in 256 colours: a third of the size, no visible change on a UI."""
+    image = Image.open(path).convert("RGB")
+    image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
+        path, optimize=True
+    )
+
+
 def from_the_menu(page: Page, item: str, state: str) -> None:
     """Open the Outlook menu (unless open), pick ``item``, wait for the button's ``state``."""
     if not page.is_visible(item):
@@ -274,15 +329,23 @@ def take_button_states(page: Page, control: EmulatorControl) -> None:
     page.wait_for_selector(".o_outlook_sync[data-state='active']")
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--apps-only",
+        action="store_true",
+        help="only the two Apps pictures, with the pictures static/description/ already holds",
+    )
+    args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     with demo() as running, tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
-        try:
-            disconnect_alice(running["odoo"])
-            give_alice_calendars(EmulatorControl(running["emulator"]))
-            connect_bob(running["odoo"], running["emulator"])
-        except RpcError as error:
-            raise SystemExit(f"Odoo refused: {error}") from error
+        if not args.apps_only:
+            try:
+                disconnect_alice(running["odoo"])
+                give_alice_calendars(EmulatorControl(running["emulator"]))
+                connect_bob(running["odoo"], running["emulator"])
+            except RpcError as error:
+                raise SystemExit(f"Odoo refused: {error}") from error
         browser = pw.chromium.launch_persistent_context(
             profile,
             executable_path=CHROMIUM,
@@ -293,12 +356,17 @@ def main() -> int:
         )
         try:
             page = browser.new_page()
-            take_pictures(page, running["odoo"], running["emulator"])
-            take_overview(page, running["odoo"])
+            if args.apps_only:
+                log_in(page, running["odoo"], "admin")
+            else:
+                take_pictures(page, running["odoo"], running["emulator"])
+                take_overview(page, running["odoo"])
+                copy_description_pictures()
+            take_apps(page, running["odoo"])
         finally:
             browser.close()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -8,7 +8,9 @@ may carry category names that are not in the list (Outlook shows them without a 
 
 Personal Microsoft accounts (outlook.com) cannot create Teams meetings through Graph: their
 calendars allow no online meeting provider, and a request for one is not honoured: the event is
-saved as a plain event (``isOnlineMeeting`` false, no ``onlineMeeting``).
+saved as a plain event (``isOnlineMeeting`` false, no ``onlineMeeting``). A work mailbox whose
+tenant refuses Teams meetings to the user (``teams_refused``) answers 400 to a create or PATCH
+asking for one instead, and saves nothing.
 """
 
 from __future__ import annotations
@@ -64,6 +66,15 @@ def find_category(categories: dict[str, dict[str, Any]], category_id: str) -> di
 def allowed_online_providers(personal: bool) -> list[str]:
     """What a calendar of this kind of mailbox can create."""
     return [] if personal else ["teamsForBusiness"]
+
+
+def check_online_meeting_allowed(refused: bool, body: Any) -> None:
+    """400 for a request asking for an online meeting where the tenant refuses it."""
+    if refused and isinstance(body, dict) and body.get("isOnlineMeeting") is True:
+        raise bad_request(
+            "The online meeting can't be created: the user isn't allowed to create Teams meetings.",
+            "ErrorInvalidRequest",
+        )
 
 
 def drop_online_meeting(props: dict[str, Any]) -> None:

@@ -78,6 +78,9 @@ def handle_control(emu: GraphEmulator, request: Request) -> Response:
         if route == ("POST", ("subscriptions",)) and parts[2:] == ["lifecycle"]:
             emu.send_lifecycle(parts[1], body["event"])
             return _ok(status=202)
+        if route == ("POST", ("teams",)) and parts[1:] == ["refuse"]:
+            emu.refuse_teams_meetings(body["mailbox"], bool(body.get("refused", True)))
+            return _ok()
         if route == ("POST", ("subscription_lifetime",)):
             emu.set_subscription_max_lifetime(int(body["minutes"]))
             return _ok()

@@ -173,6 +173,12 @@ class GraphEmulator:
         account, which cannot create Teams meetings."""
         self.store.add_mailbox(address, display_name, personal)
 
+    def refuse_teams_meetings(self, mailbox: str, refused: bool = True) -> None:
+        """The mailbox's tenant answers 400 to any create or PATCH asking for a Teams meeting
+        (``isOnlineMeeting`` true) instead of saving the event without one."""
+        with self.store.lock:
+            self.store.mailbox(mailbox).teams_refused = refused
+
     def master_categories(self, mailbox: str) -> list[dict[str, Any]]:
         """The mailbox's master category list (``id``, ``displayName``, ``color``)."""
         with self.store.lock:

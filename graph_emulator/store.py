@@ -69,6 +69,7 @@ class Mailbox:
     shared_calendars: dict[str, SharedCalendar] = field(default_factory=dict)
     calendar_list_error: int | None = None
     time_zone: str = "UTC"
+    teams_refused: bool = False
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -241,6 +242,7 @@ class Store:
         with self.lock:
             cal = self.calendar(box, calendar_id)
             tid = body.get("transactionId") if isinstance(body, dict) else None
+            cat.check_online_meeting_allowed(box.teams_refused, body)
             if tid is not None and not isinstance(tid, str):
                 raise bad_request("transactionId must be a string.", "RequestBodyRead")
             if tid and tid in box.transactions and box.transactions[tid] in box.events:
@@ -284,6 +286,7 @@ class Store:
         with self.lock:
             current = self.view(box, event_id)
             self._check_etag(current.etag, if_match)
+            cat.check_online_meeting_allowed(box.teams_refused, body)
             master = current.master
             if current.kind in ("singleInstance", "seriesMaster"):
                 state = master.state()
@@ -398,6 +401,12 @@ class Store:
                 raise bad_request(
                     "Your request can't be completed. You can't respond to a meeting you organized."
                 )
+            send = body.get("sendResponse", True) if isinstance(body, dict) else True
+            if send and item.props.get("responseRequested") is False:
+                raise bad_request(
+                    "Your request can't be completed. The meeting organizer hasn't requested a "
+                    "response."
+                )
             response, verb = REPLY_KINDS[action]
             now = ev.format_timestamp(self.clock())
             status = {"response": response, "time": now}
@@ -408,7 +417,6 @@ class Store:
             else:
                 item.response = status
             self._touch(box, item)
-            send = body.get("sendResponse", True) if isinstance(body, dict) else True
             if item.organizer_ref is None:
                 return
             organizer_box = self.find_mailbox(item.organizer_ref[0])

@@ -633,17 +633,19 @@ class OutlookAccount(models.Model):
 
     def _sync_in_turn(self):
         """The cron's sync of this account: an unexpected error (a defect, a conflict with an
-        edit made meanwhile) is rolled back, logged and postpones this account only."""
+        edit made meanwhile) is rolled back, logged and postpones this account only. What the
+        run writes for the user (errors, notices) is in the user's language, not the cron's."""
+        account = self.with_context(lang=self.user_id.lang or self.env.lang)
         started = fields.Datetime.now()
         try:
-            with self.env.cr.savepoint():
-                return self._sync()
+            with account.env.cr.savepoint():
+                return account._sync()
         except Exception as error:  # isolates one account. pylint: disable=broad-except
-            _logger.exception("Outlook account %s: the sync failed", self.id)
-            self.env.invalidate_all()
-            message = self.env._("The sync failed unexpectedly: %(error)s", error=str(error))
-            log = {"account_id": self.id, "started_at": started}
-            return self._finish_failed(message, started, log)
+            _logger.exception("Outlook account %s: the sync failed", account.id)
+            account.env.invalidate_all()
+            message = account.env._("The sync failed unexpectedly: %(error)s", error=str(error))
+            log = {"account_id": account.id, "started_at": started}
+            return account._finish_failed(message, started, log)
 
     def _sync(self):
         """Sync this account in the current transaction and record a log; never raises for

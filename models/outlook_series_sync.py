@@ -650,7 +650,7 @@ class SeriesSync:
             self.run.errors.append({"event": creates[0][2], "reason": str(error)})
             return
         for result in results:
-            recurrence, first, name, _body = creates[int(result.id)]
+            recurrence, first, name, body = creates[int(result.id)]
             if result.status == 429:
                 self.run.counts["deferred"] += 1
                 continue
@@ -682,6 +682,9 @@ class SeriesSync:
             )
             self.run._series_masters[event.graph_id] = result.body
             self.run.counts["pushed_created"] += 1
+            self.run._teams_dropped(
+                name, asked=bool(body.get("isOnlineMeeting")), created=event.values.online_meeting
+            )
         if not links:
             return
         try:

@@ -1108,23 +1108,31 @@ class SyncRun:
 
     def _check_online_meeting(self, action, answer, target):
         """Tell the user when Outlook did not create the Teams meeting asked for (personal
-        Microsoft accounts cannot): the event is synced without one."""
+        Microsoft accounts cannot, some organizations refuse it): the event is synced without
+        one."""
         if not isinstance(answer, dict) or answer.get("isOnlineMeeting"):
             return
         asked = isinstance(action, CreateRemote) or (
             isinstance(action, UpdateRemote) and "online_meeting" in action.fields
         )
-        if asked and action.values.online_meeting:
-            self.errors.append(
-                {
-                    "event": target.get("name") or "?",
-                    "reason": self.env._(
-                        "Outlook did not create the Teams meeting: this Microsoft account "
-                        "cannot create Teams meetings (personal accounts cannot). The event "
-                        "is synced without one."
-                    ),
-                }
-            )
+        self._teams_dropped(
+            target.get("name") or "?", asked=asked and action.values.online_meeting, created=False
+        )
+
+    def _teams_dropped(self, name, *, asked, created):
+        """Log, for the event ``name``, a Teams meeting ``asked`` for and not ``created``."""
+        if not asked or created:
+            return
+        self.errors.append(
+            {
+                "event": name,
+                "reason": self.env._(
+                    "Outlook did not create the Teams meeting: this Microsoft account cannot "
+                    "create Teams meetings (personal accounts cannot, and an organization can "
+                    "refuse them to its users). The event is synced without one."
+                ),
+            }
+        )
 
     def _organizer_user(self, organizer_email):
         """The Odoo user organizing an event from Outlook (none for outside organizers)."""

@@ -20,6 +20,12 @@ What it guarantees to the callers and to Graph:
   read back does not hold the answer. The client itself never re-POSTs blindly. GET, a
   ``$batch`` of GETs, PATCH (with ``If-Match``: a repeat either applies or answers 412) and
   DELETE are retried after transport errors, 503 and 504 too.
+- A write Graph refuses with 400 for an ask the mailbox cannot honour is sent once more
+  without that ask (``relaxed``): an answer to a meeting whose organizer asked for no replies
+  ("hasn't requested a response") goes with ``sendResponse`` false, and a create or PATCH asking
+  for a Teams meeting where the tenant refuses one goes without ``isOnlineMeeting``. The caller
+  reads from the answer what was left out (no ``onlineMeeting``) or from
+  ``BatchResult.relaxed``.
 - 401: the token provider is asked once for a fresh token and the request repeated once; a
   second 401 raises ``ReauthRequired``.
 - Paging follows ``@odata.nextLink`` only on Graph's own host (the bearer token never leaves
@@ -30,11 +36,12 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlencode, urlsplit
@@ -70,6 +77,13 @@ _REPLY_ACTIONS: Mapping[str, str] = {
 }
 
 
+_NO_RESPONSE_REQUESTED = re.compile(r"(hasn.t|has not) requested a response", re.IGNORECASE)
+RELAXED_SEND_RESPONSE = "sendResponse"
+"""``BatchResult.relaxed``: the answer was sent without mailing the organizer."""
+RELAXED_ONLINE_MEETING = "isOnlineMeeting"
+"""``BatchResult.relaxed``: the event was written without the Teams meeting asked for."""
+
+
 class TokenProvider(Protocol):
     """Returns a bearer token; ``force_refresh`` bypasses any cached access token."""
 
@@ -96,6 +110,8 @@ class BatchResult:
     status: int
     headers: Mapping[str, str]
     body: Any
+    relaxed: str | None = None
+    """What the request was sent again without after Graph refused it (``RELAXED_*``)."""
 
     @property
     def ok(self) -> bool:
@@ -331,7 +347,14 @@ class GraphClient:
 
     def update_event(self, event_id: str, body: Mapping[str, Any], etag: str) -> dict[str, Any]:
         """PATCH ``body`` if the event is still at ``etag``; ``PreconditionFailed`` otherwise."""
-        return self._json("PATCH", self.event_path(event_id), json=body, headers={"If-Match": etag})
+        path, headers = self.event_path(event_id), {"If-Match": etag}
+        try:
+            return self._json("PATCH", path, json=body, headers=headers)
+        except GraphError as error:
+            relaxed = _relaxed(BatchRequest(id="", method="PATCH", url=path, body=body), error)
+            if relaxed is None:
+                raise
+            return self._json("PATCH", path, json=relaxed[0].body, headers=headers)
 
     def delete_event(self, event_id: str, etag: str | None = None) -> bool:
         """Delete an event; ``False`` when it was already gone (404/410)."""
@@ -350,12 +373,15 @@ class GraphClient:
         action = _REPLY_ACTIONS.get(response)
         if action is None:
             raise ValueError(f"cannot reply {response!r}")
-        self._send(
-            "POST",
-            self._url(self.event_path(event_id, action)),
-            json={"sendResponse": send_response},
-            idempotent=False,
-        )
+        path = self.event_path(event_id, action)
+        body = {"sendResponse": send_response}
+        try:
+            self._send("POST", self._url(path), json=body, idempotent=False)
+        except GraphError as error:
+            relaxed = _relaxed(BatchRequest(id="", method="POST", url=path, body=body), error)
+            if relaxed is None:
+                raise
+            self._send("POST", self._url(path), json=relaxed[0].body, idempotent=False)
 
     def create_subscription(
         self,
@@ -448,11 +474,27 @@ class GraphClient:
         once would only meet the empty quota again. An item skipped with 424 (an earlier item of
         its batch failed) is sent again too. It gives up when ``max_retries`` rounds in a row make
         no progress or the wait would pass ``max_wait``: those items come back as 429 results.
-        Other failures are returned as results.
+        Other failures are returned as results; a write refused for an ask the mailbox cannot
+        honour is sent once more without it (see the module docstring).
         """
         ids = [request.id for request in requests_]
         if len(set(ids)) != len(ids):
             raise ValueError("batch request ids must be unique")
+        results = self._batch_rounds(requests_)
+        relaxed = {
+            result.id: again
+            for request, result in zip(requests_, results, strict=True)
+            if not result.ok and (again := _relaxed(request, result.error())) is not None
+        }
+        if not relaxed:
+            return results
+        answers = self._batch_rounds([request for request, _ in relaxed.values()])
+        resent = {answer.id: replace(answer, relaxed=relaxed[answer.id][1]) for answer in answers}
+        return [resent.get(result.id, result) for result in results]
+
+    def _batch_rounds(self, requests_: Sequence[BatchRequest]) -> list[BatchResult]:
+        """``batch`` without the relaxed second try: the rounds of groups and retries."""
+        ids = [request.id for request in requests_]
         by_id = {request.id: request for request in requests_}
         results: dict[str, BatchResult] = {}
         pending = list(ids)
@@ -681,6 +723,29 @@ def _error_for(status: int, body: Any, headers: Mapping[str, str]) -> GraphError
     if status in _RETRYABLE:
         return Throttled(status, code, message, _retry_after(headers) or 0.0)
     return GraphError(status, code, message)
+
+
+def _relaxed(request: BatchRequest, error: GraphError) -> tuple[BatchRequest, str] | None:
+    """``request`` without the ask Graph refused it for, and which ask that was; ``None`` when
+    the refusal is of another kind (see the module docstring). The refused answer is known by
+    its message: Graph gives it only the generic code ``ErrorInvalidRequest``. The Teams refusal
+    has no documented body, so any 400 to a write asking for Teams gets one try without it (a
+    refusal for another reason then answers the same 400 again)."""
+    if error.status != 400 or request.method not in ("POST", "PATCH") or request.body is None:
+        return None
+    body = dict(request.body)
+    action = request.url.rsplit("/", 1)[-1]
+    if action in _REPLY_ACTIONS.values():
+        if body.get("sendResponse", True) and _NO_RESPONSE_REQUESTED.search(
+            error.message.replace("\u2019", "'")
+        ):
+            return replace(request, body={**body, "sendResponse": False}), RELAXED_SEND_RESPONSE
+        return None
+    if body.get("isOnlineMeeting") is True:
+        body.pop("isOnlineMeeting")
+        body.pop("onlineMeetingProvider", None)
+        return replace(request, body=body), RELAXED_ONLINE_MEETING
+    return None
 
 
 def _throttled_result(request_id: str, wait: float) -> BatchResult:

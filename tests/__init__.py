@@ -4,6 +4,7 @@ here; ``dev/test.sh`` runs them with pytest-odoo). Pure tests live in ``services
 
 from . import (
     test_ambiguous_answers,
+    test_apps_page,
     test_bad_input,
     test_calendars,
     test_calendars_tour,
@@ -26,5 +27,6 @@ from . import (
     test_settings,
     test_sync,
     test_sync_properties,
+    test_translations,
     test_webhooks,
 )

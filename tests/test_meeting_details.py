@@ -403,6 +403,108 @@ class TestOnlineMeetings(SyncCase):
 
 
 @tagged("post_install", "-at_install")
+class TestTeamsRefusedByTheOrganization(SeriesCase):
+    """Alice's organization answers 400 to any write asking for a Teams meeting."""
+
+    def setUp(self):
+        super().setUp()
+        self.emulator.refuse_teams_meetings(ALICE)
+
+    def test_the_event_is_sent_once_without_teams_and_the_user_is_told(self):
+        event = self.odoo_event("Board call", outlook_online_meeting=True)
+
+        log = self.sync()
+
+        copies = self.outlook_events("Board call")
+        self.assertEqual(len(copies), 1, "created once, without the Teams meeting")
+        self.assertFalse(copies[0]["isOnlineMeeting"])
+        self.assertEqual(event.outlook_link_ids.graph_id, copies[0]["id"])
+        self.assertEqual(len(log.errors), 1)
+        self.assertIn("cannot create Teams meetings", log.errors[0]["reason"])
+        writes = self.writes()
+        log = self.sync()
+        self.assertFalse(log.errors, "said once, not at every sync")
+        self.assertEqual(self.writes(), writes, "no retry loop")
+
+    def test_asking_later_keeps_the_other_changes(self):
+        event = self.odoo_event("Later")
+        self.sync()
+
+        event.write({"outlook_online_meeting": True, "name": "Later, renamed"})
+        log = self.sync()
+
+        copy = self.outlook_events("Later, renamed")
+        self.assertEqual(len(copy), 1, "the rename went through")
+        self.assertFalse(copy[0]["isOnlineMeeting"])
+        self.assertIn("cannot create Teams meetings", log.errors[0]["reason"])
+        writes = self.writes()
+        self.sync()
+        self.assertEqual(self.writes(), writes)
+
+    def test_a_series_asking_for_teams_is_created_once_without_it(self):
+        self.odoo_series("Weekly sync", 3, outlook_online_meeting=True)
+
+        log = self.sync()
+
+        masters = [ev for ev in self.masters() if ev["subject"] == "Weekly sync"]
+        self.assertEqual(len(masters), 1)
+        self.assertFalse(masters[0]["isOnlineMeeting"])
+        self.assertEqual(len(self.odoo_events("Weekly sync")), 3)
+        self.assertEqual(
+            [error["event"] for error in log.errors if "Teams" in error["reason"]], ["Weekly sync"]
+        )
+        writes = self.writes()
+        self.sync()
+        self.assertEqual(self.writes(), writes, "no retry loop")
+
+
+@tagged("post_install", "-at_install")
+class TestMeetingAskingNoResponse(SyncCase):
+    """Bob invites Alice in Outlook with "Request responses" off (``responseRequested``
+    false): Graph refuses an answer that would mail him."""
+
+    def setUp(self):
+        super().setUp()
+        alice = {"emailAddress": {"address": ALICE, "name": "Alice"}, "type": "required"}
+        self.meeting = self.emulator.create_event(
+            BOB, outlook_event("All hands", attendees=[alice], responseRequested=False)
+        )
+        self.sync()
+        self.event = self.odoo_events("All hands")
+        self.mail = len(self.emulator.sent_mail(ALICE))
+
+    def alice_copy(self):
+        return next(ev for ev in self.emulator.events(ALICE) if ev["subject"] == "All hands")
+
+    def test_an_answer_in_odoo_reaches_outlook_without_mailing_the_organizer(self):
+        attendee = self.event.attendee_ids.filtered(
+            lambda a: a.partner_id == self.user_alice.partner_id
+        )
+        attendee.do_accept()
+
+        log = self.sync()
+
+        self.assertFalse(log.errors)
+        self.assertEqual(self.alice_copy()["responseStatus"]["response"], "accepted")
+        self.assertEqual(len(self.emulator.sent_mail(ALICE)), self.mail, "no reply mail")
+        writes = self.writes()
+        self.sync()
+        self.assertEqual(self.writes(), writes, "the answer is not sent again")
+
+    def test_deleting_it_in_odoo_declines_it_in_outlook(self):
+        self.event.unlink()
+
+        log = self.sync()
+
+        self.assertFalse(log.errors)
+        self.assertEqual(self.alice_copy()["responseStatus"]["response"], "declined")
+        self.assertEqual(len(self.emulator.sent_mail(ALICE)), self.mail)
+        writes = self.writes()
+        self.sync()
+        self.assertEqual(self.writes(), writes, "no retry loop")
+
+
+@tagged("post_install", "-at_install")
 class TestPersonalAccount(SyncCase):
     def test_personal_account_gets_a_message_and_the_event_still_syncs(self):
         self.emulator.add_mailbox("carol@outlook.com", display_name="Carol", personal=True)

@@ -1,5 +1,6 @@
 """Master categories, online meetings on work and personal mailboxes, declined responses."""
 
+import requests
 from emulator_support import event_body, graph_session
 
 
@@ -68,6 +69,26 @@ def test_personal_mailbox_saves_the_event_without_the_teams_meeting(g):
     assert event["isOnlineMeeting"] is False and event["onlineMeeting"] is None
     patched = carol.patch(f"{g.graph}/me/events/{event['id']}", json={"isOnlineMeeting": True})
     assert patched.json()["isOnlineMeeting"] is False
+
+
+def test_a_tenant_refusing_teams_answers_400_and_saves_nothing(g, alice):
+    g.refuse_teams_meetings("alice@example.com")
+    teams = event_body(isOnlineMeeting=True, onlineMeetingProvider="teamsForBusiness")
+
+    refused = alice.post(f"{g.graph}/me/events", json=teams)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "ErrorInvalidRequest"
+    assert g.events("alice@example.com") == []
+
+    plain = alice.post(f"{g.graph}/me/events", json=event_body()).json()
+    patched = alice.patch(f"{g.graph}/me/events/{plain['id']}", json={"isOnlineMeeting": True})
+    assert patched.status_code == 400
+    assert alice.get(f"{g.graph}/me/events/{plain['id']}").json()["changeKey"] == plain["changeKey"]
+
+    requests.post(
+        f"{g.url}/_emulator/teams/refuse", json={"mailbox": "alice@example.com", "refused": False}
+    )
+    assert alice.post(f"{g.graph}/me/events", json=teams).json()["isOnlineMeeting"] is True
 
 
 def test_declining_a_copy_marks_the_organizer_attendee_declined(g, alice, bob):

@@ -58,6 +58,35 @@ def test_acceptance_flows_back_to_the_organizer_and_sends_a_reply(g, alice, bob)
     assert len(g.sent_mail("bob@example.com")) == 1
 
 
+def test_an_answer_to_a_meeting_asking_none_is_refused_unless_it_sends_no_reply(g, alice, bob):
+    """An organizer who set ``responseRequested`` false asked for no answers: Graph refuses a
+    reply that would mail one (400, "The meeting organizer hasn't requested a response"), and
+    keeps the answer sent with ``sendResponse`` false, mailing nobody."""
+    alice.post(
+        f"{g.graph}/me/events",
+        json=event_body(
+            subject="All hands", attendees=[_attendee("bob@example.com")], responseRequested=False
+        ),
+    )
+    copy = g.events("bob@example.com")[0]
+    assert copy["responseRequested"] is False
+
+    refused = bob.post(f"{g.graph}/me/events/{copy['id']}/accept", json={"sendResponse": True})
+    assert refused.status_code == 400
+    assert "hasn't requested a response" in refused.json()["error"]["message"]
+    after = bob.get(f"{g.graph}/me/events/{copy['id']}").json()
+    assert after["responseStatus"]["response"] == "notResponded"
+    assert after["changeKey"] == copy["changeKey"], "a refused answer changes nothing"
+    assert bob.post(f"{g.graph}/me/events/{copy['id']}/accept", json={}).status_code == 400
+
+    quiet = bob.post(f"{g.graph}/me/events/{copy['id']}/accept", json={"sendResponse": False})
+    assert quiet.status_code == 202
+    assert bob.get(f"{g.graph}/me/events/{copy['id']}").json()["responseStatus"]["response"] == (
+        "accepted"
+    )
+    assert g.sent_mail("bob@example.com") == []
+
+
 def test_only_the_primary_calendar_tallies_the_answers(g, alice, bob):
     """The calendar resource: "Only meeting invites sent from users' primary calendars support
     tracking of meeting responses" (``isTallyingResponses``). An answer to a meeting sent from

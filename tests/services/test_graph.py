@@ -432,6 +432,93 @@ def test_reply_is_not_posted_again_when_graph_may_have_run_it(answer):
     assert len(adapter.sent) == 1 and sleeps == []
 
 
+def _refused(message, code="ErrorInvalidRequest"):
+    return (400, {"error": {"code": code, "message": message}})
+
+
+NO_RESPONSE = (
+    "Your request can\u2019t be completed. The meeting organizer hasn\u2019t requested a response."
+)
+
+
+def test_reply_the_organizer_did_not_ask_for_is_sent_again_without_mail():
+    adapter = Script().reply("POST", "/me/events/e1/decline", _refused(NO_RESPONSE), (202, None))
+    graph, _ = client(adapter)
+    graph.respond("e1", "declined")
+    assert [json.loads(r.body) for r in adapter.sent] == [
+        {"sendResponse": True},
+        {"sendResponse": False},
+    ]
+
+
+def test_reply_refused_for_another_reason_is_not_sent_again():
+    adapter = Script().reply(
+        "POST",
+        "/me/events/e1/accept",
+        _refused("You can't respond to a meeting you organized."),
+    )
+    graph, _ = client(adapter)
+    with pytest.raises(GraphError):
+        graph.respond("e1", "accepted")
+    assert len(adapter.sent) == 1
+
+
+def test_patch_asking_for_teams_refused_is_sent_again_without_it():
+    adapter = Script().reply(
+        "PATCH", "/me/events/e1", _refused("Teams is not allowed."), (200, {"id": "e1"})
+    )
+    graph, _ = client(adapter)
+    body = {"subject": "Call", "isOnlineMeeting": True, "onlineMeetingProvider": "teamsForBusiness"}
+    assert graph.update_event("e1", body, 'W/"1"') == {"id": "e1"}
+    assert json.loads(adapter.sent[1].body) == {"subject": "Call"}
+    assert adapter.sent[1].headers["If-Match"] == 'W/"1"'
+
+
+def test_batch_sends_refused_asks_again_without_them_and_says_which():
+    def handler(request):
+        items = json.loads(request.body)["requests"]
+        batches.append(items)
+        answers = []
+        for item in items:
+            body = item.get("body") or {}
+            if body.get("sendResponse") is True:
+                answers.append({"id": item["id"], "status": 400, "body": _refused(NO_RESPONSE)[1]})
+            elif body.get("isOnlineMeeting") or item["id"] == "bad":
+                answers.append({"id": item["id"], "status": 400, "body": _refused("no")[1]})
+            else:
+                answers.append({"id": item["id"], "status": 201, "body": {"id": item["id"]}})
+        return (200, {"responses": answers})
+
+    batches = []
+    graph, _ = client(Script(handler))
+    teams = {
+        "subject": "Call",
+        "isOnlineMeeting": True,
+        "onlineMeetingProvider": "teamsForBusiness",
+    }
+    results = graph.batch(
+        [
+            BatchRequest(
+                id="reply", method="POST", url="/me/events/e1/accept", body={"sendResponse": True}
+            ),
+            BatchRequest(id="plain", method="POST", url="/me/events", body={"subject": "Plain"}),
+            BatchRequest(id="teams", method="POST", url="/me/events", body=teams),
+            BatchRequest(id="bad", method="POST", url="/me/events", body={"subject": "Bad"}),
+        ]
+    )
+    assert [(r.id, r.status, r.relaxed) for r in results] == [
+        ("reply", 201, "sendResponse"),
+        ("plain", 201, None),
+        ("teams", 201, "isOnlineMeeting"),
+        ("bad", 400, None),
+    ]
+    assert [(item["id"], item["body"]) for item in batches[1]] == [
+        ("reply", {"sendResponse": False}),
+        ("teams", {"subject": "Call"}),
+    ]
+    assert len(batches) == 2, "each refused ask gets one more try, no more"
+
+
 def test_batch_of_writes_is_not_posted_again_after_a_503_but_a_batch_of_reads_is():
     def handler(request):
         answers.append(request)

@@ -224,16 +224,6 @@ class CalendarEvent(models.Model):
             attendees.write({"state": state})
 
 
-class CalendarAttendee(models.Model):
-    _inherit = "calendar.attendee"
-
-    def write(self, vals):
-        result = super().write(vals)
-        if "state" in vals:
-            self.event_id._outlook_mark_dirty()
-        return result
-
-
 def when_vals(values):
     """Odoo's start/stop for the time of ``values``. A single event has no zone of its own in
     Odoo (``event_tz`` belongs to recurrences): the instants are UTC, the zone stays in the base.

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from odoo import fields
 from odoo.tools import email_normalize
 
+from ..models.calendar_event import sync_writes_context
 from ..services import mapping, series
 from ..services.details import (
     ODOO_TO_PRESET,
@@ -54,9 +55,8 @@ from ..services.reconcile import (
 from ..services.schedule import read_pages
 from ..services.timezones import UTC_NAME, canonical_iana, windows_to_iana
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
-from .calendar_event import sync_writes_context
-from .outlook_series_sync import SeriesSync
-from .outlook_sync_pairing import RunPairing
+from .pairing import RunPairing
+from .series import SeriesSync
 
 _logger = logging.getLogger(__name__)
 

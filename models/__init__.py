@@ -2,6 +2,7 @@ from . import (
     calendar_alarm,
     calendar_attendee,
     calendar_event,
+    calendar_recurrence,
     outlook_account,
     outlook_event_link,
     outlook_series_link,

@@ -29,6 +29,9 @@ SYNCED_EVENT_FIELDS = frozenset(
         "active",
     }
 )
+# Fields of an event of a recurrence whose change the series' link must look at: what is synced,
+# and the event joining or leaving the recurrence.
+SERIES_EVENT_FIELDS = SYNCED_EVENT_FIELDS | {"recurrence_id", "recurrency", "follow_recurrence"}
 # A local edit starts a sync this soon after (edits in a burst share one run).
 SYNC_DEBOUNCE = timedelta(seconds=30)
 # The context key naming the account whose sync is writing.
@@ -53,6 +56,9 @@ class CalendarEvent(models.Model):
     # Every sync looks up its user's events: unindexed in Odoo, that scanned every event created
     # since the account's first sync, everyone's (5-45 ms a sync with 1,000 users).
     user_id = fields.Many2one(index=True)
+    # The series links follow their recurrence's events (a recurrence's events, a link's
+    # recurrence): unindexed in Odoo, each look scanned every event.
+    recurrence_id = fields.Many2one(index=True)
     outlook_link_ids = fields.One2many(
         "outlook.event.link", "event_id", string="Outlook Links", readonly=True, copy=False
     )
@@ -83,20 +89,25 @@ class CalendarEvent(models.Model):
             default = self.default_get(["outlook_online_meeting"]).get("outlook_online_meeting")
             vals_list = [{"outlook_online_meeting": default, **vals} for vals in vals_list]
         events = super().create(vals_list)
+        events._outlook_mark_series_dirty()
         if not self.env.su:
             # A user's new event (the sync's own run as superuser): sent at the next cron call.
             events._outlook_bring_sync_forward()
         return events
 
     def write(self, vals):
+        series_before = self.recurrence_id if SERIES_EVENT_FIELDS.intersection(vals) else None
         result = super().write(vals)
         if SYNCED_EVENT_FIELDS.intersection(vals):
             self._outlook_mark_dirty()
+        if series_before is not None:
+            self._outlook_mark_series_dirty(series_before)
         return result
 
     def unlink(self):
         # The links stay (event_id set null): they carry the deletion to Outlook.
         self._outlook_mark_dirty()
+        self._outlook_mark_series_dirty()
         return super().unlink()
 
     def _outlook_mark_dirty(self):
@@ -108,6 +119,13 @@ class CalendarEvent(models.Model):
             return
         links.write({"dirty": True, "local_modified_at": fields.Datetime.now()})
         self._outlook_bring_sync_forward()
+
+    def _outlook_mark_series_dirty(self, recurrences=None):
+        """Flag the series links of these events' recurrences and of ``recurrences`` (the
+        series the events were in before a write: joined, left, or changed in)."""
+        recurrences = self.recurrence_id | (recurrences or self.recurrence_id.browse())
+        if recurrences:
+            recurrences._outlook_mark_series_dirty(self)
 
     def _outlook_bring_sync_forward(self):
         """Run the sync cron shortly (every lane): an account whose user changed Odoo since

@@ -529,10 +529,11 @@ class OutlookAccount(models.Model):
     @api.model
     def _accounts_with_local_changes(self):
         """Accounts whose user changed Odoo since their last sync started: an event the user
-        created, or a synced one edited (its link dirty, not waiting for a retry). They sync at
-        the next cron call instead of their next interval; a failing account keeps its backoff.
-        Plain SQL, once per cron call: two EXISTS per account over indexes (the partial index
-        of dirty links, events by id)."""
+        created, or a synced one edited (its link dirty, not waiting for a retry), or a synced
+        series changed (its series link dirty). They sync at the next cron call instead of
+        their next interval; a failing account keeps its backoff.
+        Plain SQL, once per cron call: three EXISTS per account over indexes (the partial
+        indexes of dirty links, events by id)."""
         self.env.flush_all()
         self.env.cr.execute(
             """
@@ -550,6 +551,10 @@ class OutlookAccount(models.Model):
                                AND link.local_modified_at >= account.last_sync_at
                                AND (link.retry_at IS NULL
                                     OR link.retry_at <= now() at time zone 'UTC'))
+                    OR EXISTS (SELECT 1
+                                 FROM outlook_series_link series
+                                WHERE series.account_id = account.id
+                                  AND series.dirty)
                     OR EXISTS (SELECT 1
                                  FROM calendar_event event
                                 WHERE event.id > account.last_sync_event_id

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.tools import create_index
 
 
 class OutlookSeriesLink(models.Model):
@@ -10,7 +11,9 @@ class OutlookSeriesLink(models.Model):
     on one side rebuilds the other's occurrences. The occurrences themselves are
     ``outlook.event.link`` records whose ``series_master_id`` is this link's ``graph_id``.
     ``base_event_id`` finds the recurrence again when Odoo replaces it (editing "all events" of
-    a series creates a new recurrence on the same first event).
+    a series creates a new recurrence on the same first event). ``dirty`` is set when Odoo
+    changes the recurrence or one of its events: a sync looks only at the series its delta names
+    and at the dirty ones.
     """
 
     _name = "outlook.series.link"
@@ -23,7 +26,9 @@ class OutlookSeriesLink(models.Model):
     recurrence_id = fields.Many2one(
         "calendar.recurrence", ondelete="set null", index=True, readonly=True
     )
-    base_event_id = fields.Many2one("calendar.event", ondelete="set null", readonly=True)
+    base_event_id = fields.Many2one(
+        "calendar.event", ondelete="set null", index=True, readonly=True
+    )
     graph_id = fields.Char("Outlook Series ID", required=True, index=True, readonly=True)
     ical_uid = fields.Char("iCalUId", index=True, readonly=True)
     change_key = fields.Char(readonly=True)
@@ -34,6 +39,21 @@ class OutlookSeriesLink(models.Model):
         readonly=True,
         help="After the last sync: the Odoo recurrence's rule, and the Outlook series' shape.",
     )
+    dirty = fields.Boolean(
+        readonly=True,
+        help="The recurrence or one of its events changed in Odoo since the last sync.",
+    )
+
+    def init(self):
+        # Each sync, and the cron looking for accounts with an Odoo change, look for the few
+        # dirty series links among all of them.
+        create_index(
+            self.env.cr,
+            "outlook_series_link_dirty_account_index",
+            self._table,
+            ["account_id"],
+            where="dirty",
+        )
 
     _sql_constraints = [
         (

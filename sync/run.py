@@ -147,6 +147,7 @@ class SyncRun:
         self._series_masters = {}  # master id: the master read this run, None when gone
         self._unreadable_series = set()  # series with an unreadable occurrence: left as they are
         self._single_recurrence_ids = []  # Odoo series Outlook cannot repeat: sent as events
+        self._archived_recurrence_ids = set()  # recurrences with events the run archived
         self._alarms = AlarmCache(self.env)
         self.notices = []
         self._series_instances = {}
@@ -184,6 +185,7 @@ class SyncRun:
         self._guard_mass_deletion(item_plans)
         remote_answers, failed = self._push(item_plans, targets)
         self._apply_locally(item_plans, targets, remote_answers, failed)
+        series_sync.settle_flags(self._archived_recurrence_ids)
         vals = {"delta_link": delta_link, "delta_link_unfinished": bool(self.resume_link)}
         if self.full_resync:
             vals["delta_window_end"] = self.window_end.replace(tzinfo=None)
@@ -262,6 +264,8 @@ class SyncRun:
             for item_plan in item_plans
             for action in item_plan.actions
         )
+        if max(in_outlook, in_odoo) <= MASS_DELETION_MIN:
+            return
         synced = self.Link.search_count([("account_id", "=", self.account.id)])
         limit = max(MASS_DELETION_MIN, synced * MASS_DELETION_SHARE)
         if in_outlook > limit or in_odoo > limit:
@@ -1009,6 +1013,8 @@ class SyncRun:
             event.write({"partner_ids": [fields.Command.unlink(owner.id)]})
         else:
             event.write({"active": False})
+            if event.recurrence_id:
+                self._archived_recurrence_ids.add(event.recurrence_id.id)
         self.counts["pulled_archived"] += 1
 
     def _new_in_outlook(self, values):

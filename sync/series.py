@@ -61,11 +61,22 @@ class SeriesSync:
         self.notices = []
         self.held_recurrence_ids = set()  # ambiguous pairs: neither side is copied
         self._unlinked_ids = {}  # since_first_sync: ids found by _unlinked_local_series
+        self.flagged = self.SeriesLink  # the dirty series links this run settles
 
     def sync(self, remote_events, removed_ids):
-        """Settle every series; ``remote_events`` loses the occurrences that must not become
-        single events."""
-        links = self.SeriesLink.search([("account_id", "=", self.account.id)])
+        """Settle the series that changed: those Outlook's delta names, those whose Odoo
+        recurrence changed (their links dirty), those with occurrences edited in Odoo;
+        ``remote_events`` loses the occurrences that must not become single events."""
+        named = self.run._changed_series | removed_ids | self._edited_series()
+        links = self.SeriesLink.search(
+            [
+                ("account_id", "=", self.account.id),
+                "|",
+                ("dirty", "=", True),
+                ("graph_id", "in", sorted(named)),
+            ]
+        )
+        self.flagged = links.filtered("dirty")
         by_master = {link.graph_id: link for link in links}
         settled = self.SeriesLink
         # Export only: Outlook's series changes are not brought to Odoo.
@@ -84,15 +95,7 @@ class SeriesSync:
                     settled |= link
             elif master:
                 self._new_remote_series(master, remote_events)
-        edited = set(
-            self.run.Link.search(
-                [
-                    ("account_id", "=", self.account.id),
-                    ("dirty", "=", True),
-                    ("series_master_id", "!=", False),
-                ]
-            ).mapped("series_master_id")
-        )
+        edited = self._edited_series()
         for link in (links - settled).exists():
             if self._local_change(link, remote_events) or link.graph_id not in edited:
                 continue
@@ -101,6 +104,32 @@ class SeriesSync:
             else:
                 self._series_wide_reply(link, remote_events)
         self._new_local_series(remote_events)
+
+    def _edited_series(self):
+        """The Outlook ids of the series with an occurrence edited in Odoo since the last sync."""
+        return set(
+            self.run.Link.search(
+                [
+                    ("account_id", "=", self.account.id),
+                    ("dirty", "=", True),
+                    ("series_master_id", "!=", False),
+                ]
+            ).mapped("series_master_id")
+        )
+
+    def settle_flags(self, archived_recurrence_ids):
+        """At the end of the run: the dirty series links it looked at are settled. A series
+        whose last events in Odoo the run archived (its occurrences cancelled in Outlook) is
+        gone from Odoo: its link is flagged for the next run, which removes it from Outlook
+        (the run's own writes flag none of its links)."""
+        self.flagged.exists().write({"dirty": False})
+        emptied = self.Recurrence.browse(sorted(archived_recurrence_ids)).filtered(
+            lambda recurrence: not recurrence.calendar_event_ids.filtered("active")
+        )
+        if emptied:
+            self.SeriesLink.search(
+                [("account_id", "=", self.account.id), ("recurrence_id", "in", emptied.ids)]
+            ).write({"dirty": True})
 
     # ------------------------------------------------------------------
     # Changes seen in Outlook

@@ -445,6 +445,32 @@ class TestOdooSeriesToOutlook(SeriesCase):
         self.assertFalse(self.outlook_occurrences("Planning"))
         self.assert_quiet()
 
+    def test_rule_changed_alone_in_odoo_makes_the_account_due_and_reaches_outlook(self):
+        Account = self.env["outlook.account"]
+        self.assertNotIn(self.account, Account._accounts_with_local_changes())
+
+        self.recurrence.write({"count": 3})
+
+        self.assertIn(self.account, Account._accounts_with_local_changes())
+        log = self.sync()
+        self.assertEqual(log.pushed_updated, 1)
+        [master] = self.masters()
+        self.assertEqual(master["recurrence"]["range"]["numberOfOccurrences"], 3)
+        self.assertNotIn(self.account, Account._accounts_with_local_changes())
+
+    def test_every_occurrence_deleted_in_outlook_deletes_the_series_there_next(self):
+        for row in self.outlook_occurrences("Planning"):
+            self.emulator.delete_event(ALICE, row["id"])
+
+        self.sync()
+        self.assertFalse(self.events().filtered("active"), "Outlook cancelled each of them")
+        self.assertIn(self.account, self.env["outlook.account"]._accounts_with_local_changes())
+        log = self.sync()
+
+        self.assertEqual(log.pushed_deleted, 1)
+        self.assertFalse(self.masters())
+        self.assert_quiet()
+
     def test_lost_create_answer_links_the_series_without_duplicating_it(self):
         second = self.odoo_series(
             "Retro", 3, start=TOMORROW + timedelta(hours=5), stop=TOMORROW + timedelta(hours=6)

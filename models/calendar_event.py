@@ -1,7 +1,7 @@
 from datetime import datetime, time, timedelta, timezone
 
 from odoo import api, fields, models
-from odoo.tools import email_normalize
+from odoo.tools import create_index, email_normalize
 
 from ..services.details import odoo_privacy, odoo_show_as
 from ..services.values import Attendee, EventValues
@@ -59,6 +59,9 @@ class CalendarEvent(models.Model):
     # The series links follow their recurrence's events (a recurrence's events, a link's
     # recurrence): unindexed in Odoo, each look scanned every event.
     recurrence_id = fields.Many2one(index=True)
+    # A sync looks for the events that may have become its calendar's since the last one:
+    # created, written, or entered the window's end (``sync.run.SyncRun.changed_events_domain``).
+    start = fields.Datetime(index=True)
     outlook_link_ids = fields.One2many(
         "outlook.event.link", "event_id", string="Outlook Links", readonly=True, copy=False
     )
@@ -68,6 +71,10 @@ class CalendarEvent(models.Model):
         help="Ask Outlook for a Teams meeting (work or school accounts). Outlook cannot turn a "
         "Teams meeting back into a plain event.",
     )
+
+    def init(self):
+        super().init()
+        create_index(self.env.cr, "calendar_event_write_date_index", self._table, ["write_date"])
 
     @api.model
     def default_get(self, fields_list):

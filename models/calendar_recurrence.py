@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.tools import create_index
 
 from .calendar_event import SYNCING_ACCOUNT
 
@@ -31,6 +32,13 @@ RULE_FIELDS = frozenset(
 
 class CalendarRecurrence(models.Model):
     _inherit = "calendar.recurrence"
+
+    def init(self):
+        super().init()
+        # A sync looks for the recurrences written since the last one.
+        create_index(
+            self.env.cr, "calendar_recurrence_write_date_index", self._table, ["write_date"]
+        )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -77,6 +77,10 @@ MAX_WINDOW_DAYS = 5 * 366
 MAILED_FIELDS = frozenset({*WHEN_FIELDS, "location", "attendees"})
 
 
+# The account's fields that change which Odoo events it sends (``_export_domain``, the policy).
+RESCAN_FIELDS = frozenset({"user_id", "event_tag_id", "receives_new_events", "sync_mode"})
+
+
 class OutlookAccount(models.Model):
     """One user's sync of one Outlook calendar.
 
@@ -286,6 +290,14 @@ class OutlookAccount(models.Model):
         help="Odoo events up to this id existed before the first sync: those it did not send to "
         "Outlook are never sent later by surprise.",
     )
+    unsent_scanned_at = fields.Datetime(
+        "Unsent Events Looked At",
+        readonly=True,
+        copy=False,
+        help="When a sync last looked at all the user's Odoo events not in Outlook (the others "
+        "look only at those changed since the sync before). Empty: the next sync does, as a "
+        "sync left some unsent or the user's calendars changed.",
+    )
     reminder_mode = fields.Selection(
         [("outlook", "Outlook"), ("odoo", "Odoo"), ("both", "Both")],
         "Who Reminds",
@@ -405,6 +417,7 @@ class OutlookAccount(models.Model):
         accounts = super().create(vals_list)
         if accounts.event_tag_id:
             self.env.registry.clear_cache()
+        accounts._rescan_user_events()
         return accounts
 
     def write(self, vals):
@@ -412,11 +425,29 @@ class OutlookAccount(models.Model):
             raise AccessError(self.env._("An Outlook account cannot be handed to another user."))
         if "event_tag_id" in vals:
             self.env.registry.clear_cache()
+        if RESCAN_FIELDS.intersection(vals):
+            self._rescan_user_events()
         result = super().write(vals)
+        if "user_id" in vals:
+            self._rescan_user_events()
         if {"sync_past_days", "sync_future_days"}.intersection(vals):
             # Another window: Outlook is read again in full (a delta link keeps its window).
             self.sudo().write({"delta_link": False, "delta_window_end": False})
         return result
+
+    def unlink(self):
+        users = self.user_id
+        result = super().unlink()
+        # Its links went with it: the user's events they held may now be another calendar's.
+        self.sudo().search([("user_id", "in", users.ids)]).write({"unsent_scanned_at": False})
+        return result
+
+    def _rescan_user_events(self):
+        """Have the next sync of each of these accounts' users' calendars look at all their
+        unsent Odoo events: which calendar an event goes to changed."""
+        self.sudo().search([("user_id", "in", self.user_id.ids)]).write(
+            {"unsent_scanned_at": False}
+        )
 
     # ------------------------------------------------------------------
     # Actions (the Calendar button and the account form)

@@ -50,6 +50,16 @@ class OutlookEventLink(models.Model):
             where="dirty",
         )
 
+    def unlink(self):
+        # An event that loses its link may now be sent again, to any of its user's calendars:
+        # their next syncs look at every unsent event, not only the changed ones.
+        users = self.event_id.filtered("active").user_id
+        if users:
+            self.env["outlook.account"].sudo().search([("user_id", "in", users.ids)]).write(
+                {"unsent_scanned_at": False}
+            )
+        return super().unlink()
+
     _sql_constraints = [
         (
             "account_graph_uniq",

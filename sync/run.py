@@ -78,6 +78,10 @@ DELTA_PAGE_SIZE = 200
 FIRST_READ_PAGE_BUDGET = 50
 # A delta link keeps the window it started with: start afresh once the window moved this much.
 WINDOW_DRIFT = timedelta(days=7)
+# A run looks at every unsent Odoo event at least this often, not only at those changed since
+# the last run: a write is dated by the start of its transaction, and one that began before a
+# run and committed after the run read Odoo is older than that run, yet unseen by it.
+FULL_LOCAL_SCAN_EVERY = timedelta(days=1)
 
 
 class MassDeletion(Exception):
@@ -141,6 +145,8 @@ class SyncRun:
         )
         self._gone_remote = set()
         self._unlinked = None
+        self._changes_since = False  # not computed yet (see local_changes_since)
+        self._changed_events = None
         self._changed_series = set()
         self._series_items = {}
         self._series_of = {}
@@ -187,6 +193,8 @@ class SyncRun:
         self._apply_locally(item_plans, targets, remote_answers, failed)
         series_sync.settle_flags(self._archived_recurrence_ids)
         vals = {"delta_link": delta_link, "delta_link_unfinished": bool(self.resume_link)}
+        if self._leaves_unsent(series_sync):
+            vals["unsent_scanned_at"] = False
         if self.full_resync:
             vals["delta_window_end"] = self.window_end.replace(tzinfo=None)
         vals.update(self._categories_state())
@@ -782,8 +790,69 @@ class SyncRun:
         if account.first_sync_last_event_id:
             # What the first sync left in Odoo stays there; only newer events are sent.
             domain.append(("id", ">", account.first_sync_last_event_id))
+        if self.local_changes_since() is not None:
+            # The few changed events first (indexes), then the whole domain on them alone.
+            changed = self.changed_events()
+            if not changed:
+                self._unlinked = self.Event
+                return self._unlinked
+            domain.append(("id", "in", changed.ids))
         self._unlinked = self.Event.search(domain)
         return self._unlinked
+
+    def local_changes_since(self):
+        """Since when Odoo's changes may have made events this calendar's: the last run's start
+        (``None``: any event may have). Unsent events that did not change since were looked at
+        by the last run, which sent them or had nothing to send. All of them are looked at on a
+        full read of Outlook, once a day (``FULL_LOCAL_SCAN_EVERY``), and when the last run left
+        some unsent or the user's calendars changed (``unsent_scanned_at`` emptied)."""
+        if self._changes_since is not False:
+            return self._changes_since
+        account = self.account
+        scanned = account.unsent_scanned_at
+        incremental = (
+            scanned
+            and account.last_sync_at
+            and not (self.full_resync or self.is_first_sync)
+            and self.now.replace(tzinfo=None) - scanned < FULL_LOCAL_SCAN_EVERY
+        )
+        self._changes_since = account.last_sync_at if incremental else None
+        if not (incremental or self.dry):
+            # Emptied again if the run leaves some unsent, or by a change of the user's
+            # calendars meanwhile (``_leaves_unsent``).
+            account.unsent_scanned_at = self.now.replace(tzinfo=None)
+        return self._changes_since
+
+    def changed_events(self):
+        """The user's active events created or written since ``local_changes_since``, or that
+        entered the window's end as days passed since (it is not ``None``)."""
+        if self._changed_events is None:
+            since = self.local_changes_since()
+            self._changed_events = self.Event.search(
+                [
+                    ("user_id", "=", self.account.user_id.id),
+                    ("active", "=", True),
+                    "|",
+                    "|",
+                    ("id", ">", self.account.last_sync_event_id),
+                    ("write_date", ">=", since),
+                    "&",
+                    ("start", ">", since + timedelta(days=self.account.sync_future_days)),
+                    ("start", "<=", self.window_end.replace(tzinfo=None)),
+                ]
+            )
+        return self._changed_events
+
+    def _leaves_unsent(self, series_sync):
+        """Whether this run may leave unsent an Odoo event that will not change before the next
+        run: it read Outlook in part, deferred or failed a write, or held an ambiguous pair."""
+        return bool(
+            self.resume_link
+            or self.counts["deferred"]
+            or self.errors
+            or self.pairing.held_event_ids
+            or series_sync.held_recurrence_ids
+        )
 
     def _local_values(self, event, key, remote=None, organizer=True):
         """The event's values as Odoo holds them, with what Odoo cannot hold taken from

@@ -611,8 +611,17 @@ class SeriesSync:
         recurrences each time (quadratic on an import): after the first search, only the
         recurrences it found are looked at again. A run links recurrences, and those it
         creates are linked at once; only dropping occurrence links can unlink one, and that
-        forgets what was found (``_drop_occurrence_links``)."""
+        forgets what was found (``_drop_occurrence_links``). Those to send (``since_first_sync``)
+        are looked for among the recurrences changed since the last run alone, when the run may
+        (``SyncRun.local_changes_since``)."""
         known = self._unlinked_ids.get(since_first_sync)
+        since = self.run.local_changes_since() if since_first_sync else None
+        if known is None and since is not None:
+            # The few changed recurrences first (indexes), then the whole domain on them alone.
+            changed = self.run.changed_events().recurrence_id | self.Recurrence.search(
+                [("write_date", ">=", since)]
+            )
+            known = self._unlinked_ids[since_first_sync] = changed.ids
         if known is not None and not known:
             return self.Recurrence
         window_start = self.run.window_start.replace(tzinfo=None)

@@ -1,0 +1,78 @@
+"""What a sync costs follows what changed, not what the calendar holds.
+
+A quiet sync (Outlook's delta empty, nothing edited in Odoo) is the run every account makes
+every few minutes: on a calendar five times bigger it must read no more Odoo events and make no
+more queries. The planner is kept from sequential scans, as it is on a big table (on these small
+test tables it would scan them whole, whatever the query), and its statistics are brought up to
+date: a query that reads every event of the user then shows as many rows read as the calendar
+holds.
+"""
+
+from datetime import timedelta
+
+from odoo.tests import tagged
+
+from .common import ALICE, TOMORROW, SeriesCase, outlook_event, weekly
+
+SERIES_EVERY = 10
+"""One item in ten is a weekly series of three."""
+ROWS_SLACK = 10
+"""Rows an index scan may fetch at the edge of its range (the calendar grows by 200 events)."""
+
+
+@tagged("post_install", "-at_install")
+class TestQuietSyncCost(SeriesCase):
+    def add_outlook_calendar(self, first, count):
+        """``count`` Outlook items numbered from ``first``: single events spread over the
+        window's next months, and weekly series."""
+        for index in range(first, first + count):
+            start = TOMORROW + timedelta(days=index % 200, hours=index % 6)
+            extra = {}
+            if index % SERIES_EVERY == 0:
+                extra["recurrence"] = weekly(3, day=start.strftime("%A").lower(), start=start)
+            self.emulator.create_event(ALICE, outlook_event(f"Item {index}", start=start, **extra))
+
+    def event_rows_read(self):
+        """calendar_event rows this transaction read so far (sequential and index scans)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0)
+                 FROM pg_stat_xact_user_tables
+                WHERE relname = 'calendar_event'"""
+        )
+        return self.env.cr.fetchone()[0]
+
+    def quiet_sync_cost(self):
+        """(calendar_event rows read, queries made) by one quiet sync, the planner's statistics
+        up to date (as autovacuum keeps them on a real database)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "ANALYZE calendar_event, calendar_recurrence, outlook_event_link, outlook_series_link"
+        )
+        self.env.invalidate_all()
+        rows, queries = self.event_rows_read(), self.env.cr.sql_log_count
+        writes = self.writes()
+        log = self.sync()
+        cost = (self.event_rows_read() - rows, self.env.cr.sql_log_count - queries)
+        self.assertEqual(self.writes(), writes, "a quiet sync sends nothing")
+        self.assertEqual(log.graph_requests, 1, "a quiet sync reads one delta page")
+        return cost
+
+    def test_a_quiet_sync_costs_no_more_on_a_calendar_five_times_bigger(self):
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        self.add_outlook_calendar(0, 40)
+        self.sync()
+        self.sync()
+        small_rows, small_queries = self.quiet_sync_cost()
+
+        self.add_outlook_calendar(40, 160)
+        self.sync()
+        self.sync()
+        big_rows, big_queries = self.quiet_sync_cost()
+
+        series_links = self.env["outlook.series.link"].search_count(
+            [("account_id", "=", self.account.id)]
+        )
+        self.assertEqual(series_links, 20)
+        self.assertLessEqual(big_rows, small_rows + ROWS_SLACK, "rows of calendar_event read")
+        self.assertLessEqual(big_queries, small_queries, "queries")

@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import create_index
 
 from .calendar_event import SYNCING_ACCOUNT
@@ -75,5 +75,5 @@ class CalendarRecurrence(models.Model):
         links = self.env["outlook.series.link"].sudo().search(domain)
         if not links:
             return
-        links.write({"dirty": True})
+        links.write({"dirty": True, "local_modified_at": fields.Datetime.now()})
         self.env["calendar.event"]._outlook_bring_sync_forward()

@@ -585,7 +585,8 @@ class OutlookAccount(models.Model):
                     OR EXISTS (SELECT 1
                                  FROM outlook_series_link series
                                 WHERE series.account_id = account.id
-                                  AND series.dirty)
+                                  AND series.dirty
+                                  AND series.local_modified_at >= account.last_sync_at)
                     OR EXISTS (SELECT 1
                                  FROM calendar_event event
                                 WHERE event.id > account.last_sync_event_id

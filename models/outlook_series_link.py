@@ -43,6 +43,7 @@ class OutlookSeriesLink(models.Model):
         readonly=True,
         help="The recurrence or one of its events changed in Odoo since the last sync.",
     )
+    local_modified_at = fields.Datetime(readonly=True)
 
     def init(self):
         # Each sync, and the cron looking for accounts with an Odoo change, look for the few

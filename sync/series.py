@@ -62,6 +62,7 @@ class SeriesSync:
         self.held_recurrence_ids = set()  # ambiguous pairs: neither side is copied
         self._unlinked_ids = {}  # since_first_sync: ids found by _unlinked_local_series
         self.flagged = self.SeriesLink  # the dirty series links this run settles
+        self.unrepeatable = self.SeriesLink  # changed in Odoo to a rule Outlook cannot repeat
 
     def sync(self, remote_events, removed_ids):
         """Settle the series that changed: those Outlook's delta names, those whose Odoo
@@ -118,18 +119,19 @@ class SeriesSync:
         )
 
     def settle_flags(self, archived_recurrence_ids):
-        """At the end of the run: the dirty series links it looked at are settled. A series
-        whose last events in Odoo the run archived (its occurrences cancelled in Outlook) is
-        gone from Odoo: its link is flagged for the next run, which removes it from Outlook
-        (the run's own writes flag none of its links)."""
-        self.flagged.exists().write({"dirty": False})
+        """At the end of the run: the dirty series links it looked at are settled, but those
+        whose Odoo rule Outlook cannot repeat (each run looks at them again, and its log says
+        why the series is not sent). A series whose last events in Odoo the run archived (its
+        occurrences cancelled in Outlook) is gone from Odoo: its link is flagged for the next
+        run, which removes it from Outlook (the run's own writes flag none of its links)."""
+        (self.flagged - self.unrepeatable).exists().write({"dirty": False})
         emptied = self.Recurrence.browse(sorted(archived_recurrence_ids)).filtered(
             lambda recurrence: not recurrence.calendar_event_ids.filtered("active")
         )
         if emptied:
             self.SeriesLink.search(
                 [("account_id", "=", self.account.id), ("recurrence_id", "in", emptied.ids)]
-            ).write({"dirty": True})
+            ).write({"dirty": True, "local_modified_at": self.run.now.replace(tzinfo=None)})
 
     # ------------------------------------------------------------------
     # Changes seen in Outlook
@@ -421,6 +423,7 @@ class SeriesSync:
             return False
         shape, pattern, values = self._local_series(recurrence)
         if pattern is None:
+            self.unrepeatable |= link
             return False
         try:
             if link.is_organizer and shape != series.SeriesShape.from_snapshot(base.get("remote")):

@@ -458,6 +458,14 @@ class TestOdooSeriesToOutlook(SeriesCase):
         self.assertEqual(master["recurrence"]["range"]["numberOfOccurrences"], 3)
         self.assertNotIn(self.account, Account._accounts_with_local_changes())
 
+    def test_rule_outlook_cannot_repeat_is_told_on_every_sync(self):
+        self.recurrence.write({"rrule_type": "monthly", "month_by": "date", "day": 31})
+
+        for _run in range(2):
+            log = self.sync()
+            self.assertIn("Outlook cannot repeat", log.notices[0]["reason"])
+        self.assertEqual(len(self.masters()), 1, "the series Outlook holds is left as it is")
+
     def test_every_occurrence_deleted_in_outlook_deletes_the_series_there_next(self):
         for row in self.outlook_occurrences("Planning"):
             self.emulator.delete_event(ALICE, row["id"])

@@ -73,8 +73,8 @@ class CalendarEvent(models.Model):
     )
 
     def init(self):
-        super().init()
         create_index(self.env.cr, "calendar_event_write_date_index", self._table, ["write_date"])
+        return super().init()
 
     @api.model
     def default_get(self, fields_list):

@@ -34,11 +34,11 @@ class CalendarRecurrence(models.Model):
     _inherit = "calendar.recurrence"
 
     def init(self):
-        super().init()
         # A sync looks for the recurrences written since the last one.
         create_index(
             self.env.cr, "calendar_recurrence_write_date_index", self._table, ["write_date"]
         )
+        return super().init()
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -28,6 +28,7 @@ from ..services.errors import (
     WriteUnconfirmed,
 )
 from ..services.graph import ConnectionPool, GraphClient
+from ..services.quota import Pacer, quota_from_settings
 from ..services.reconcile import (
     CreateLocal,
     CreateRemote,
@@ -273,6 +274,14 @@ class OutlookAccount(models.Model):
         help="Outlook tracks attendees' answers only for meetings sent from the mailbox's "
         "default calendar: for this calendar's meetings it shows none, so Odoo keeps the "
         "answers it knows.",
+    )
+    graph_quota_full_at = fields.Float(
+        "Outlook Quota Full At",
+        readonly=True,
+        copy=False,
+        help="When this mailbox's Outlook quota, as this app spent it, is whole again (seconds "
+        "since 1970), kept when Outlook throttled a run: the runs of the quota's period after "
+        "it pace themselves from the start.",
     )
     last_sync_event_id = fields.Integer(
         readonly=True,
@@ -932,6 +941,11 @@ class OutlookAccount(models.Model):
             graph_endpoint=params.get_param(
                 "outlook_calendar_sync.graph_endpoint", DEFAULT_GRAPH_ENDPOINT
             ),
+            quota=quota_from_settings(
+                params.get_param("outlook_calendar_sync.quota_requests"),
+                params.get_param("outlook_calendar_sync.quota_period"),
+                params.get_param("outlook_calendar_sync.quota_burst"),
+            ),
         )
 
     @contextmanager
@@ -949,6 +963,7 @@ class OutlookAccount(models.Model):
             home_account_id=self._connection().home_account_id or None,
             http_cache=MSAL_HTTP_CACHE,
         )
+        pacer = Pacer(config.quota, full_at=self.graph_quota_full_at)
         # A cron worker waits out short throttling only; a longer Retry-After postpones the
         # account (Throttled) so that one mailbox never holds the others back.
         graph = GraphClient(
@@ -957,12 +972,15 @@ class OutlookAccount(models.Model):
             auth.access_token,
             max_wait=GRAPH_MAX_WAIT,
             calendar_scope=self.calendar_id if self.calendar_owner else None,
+            pacer=pacer,
         )
         try:
             yield auth, graph
         finally:
             graph.close()
             store.write_cache(auth.cache_blob_if_changed())
+            if kept := pacer.state_to_keep():
+                self.sudo().graph_quota_full_at = kept
 
     @contextmanager
     def _graph_for_user(self, config):

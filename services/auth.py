@@ -12,7 +12,7 @@ the ``state``, PKCE and the nonce of the auth-code flow, and adds ``openid``, ``
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ import msal
 from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 
 from .errors import AuthError, ReauthRequired, SignInFailed, TransportError
+from .quota import MailboxQuota
 
 
 def _lt(text: str) -> str:
@@ -75,6 +76,7 @@ class AppConfig:
     authority_host: str
     tenant: str
     graph_endpoint: str
+    quota: MailboxQuota = field(default_factory=MailboxQuota)
 
     @property
     def authority(self) -> str:

@@ -4,19 +4,13 @@ import logging
 import secrets
 import time
 from contextlib import contextmanager
-from datetime import timedelta
 from urllib.parse import urlsplit
-
-from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import config as odoo_config
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as odoo_hmac
-
-from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..services.auth import SHARED_CALENDAR_SCOPES, AppConfig, OutlookAuth
 from ..services.errors import (
@@ -40,9 +34,9 @@ from ..services.reconcile import (
     UpdateRemote,
     Winner,
 )
-from ..services.schedule import backoff, call_budget
 from ..services.values import WHEN_FIELDS
 from ..sync.run import MassDeletion, SyncRun
+from ..sync.scheduler import Scheduler
 from .res_config_settings import (
     DEFAULT_AUTHORITY_HOST,
     DEFAULT_GRAPH_ENDPOINT,
@@ -53,17 +47,6 @@ from .res_config_settings import (
 _logger = logging.getLogger(__name__)
 
 SIGN_IN_TTL_SECONDS = 600
-# Accounts are synced again this long after a successful run (the cron runs every 5 minutes,
-# local edits bring a sync forward).
-SYNC_INTERVAL_MINUTES = 5
-SYNC_INTERVAL = timedelta(minutes=SYNC_INTERVAL_MINUTES)
-# A failing or throttled account waits the interval, doubled at each failure in a row, up to this.
-MAX_BACKOFF = timedelta(hours=1)
-# An account due for longer than this many intervals is late: the cron workers fall behind.
-LATE_AFTER_INTERVALS = 2
-# How far past the accounts it already took a cron call looks for one nobody holds: more than
-# the accounts the other workers can hold at once.
-TAKE_WINDOW = 20
 # msal's cache of the identity platform's metadata (OpenID configuration), shared by the
 # accounts this process syncs: read once per authority, not once per sync.
 MSAL_HTTP_CACHE = {}
@@ -367,16 +350,13 @@ class OutlookAccount(models.Model):
             account.in_backoff = account.id in backing_off
 
     def _search_is_due(self, operator, value):
-        return self._schedule_domain(operator, value, self._due_domain())
+        return self._schedule_domain(operator, value, self._scheduler().due_domain())
 
     def _search_is_late(self, operator, value):
-        behind = fields.Datetime.now() - LATE_AFTER_INTERVALS * SYNC_INTERVAL
-        late = [*self._due_domain(), ("next_sync_at", "<", behind)]
-        return self._schedule_domain(operator, value, late)
+        return self._schedule_domain(operator, value, self._scheduler().late_domain())
 
     def _search_in_backoff(self, operator, value):
-        waiting = [("sync_failures", ">", 0), ("next_sync_at", ">", fields.Datetime.now())]
-        return self._schedule_domain(operator, value, waiting)
+        return self._schedule_domain(operator, value, self._scheduler().backoff_domain())
 
     def _schedule_domain(self, operator, value, domain):
         if operator not in ("=", "!=") or not isinstance(value, bool):
@@ -480,155 +460,32 @@ class OutlookAccount(models.Model):
 
     @api.model
     def _cron_sync(self, time_budget=None):
-        """Sync due accounts, asked-for ones first, then the longest-waiting, until
-        ``time_budget`` seconds are spent (by default a share of Odoo's cron time limit:
-        ``services.schedule.call_budget``); then tell the cron runner how many are left, so
-        that it calls again, and wake the other lanes, while some are due.
-
-        Every cron job that runs this method is a lane: Odoo runs a job on one worker at a
-        time, so each lane lets one more cron worker (thread or server) sync. The lanes share
-        the due accounts: each takes the next one that no worker holds. Under the cron runner
-        every account is committed on its own, so a failure or a crash loses one account's run
-        only and releases its row at once."""
-        in_cron_runner = bool(self.env.context.get("ir_cron_progress_id"))
-        if time_budget is None:
-            time_budget = self._cron_call_budget()
-        deadline = time.monotonic() + time_budget
-        taken = []
-        # Read once per call: a change made meanwhile wakes the cron again.
-        edited = self._accounts_with_local_changes()
-        while account := self._take_due_account(taken, edited):
-            taken.append(account.id)
-            account._sync_in_turn()
-            if in_cron_runner:
-                # One transaction per account, as the runner gives one per call.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            if time.monotonic() >= deadline:
-                break
-        remaining = len(self._due_accounts(edited=edited) - self.browse(taken))
-        self.env["ir.cron"]._notify_progress(done=len(taken), remaining=remaining)
-        if remaining:
-            self._wake_sync_crons()
-
-    def _due_accounts(self, limit=None, edited=None):
-        """Accounts to sync now, in the order the cron takes them: those Microsoft notified of
-        a change (see outlook.subscription), those whose user changed Odoo (``edited``, else
-        read now), those asked for (first asked, first served), then the longest-waiting."""
-        if edited is None:
-            edited = self._accounts_with_local_changes()
-        return (
-            self.env["outlook.subscription"]._accounts_notified()
-            | edited
-            | self.sudo().search(
-                self._due_domain(),
-                order="sync_requested_at asc nulls last, next_sync_at asc nulls first, id",
-                limit=limit,
-            )
-        )
+        """The sync cron (each job running it is a lane): sync due accounts for ``time_budget``
+        seconds (by default a share of Odoo's cron time limit); see ``sync.scheduler``."""
+        self._scheduler().run_lane(time_budget)
 
     @api.model
-    def _accounts_with_local_changes(self):
-        """Accounts whose user changed Odoo since their last sync started: an event the user
-        created, or a synced one edited (its link dirty, not waiting for a retry). They sync at
-        the next cron call instead of their next interval; a failing account keeps its backoff.
-        Plain SQL, once per cron call: two EXISTS per account over indexes (the partial index
-        of dirty links, events by id)."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            """
-            SELECT account.id
-              FROM outlook_account account
-             WHERE account.state IN ('active', 'error')
-               AND account.sync_failures = 0
-               AND account.last_sync_at IS NOT NULL
-               AND (EXISTS (SELECT 1
-                              FROM outlook_event_link link
-                             WHERE link.account_id = account.id
-                               AND link.dirty
-                               -- Datetimes keep whole seconds: an edit in the second
-                               -- the sync started may have come after it read Odoo.
-                               AND link.local_modified_at >= account.last_sync_at
-                               AND (link.retry_at IS NULL
-                                    OR link.retry_at <= now() at time zone 'UTC'))
-                    OR EXISTS (SELECT 1
-                                 FROM calendar_event event
-                                WHERE event.id > account.last_sync_event_id
-                                  AND event.user_id = account.user_id
-                                  AND event.create_uid = account.user_id))
-             ORDER BY account.last_sync_at, account.id
-            """
-        )
-        return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+    def _scheduler(self):
+        return Scheduler(self)
 
     @api.model
-    def _due_domain(self):
-        return [
-            ("state", "in", ("active", "error")),
-            "|",
-            "|",
-            ("sync_requested_at", "!=", False),
-            ("next_sync_at", "=", False),
-            ("next_sync_at", "<=", fields.Datetime.now()),
-        ]
-
-    @api.model
-    def _take_due_account(self, taken=(), edited=None):
-        """Lock and return the next due account no worker holds (none: an empty recordset).
-        ``taken``: the accounts this call already synced, never taken twice; ``edited``: see
-        ``_due_accounts``."""
-        for account in self._due_accounts(limit=len(taken) + TAKE_WINDOW, edited=edited):
-            if account.id not in taken and account._lock():
-                return account
-        return self.browse()
-
-    def _lock(self):
-        """Take this account's row and its sign-in's, or tell that another worker holds one of
-        them or synced it since this transaction began (its new row version is not ours to
-        lock). The calendars of one mailbox thus sync one at a time: they share its token cache
-        and Microsoft's throttling."""
-        self.ensure_one()
-        return self._lock_row(self.id) and (
-            not self.connection_id or self._lock_row(self.connection_id.id)
-        )
-
-    def _lock_row(self, account_id):
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE SKIP LOCKED",
-                    [account_id],
-                    log_exceptions=False,
-                )
-                return bool(self.env.cr.fetchone())
-        except pg_errors.SerializationFailure:
-            return False
+    def _due_accounts(self):
+        """Accounts to sync now, in the order the cron takes them."""
+        return self._scheduler().due_accounts()
 
     @api.model
     def _sync_crons(self):
-        """The sync's lanes: every active cron job that runs ``_cron_sync`` (duplicate the job
-        in Settings > Technical > Scheduled Actions to add one)."""
-        return (
-            self.env["ir.cron"]
-            .sudo()
-            .search([("model_id.model", "=", self._name), ("code", "ilike", "_cron_sync()")])
-        )
+        """The sync's lanes: every active cron job that runs ``_cron_sync``."""
+        return self._scheduler().lanes()
 
     @api.model
     def _wake_sync_crons(self, at=None):
         """Run every lane as soon as a cron worker is free (or at ``at``)."""
-        for cron in self._sync_crons():
-            cron._trigger(at)
+        self._scheduler().wake(at)
 
-    @api.model
-    def _cron_call_budget(self):
-        """Seconds one ``_cron_sync`` call may keep taking accounts, from Odoo's real-time limit
-        of cron workers (``limit_time_real_cron``, else ``limit_time_real``)."""
-        limit = odoo_config["limit_time_real_cron"]
-        if not limit or limit < 0:
-            limit = odoo_config["limit_time_real"]
-        return call_budget(
-            limit or 0, calls_per_run=MAX_BATCH_PER_CRON_JOB, lanes=len(self._sync_crons())
-        )
+    def _lock(self):
+        """Take this account's row and its sign-in's, or tell that another worker holds one."""
+        return self._scheduler().lock(self)
 
     def _sync_in_turn(self):
         """The cron's sync of this account: an unexpected error (a defect, a conflict with an
@@ -661,7 +518,7 @@ class OutlookAccount(models.Model):
         config = self._app_config()
         if not config:
             failure = self.env._("Outlook Calendar is off in Settings.")
-        elif not self._lock():
+        elif not self._scheduler().lock(self):
             return self.env["outlook.sync.log"]
         elif self._connected_in_another_database():
             failure = self._stop_in_database_copy()
@@ -671,7 +528,6 @@ class OutlookAccount(models.Model):
         log["duration"] = time.monotonic() - clock
         if failure:
             return self._finish_failed(failure, started, log)
-        next_sync_at = log.pop("next_sync_at", started + SYNC_INTERVAL)
         # The first sync is over once Outlook was read to the end and nothing it had to send
         # waits for Outlook's quota: until then the next runs finish it under the same choice.
         unfinished = log.get("deferred") or log.get("read_unfinished")
@@ -687,12 +543,8 @@ class OutlookAccount(models.Model):
                 "last_sync_at": started,
                 "last_sync_event_id": last_event_id,
                 "last_error": False,
-                "next_sync_at": next_sync_at,
-                "sync_requested_at": False,
-                "sync_failures": 0,
-                "last_sync_duration": log["duration"],
-                "last_sync_requests": log.get("graph_requests", 0),
                 "database_uuid": self.database_uuid or self._database_uuid(),
+                **self._scheduler().after_run(self, started, log, failed=False),
             }
         )
         return (
@@ -702,28 +554,12 @@ class OutlookAccount(models.Model):
     def _finish_failed(self, failure, started, log):
         """Record a failed run: tell the user, and postpone the account with backoff (never
         before Microsoft's Retry-After) so that it does not hold the others back."""
-        next_try = self._next_try(started, log.pop("retry_after", 0.0))
-        log.pop("next_sync_at", None)
+        schedule = self._scheduler().after_run(self, started, log, failed=True)
         log.update(state="failed", errors=[{"event": "", "reason": failure}])
         self._notify_failure(failure)
-        self.write(
-            {
-                "next_sync_at": next_try,
-                "sync_requested_at": False,
-                "sync_failures": self.sync_failures + 1,
-                "last_sync_duration": log.get("duration", 0.0),
-                "last_sync_requests": log.get("graph_requests", 0),
-            }
-        )
+        self.write(schedule)
         return (
             self.env["outlook.sync.log"].sudo().create({**log, "ended_at": fields.Datetime.now()})
-        )
-
-    def _next_try(self, started, retry_after=0.0):
-        """When a run started at ``started`` that failed tries again (``retry_after``: the
-        seconds Microsoft asked to wait)."""
-        return started + backoff(
-            self.sync_failures + 1, interval=SYNC_INTERVAL, cap=MAX_BACKOFF, retry_after=retry_after
         )
 
     def _run_sync(self, config, started, log):
@@ -749,18 +585,14 @@ class OutlookAccount(models.Model):
             self.state = "error"
             return app_rejected_message(self.env)
         except Throttled as error:
-            log["retry_after"] = max(error.retry_after, 60)
-            return throttled_message(self.env, self._next_try(started, log["retry_after"]))
+            log["retry_after"] = error.retry_after
+            next_try = self._scheduler().next_try(self, started, error.retry_after)
+            return throttled_message(self.env, next_try)
         except SyncError as error:
             if not isinstance(error, WriteUnconfirmed):
                 self.state = "error"
             return self._failure_message(error)
-        if run.retry_after:
-            log["next_sync_at"] = started + timedelta(seconds=run.retry_after)
-        elif log.get("read_unfinished"):
-            # Due again at once, behind the accounts that waited longer: a big calendar is
-            # read in turns with the others.
-            log["next_sync_at"] = started
+        log["retry_after"] = run.retry_after
         return None
 
     def action_pause(self):
@@ -1322,12 +1154,7 @@ class OutlookAccount(models.Model):
     def action_schedule_sync(self):
         """Sync now, in the background (the overview's mass action): the cron serves these
         before the accounts merely due, first asked first served."""
-        accounts = self._own().filtered(lambda a: a.state in ("active", "error"))
-        accounts.filtered(lambda a: not a.sync_requested_at).sudo().write(
-            {"sync_requested_at": fields.Datetime.now()}
-        )
-        if accounts:
-            self._wake_sync_crons()
+        self._scheduler().request(self._own().filtered(lambda a: a.state in ("active", "error")))
         return True
 
     def _notify_failure(self, message):

@@ -4,7 +4,6 @@ import logging
 import secrets
 import time
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -12,7 +11,7 @@ from odoo.osv import expression
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as odoo_hmac
 
-from ..services.auth import SHARED_CALENDAR_SCOPES, AppConfig, OutlookAuth
+from ..services.auth import SHARED_CALENDAR_SCOPES, AppConfig, OutlookAuth, safe_return_path
 from ..services.errors import (
     AuthError,
     GraphError,
@@ -22,21 +21,17 @@ from ..services.errors import (
     WriteUnconfirmed,
 )
 from ..services.graph import ConnectionPool, GraphClient
-from ..services.reconcile import (
-    CreateLocal,
-    CreateRemote,
-    DeclineRemote,
-    Policy,
-    PrivateEvents,
-    PushScope,
-    RespondRemote,
-    UpdateLocal,
-    UpdateRemote,
-    Winner,
+from ..services.preview import dry_run_counts, preview_key
+from ..services.reconcile import Policy, PrivateEvents, PushScope, Winner
+from ..sync.messages import (
+    app_rejected_message,
+    throttled_message,
+    unconfirmed_message,
+    unreachable_message,
 )
-from ..services.values import WHEN_FIELDS
 from ..sync.run import MassDeletion, SyncRun
 from ..sync.scheduler import Scheduler
+from ..sync.token_store import TokenStore
 from .res_config_settings import (
     DEFAULT_AUTHORITY_HOST,
     DEFAULT_GRAPH_ENDPOINT,
@@ -56,8 +51,6 @@ GRAPH_MAX_WAIT = 30.0
 STATE_SCOPE = "outlook_calendar_sync.oauth_state"
 # The sync window a user may choose, in days (Graph reads the whole window on a full resync).
 MAX_WINDOW_DAYS = 5 * 366
-# Changes of a meeting for which Exchange emails its attendees an update.
-MAILED_FIELDS = frozenset({*WHEN_FIELDS, "location", "attendees"})
 
 
 class OutlookAccount(models.Model):
@@ -816,7 +809,7 @@ class OutlookAccount(models.Model):
         """THE sudo boundary for secrets: the only reader and writer of the token columns (of
         the account holding this calendar's sign-in)."""
         self.ensure_one()
-        return _TokenStore(self.env.cr, self._connection().id)
+        return TokenStore(self.env.cr, self._connection().id)
 
     def _connection(self):
         """The account holding this calendar's Microsoft sign-in: itself, or the one of the
@@ -1194,113 +1187,3 @@ class OutlookAccount(models.Model):
             "simple_notification",
             {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},
         )
-
-
-class _TokenStore:
-    """Reads and writes an account's token cache and pending sign-in flow with plain SQL."""
-
-    def __init__(self, cr, account_id):
-        self._cr = cr
-        self._id = account_id
-
-    def read_cache(self):
-        self._cr.execute("SELECT token_cache FROM outlook_account WHERE id = %s", [self._id])
-        row = self._cr.fetchone()
-        return row[0] if row else None
-
-    def write_cache(self, blob):
-        if blob is not None:
-            self._cr.execute(
-                "UPDATE outlook_account SET token_cache = %s WHERE id = %s", [blob, self._id]
-            )
-
-    def read_flow(self):
-        self._cr.execute("SELECT sign_in_flow FROM outlook_account WHERE id = %s", [self._id])
-        row = self._cr.fetchone()
-        return json.loads(row[0]) if row and row[0] else None
-
-    def write_flow(self, flow):
-        self._cr.execute(
-            "UPDATE outlook_account SET sign_in_flow = %s WHERE id = %s",
-            [json.dumps(flow) if flow else None, self._id],
-        )
-
-    def clear(self):
-        self._cr.execute(
-            "UPDATE outlook_account SET token_cache = NULL, sign_in_flow = NULL WHERE id = %s",
-            [self._id],
-        )
-
-
-def preview_key(mode, push_attendees):
-    """The preview's key of a first-sync choice."""
-    return f"{mode}+attendees" if push_attendees else mode
-
-
-def dry_run_counts(dry_run):
-    """What a sync would do, as the preview shows it (a series counts as one event, as in the
-    sync log). ``invited`` counts the messages Exchange would send: an invitation to each
-    attendee of an event created with attendees, an update to each attendee of a meeting whose
-    time or place changes, a reply to the organizer."""
-    actions = dry_run.plan.actions
-    return {
-        "to_odoo": sum(isinstance(a, CreateLocal) for a in actions) + len(dry_run.series_to_odoo),
-        "to_outlook": sum(isinstance(a, CreateRemote) for a in actions)
-        + len(dry_run.series_to_outlook),
-        "invited": sum(emailed(a) for a in actions)
-        + sum(len(values.attendees) for values in dry_run.series_to_outlook),
-        "odoo_updated": sum(isinstance(a, UpdateLocal) for a in actions),
-        "outlook_updated": sum(isinstance(a, UpdateRemote) for a in actions),
-    }
-
-
-def emailed(action):
-    """How many people Exchange emails when ``action`` is carried out."""
-    if isinstance(action, CreateRemote):
-        return len(action.values.attendees)
-    if isinstance(action, UpdateRemote) and action.fields & MAILED_FIELDS:
-        return len(action.values.attendees)
-    return int(isinstance(action, (RespondRemote, DeclineRemote)))
-
-
-def safe_return_path(path):
-    """Only a path inside this Odoo: no scheme, no host, no protocol-relative '//' trick."""
-    parts = urlsplit(path or "")
-    if (
-        parts.scheme
-        or parts.netloc
-        or not (path or "").startswith("/")
-        or path.startswith("//")
-        or "\\" in path
-    ):
-        return "/odoo/calendar"
-    return path
-
-
-def app_rejected_message(env):
-    return env._(
-        "Microsoft refused this Odoo's app credentials: an administrator must check the "
-        "Client ID and renew the Client Secret in Settings."
-    )
-
-
-def unreachable_message(env, error):
-    return env._(
-        "Microsoft Graph could not be reached or refused the request: %(error)s", error=str(error)
-    )
-
-
-def unconfirmed_message(env, error):
-    return env._(
-        "Microsoft did not confirm the changes sent to Outlook (%(error)s): they may have been "
-        "applied all the same. The next sync reads Outlook before sending any of them again, "
-        "so nobody is mailed twice.",
-        error=str(error),
-    )
-
-
-def throttled_message(env, retry_at):
-    return env._(
-        "Microsoft asked us to slow down: the next sync runs after %(when)s (UTC).",
-        when=fields.Datetime.to_string(retry_at),
-    )

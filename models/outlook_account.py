@@ -294,15 +294,6 @@ class OutlookAccount(models.Model):
         ),
     ]
 
-    def init(self):
-        self.env.cr.execute(
-            """
-            ALTER TABLE outlook_account
-                ADD COLUMN IF NOT EXISTS token_cache TEXT,
-                ADD COLUMN IF NOT EXISTS sign_in_flow TEXT
-            """
-        )
-
     @api.depends("mailbox_address", "user_id", "connection_id", "calendar_name")
     def _compute_display_name(self):
         for account in self:
@@ -310,28 +301,6 @@ class OutlookAccount(models.Model):
             if account.connection_id and account.calendar_name:
                 name = f"{name} · {account.calendar_name}"
             account.display_name = name
-
-    @api.constrains("receives_new_events", "user_id")
-    def _check_one_calendar_for_new_events(self):
-        for user in self.filtered("receives_new_events").user_id:
-            if (
-                self.search_count([("user_id", "=", user.id), ("receives_new_events", "=", True)])
-                > 1
-            ):
-                raise ValidationError(
-                    self.env._("New Odoo events can go to one Outlook calendar only.")
-                )
-
-    def _compute_sync_counts(self):
-        Link = self.env["outlook.event.link"].sudo()
-        domain = [("account_id", "in", self.ids)]
-        synced = dict(Link._read_group(domain, ["account_id"], ["__count"]))
-        failing = dict(
-            Link._read_group([*domain, ("error_count", ">", 0)], ["account_id"], ["__count"])
-        )
-        for account in self:
-            account.synced_event_count = synced.get(account, 0)
-            account.failing_event_count = failing.get(account, 0)
 
     def _compute_schedule(self):
         due = set(self.search([("id", "in", self.ids), ("is_due", "=", True)]).ids)
@@ -357,6 +326,28 @@ class OutlookAccount(models.Model):
         wanted = value if operator == "=" else not value
         return domain if wanted else ["!", *expression.AND([domain])]
 
+    def _compute_sync_counts(self):
+        Link = self.env["outlook.event.link"].sudo()
+        domain = [("account_id", "in", self.ids)]
+        synced = dict(Link._read_group(domain, ["account_id"], ["__count"]))
+        failing = dict(
+            Link._read_group([*domain, ("error_count", ">", 0)], ["account_id"], ["__count"])
+        )
+        for account in self:
+            account.synced_event_count = synced.get(account, 0)
+            account.failing_event_count = failing.get(account, 0)
+
+    @api.constrains("receives_new_events", "user_id")
+    def _check_one_calendar_for_new_events(self):
+        for user in self.filtered("receives_new_events").user_id:
+            if (
+                self.search_count([("user_id", "=", user.id), ("receives_new_events", "=", True)])
+                > 1
+            ):
+                raise ValidationError(
+                    self.env._("New Odoo events can go to one Outlook calendar only.")
+                )
+
     @api.constrains("sync_past_days", "sync_future_days")
     def _check_window(self):
         for account in self:
@@ -372,6 +363,15 @@ class OutlookAccount(models.Model):
                         "Days in the future must be between 1 and %(max)s.", max=MAX_WINDOW_DAYS
                     )
                 )
+
+    def init(self):
+        self.env.cr.execute(
+            """
+            ALTER TABLE outlook_account
+                ADD COLUMN IF NOT EXISTS token_cache TEXT,
+                ADD COLUMN IF NOT EXISTS sign_in_flow TEXT
+            """
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -392,7 +392,7 @@ class OutlookAccount(models.Model):
         return result
 
     # ------------------------------------------------------------------
-    # Actions (the Calendar button and the account form)
+    # Actions (the Calendar button, the account form and the overview)
     # ------------------------------------------------------------------
 
     @api.model
@@ -451,6 +451,145 @@ class OutlookAccount(models.Model):
             account.sudo()._sync()
         return True
 
+    def action_schedule_sync(self):
+        """Sync now, in the background (the overview's mass action): the cron serves these
+        before the accounts merely due, first asked first served."""
+        self._scheduler().request(self._own().filtered(lambda a: a.state in ("active", "error")))
+        return True
+
+    def action_pause(self):
+        self._own().filtered(lambda a: a.state in ("active", "error")).write({"state": "paused"})
+        return True
+
+    def action_resume(self):
+        accounts = self._own().filtered(lambda account: account.state == "paused")
+        accounts.write({"state": "active", "last_error": False})
+        return True
+
+    def action_disconnect(self):
+        """Stop syncing; events stay where they are on both sides. Disconnecting the account
+        that holds the sign-in forgets the tokens, so its other calendars stop too."""
+        accounts = self._own()
+        signed_in = accounts.filtered(lambda account: not account.connection_id)
+        accounts |= signed_in.calendar_account_ids
+        self.env["outlook.subscription"]._remove_for(accounts)
+        for account in signed_in:
+            account._token_store().clear()
+        accounts.write({"state": "not_connected", "last_error": False})
+        return True
+
+    def action_resync(self):
+        """Re-match and resync: Outlook is read again in full and matched to Odoo through the
+        links, which keep what they knew (so nothing is created twice)."""
+        accounts = self._own()
+        accounts.sudo().write({"delta_link": False, "delta_window_end": False})
+        accounts.action_sync_now()
+        return True
+
+    def action_forget_links(self):
+        """Forget links and re-import: the links forget every synced version and Outlook is read
+        again as on a first sync, through the preview. Each link only keeps which Odoo event is
+        which Outlook event, so nothing is created twice; differing fields take Outlook's value."""
+        accounts = self._own().filtered(lambda account: account.state != "not_connected")
+        accounts.sudo().link_ids.write(
+            {
+                "base": False,
+                "change_key": False,
+                "dirty": False,
+                "local_modified_at": False,
+                "last_error": False,
+                "error_count": 0,
+                "retry_at": False,
+            }
+        )
+        accounts.sudo().write(
+            {
+                "state": "preview",
+                "delta_link": False,
+                "delta_window_end": False,
+                "first_synced_at": False,
+                "first_sync_last_event_id": 0,
+                "pending_deletions": 0,
+                "confirm_mass_deletion": False,
+                "last_error": False,
+            }
+        )
+        return True
+
+    def action_confirm_deletions(self):
+        """The user confirms the deletions the guard stopped: sync now and let them through."""
+        accounts = self._own().filtered("pending_deletions")
+        accounts.write({"confirm_mass_deletion": True, "state": "active"})
+        for account in accounts:
+            account.sudo()._sync()
+        return True
+
+    def action_open_first_sync_preview(self):
+        """The first-sync preview of this (own) account, counted by a dry run."""
+        self.ensure_one()
+        account = self._own()
+        if account.state != "preview":
+            raise UserError(self.env._("This Outlook account already chose how to sync."))
+        wizard = self.env["outlook.first.sync.wizard"].create(
+            {"account_id": account.id, "counts": account.sudo()._first_sync_preview()}
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Your first Outlook sync"),
+            "res_model": wizard._name,
+            "res_id": wizard.id,
+            "views": [(False, "form")],
+            "target": "new",
+        }
+
+    def action_choose_calendars(self):
+        """The calendar picker of this account's mailbox: its Outlook calendars, and those other
+        users shared with it and let it edit, each with what is synced of it now."""
+        self.ensure_one()
+        signed_in = self._own()._connection()
+        if signed_in.state in ("not_connected", "needs_reauth"):
+            raise UserError(self.env._("Connect Outlook first: the calendars are read from it."))
+        config = self._app_config()
+        if not config:
+            raise UserError(self.env._("Outlook Calendar is off in Settings."))
+        notice = False
+        with signed_in.sudo()._graph_for_user(config) as graph:
+            try:
+                calendars = graph.list_calendars()
+            except GraphError as error:
+                _logger.warning("Outlook did not list the calendars of %s: %s", signed_in, error)
+                calendars = [graph.get_default_calendar()]
+                notice = self.env._(
+                    "Outlook did not give the list of this mailbox's calendars (%(reason)s), "
+                    "so only its default calendar is shown. Its other calendars, and those "
+                    "shared with it, appear here once Outlook lists them again: try later.",
+                    reason=error.message or error.code,
+                )
+        picker = self.env["outlook.calendar.picker"].create(
+            {
+                "account_id": signed_in.id,
+                "list_notice": notice,
+                "line_ids": [
+                    fields.Command.create(vals) for vals in signed_in._calendar_lines(calendars)
+                ],
+            }
+        )
+        picker.new_events_line_id = picker.line_ids.filtered(
+            lambda line: line.account_id.receives_new_events
+        )[:1]
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Outlook calendars to sync"),
+            "res_model": picker._name,
+            "res_id": picker.id,
+            "views": [(False, "form")],
+            "target": "new",
+        }
+
+    # ------------------------------------------------------------------
+    # The cron and the schedule (sync.scheduler)
+    # ------------------------------------------------------------------
+
     @api.model
     def _cron_sync(self, time_budget=None):
         """The sync cron (each job running it is a lane): sync due accounts for ``time_budget``
@@ -479,6 +618,10 @@ class OutlookAccount(models.Model):
     def _lock(self):
         """Take this account's row and its sign-in's, or tell that another worker holds one."""
         return self._scheduler().lock(self)
+
+    # ------------------------------------------------------------------
+    # A run: its policy, its outcome, what the user is told
+    # ------------------------------------------------------------------
 
     def _sync_in_turn(self):
         """The cron's sync of this account: an unexpected error (a defect, a conflict with an
@@ -588,26 +731,132 @@ class OutlookAccount(models.Model):
         log["retry_after"] = run.retry_after
         return None
 
-    def action_pause(self):
-        self._own().filtered(lambda a: a.state in ("active", "error")).write({"state": "paused"})
-        return True
+    def _sync_policy(self, mode=None, push_attendees=None):
+        """The planner's policy for this account's next sync, or for another first-sync choice
+        (the preview plans each one): the mode, what private events become, and the first
+        sync's safe scope: existing events only if still to come, with their attendees only
+        when the user asked, and Outlook's version of an event found on both sides (e.g. a
+        meeting imported through an attendee's mailbox) is never overwritten by Odoo's."""
+        self.ensure_one()
+        mode = mode or self.sync_mode
+        if push_attendees is None:
+            push_attendees = self.first_sync_push_attendees
+        first = not self.first_synced_at
+        if mode == "import_only":
+            push = PushScope.NONE
+        else:
+            push = PushScope.FUTURE if first else PushScope.ALL
+        return Policy(
+            conflicts=Winner.OUTLOOK if first else Winner(self.conflict_winner),
+            push=push,
+            push_attendees=push_attendees or not first,
+            pull=mode != "export_only",
+            private=PrivateEvents(self.private_events),
+            responses_tracked=not self.responses_untracked,
+        )
 
-    def action_resume(self):
-        accounts = self._own().filtered(lambda account: account.state == "paused")
-        accounts.write({"state": "active", "last_error": False})
-        return True
+    def _failure_message(self, error):
+        """What went wrong when Microsoft failed or refused a run, in words a user can act on:
+        a calendar another user shared may have been unshared, or not granted yet; writes
+        Microsoft did not confirm are read back, not sent again."""
+        if isinstance(error, WriteUnconfirmed):
+            return unconfirmed_message(self.env, error)
+        refused = isinstance(error, GraphError) and error.status in (403, 404)
+        if not (self.calendar_owner and refused):
+            return unreachable_message(self.env, error)
+        return self.env._(
+            "Microsoft refused access to %(calendar)s, shared by %(owner)s. Reconnect Outlook "
+            "to grant access to calendars shared with you; if that does not help, ask "
+            "%(owner)s whether the calendar is still shared with you and editable.",
+            calendar=self.calendar_name or self.calendar_id,
+            owner=self.calendar_owner,
+        )
 
-    def action_disconnect(self):
-        """Stop syncing; events stay where they are on both sides. Disconnecting the account
-        that holds the sign-in forgets the tokens, so its other calendars stop too."""
-        accounts = self._own()
-        signed_in = accounts.filtered(lambda account: not account.connection_id)
-        accounts |= signed_in.calendar_account_ids
-        self.env["outlook.subscription"]._remove_for(accounts)
-        for account in signed_in:
-            account._token_store().clear()
-        accounts.write({"state": "not_connected", "last_error": False})
-        return True
+    def _notify_failure(self, message):
+        """Record what went wrong; a new error of a failing account also reaches the user at
+        once (the reconnect notice and the mass-deletion guard tell theirs themselves)."""
+        news = self.state == "error" and self.last_error != message
+        self.last_error = message
+        if news:
+            self.user_id._bus_send(
+                "simple_notification",
+                {
+                    "title": self.env._("Outlook sync failed"),
+                    "message": message,
+                    "type": "warning",
+                    "sticky": True,
+                },
+            )
+
+    def _mark_needs_reauth(self, error):
+        """Stop syncing until the user signs in again, and tell them (once); the other
+        calendars of the mailbox share the sign-in, so they stop too."""
+        self.ensure_one()
+        if self.state == "needs_reauth":
+            return
+        message = self.env._(
+            "Microsoft no longer accepts the sign-in of %(mailbox)s: "
+            "reconnect Outlook. (%(reason)s)",
+            mailbox=self.mailbox_address or self.user_id.name,
+            reason=error.reason,
+        )
+        signed_in = self._connection()
+        mailbox = (signed_in | signed_in.calendar_account_ids).filtered(
+            lambda account: account.state in ("active", "error", "preview")
+        )
+        (mailbox | self).write({"state": "needs_reauth", "last_error": message})
+        self.user_id._bus_send(
+            "simple_notification",
+            {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},
+        )
+
+    # ------------------------------------------------------------------
+    # Safety stops: mass deletion, a copy of the database
+    # ------------------------------------------------------------------
+
+    def _stop_for_mass_deletion(self, guard):
+        """Pause with nothing deleted, and ask the user (once) to confirm."""
+        message = self.env._(
+            "This sync would delete %(outlook)s events in Outlook and archive %(odoo)s in Odoo, "
+            "out of %(synced)s synced: nothing was deleted and the sync is paused. If this is "
+            'what you want, choose "Delete them" in the Outlook menu of the Calendar.',
+            outlook=guard.in_outlook,
+            odoo=guard.in_odoo,
+            synced=guard.synced,
+        )
+        self.write({"state": "paused", "pending_deletions": guard.in_outlook + guard.in_odoo})
+        self.user_id._bus_send(
+            "simple_notification",
+            {"title": self.env._("Outlook sync paused"), "message": message, "sticky": True},
+        )
+        return message
+
+    @api.model
+    def _database_uuid(self):
+        return self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+
+    def _connected_in_another_database(self):
+        """Whether this database is a copy (a staging copy, a restored backup: another uuid) of
+        the one the account was connected in: the copy must not write to the real calendar."""
+        self.ensure_one()
+        return bool(self.database_uuid) and self.database_uuid != self._database_uuid()
+
+    def _stop_in_database_copy(self):
+        """Write nothing anywhere, forget the production database's tokens and sync state, and
+        ask the user to connect again (here, deliberately) if this copy must sync."""
+        message = self.env._(
+            "This database is a copy of the one where %(mailbox)s was connected: to protect "
+            "that calendar, this copy does not sync with Outlook. Reconnect Outlook here only "
+            "if this copy is meant to sync.",
+            mailbox=self.mailbox_address or self.user_id.name,
+        )
+        self._token_store().clear()
+        self.write({"state": "needs_reauth", "delta_link": False, "delta_window_end": False})
+        self.user_id._bus_send(
+            "simple_notification",
+            {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},
+        )
+        return message
 
     # ------------------------------------------------------------------
     # Sign-in (called by the OAuth controller)
@@ -710,8 +959,151 @@ class OutlookAccount(models.Model):
             raise UserError(self.env._("This sign-in link expired: sign in again."))
         return payload
 
+    @api.model
+    def _redirect_uri(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        return base_url.rstrip("/") + REDIRECT_PATH
+
     # ------------------------------------------------------------------
-    # Plumbing
+    # First sync and resets
+    # ------------------------------------------------------------------
+
+    def _first_sync_preview(self):
+        """Dry run of the first sync under each choice the preview offers: what the real sync
+        would do, counted from the planner's plans (Outlook is read, nothing is written)."""
+        self.ensure_one()
+        config = self._app_config()
+        if not config:
+            raise UserError(self.env._("Outlook Calendar is off in Settings."))
+        choices = [
+            (mode, attendees)
+            for mode in ("two_way", "import_only", "export_only")
+            for attendees in ((False,) if mode == "import_only" else (False, True))
+        ]
+        with self._graph_for_user(config) as graph:
+            run = SyncRun(self.sudo(), graph, now=fields.Datetime.now(), policy=None)
+            dry_runs = run.dry_run(
+                [self._sync_policy(mode, attendees) for mode, attendees in choices]
+            )
+        return {
+            preview_key(mode, attendees): dry_run_counts(dry_run)
+            for (mode, attendees), dry_run in zip(choices, dry_runs, strict=True)
+        }
+
+    def _choose_first_sync(self, mode, push_attendees):
+        """Store the user's choice of the first-sync preview: from now on the account syncs."""
+        self._own().filtered(lambda account: account.state == "preview").write(
+            {
+                "sync_mode": mode,
+                "first_sync_push_attendees": push_attendees,
+                "state": "active",
+                "next_sync_at": False,
+                "last_error": False,
+            }
+        )
+
+    def _forget_mailbox(self):
+        """Another mailbox is being connected: the former one's links go (its events stay in
+        Odoo as plain events and in that mailbox, nothing is deleted) and the new mailbox
+        starts with a first sync, which pairs what it already holds."""
+        self.ensure_one()
+        # The former mailbox's other calendars go with it (their links and logs too).
+        self.sudo().calendar_account_ids.unlink()
+        self.sudo().link_ids.unlink()
+        self.env["outlook.series.link"].sudo().search([("account_id", "=", self.id)]).unlink()
+        self.sudo().write(
+            {
+                "delta_link": False,
+                "delta_window_end": False,
+                "first_synced_at": False,
+                "first_sync_last_event_id": 0,
+                "pending_deletions": 0,
+                "confirm_mass_deletion": False,
+            }
+        )
+
+    # ------------------------------------------------------------------
+    # Calendars: which ones a mailbox offers, which Odoo events go to each
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _shared_calendars_allowed(self):
+        """Whether the administrator lets users sync calendars others shared with them."""
+        params = self.env["ir.config_parameter"].sudo()
+        return bool(params.get_param("outlook_calendar_sync.shared_calendars"))
+
+    def _calendar_lines(self, calendars):
+        """The picker's lines for Graph's ``calendars`` of this mailbox: those it may write to
+        (a read-only shared calendar cannot sync both ways), default first, then its own, then
+        the shared ones."""
+        mailbox = (self.mailbox_address or "").casefold()
+        synced = {account.calendar_id: account for account in self | self.calendar_account_ids}
+        rows = []
+        for calendar in calendars:
+            owner = (calendar.get("owner") or {}).get("address") or ""
+            owner_name = (calendar.get("owner") or {}).get("name") or ""
+            shared = bool(owner) and owner.casefold() != mailbox
+            if not calendar.get("id") or not calendar.get("canEdit"):
+                continue
+            if shared and not self._shared_calendars_allowed():
+                continue
+            rows.append(
+                (bool(calendar.get("isDefaultCalendar")), shared, calendar, owner, owner_name)
+            )
+        rows.sort(key=lambda row: (not row[0], row[1], row[2].get("name") or ""))
+        lines = []
+        for sequence, (is_default, shared, calendar, owner, owner_name) in enumerate(rows):
+            account = synced.get(calendar["id"])
+            lines.append(
+                {
+                    "sequence": sequence,
+                    "calendar_id": calendar["id"],
+                    "name": calendar.get("name") or calendar["id"],
+                    "owner": owner,
+                    "owner_name": owner_name,
+                    "shared": shared,
+                    "is_default": is_default,
+                    "tallies_responses": calendar.get("isTallyingResponses") is not False,
+                    "account_id": account.id if account else False,
+                    "selected": bool(account) and account.state not in ("paused", "not_connected"),
+                    "sync_mode": account.sync_mode if account else "two_way",
+                    "tag_id": account.event_tag_id.id if account else False,
+                }
+            )
+        return lines
+
+    @api.model
+    @tools.ormcache()
+    def _calendar_tag_ids(self):
+        """The tags that mark an Outlook calendar (``event_tag_id``): never Outlook categories."""
+        return frozenset(self.sudo().search([("event_tag_id", "!=", False)]).event_tag_id.ids)
+
+    def _export_domain(self, path=""):
+        """Which of the user's Odoo events go to this calendar (``path``: from the searched
+        model to the event, e.g. ``base_event_id.``): those with its tag, and, for the calendar
+        that receives new events, those with no other calendar's tag."""
+        self.ensure_one()
+        field = f"{path}categ_ids"
+        others = (
+            self.search([("user_id", "=", self.user_id.id), ("id", "!=", self.id)]).event_tag_id
+            - self.event_tag_id
+        )
+        own = [(field, "in", self.event_tag_id.ids)] if self.event_tag_id else []
+        if not self.receives_new_events:
+            return own or expression.FALSE_DOMAIN
+        untagged = [(field, "not in", others.ids)] if others else []
+        if own and untagged:
+            return expression.OR([own, untagged])
+        return untagged
+
+    def _user_account_ids(self):
+        """Every account of this account's user: an event linked to one of them is that
+        calendar's, never sent to another one."""
+        self.ensure_one()
+        return self.search([("user_id", "=", self.user_id.id)]).ids
+
+    # ------------------------------------------------------------------
+    # Plumbing: records, settings, the Graph client, the token columns
     # ------------------------------------------------------------------
 
     def _own(self):
@@ -732,10 +1124,11 @@ class OutlookAccount(models.Model):
             account = self.create({"user_id": user.id})
         return account
 
-    @api.model
-    def _redirect_uri(self):
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
-        return base_url.rstrip("/") + REDIRECT_PATH
+    def _connection(self):
+        """The account holding this calendar's Microsoft sign-in: itself, or the one of the
+        mailbox's default calendar."""
+        self.ensure_one()
+        return self.connection_id or self
 
     @api.model
     def _app_config(self):
@@ -810,380 +1203,3 @@ class OutlookAccount(models.Model):
         the account holding this calendar's sign-in)."""
         self.ensure_one()
         return TokenStore(self.env.cr, self._connection().id)
-
-    def _connection(self):
-        """The account holding this calendar's Microsoft sign-in: itself, or the one of the
-        mailbox's default calendar."""
-        self.ensure_one()
-        return self.connection_id or self
-
-    @api.model
-    @tools.ormcache()
-    def _calendar_tag_ids(self):
-        """The tags that mark an Outlook calendar (``event_tag_id``): never Outlook categories."""
-        return frozenset(self.sudo().search([("event_tag_id", "!=", False)]).event_tag_id.ids)
-
-    def _export_domain(self, path=""):
-        """Which of the user's Odoo events go to this calendar (``path``: from the searched
-        model to the event, e.g. ``base_event_id.``): those with its tag, and, for the calendar
-        that receives new events, those with no other calendar's tag."""
-        self.ensure_one()
-        field = f"{path}categ_ids"
-        others = (
-            self.search([("user_id", "=", self.user_id.id), ("id", "!=", self.id)]).event_tag_id
-            - self.event_tag_id
-        )
-        own = [(field, "in", self.event_tag_id.ids)] if self.event_tag_id else []
-        if not self.receives_new_events:
-            return own or expression.FALSE_DOMAIN
-        untagged = [(field, "not in", others.ids)] if others else []
-        if own and untagged:
-            return expression.OR([own, untagged])
-        return untagged
-
-    def _user_account_ids(self):
-        """Every account of this account's user: an event linked to one of them is that
-        calendar's, never sent to another one."""
-        self.ensure_one()
-        return self.search([("user_id", "=", self.user_id.id)]).ids
-
-    def _stop_for_mass_deletion(self, guard):
-        """Pause with nothing deleted, and ask the user (once) to confirm."""
-        message = self.env._(
-            "This sync would delete %(outlook)s events in Outlook and archive %(odoo)s in Odoo, "
-            "out of %(synced)s synced: nothing was deleted and the sync is paused. If this is "
-            'what you want, choose "Delete them" in the Outlook menu of the Calendar.',
-            outlook=guard.in_outlook,
-            odoo=guard.in_odoo,
-            synced=guard.synced,
-        )
-        self.write({"state": "paused", "pending_deletions": guard.in_outlook + guard.in_odoo})
-        self.user_id._bus_send(
-            "simple_notification",
-            {"title": self.env._("Outlook sync paused"), "message": message, "sticky": True},
-        )
-        return message
-
-    def action_confirm_deletions(self):
-        """The user confirms the deletions the guard stopped: sync now and let them through."""
-        accounts = self._own().filtered("pending_deletions")
-        accounts.write({"confirm_mass_deletion": True, "state": "active"})
-        for account in accounts:
-            account.sudo()._sync()
-        return True
-
-    @api.model
-    def _database_uuid(self):
-        return self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-
-    def _connected_in_another_database(self):
-        """Whether this database is a copy (a staging copy, a restored backup: another uuid) of
-        the one the account was connected in: the copy must not write to the real calendar."""
-        self.ensure_one()
-        return bool(self.database_uuid) and self.database_uuid != self._database_uuid()
-
-    def _stop_in_database_copy(self):
-        """Write nothing anywhere, forget the production database's tokens and sync state, and
-        ask the user to connect again (here, deliberately) if this copy must sync."""
-        message = self.env._(
-            "This database is a copy of the one where %(mailbox)s was connected: to protect "
-            "that calendar, this copy does not sync with Outlook. Reconnect Outlook here only "
-            "if this copy is meant to sync.",
-            mailbox=self.mailbox_address or self.user_id.name,
-        )
-        self._token_store().clear()
-        self.write({"state": "needs_reauth", "delta_link": False, "delta_window_end": False})
-        self.user_id._bus_send(
-            "simple_notification",
-            {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},
-        )
-        return message
-
-    def _forget_mailbox(self):
-        """Another mailbox is being connected: the former one's links go (its events stay in
-        Odoo as plain events and in that mailbox, nothing is deleted) and the new mailbox
-        starts with a first sync, which pairs what it already holds."""
-        self.ensure_one()
-        # The former mailbox's other calendars go with it (their links and logs too).
-        self.sudo().calendar_account_ids.unlink()
-        self.sudo().link_ids.unlink()
-        self.env["outlook.series.link"].sudo().search([("account_id", "=", self.id)]).unlink()
-        self.sudo().write(
-            {
-                "delta_link": False,
-                "delta_window_end": False,
-                "first_synced_at": False,
-                "first_sync_last_event_id": 0,
-                "pending_deletions": 0,
-                "confirm_mass_deletion": False,
-            }
-        )
-
-    # ------------------------------------------------------------------
-    # The user's choices: first-sync preview, mode, resets, schedule
-    # ------------------------------------------------------------------
-
-    def _sync_policy(self, mode=None, push_attendees=None):
-        """The planner's policy for this account's next sync, or for another first-sync choice
-        (the preview plans each one): the mode, what private events become, and the first
-        sync's safe scope: existing events only if still to come, with their attendees only
-        when the user asked, and Outlook's version of an event found on both sides (e.g. a
-        meeting imported through an attendee's mailbox) is never overwritten by Odoo's."""
-        self.ensure_one()
-        mode = mode or self.sync_mode
-        if push_attendees is None:
-            push_attendees = self.first_sync_push_attendees
-        first = not self.first_synced_at
-        if mode == "import_only":
-            push = PushScope.NONE
-        else:
-            push = PushScope.FUTURE if first else PushScope.ALL
-        return Policy(
-            conflicts=Winner.OUTLOOK if first else Winner(self.conflict_winner),
-            push=push,
-            push_attendees=push_attendees or not first,
-            pull=mode != "export_only",
-            private=PrivateEvents(self.private_events),
-            responses_tracked=not self.responses_untracked,
-        )
-
-    def _first_sync_preview(self):
-        """Dry run of the first sync under each choice the preview offers: what the real sync
-        would do, counted from the planner's plans (Outlook is read, nothing is written)."""
-        self.ensure_one()
-        config = self._app_config()
-        if not config:
-            raise UserError(self.env._("Outlook Calendar is off in Settings."))
-        choices = [
-            (mode, attendees)
-            for mode in ("two_way", "import_only", "export_only")
-            for attendees in ((False,) if mode == "import_only" else (False, True))
-        ]
-        with self._graph_for_user(config) as graph:
-            run = SyncRun(self.sudo(), graph, now=fields.Datetime.now(), policy=None)
-            dry_runs = run.dry_run(
-                [self._sync_policy(mode, attendees) for mode, attendees in choices]
-            )
-        return {
-            preview_key(mode, attendees): dry_run_counts(dry_run)
-            for (mode, attendees), dry_run in zip(choices, dry_runs, strict=True)
-        }
-
-    def action_open_first_sync_preview(self):
-        """The first-sync preview of this (own) account, counted by a dry run."""
-        self.ensure_one()
-        account = self._own()
-        if account.state != "preview":
-            raise UserError(self.env._("This Outlook account already chose how to sync."))
-        wizard = self.env["outlook.first.sync.wizard"].create(
-            {"account_id": account.id, "counts": account.sudo()._first_sync_preview()}
-        )
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Your first Outlook sync"),
-            "res_model": wizard._name,
-            "res_id": wizard.id,
-            "views": [(False, "form")],
-            "target": "new",
-        }
-
-    def _choose_first_sync(self, mode, push_attendees):
-        """Store the user's choice of the first-sync preview: from now on the account syncs."""
-        self._own().filtered(lambda account: account.state == "preview").write(
-            {
-                "sync_mode": mode,
-                "first_sync_push_attendees": push_attendees,
-                "state": "active",
-                "next_sync_at": False,
-                "last_error": False,
-            }
-        )
-
-    def action_choose_calendars(self):
-        """The calendar picker of this account's mailbox: its Outlook calendars, and those other
-        users shared with it and let it edit, each with what is synced of it now."""
-        self.ensure_one()
-        signed_in = self._own()._connection()
-        if signed_in.state in ("not_connected", "needs_reauth"):
-            raise UserError(self.env._("Connect Outlook first: the calendars are read from it."))
-        config = self._app_config()
-        if not config:
-            raise UserError(self.env._("Outlook Calendar is off in Settings."))
-        notice = False
-        with signed_in.sudo()._graph_for_user(config) as graph:
-            try:
-                calendars = graph.list_calendars()
-            except GraphError as error:
-                _logger.warning("Outlook did not list the calendars of %s: %s", signed_in, error)
-                calendars = [graph.get_default_calendar()]
-                notice = self.env._(
-                    "Outlook did not give the list of this mailbox's calendars (%(reason)s), "
-                    "so only its default calendar is shown. Its other calendars, and those "
-                    "shared with it, appear here once Outlook lists them again: try later.",
-                    reason=error.message or error.code,
-                )
-        picker = self.env["outlook.calendar.picker"].create(
-            {
-                "account_id": signed_in.id,
-                "list_notice": notice,
-                "line_ids": [
-                    fields.Command.create(vals) for vals in signed_in._calendar_lines(calendars)
-                ],
-            }
-        )
-        picker.new_events_line_id = picker.line_ids.filtered(
-            lambda line: line.account_id.receives_new_events
-        )[:1]
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Outlook calendars to sync"),
-            "res_model": picker._name,
-            "res_id": picker.id,
-            "views": [(False, "form")],
-            "target": "new",
-        }
-
-    def _failure_message(self, error):
-        """What went wrong when Microsoft failed or refused a run, in words a user can act on:
-        a calendar another user shared may have been unshared, or not granted yet; writes
-        Microsoft did not confirm are read back, not sent again."""
-        if isinstance(error, WriteUnconfirmed):
-            return unconfirmed_message(self.env, error)
-        refused = isinstance(error, GraphError) and error.status in (403, 404)
-        if not (self.calendar_owner and refused):
-            return unreachable_message(self.env, error)
-        return self.env._(
-            "Microsoft refused access to %(calendar)s, shared by %(owner)s. Reconnect Outlook "
-            "to grant access to calendars shared with you; if that does not help, ask "
-            "%(owner)s whether the calendar is still shared with you and editable.",
-            calendar=self.calendar_name or self.calendar_id,
-            owner=self.calendar_owner,
-        )
-
-    @api.model
-    def _shared_calendars_allowed(self):
-        """Whether the administrator lets users sync calendars others shared with them."""
-        params = self.env["ir.config_parameter"].sudo()
-        return bool(params.get_param("outlook_calendar_sync.shared_calendars"))
-
-    def _calendar_lines(self, calendars):
-        """The picker's lines for Graph's ``calendars`` of this mailbox: those it may write to
-        (a read-only shared calendar cannot sync both ways), default first, then its own, then
-        the shared ones."""
-        mailbox = (self.mailbox_address or "").casefold()
-        synced = {account.calendar_id: account for account in self | self.calendar_account_ids}
-        rows = []
-        for calendar in calendars:
-            owner = (calendar.get("owner") or {}).get("address") or ""
-            owner_name = (calendar.get("owner") or {}).get("name") or ""
-            shared = bool(owner) and owner.casefold() != mailbox
-            if not calendar.get("id") or not calendar.get("canEdit"):
-                continue
-            if shared and not self._shared_calendars_allowed():
-                continue
-            rows.append(
-                (bool(calendar.get("isDefaultCalendar")), shared, calendar, owner, owner_name)
-            )
-        rows.sort(key=lambda row: (not row[0], row[1], row[2].get("name") or ""))
-        lines = []
-        for sequence, (is_default, shared, calendar, owner, owner_name) in enumerate(rows):
-            account = synced.get(calendar["id"])
-            lines.append(
-                {
-                    "sequence": sequence,
-                    "calendar_id": calendar["id"],
-                    "name": calendar.get("name") or calendar["id"],
-                    "owner": owner,
-                    "owner_name": owner_name,
-                    "shared": shared,
-                    "is_default": is_default,
-                    "tallies_responses": calendar.get("isTallyingResponses") is not False,
-                    "account_id": account.id if account else False,
-                    "selected": bool(account) and account.state not in ("paused", "not_connected"),
-                    "sync_mode": account.sync_mode if account else "two_way",
-                    "tag_id": account.event_tag_id.id if account else False,
-                }
-            )
-        return lines
-
-    def action_resync(self):
-        """Re-match and resync: Outlook is read again in full and matched to Odoo through the
-        links, which keep what they knew (so nothing is created twice)."""
-        accounts = self._own()
-        accounts.sudo().write({"delta_link": False, "delta_window_end": False})
-        accounts.action_sync_now()
-        return True
-
-    def action_forget_links(self):
-        """Forget links and re-import: the links forget every synced version and Outlook is read
-        again as on a first sync, through the preview. Each link only keeps which Odoo event is
-        which Outlook event, so nothing is created twice; differing fields take Outlook's value."""
-        accounts = self._own().filtered(lambda account: account.state != "not_connected")
-        accounts.sudo().link_ids.write(
-            {
-                "base": False,
-                "change_key": False,
-                "dirty": False,
-                "local_modified_at": False,
-                "last_error": False,
-                "error_count": 0,
-                "retry_at": False,
-            }
-        )
-        accounts.sudo().write(
-            {
-                "state": "preview",
-                "delta_link": False,
-                "delta_window_end": False,
-                "first_synced_at": False,
-                "first_sync_last_event_id": 0,
-                "pending_deletions": 0,
-                "confirm_mass_deletion": False,
-                "last_error": False,
-            }
-        )
-        return True
-
-    def action_schedule_sync(self):
-        """Sync now, in the background (the overview's mass action): the cron serves these
-        before the accounts merely due, first asked first served."""
-        self._scheduler().request(self._own().filtered(lambda a: a.state in ("active", "error")))
-        return True
-
-    def _notify_failure(self, message):
-        """Record what went wrong; a new error of a failing account also reaches the user at
-        once (the reconnect notice and the mass-deletion guard tell theirs themselves)."""
-        news = self.state == "error" and self.last_error != message
-        self.last_error = message
-        if news:
-            self.user_id._bus_send(
-                "simple_notification",
-                {
-                    "title": self.env._("Outlook sync failed"),
-                    "message": message,
-                    "type": "warning",
-                    "sticky": True,
-                },
-            )
-
-    def _mark_needs_reauth(self, error):
-        """Stop syncing until the user signs in again, and tell them (once); the other
-        calendars of the mailbox share the sign-in, so they stop too."""
-        self.ensure_one()
-        if self.state == "needs_reauth":
-            return
-        message = self.env._(
-            "Microsoft no longer accepts the sign-in of %(mailbox)s: "
-            "reconnect Outlook. (%(reason)s)",
-            mailbox=self.mailbox_address or self.user_id.name,
-            reason=error.reason,
-        )
-        signed_in = self._connection()
-        mailbox = (signed_in | signed_in.calendar_account_ids).filtered(
-            lambda account: account.state in ("active", "error", "preview")
-        )
-        (mailbox | self).write({"state": "needs_reauth", "last_error": message})
-        self.user_id._bus_send(
-            "simple_notification",
-            {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},
-        )

@@ -51,6 +51,16 @@ GRAPH_MAX_WAIT = 30.0
 STATE_SCOPE = "outlook_calendar_sync.oauth_state"
 # The sync window a user may choose, in days (Graph reads the whole window on a full resync).
 MAX_WINDOW_DAYS = 5 * 366
+# What an account forgets to sync again as on a first sync: Outlook read in full, the
+# first-sync scope and the mass-deletion guard's pending question.
+FIRST_SYNC_AGAIN = {
+    "delta_link": False,
+    "delta_window_end": False,
+    "first_synced_at": False,
+    "first_sync_last_event_id": 0,
+    "pending_deletions": 0,
+    "confirm_mass_deletion": False,
+}
 
 
 class OutlookAccount(models.Model):
@@ -502,18 +512,7 @@ class OutlookAccount(models.Model):
                 "retry_at": False,
             }
         )
-        accounts.sudo().write(
-            {
-                "state": "preview",
-                "delta_link": False,
-                "delta_window_end": False,
-                "first_synced_at": False,
-                "first_sync_last_event_id": 0,
-                "pending_deletions": 0,
-                "confirm_mass_deletion": False,
-                "last_error": False,
-            }
-        )
+        accounts.sudo().write({**FIRST_SYNC_AGAIN, "state": "preview", "last_error": False})
         return True
 
     def action_confirm_deletions(self):
@@ -1011,16 +1010,7 @@ class OutlookAccount(models.Model):
         self.sudo().calendar_account_ids.unlink()
         self.sudo().link_ids.unlink()
         self.env["outlook.series.link"].sudo().search([("account_id", "=", self.id)]).unlink()
-        self.sudo().write(
-            {
-                "delta_link": False,
-                "delta_window_end": False,
-                "first_synced_at": False,
-                "first_sync_last_event_id": 0,
-                "pending_deletions": 0,
-                "confirm_mass_deletion": False,
-            }
-        )
+        self.sudo().write(FIRST_SYNC_AGAIN)
 
     # ------------------------------------------------------------------
     # Calendars: which ones a mailbox offers, which Odoo events go to each

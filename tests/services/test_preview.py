@@ -4,7 +4,7 @@ how many messages Exchange would send for it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from services.preview import dry_run_counts, emailed, preview_key
 from services.reconcile import (
@@ -19,15 +19,14 @@ from services.reconcile import (
 )
 from services.values import Attendee, EventValues
 
-KEY = ItemKey(event="1")
-START = datetime(2024, 3, 30, 9, 0, tzinfo=UTC)
 MEETING = EventValues(
     name="Review",
-    start=START,
-    stop=START + timedelta(hours=1),
+    start=datetime(2024, 3, 30, 9, 0, tzinfo=UTC),
+    stop=datetime(2024, 3, 30, 10, 0, tzinfo=UTC),
     organizer_email="alice@example.org",
     attendees=(Attendee(email="bob@example.org"), Attendee(email="carol@example.org")),
 )
+KEY = ItemKey(event="1")
 
 
 @dataclass(frozen=True)

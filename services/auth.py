@@ -57,6 +57,22 @@ SHARED_CALENDAR_SCOPES: tuple[str, ...] = (SHARED_CALENDAR_PERMISSION[0],)
 _REAUTH_ERRORS = frozenset({"invalid_grant", "interaction_required", "consent_required"})
 
 
+def safe_return_path(path: str | None) -> str:
+    """Where the browser goes back to after the sign-in: only a path inside this Odoo (no
+    scheme, no host, no protocol-relative '//' trick), else the calendar."""
+    parts = urlsplit(path or "")
+    if (
+        parts.scheme
+        or parts.netloc
+        or not path
+        or not path.startswith("/")
+        or path.startswith("//")
+        or "\\" in path
+    ):
+        return "/odoo/calendar"
+    return path
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccountInfo:
     """Who signed in: ``home_account_id`` selects the account in the cache later."""

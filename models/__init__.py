@@ -1,5 +1,6 @@
 from . import (
     calendar_alarm,
+    calendar_attendee,
     calendar_event,
     outlook_account,
     outlook_event_link,

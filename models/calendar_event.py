@@ -31,6 +31,20 @@ SYNCED_EVENT_FIELDS = frozenset(
 )
 # A local edit starts a sync this soon after (edits in a burst share one run).
 SYNC_DEBOUNCE = timedelta(seconds=30)
+# The context key naming the account whose sync is writing.
+SYNCING_ACCOUNT = "outlook_syncing_account_id"
+
+
+def sync_writes_context(account_id):
+    """The context of a sync's own Odoo writes: no Odoo mail nor chatter (Exchange mails the
+    attendees), and the syncing account's links are not flagged as edited (its run settles
+    them); other accounts' links of the same meeting still are."""
+    return {
+        "no_mail_to_attendees": True,
+        "mail_create_nolog": True,
+        "tracking_disable": True,
+        SYNCING_ACCOUNT: account_id,
+    }
 
 
 class CalendarEvent(models.Model):
@@ -88,6 +102,8 @@ class CalendarEvent(models.Model):
     def _outlook_mark_dirty(self):
         """Flag the events' links for the next sync, and bring that sync forward."""
         links = self.sudo().outlook_link_ids
+        if syncing := self.env.context.get(SYNCING_ACCOUNT):
+            links = links.filtered(lambda link: link.account_id.id != syncing)
         if not links:
             return
         links.write({"dirty": True, "local_modified_at": fields.Datetime.now()})
@@ -206,16 +222,6 @@ class CalendarEvent(models.Model):
                     by_state[state] |= attendee
         for state, attendees in by_state.items():
             attendees.write({"state": state})
-
-
-class CalendarAttendee(models.Model):
-    _inherit = "calendar.attendee"
-
-    def write(self, vals):
-        result = super().write(vals)
-        if "state" in vals:
-            self.event_id._outlook_mark_dirty()
-        return result
 
 
 def when_vals(values):

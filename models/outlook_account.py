@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import requests
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models, tools
@@ -43,7 +42,7 @@ from ..services.reconcile import (
 )
 from ..services.schedule import backoff, call_budget
 from ..services.values import WHEN_FIELDS
-from .outlook_sync_run import MassDeletion, SyncRun
+from ..sync.run import MassDeletion, SyncRun
 from .res_config_settings import (
     DEFAULT_AUTHORITY_HOST,
     DEFAULT_GRAPH_ENDPOINT,
@@ -946,7 +945,7 @@ class OutlookAccount(models.Model):
             client_credential=config.client_secret,
             authority=config.authority,
             cache_blob=store.read_cache(),
-            http_client=requests.Session(),
+            http_client=GRAPH_CONNECTIONS.session(),
             home_account_id=self._connection().home_account_id or None,
             http_cache=MSAL_HTTP_CACHE,
         )

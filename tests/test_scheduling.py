@@ -10,7 +10,8 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.outlook_calendar_sync.models import outlook_account, outlook_sync_run
+from odoo.addons.outlook_calendar_sync.models import outlook_account
+from odoo.addons.outlook_calendar_sync.sync import run as sync_run
 
 from .common import ALICE, BOB, TOMORROW, OutlookHttpCase, outlook_event
 
@@ -152,7 +153,7 @@ class TestScheduling(OutlookHttpCase):
         Bob and Carol are synced all the same."""
         self.emulator.create_event(ALICE, outlook_event("Never half-imported"))
 
-        apply_locally = outlook_sync_run.SyncRun._apply_locally
+        apply_locally = sync_run.SyncRun._apply_locally
 
         def broken_run(run, *plan):
             if run.account == self.alice:
@@ -160,7 +161,7 @@ class TestScheduling(OutlookHttpCase):
             return apply_locally(run, *plan)
 
         with (
-            patch.object(outlook_sync_run.SyncRun, "_apply_locally", broken_run),
+            patch.object(sync_run.SyncRun, "_apply_locally", broken_run),
             self.assertLogs(outlook_account.__name__, "ERROR") as logged,
         ):
             self.env["outlook.account"]._cron_sync(time_budget=3600)
@@ -226,7 +227,7 @@ class TestBigFirstRead(OutlookHttpCase):
                 "user_id": self.user_alice.id,
             }
         )
-        patcher = patch.multiple(outlook_sync_run, DELTA_PAGE_SIZE=10, FIRST_READ_PAGE_BUDGET=1)
+        patcher = patch.multiple(sync_run, DELTA_PAGE_SIZE=10, FIRST_READ_PAGE_BUDGET=1)
         patcher.start()
         self.addCleanup(patcher.stop)
 

@@ -549,6 +549,94 @@ class TestMeetings(SyncCase):
         self.assertEqual(len(self.emulator.events(BOB)), 1, "the organizer's meeting stays")
 
 
+class TestTheSyncsOwnOdooWrites(SyncCase):
+    """What the sync writes into Odoo mails nobody (Exchange mails the attendees) and does not
+    send its own account back to sync."""
+
+    def setUp(self):
+        super().setUp()
+        self.sync()
+        carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@example.org"})
+        self.meeting = self.odoo_event("Planning", guests=(carol,))
+        self.sync()
+        self.copy = self.outlook_events("Planning")[0]
+
+    def odoo_mails(self, meeting=None):
+        """Mails queued, and messages posted on the meeting (flushed first, so the tracking of
+        the edits made so far is counted before the sync runs)."""
+        self.env.cr.flush()
+        messages = self.env["mail.message"].search_count(
+            [("model", "=", "calendar.event"), ("res_id", "=", (meeting or self.meeting).id)]
+        )
+        return self.env["mail.mail"].search_count([]), messages
+
+    def sync_crons_due(self):
+        return self.env["ir.cron.trigger"].search_count(
+            [("cron_id", "in", self.env["outlook.account"]._sync_crons().ids)]
+        )
+
+    def test_a_meeting_moved_in_odoo_is_sent_without_odoo_mail(self):
+        later = self.meeting.start + timedelta(hours=2)
+        self.meeting.write({"start": later, "stop": later + timedelta(hours=1)})
+        mails = self.odoo_mails()
+
+        self.sync()
+
+        start = self.outlook_events("Planning")[0]["start"]["dateTime"]
+        self.assertEqual(start[:19], later.isoformat())
+        self.assertEqual(self.odoo_mails(), mails)
+
+    def test_a_meeting_made_in_tokyo_time_and_moved_in_odoo_is_sent_without_odoo_mail(self):
+        start = TOMORROW + timedelta(hours=1)
+        self.emulator.create_event(
+            ALICE,
+            outlook_event(
+                "Tokyo review",
+                attendees=[attendee("carol@example.org", "Carol")],
+            )
+            | {
+                "start": graph_time(start + timedelta(hours=9), "Asia/Tokyo"),
+                "end": graph_time(start + timedelta(hours=10), "Asia/Tokyo"),
+            },
+        )
+        self.sync()
+        review = self.odoo_events("Tokyo review")
+        self.assertEqual(review.start, start)
+        review.write({"start": start + timedelta(hours=2), "stop": start + timedelta(hours=3)})
+        mails = self.odoo_mails(review)
+
+        log = self.sync()
+
+        self.assertEqual(log.pushed_updated, 1)
+        self.assertEqual(self.odoo_mails(review), mails)
+
+    def test_a_meeting_moved_in_outlook_reaches_odoo_without_odoo_mail(self):
+        later = self.meeting.start + timedelta(hours=3)
+        self.emulator.update_event(
+            ALICE,
+            self.copy["id"],
+            {"start": graph_time(later), "end": graph_time(later + timedelta(hours=1))},
+        )
+        mails = self.odoo_mails()
+
+        self.sync()
+
+        self.assertEqual(self.meeting.start, later)
+        self.assertEqual(self.odoo_mails(), mails)
+
+    def test_a_pulled_change_leaves_the_link_clean_and_wakes_no_cron(self):
+        self.emulator.update_event(ALICE, self.copy["id"], {"subject": "Planning (renamed)"})
+        self.emulator.update_event(ALICE, self.copy["id"], {"location": {"displayName": "Room 4"}})
+        self.env["ir.cron.trigger"].search([]).unlink()
+
+        log = self.sync()
+
+        self.assertEqual(log.pulled_updated, 1)
+        self.assertEqual(self.meeting.name, "Planning (renamed)")
+        self.assertFalse(self.meeting.outlook_link_ids.dirty)
+        self.assertEqual(self.sync_crons_due(), 0)
+
+
 class TestWindowAndScheduling(SyncCase):
     def test_event_moved_out_of_the_window_is_moved_not_archived(self):
         outlook = self.emulator.create_event(ALICE, outlook_event("Far away"))

@@ -45,8 +45,8 @@ from hypothesis.stateful import (
 from odoo import fields
 from odoo.tests import tagged
 
-from ..models.outlook_sync_run import unmodified_since_created
 from ..services import mapping
+from ..sync.run import unmodified_since_created
 from .common import ALICE, BOB, OutlookHttpCase, graph_time, sync_counts
 
 _COMMON = {

@@ -18,6 +18,7 @@ from datetime import datetime, time, timezone
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..models.calendar_event import when_vals
 from ..services import mapping, series
 from ..services import recurrence as rec
 from ..services.details import sent_to_outlook
@@ -33,7 +34,6 @@ from ..services.pairing import normalize_subject
 from ..services.reconcile import PushScope, series_pushed
 from ..services.timezones import UTC_NAME
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
-from .calendar_event import when_vals
 
 _logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from odoo import fields
 from odoo.tools import email_normalize
 
+from ..models.calendar_event import sync_writes_context
 from ..services import mapping, series
 from ..services.details import (
     ODOO_TO_PRESET,
@@ -54,8 +55,8 @@ from ..services.reconcile import (
 from ..services.schedule import read_pages
 from ..services.timezones import UTC_NAME, canonical_iana, windows_to_iana
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
-from .outlook_series_sync import SeriesSync
-from .outlook_sync_pairing import RunPairing
+from .pairing import RunPairing
+from .series import SeriesSync
 
 _logger = logging.getLogger(__name__)
 
@@ -77,7 +78,6 @@ DELTA_PAGE_SIZE = 200
 FIRST_READ_PAGE_BUDGET = 50
 # A delta link keeps the window it started with: start afresh once the window moved this much.
 WINDOW_DRIFT = timedelta(days=7)
-NO_MAIL = {"no_mail_to_attendees": True, "mail_create_nolog": True, "tracking_disable": True}
 
 
 class MassDeletion(Exception):
@@ -106,7 +106,8 @@ class SyncRun:
 
     def __init__(self, account, graph, *, now, policy):
         self.account = account
-        self.env = account.env
+        # Every record the run reaches (links, their events, series) writes in this context.
+        self.env = account.env(context={**account.env.context, **sync_writes_context(account.id)})
         self.graph = graph
         self.now = now.replace(microsecond=0)
         self.is_first_sync = not account.first_synced_at
@@ -125,7 +126,7 @@ class SyncRun:
         )
         self.database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         self.Link = self.env["outlook.event.link"].sudo()
-        self.Event = self.env["calendar.event"].sudo().with_context(active_test=False, **NO_MAIL)
+        self.Event = self.env["calendar.event"].sudo().with_context(active_test=False)
         self.counts = Counter()
         self.errors = []
         self.conflicts = []

@@ -124,16 +124,17 @@ def manifest_version(commit: str | None = None) -> str:
 
 def base_commit() -> str | None:
     """``UPGRADE_FROM``, else the newest commit whose manifest version differs from the
-    checkout's: the parent of the oldest of the newest manifest changes that kept the
-    checkout's version (HEAD itself when the checkout changed the version). None: the version
-    never changed."""
+    checkout's, along first parents (the branch's own history: once a branch that changed the
+    version is merged, the state just before the merge): the parent of the oldest of the newest
+    manifest changes that kept the checkout's version (HEAD itself when the checkout changed
+    the version). None: the version never changed."""
     if chosen := os.environ.get("UPGRADE_FROM"):
         return git("rev-parse", "--verify", f"{chosen}^{{commit}}")
     current = manifest_version()
     if manifest_version("HEAD") != current:
         return git("rev-parse", "HEAD")
     same = None
-    for commit in git("log", "--format=%H", "--", "__manifest__.py").split():
+    for commit in git("log", "--first-parent", "--format=%H", "--", "__manifest__.py").split():
         if manifest_version(commit) != current:
             break
         same = commit

@@ -2,7 +2,7 @@
     "name": "Outlook Calendar Sync",
     "summary": "Two-way sync of each user's Odoo Calendar with their Outlook calendar: "
     "no duplicates, no lost edits, no surprise invitations.",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Productivity/Calendar",
     "website": "https://github.com/outlook-calendar-sync/outlook_calendar_sync",
     "author": "Outlook Calendar Sync contributors",

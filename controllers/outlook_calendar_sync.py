@@ -5,10 +5,10 @@ from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
 
-from ..models.outlook_account import app_rejected_message, unreachable_message
 from ..models.outlook_subscription import WEBHOOK_PATH
 from ..services.errors import AuthError, SignInFailed, SyncError
 from ..services.notifications import read_notifications
+from ..sync.messages import app_rejected_message, unreachable_message
 
 _logger = logging.getLogger(__name__)
 

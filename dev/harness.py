@@ -262,11 +262,23 @@ def odoo_command(*args: str, command: str | None = None) -> list[str]:
     return [str(PYTHON), odoo_bin, *([command] if command else []), "-c", str(ODOO_CONF), *args]
 
 
-def install(db: str, modules: str, *, update: bool = False) -> list[str]:
-    """The ``odoo-bin`` line that installs (or updates) ``modules`` in ``db`` and stops."""
+def addons_path_option(addons: Path | None) -> list[str]:
+    """The option that makes Odoo take its addons from Odoo's own and ``addons`` (a folder
+    holding another version of this addon) instead of .dev/odoo.conf's (none: those)."""
+    if addons is None:
+        return []
+    odoo_addons = Path((DEV / "odoo-dir").read_text().strip()) / "addons"
+    return [f"--addons-path={odoo_addons},{addons}"]
+
+
+def install(
+    db: str, modules: str, *, update: bool = False, addons: Path | None = None
+) -> list[str]:
+    """The ``odoo-bin`` line that installs (or updates) ``modules`` in ``db`` and stops, with
+    the addons of ``addons_path_option(addons)``."""
     action = "-u" if update else "-i"
     line = odoo_command("-d", db, action, modules, "--stop-after-init", "--without-demo=all")
-    return [*line, "--no-http", "--log-level=warn"]
+    return [*line, *addons_path_option(addons), "--no-http", "--log-level=warn"]
 
 
 def wait_until_healthy(
@@ -285,18 +297,30 @@ def wait_until_healthy(
     wait_for(healthy, timeout, f"Odoo on {url}", poll=HEALTH_POLL_SECONDS)
 
 
-def server_command(db: str, port: int, log: Path, cron_threads: int = 1) -> list[str]:
+def server_command(
+    db: str, port: int, log: Path, cron_threads: int = 1, addons: Path | None = None
+) -> list[str]:
     """The ``odoo-bin`` line of an Odoo server for ``db`` only, on ``port``, logging to
-    ``log``, with ``cron_threads`` cron threads."""
+    ``log``, with ``cron_threads`` cron threads and the addons of ``addons_path_option``."""
     args = odoo_command("-d", db, f"--http-port={port}", f"--db-filter=^{db}$")
+    args += addons_path_option(addons)
     return [*args, f"--max-cron-threads={cron_threads}", f"--logfile={log}"]
 
 
 @contextlib.contextmanager
-def odoo_server(db: str, port: int, bundle: str, log: Path, cron_threads: int = 1) -> Iterator[str]:
-    """Odoo serving only ``db`` on ``port`` with ``cron_threads`` cron threads, trusting the
-    emulator's CA (``bundle``); yields its URL and is stopped on the way out."""
-    args = [*server_command(db, port, log, cron_threads), "--log-level=info"]
+def odoo_server(
+    db: str,
+    port: int,
+    bundle: str,
+    log: Path,
+    *,
+    cron_threads: int = 1,
+    addons: Path | None = None,
+) -> Iterator[str]:
+    """Odoo serving only ``db`` on ``port`` with ``cron_threads`` cron threads and the addons
+    of ``addons_path_option(addons)``, trusting the emulator's CA (``bundle``); yields its URL
+    and is stopped on the way out."""
+    args = [*server_command(db, port, log, cron_threads, addons), "--log-level=info"]
     process = subprocess.Popen(
         args,
         env={**os.environ, "REQUESTS_CA_BUNDLE": bundle},

@@ -47,6 +47,11 @@ check_switch() {
     "$PY" "$ROOT/dev/switch_check.py" || die "the switching check failed (.dev/switch/)"
 }
 
+check_upgrade() {
+    echo "[test] upgrading a database of the previous release (UPGRADE_FROM=<commit>: another) to the checkout"
+    "$PY" "$ROOT/dev/upgrade_check.py" || die "the upgrade check failed (.dev/upgrade/)"
+}
+
 check_crashes() {
     echo "[test] SIGKILL of an Odoo process mid-sync at each phase, on a copy of $DB"
     "$PY" "$ROOT/dev/crash_check.py" "$DB" 2>&1 | grep '^\[crash\]' ||
@@ -82,5 +87,6 @@ run_pure_tests
 install_fresh
 check_uninstall
 check_switch
+check_upgrade
 check_crashes
 run_odoo_tests

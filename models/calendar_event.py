@@ -136,7 +136,7 @@ class CalendarEvent(models.Model):
 
     def _outlook_bring_sync_forward(self):
         """Run the sync cron shortly (every lane): an account whose user changed Odoo since
-        its last sync is due (``outlook.account._accounts_with_local_changes``)."""
+        its last sync is due (``sync.scheduler.Scheduler.accounts_with_local_changes``)."""
         self.env["outlook.account"].sudo()._wake_sync_crons(fields.Datetime.now() + SYNC_DEBOUNCE)
 
     def _outlook_values(self):

@@ -4,21 +4,14 @@ import logging
 import secrets
 import time
 from contextlib import contextmanager
-from datetime import timedelta
-from urllib.parse import urlsplit
-
-from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import config as odoo_config
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as odoo_hmac
 
-from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
-
-from ..services.auth import SHARED_CALENDAR_SCOPES, AppConfig, OutlookAuth
+from ..services.auth import SHARED_CALENDAR_SCOPES, AppConfig, OutlookAuth, safe_return_path
 from ..services.errors import (
     AuthError,
     GraphError,
@@ -28,21 +21,18 @@ from ..services.errors import (
     WriteUnconfirmed,
 )
 from ..services.graph import ConnectionPool, GraphClient
-from ..services.reconcile import (
-    CreateLocal,
-    CreateRemote,
-    DeclineRemote,
-    Policy,
-    PrivateEvents,
-    PushScope,
-    RespondRemote,
-    UpdateLocal,
-    UpdateRemote,
-    Winner,
+from ..services.preview import dry_run_counts, preview_key
+from ..services.quota import Pacer, quota_from_settings
+from ..services.reconcile import Policy, PrivateEvents, PushScope, Winner
+from ..sync.messages import (
+    app_rejected_message,
+    throttled_message,
+    unconfirmed_message,
+    unreachable_message,
 )
-from ..services.schedule import backoff, call_budget
-from ..services.values import WHEN_FIELDS
 from ..sync.run import MassDeletion, SyncRun
+from ..sync.scheduler import Scheduler
+from ..sync.token_store import TokenStore
 from .res_config_settings import (
     DEFAULT_AUTHORITY_HOST,
     DEFAULT_GRAPH_ENDPOINT,
@@ -53,17 +43,6 @@ from .res_config_settings import (
 _logger = logging.getLogger(__name__)
 
 SIGN_IN_TTL_SECONDS = 600
-# Accounts are synced again this long after a successful run (the cron runs every 5 minutes,
-# local edits bring a sync forward).
-SYNC_INTERVAL_MINUTES = 5
-SYNC_INTERVAL = timedelta(minutes=SYNC_INTERVAL_MINUTES)
-# A failing or throttled account waits the interval, doubled at each failure in a row, up to this.
-MAX_BACKOFF = timedelta(hours=1)
-# An account due for longer than this many intervals is late: the cron workers fall behind.
-LATE_AFTER_INTERVALS = 2
-# How far past the accounts it already took a cron call looks for one nobody holds: more than
-# the accounts the other workers can hold at once.
-TAKE_WINDOW = 20
 # msal's cache of the identity platform's metadata (OpenID configuration), shared by the
 # accounts this process syncs: read once per authority, not once per sync.
 MSAL_HTTP_CACHE = {}
@@ -73,8 +52,16 @@ GRAPH_MAX_WAIT = 30.0
 STATE_SCOPE = "outlook_calendar_sync.oauth_state"
 # The sync window a user may choose, in days (Graph reads the whole window on a full resync).
 MAX_WINDOW_DAYS = 5 * 366
-# Changes of a meeting for which Exchange emails its attendees an update.
-MAILED_FIELDS = frozenset({*WHEN_FIELDS, "location", "attendees"})
+# What an account forgets to sync again as on a first sync: Outlook read in full, the
+# first-sync scope and the mass-deletion guard's pending question.
+FIRST_SYNC_AGAIN = {
+    "delta_link": False,
+    "delta_window_end": False,
+    "first_synced_at": False,
+    "first_sync_last_event_id": 0,
+    "pending_deletions": 0,
+    "confirm_mass_deletion": False,
+}
 
 
 # The account's fields that change which Odoo events it sends (``_export_domain``, the policy).
@@ -278,6 +265,14 @@ class OutlookAccount(models.Model):
         "default calendar: for this calendar's meetings it shows none, so Odoo keeps the "
         "answers it knows.",
     )
+    graph_quota_full_at = fields.Float(
+        "Outlook Quota Full At",
+        readonly=True,
+        copy=False,
+        help="When this mailbox's Outlook quota, as this app spent it, is whole again (seconds "
+        "since 1970), kept when Outlook throttled a run: the runs of the quota's period after "
+        "it pace themselves from the start.",
+    )
     last_sync_event_id = fields.Integer(
         readonly=True,
         copy=False,
@@ -330,15 +325,6 @@ class OutlookAccount(models.Model):
         ),
     ]
 
-    def init(self):
-        self.env.cr.execute(
-            """
-            ALTER TABLE outlook_account
-                ADD COLUMN IF NOT EXISTS token_cache TEXT,
-                ADD COLUMN IF NOT EXISTS sign_in_flow TEXT
-            """
-        )
-
     @api.depends("mailbox_address", "user_id", "connection_id", "calendar_name")
     def _compute_display_name(self):
         for account in self:
@@ -347,16 +333,29 @@ class OutlookAccount(models.Model):
                 name = f"{name} · {account.calendar_name}"
             account.display_name = name
 
-    @api.constrains("receives_new_events", "user_id")
-    def _check_one_calendar_for_new_events(self):
-        for user in self.filtered("receives_new_events").user_id:
-            if (
-                self.search_count([("user_id", "=", user.id), ("receives_new_events", "=", True)])
-                > 1
-            ):
-                raise ValidationError(
-                    self.env._("New Odoo events can go to one Outlook calendar only.")
-                )
+    def _compute_schedule(self):
+        due = set(self.search([("id", "in", self.ids), ("is_due", "=", True)]).ids)
+        late = set(self.search([("id", "in", self.ids), ("is_late", "=", True)]).ids)
+        backing_off = set(self.search([("id", "in", self.ids), ("in_backoff", "=", True)]).ids)
+        for account in self:
+            account.is_due = account.id in due
+            account.is_late = account.id in late
+            account.in_backoff = account.id in backing_off
+
+    def _search_is_due(self, operator, value):
+        return self._schedule_domain(operator, value, self._scheduler().due_domain())
+
+    def _search_is_late(self, operator, value):
+        return self._schedule_domain(operator, value, self._scheduler().late_domain())
+
+    def _search_in_backoff(self, operator, value):
+        return self._schedule_domain(operator, value, self._scheduler().backoff_domain())
+
+    def _schedule_domain(self, operator, value, domain):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on a schedule flag."))
+        wanted = value if operator == "=" else not value
+        return domain if wanted else ["!", *expression.AND([domain])]
 
     def _compute_sync_counts(self):
         Link = self.env["outlook.event.link"].sudo()
@@ -369,32 +368,16 @@ class OutlookAccount(models.Model):
             account.synced_event_count = synced.get(account, 0)
             account.failing_event_count = failing.get(account, 0)
 
-    def _compute_schedule(self):
-        due = set(self.search([("id", "in", self.ids), ("is_due", "=", True)]).ids)
-        late = set(self.search([("id", "in", self.ids), ("is_late", "=", True)]).ids)
-        backing_off = set(self.search([("id", "in", self.ids), ("in_backoff", "=", True)]).ids)
-        for account in self:
-            account.is_due = account.id in due
-            account.is_late = account.id in late
-            account.in_backoff = account.id in backing_off
-
-    def _search_is_due(self, operator, value):
-        return self._schedule_domain(operator, value, self._due_domain())
-
-    def _search_is_late(self, operator, value):
-        behind = fields.Datetime.now() - LATE_AFTER_INTERVALS * SYNC_INTERVAL
-        late = [*self._due_domain(), ("next_sync_at", "<", behind)]
-        return self._schedule_domain(operator, value, late)
-
-    def _search_in_backoff(self, operator, value):
-        waiting = [("sync_failures", ">", 0), ("next_sync_at", ">", fields.Datetime.now())]
-        return self._schedule_domain(operator, value, waiting)
-
-    def _schedule_domain(self, operator, value, domain):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Unsupported search on a schedule flag."))
-        wanted = value if operator == "=" else not value
-        return domain if wanted else ["!", *expression.AND([domain])]
+    @api.constrains("receives_new_events", "user_id")
+    def _check_one_calendar_for_new_events(self):
+        for user in self.filtered("receives_new_events").user_id:
+            if (
+                self.search_count([("user_id", "=", user.id), ("receives_new_events", "=", True)])
+                > 1
+            ):
+                raise ValidationError(
+                    self.env._("New Odoo events can go to one Outlook calendar only.")
+                )
 
     @api.constrains("sync_past_days", "sync_future_days")
     def _check_window(self):
@@ -411,6 +394,15 @@ class OutlookAccount(models.Model):
                         "Days in the future must be between 1 and %(max)s.", max=MAX_WINDOW_DAYS
                     )
                 )
+
+    def init(self):
+        self.env.cr.execute(
+            """
+            ALTER TABLE outlook_account
+                ADD COLUMN IF NOT EXISTS token_cache TEXT,
+                ADD COLUMN IF NOT EXISTS sign_in_flow TEXT
+            """
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -450,7 +442,7 @@ class OutlookAccount(models.Model):
         )
 
     # ------------------------------------------------------------------
-    # Actions (the Calendar button and the account form)
+    # Actions (the Calendar button, the account form and the overview)
     # ------------------------------------------------------------------
 
     @api.model
@@ -509,163 +501,166 @@ class OutlookAccount(models.Model):
             account.sudo()._sync()
         return True
 
+    def action_schedule_sync(self):
+        """Sync now, in the background (the overview's mass action): the cron serves these
+        before the accounts merely due, first asked first served."""
+        self._scheduler().request(self._own().filtered(lambda a: a.state in ("active", "error")))
+        return True
+
+    def action_pause(self):
+        self._own().filtered(lambda a: a.state in ("active", "error")).write({"state": "paused"})
+        return True
+
+    def action_resume(self):
+        accounts = self._own().filtered(lambda account: account.state == "paused")
+        accounts.write({"state": "active", "last_error": False})
+        return True
+
+    def action_disconnect(self):
+        """Stop syncing; events stay where they are on both sides. Disconnecting the account
+        that holds the sign-in forgets the tokens, so its other calendars stop too."""
+        accounts = self._own()
+        signed_in = accounts.filtered(lambda account: not account.connection_id)
+        accounts |= signed_in.calendar_account_ids
+        self.env["outlook.subscription"]._remove_for(accounts)
+        for account in signed_in:
+            account._token_store().clear()
+        accounts.write({"state": "not_connected", "last_error": False})
+        return True
+
+    def action_resync(self):
+        """Re-match and resync: Outlook is read again in full and matched to Odoo through the
+        links, which keep what they knew (so nothing is created twice)."""
+        accounts = self._own()
+        accounts.sudo().write({"delta_link": False, "delta_window_end": False})
+        accounts.action_sync_now()
+        return True
+
+    def action_forget_links(self):
+        """Forget links and re-import: the links forget every synced version and Outlook is read
+        again as on a first sync, through the preview. Each link only keeps which Odoo event is
+        which Outlook event, so nothing is created twice; differing fields take Outlook's value."""
+        accounts = self._own().filtered(lambda account: account.state != "not_connected")
+        accounts.sudo().link_ids.write(
+            {
+                "base": False,
+                "change_key": False,
+                "dirty": False,
+                "local_modified_at": False,
+                "last_error": False,
+                "error_count": 0,
+                "retry_at": False,
+            }
+        )
+        accounts.sudo().write({**FIRST_SYNC_AGAIN, "state": "preview", "last_error": False})
+        return True
+
+    def action_confirm_deletions(self):
+        """The user confirms the deletions the guard stopped: sync now and let them through."""
+        accounts = self._own().filtered("pending_deletions")
+        accounts.write({"confirm_mass_deletion": True, "state": "active"})
+        for account in accounts:
+            account.sudo()._sync()
+        return True
+
+    def action_open_first_sync_preview(self):
+        """The first-sync preview of this (own) account, counted by a dry run."""
+        self.ensure_one()
+        account = self._own()
+        if account.state != "preview":
+            raise UserError(self.env._("This Outlook account already chose how to sync."))
+        wizard = self.env["outlook.first.sync.wizard"].create(
+            {"account_id": account.id, "counts": account.sudo()._first_sync_preview()}
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Your first Outlook sync"),
+            "res_model": wizard._name,
+            "res_id": wizard.id,
+            "views": [(False, "form")],
+            "target": "new",
+        }
+
+    def action_choose_calendars(self):
+        """The calendar picker of this account's mailbox: its Outlook calendars, and those other
+        users shared with it and let it edit, each with what is synced of it now."""
+        self.ensure_one()
+        signed_in = self._own()._connection()
+        if signed_in.state in ("not_connected", "needs_reauth"):
+            raise UserError(self.env._("Connect Outlook first: the calendars are read from it."))
+        config = self._app_config()
+        if not config:
+            raise UserError(self.env._("Outlook Calendar is off in Settings."))
+        notice = False
+        with signed_in.sudo()._graph_for_user(config) as graph:
+            try:
+                calendars = graph.list_calendars()
+            except GraphError as error:
+                _logger.warning("Outlook did not list the calendars of %s: %s", signed_in, error)
+                calendars = [graph.get_default_calendar()]
+                notice = self.env._(
+                    "Outlook did not give the list of this mailbox's calendars (%(reason)s), "
+                    "so only its default calendar is shown. Its other calendars, and those "
+                    "shared with it, appear here once Outlook lists them again: try later.",
+                    reason=error.message or error.code,
+                )
+        picker = self.env["outlook.calendar.picker"].create(
+            {
+                "account_id": signed_in.id,
+                "list_notice": notice,
+                "line_ids": [
+                    fields.Command.create(vals) for vals in signed_in._calendar_lines(calendars)
+                ],
+            }
+        )
+        picker.new_events_line_id = picker.line_ids.filtered(
+            lambda line: line.account_id.receives_new_events
+        )[:1]
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Outlook calendars to sync"),
+            "res_model": picker._name,
+            "res_id": picker.id,
+            "views": [(False, "form")],
+            "target": "new",
+        }
+
+    # ------------------------------------------------------------------
+    # The cron and the schedule (sync.scheduler)
+    # ------------------------------------------------------------------
+
     @api.model
     def _cron_sync(self, time_budget=None):
-        """Sync due accounts, asked-for ones first, then the longest-waiting, until
-        ``time_budget`` seconds are spent (by default a share of Odoo's cron time limit:
-        ``services.schedule.call_budget``); then tell the cron runner how many are left, so
-        that it calls again, and wake the other lanes, while some are due.
-
-        Every cron job that runs this method is a lane: Odoo runs a job on one worker at a
-        time, so each lane lets one more cron worker (thread or server) sync. The lanes share
-        the due accounts: each takes the next one that no worker holds. Under the cron runner
-        every account is committed on its own, so a failure or a crash loses one account's run
-        only and releases its row at once."""
-        in_cron_runner = bool(self.env.context.get("ir_cron_progress_id"))
-        if time_budget is None:
-            time_budget = self._cron_call_budget()
-        deadline = time.monotonic() + time_budget
-        taken = []
-        # Read once per call: a change made meanwhile wakes the cron again.
-        edited = self._accounts_with_local_changes()
-        while account := self._take_due_account(taken, edited):
-            taken.append(account.id)
-            account._sync_in_turn()
-            if in_cron_runner:
-                # One transaction per account, as the runner gives one per call.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            if time.monotonic() >= deadline:
-                break
-        remaining = len(self._due_accounts(edited=edited) - self.browse(taken))
-        self.env["ir.cron"]._notify_progress(done=len(taken), remaining=remaining)
-        if remaining:
-            self._wake_sync_crons()
-
-    def _due_accounts(self, limit=None, edited=None):
-        """Accounts to sync now, in the order the cron takes them: those Microsoft notified of
-        a change (see outlook.subscription), those whose user changed Odoo (``edited``, else
-        read now), those asked for (first asked, first served), then the longest-waiting."""
-        if edited is None:
-            edited = self._accounts_with_local_changes()
-        return (
-            self.env["outlook.subscription"]._accounts_notified()
-            | edited
-            | self.sudo().search(
-                self._due_domain(),
-                order="sync_requested_at asc nulls last, next_sync_at asc nulls first, id",
-                limit=limit,
-            )
-        )
+        """The sync cron (each job running it is a lane): sync due accounts for ``time_budget``
+        seconds (by default a share of Odoo's cron time limit); see ``sync.scheduler``."""
+        self._scheduler().run_lane(time_budget)
 
     @api.model
-    def _accounts_with_local_changes(self):
-        """Accounts whose user changed Odoo since their last sync started: an event the user
-        created, or a synced one edited (its link dirty, not waiting for a retry), or a synced
-        series changed (its series link dirty). They sync at the next cron call instead of
-        their next interval; a failing account keeps its backoff.
-        Plain SQL, once per cron call: three EXISTS per account over indexes (the partial
-        indexes of dirty links, events by id)."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            """
-            SELECT account.id
-              FROM outlook_account account
-             WHERE account.state IN ('active', 'error')
-               AND account.sync_failures = 0
-               AND account.last_sync_at IS NOT NULL
-               AND (EXISTS (SELECT 1
-                              FROM outlook_event_link link
-                             WHERE link.account_id = account.id
-                               AND link.dirty
-                               -- Datetimes keep whole seconds: an edit in the second
-                               -- the sync started may have come after it read Odoo.
-                               AND link.local_modified_at >= account.last_sync_at
-                               AND (link.retry_at IS NULL
-                                    OR link.retry_at <= now() at time zone 'UTC'))
-                    OR EXISTS (SELECT 1
-                                 FROM outlook_series_link series
-                                WHERE series.account_id = account.id
-                                  AND series.dirty
-                                  AND series.local_modified_at >= account.last_sync_at)
-                    OR EXISTS (SELECT 1
-                                 FROM calendar_event event
-                                WHERE event.id > account.last_sync_event_id
-                                  AND event.user_id = account.user_id
-                                  AND event.create_uid = account.user_id))
-             ORDER BY account.last_sync_at, account.id
-            """
-        )
-        return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+    def _scheduler(self):
+        return Scheduler(self)
 
     @api.model
-    def _due_domain(self):
-        return [
-            ("state", "in", ("active", "error")),
-            "|",
-            "|",
-            ("sync_requested_at", "!=", False),
-            ("next_sync_at", "=", False),
-            ("next_sync_at", "<=", fields.Datetime.now()),
-        ]
-
-    @api.model
-    def _take_due_account(self, taken=(), edited=None):
-        """Lock and return the next due account no worker holds (none: an empty recordset).
-        ``taken``: the accounts this call already synced, never taken twice; ``edited``: see
-        ``_due_accounts``."""
-        for account in self._due_accounts(limit=len(taken) + TAKE_WINDOW, edited=edited):
-            if account.id not in taken and account._lock():
-                return account
-        return self.browse()
-
-    def _lock(self):
-        """Take this account's row and its sign-in's, or tell that another worker holds one of
-        them or synced it since this transaction began (its new row version is not ours to
-        lock). The calendars of one mailbox thus sync one at a time: they share its token cache
-        and Microsoft's throttling."""
-        self.ensure_one()
-        return self._lock_row(self.id) and (
-            not self.connection_id or self._lock_row(self.connection_id.id)
-        )
-
-    def _lock_row(self, account_id):
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "SELECT id FROM outlook_account WHERE id = %s FOR UPDATE SKIP LOCKED",
-                    [account_id],
-                    log_exceptions=False,
-                )
-                return bool(self.env.cr.fetchone())
-        except pg_errors.SerializationFailure:
-            return False
+    def _due_accounts(self):
+        """Accounts to sync now, in the order the cron takes them."""
+        return self._scheduler().due_accounts()
 
     @api.model
     def _sync_crons(self):
-        """The sync's lanes: every active cron job that runs ``_cron_sync`` (duplicate the job
-        in Settings > Technical > Scheduled Actions to add one)."""
-        return (
-            self.env["ir.cron"]
-            .sudo()
-            .search([("model_id.model", "=", self._name), ("code", "ilike", "_cron_sync()")])
-        )
+        """The sync's lanes: every active cron job that runs ``_cron_sync``."""
+        return self._scheduler().lanes()
 
     @api.model
     def _wake_sync_crons(self, at=None):
         """Run every lane as soon as a cron worker is free (or at ``at``)."""
-        for cron in self._sync_crons():
-            cron._trigger(at)
+        self._scheduler().wake(at)
 
-    @api.model
-    def _cron_call_budget(self):
-        """Seconds one ``_cron_sync`` call may keep taking accounts, from Odoo's real-time limit
-        of cron workers (``limit_time_real_cron``, else ``limit_time_real``)."""
-        limit = odoo_config["limit_time_real_cron"]
-        if not limit or limit < 0:
-            limit = odoo_config["limit_time_real"]
-        return call_budget(
-            limit or 0, calls_per_run=MAX_BATCH_PER_CRON_JOB, lanes=len(self._sync_crons())
-        )
+    def _lock(self):
+        """Take this account's row and its sign-in's, or tell that another worker holds one."""
+        return self._scheduler().lock(self)
+
+    # ------------------------------------------------------------------
+    # A run: its policy, its outcome, what the user is told
+    # ------------------------------------------------------------------
 
     def _sync_in_turn(self):
         """The cron's sync of this account: an unexpected error (a defect, a conflict with an
@@ -698,7 +693,7 @@ class OutlookAccount(models.Model):
         config = self._app_config()
         if not config:
             failure = self.env._("Outlook Calendar is off in Settings.")
-        elif not self._lock():
+        elif not self._scheduler().lock(self):
             return self.env["outlook.sync.log"]
         elif self._connected_in_another_database():
             failure = self._stop_in_database_copy()
@@ -708,7 +703,6 @@ class OutlookAccount(models.Model):
         log["duration"] = time.monotonic() - clock
         if failure:
             return self._finish_failed(failure, started, log)
-        next_sync_at = log.pop("next_sync_at", started + SYNC_INTERVAL)
         # The first sync is over once Outlook was read to the end and nothing it had to send
         # waits for Outlook's quota: until then the next runs finish it under the same choice.
         unfinished = log.get("deferred") or log.get("read_unfinished")
@@ -724,12 +718,8 @@ class OutlookAccount(models.Model):
                 "last_sync_at": started,
                 "last_sync_event_id": last_event_id,
                 "last_error": False,
-                "next_sync_at": next_sync_at,
-                "sync_requested_at": False,
-                "sync_failures": 0,
-                "last_sync_duration": log["duration"],
-                "last_sync_requests": log.get("graph_requests", 0),
                 "database_uuid": self.database_uuid or self._database_uuid(),
+                **self._scheduler().after_run(self, started, log, failed=False),
             }
         )
         return (
@@ -739,28 +729,12 @@ class OutlookAccount(models.Model):
     def _finish_failed(self, failure, started, log):
         """Record a failed run: tell the user, and postpone the account with backoff (never
         before Microsoft's Retry-After) so that it does not hold the others back."""
-        next_try = self._next_try(started, log.pop("retry_after", 0.0))
-        log.pop("next_sync_at", None)
+        schedule = self._scheduler().after_run(self, started, log, failed=True)
         log.update(state="failed", errors=[{"event": "", "reason": failure}])
         self._notify_failure(failure)
-        self.write(
-            {
-                "next_sync_at": next_try,
-                "sync_requested_at": False,
-                "sync_failures": self.sync_failures + 1,
-                "last_sync_duration": log.get("duration", 0.0),
-                "last_sync_requests": log.get("graph_requests", 0),
-            }
-        )
+        self.write(schedule)
         return (
             self.env["outlook.sync.log"].sudo().create({**log, "ended_at": fields.Datetime.now()})
-        )
-
-    def _next_try(self, started, retry_after=0.0):
-        """When a run started at ``started`` that failed tries again (``retry_after``: the
-        seconds Microsoft asked to wait)."""
-        return started + backoff(
-            self.sync_failures + 1, interval=SYNC_INTERVAL, cap=MAX_BACKOFF, retry_after=retry_after
         )
 
     def _run_sync(self, config, started, log):
@@ -786,40 +760,142 @@ class OutlookAccount(models.Model):
             self.state = "error"
             return app_rejected_message(self.env)
         except Throttled as error:
-            log["retry_after"] = max(error.retry_after, 60)
-            return throttled_message(self.env, self._next_try(started, log["retry_after"]))
+            log["retry_after"] = error.retry_after
+            next_try = self._scheduler().next_try(self, started, error.retry_after)
+            return throttled_message(self.env, next_try)
         except SyncError as error:
             if not isinstance(error, WriteUnconfirmed):
                 self.state = "error"
             return self._failure_message(error)
-        if run.retry_after:
-            log["next_sync_at"] = started + timedelta(seconds=run.retry_after)
-        elif log.get("read_unfinished"):
-            # Due again at once, behind the accounts that waited longer: a big calendar is
-            # read in turns with the others.
-            log["next_sync_at"] = started
+        log["retry_after"] = run.retry_after
         return None
 
-    def action_pause(self):
-        self._own().filtered(lambda a: a.state in ("active", "error")).write({"state": "paused"})
-        return True
+    def _sync_policy(self, mode=None, push_attendees=None):
+        """The planner's policy for this account's next sync, or for another first-sync choice
+        (the preview plans each one): the mode, what private events become, and the first
+        sync's safe scope: existing events only if still to come, with their attendees only
+        when the user asked, and Outlook's version of an event found on both sides (e.g. a
+        meeting imported through an attendee's mailbox) is never overwritten by Odoo's."""
+        self.ensure_one()
+        mode = mode or self.sync_mode
+        if push_attendees is None:
+            push_attendees = self.first_sync_push_attendees
+        first = not self.first_synced_at
+        if mode == "import_only":
+            push = PushScope.NONE
+        else:
+            push = PushScope.FUTURE if first else PushScope.ALL
+        return Policy(
+            conflicts=Winner.OUTLOOK if first else Winner(self.conflict_winner),
+            push=push,
+            push_attendees=push_attendees or not first,
+            pull=mode != "export_only",
+            private=PrivateEvents(self.private_events),
+            responses_tracked=not self.responses_untracked,
+        )
 
-    def action_resume(self):
-        accounts = self._own().filtered(lambda account: account.state == "paused")
-        accounts.write({"state": "active", "last_error": False})
-        return True
+    def _failure_message(self, error):
+        """What went wrong when Microsoft failed or refused a run, in words a user can act on:
+        a calendar another user shared may have been unshared, or not granted yet; writes
+        Microsoft did not confirm are read back, not sent again."""
+        if isinstance(error, WriteUnconfirmed):
+            return unconfirmed_message(self.env, error)
+        refused = isinstance(error, GraphError) and error.status in (403, 404)
+        if not (self.calendar_owner and refused):
+            return unreachable_message(self.env, error)
+        return self.env._(
+            "Microsoft refused access to %(calendar)s, shared by %(owner)s. Reconnect Outlook "
+            "to grant access to calendars shared with you; if that does not help, ask "
+            "%(owner)s whether the calendar is still shared with you and editable.",
+            calendar=self.calendar_name or self.calendar_id,
+            owner=self.calendar_owner,
+        )
 
-    def action_disconnect(self):
-        """Stop syncing; events stay where they are on both sides. Disconnecting the account
-        that holds the sign-in forgets the tokens, so its other calendars stop too."""
-        accounts = self._own()
-        signed_in = accounts.filtered(lambda account: not account.connection_id)
-        accounts |= signed_in.calendar_account_ids
-        self.env["outlook.subscription"]._remove_for(accounts)
-        for account in signed_in:
-            account._token_store().clear()
-        accounts.write({"state": "not_connected", "last_error": False})
-        return True
+    def _notify_failure(self, message):
+        """Record what went wrong; a new error of a failing account also reaches the user at
+        once (the reconnect notice and the mass-deletion guard tell theirs themselves)."""
+        news = self.state == "error" and self.last_error != message
+        self.last_error = message
+        if news:
+            self.user_id._bus_send(
+                "simple_notification",
+                {
+                    "title": self.env._("Outlook sync failed"),
+                    "message": message,
+                    "type": "warning",
+                    "sticky": True,
+                },
+            )
+
+    def _mark_needs_reauth(self, error):
+        """Stop syncing until the user signs in again, and tell them (once); the other
+        calendars of the mailbox share the sign-in, so they stop too."""
+        self.ensure_one()
+        if self.state == "needs_reauth":
+            return
+        message = self.env._(
+            "Microsoft no longer accepts the sign-in of %(mailbox)s: "
+            "reconnect Outlook. (%(reason)s)",
+            mailbox=self.mailbox_address or self.user_id.name,
+            reason=error.reason,
+        )
+        signed_in = self._connection()
+        mailbox = (signed_in | signed_in.calendar_account_ids).filtered(
+            lambda account: account.state in ("active", "error", "preview")
+        )
+        (mailbox | self).write({"state": "needs_reauth", "last_error": message})
+        self.user_id._bus_send(
+            "simple_notification",
+            {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},
+        )
+
+    # ------------------------------------------------------------------
+    # Safety stops: mass deletion, a copy of the database
+    # ------------------------------------------------------------------
+
+    def _stop_for_mass_deletion(self, guard):
+        """Pause with nothing deleted, and ask the user (once) to confirm."""
+        message = self.env._(
+            "This sync would delete %(outlook)s events in Outlook and archive %(odoo)s in Odoo, "
+            "out of %(synced)s synced: nothing was deleted and the sync is paused. If this is "
+            'what you want, choose "Delete them" in the Outlook menu of the Calendar.',
+            outlook=guard.in_outlook,
+            odoo=guard.in_odoo,
+            synced=guard.synced,
+        )
+        self.write({"state": "paused", "pending_deletions": guard.in_outlook + guard.in_odoo})
+        self.user_id._bus_send(
+            "simple_notification",
+            {"title": self.env._("Outlook sync paused"), "message": message, "sticky": True},
+        )
+        return message
+
+    @api.model
+    def _database_uuid(self):
+        return self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+
+    def _connected_in_another_database(self):
+        """Whether this database is a copy (a staging copy, a restored backup: another uuid) of
+        the one the account was connected in: the copy must not write to the real calendar."""
+        self.ensure_one()
+        return bool(self.database_uuid) and self.database_uuid != self._database_uuid()
+
+    def _stop_in_database_copy(self):
+        """Write nothing anywhere, forget the production database's tokens and sync state, and
+        ask the user to connect again (here, deliberately) if this copy must sync."""
+        message = self.env._(
+            "This database is a copy of the one where %(mailbox)s was connected: to protect "
+            "that calendar, this copy does not sync with Outlook. Reconnect Outlook here only "
+            "if this copy is meant to sync.",
+            mailbox=self.mailbox_address or self.user_id.name,
+        )
+        self._token_store().clear()
+        self.write({"state": "needs_reauth", "delta_link": False, "delta_window_end": False})
+        self.user_id._bus_send(
+            "simple_notification",
+            {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},
+        )
+        return message
 
     # ------------------------------------------------------------------
     # Sign-in (called by the OAuth controller)
@@ -922,242 +998,14 @@ class OutlookAccount(models.Model):
             raise UserError(self.env._("This sign-in link expired: sign in again."))
         return payload
 
-    # ------------------------------------------------------------------
-    # Plumbing
-    # ------------------------------------------------------------------
-
-    def _own(self):
-        """The records among self the current user may act on (admins: all)."""
-        if self.env.is_system():
-            return self
-        if any(account.user_id != self.env.user for account in self):
-            raise AccessError(self.env._("You can only manage your own Outlook account."))
-        return self
-
-    @api.model
-    def _for_user(self, user, create):
-        """The user's account that holds their Microsoft sign-in (the default calendar's)."""
-        account = self.search(
-            [("user_id", "=", user.id), ("connection_id", "=", False)], order="id", limit=1
-        )
-        if not account and create:
-            account = self.create({"user_id": user.id})
-        return account
-
     @api.model
     def _redirect_uri(self):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         return base_url.rstrip("/") + REDIRECT_PATH
 
-    @api.model
-    def _app_config(self):
-        """The Azure app and endpoints from Settings, or None while Outlook sync is off."""
-        params = self.env["ir.config_parameter"].sudo()
-        client_id = params.get_param("outlook_calendar_sync.client_id")
-        client_secret = params.get_param("outlook_calendar_sync.client_secret")
-        if not params.get_param("outlook_calendar_sync.enabled") or not (
-            client_id and client_secret
-        ):
-            return None
-        return AppConfig(
-            client_id=client_id,
-            client_secret=client_secret,
-            authority_host=params.get_param(
-                "outlook_calendar_sync.authority_host", DEFAULT_AUTHORITY_HOST
-            ),
-            tenant=params.get_param("outlook_calendar_sync.tenant", DEFAULT_TENANT),
-            graph_endpoint=params.get_param(
-                "outlook_calendar_sync.graph_endpoint", DEFAULT_GRAPH_ENDPOINT
-            ),
-        )
-
-    @contextmanager
-    def _outlook_session(self, config):
-        """msal and a Graph client for this account; the token cache is saved back on the way out,
-        whatever happened (a rotated refresh token must never be lost)."""
-        self.ensure_one()
-        store = self._token_store()
-        auth = OutlookAuth(
-            client_id=config.client_id,
-            client_credential=config.client_secret,
-            authority=config.authority,
-            cache_blob=store.read_cache(),
-            http_client=GRAPH_CONNECTIONS.session(),
-            home_account_id=self._connection().home_account_id or None,
-            http_cache=MSAL_HTTP_CACHE,
-        )
-        # A cron worker waits out short throttling only; a longer Retry-After postpones the
-        # account (Throttled) so that one mailbox never holds the others back.
-        graph = GraphClient(
-            GRAPH_CONNECTIONS.session,
-            config.graph_endpoint,
-            auth.access_token,
-            max_wait=GRAPH_MAX_WAIT,
-            calendar_scope=self.calendar_id if self.calendar_owner else None,
-        )
-        try:
-            yield auth, graph
-        finally:
-            graph.close()
-            store.write_cache(auth.cache_blob_if_changed())
-
-    @contextmanager
-    def _graph_for_user(self, config):
-        """``_outlook_session``'s Graph client for a call made in a user's request (the preview,
-        the calendar picker): Microsoft's failures become ``UserError``s in words the user can
-        act on, and a refused sign-in also asks the user to reconnect."""
-        with self._outlook_session(config) as (_auth, graph):
-            try:
-                yield graph
-            except ReauthRequired as error:
-                self._mark_needs_reauth(error)
-                raise UserError(self.last_error) from error
-            except AuthError as error:
-                raise UserError(app_rejected_message(self.env)) from error
-            except SyncError as error:
-                raise UserError(unreachable_message(self.env, error)) from error
-
-    def _token_store(self):
-        """THE sudo boundary for secrets: the only reader and writer of the token columns (of
-        the account holding this calendar's sign-in)."""
-        self.ensure_one()
-        return _TokenStore(self.env.cr, self._connection().id)
-
-    def _connection(self):
-        """The account holding this calendar's Microsoft sign-in: itself, or the one of the
-        mailbox's default calendar."""
-        self.ensure_one()
-        return self.connection_id or self
-
-    @api.model
-    @tools.ormcache()
-    def _calendar_tag_ids(self):
-        """The tags that mark an Outlook calendar (``event_tag_id``): never Outlook categories."""
-        return frozenset(self.sudo().search([("event_tag_id", "!=", False)]).event_tag_id.ids)
-
-    def _export_domain(self, path=""):
-        """Which of the user's Odoo events go to this calendar (``path``: from the searched
-        model to the event, e.g. ``base_event_id.``): those with its tag, and, for the calendar
-        that receives new events, those with no other calendar's tag."""
-        self.ensure_one()
-        field = f"{path}categ_ids"
-        others = (
-            self.search([("user_id", "=", self.user_id.id), ("id", "!=", self.id)]).event_tag_id
-            - self.event_tag_id
-        )
-        own = [(field, "in", self.event_tag_id.ids)] if self.event_tag_id else []
-        if not self.receives_new_events:
-            return own or expression.FALSE_DOMAIN
-        untagged = [(field, "not in", others.ids)] if others else []
-        if own and untagged:
-            return expression.OR([own, untagged])
-        return untagged
-
-    def _user_account_ids(self):
-        """Every account of this account's user: an event linked to one of them is that
-        calendar's, never sent to another one."""
-        self.ensure_one()
-        return self.search([("user_id", "=", self.user_id.id)]).ids
-
-    def _stop_for_mass_deletion(self, guard):
-        """Pause with nothing deleted, and ask the user (once) to confirm."""
-        message = self.env._(
-            "This sync would delete %(outlook)s events in Outlook and archive %(odoo)s in Odoo, "
-            "out of %(synced)s synced: nothing was deleted and the sync is paused. If this is "
-            'what you want, choose "Delete them" in the Outlook menu of the Calendar.',
-            outlook=guard.in_outlook,
-            odoo=guard.in_odoo,
-            synced=guard.synced,
-        )
-        self.write({"state": "paused", "pending_deletions": guard.in_outlook + guard.in_odoo})
-        self.user_id._bus_send(
-            "simple_notification",
-            {"title": self.env._("Outlook sync paused"), "message": message, "sticky": True},
-        )
-        return message
-
-    def action_confirm_deletions(self):
-        """The user confirms the deletions the guard stopped: sync now and let them through."""
-        accounts = self._own().filtered("pending_deletions")
-        accounts.write({"confirm_mass_deletion": True, "state": "active"})
-        for account in accounts:
-            account.sudo()._sync()
-        return True
-
-    @api.model
-    def _database_uuid(self):
-        return self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-
-    def _connected_in_another_database(self):
-        """Whether this database is a copy (a staging copy, a restored backup: another uuid) of
-        the one the account was connected in: the copy must not write to the real calendar."""
-        self.ensure_one()
-        return bool(self.database_uuid) and self.database_uuid != self._database_uuid()
-
-    def _stop_in_database_copy(self):
-        """Write nothing anywhere, forget the production database's tokens and sync state, and
-        ask the user to connect again (here, deliberately) if this copy must sync."""
-        message = self.env._(
-            "This database is a copy of the one where %(mailbox)s was connected: to protect "
-            "that calendar, this copy does not sync with Outlook. Reconnect Outlook here only "
-            "if this copy is meant to sync.",
-            mailbox=self.mailbox_address or self.user_id.name,
-        )
-        self._token_store().clear()
-        self.write({"state": "needs_reauth", "delta_link": False, "delta_window_end": False})
-        self.user_id._bus_send(
-            "simple_notification",
-            {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},
-        )
-        return message
-
-    def _forget_mailbox(self):
-        """Another mailbox is being connected: the former one's links go (its events stay in
-        Odoo as plain events and in that mailbox, nothing is deleted) and the new mailbox
-        starts with a first sync, which pairs what it already holds."""
-        self.ensure_one()
-        # The former mailbox's other calendars go with it (their links and logs too).
-        self.sudo().calendar_account_ids.unlink()
-        self.sudo().link_ids.unlink()
-        self.env["outlook.series.link"].sudo().search([("account_id", "=", self.id)]).unlink()
-        self.sudo().write(
-            {
-                "delta_link": False,
-                "delta_window_end": False,
-                "first_synced_at": False,
-                "first_sync_last_event_id": 0,
-                "pending_deletions": 0,
-                "confirm_mass_deletion": False,
-            }
-        )
-
     # ------------------------------------------------------------------
-    # The user's choices: first-sync preview, mode, resets, schedule
+    # First sync and resets
     # ------------------------------------------------------------------
-
-    def _sync_policy(self, mode=None, push_attendees=None):
-        """The planner's policy for this account's next sync, or for another first-sync choice
-        (the preview plans each one): the mode, what private events become, and the first
-        sync's safe scope: existing events only if still to come, with their attendees only
-        when the user asked, and Outlook's version of an event found on both sides (e.g. a
-        meeting imported through an attendee's mailbox) is never overwritten by Odoo's."""
-        self.ensure_one()
-        mode = mode or self.sync_mode
-        if push_attendees is None:
-            push_attendees = self.first_sync_push_attendees
-        first = not self.first_synced_at
-        if mode == "import_only":
-            push = PushScope.NONE
-        else:
-            push = PushScope.FUTURE if first else PushScope.ALL
-        return Policy(
-            conflicts=Winner.OUTLOOK if first else Winner(self.conflict_winner),
-            push=push,
-            push_attendees=push_attendees or not first,
-            pull=mode != "export_only",
-            private=PrivateEvents(self.private_events),
-            responses_tracked=not self.responses_untracked,
-        )
 
     def _first_sync_preview(self):
         """Dry run of the first sync under each choice the preview offers: what the real sync
@@ -1181,24 +1029,6 @@ class OutlookAccount(models.Model):
             for (mode, attendees), dry_run in zip(choices, dry_runs, strict=True)
         }
 
-    def action_open_first_sync_preview(self):
-        """The first-sync preview of this (own) account, counted by a dry run."""
-        self.ensure_one()
-        account = self._own()
-        if account.state != "preview":
-            raise UserError(self.env._("This Outlook account already chose how to sync."))
-        wizard = self.env["outlook.first.sync.wizard"].create(
-            {"account_id": account.id, "counts": account.sudo()._first_sync_preview()}
-        )
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Your first Outlook sync"),
-            "res_model": wizard._name,
-            "res_id": wizard.id,
-            "views": [(False, "form")],
-            "target": "new",
-        }
-
     def _choose_first_sync(self, mode, push_attendees):
         """Store the user's choice of the first-sync preview: from now on the account syncs."""
         self._own().filtered(lambda account: account.state == "preview").write(
@@ -1211,66 +1041,20 @@ class OutlookAccount(models.Model):
             }
         )
 
-    def action_choose_calendars(self):
-        """The calendar picker of this account's mailbox: its Outlook calendars, and those other
-        users shared with it and let it edit, each with what is synced of it now."""
+    def _forget_mailbox(self):
+        """Another mailbox is being connected: the former one's links go (its events stay in
+        Odoo as plain events and in that mailbox, nothing is deleted) and the new mailbox
+        starts with a first sync, which pairs what it already holds."""
         self.ensure_one()
-        signed_in = self._own()._connection()
-        if signed_in.state in ("not_connected", "needs_reauth"):
-            raise UserError(self.env._("Connect Outlook first: the calendars are read from it."))
-        config = self._app_config()
-        if not config:
-            raise UserError(self.env._("Outlook Calendar is off in Settings."))
-        notice = False
-        with signed_in.sudo()._graph_for_user(config) as graph:
-            try:
-                calendars = graph.list_calendars()
-            except GraphError as error:
-                _logger.warning("Outlook did not list the calendars of %s: %s", signed_in, error)
-                calendars = [graph.get_default_calendar()]
-                notice = self.env._(
-                    "Outlook did not give the list of this mailbox's calendars (%(reason)s), "
-                    "so only its default calendar is shown. Its other calendars, and those "
-                    "shared with it, appear here once Outlook lists them again: try later.",
-                    reason=error.message or error.code,
-                )
-        picker = self.env["outlook.calendar.picker"].create(
-            {
-                "account_id": signed_in.id,
-                "list_notice": notice,
-                "line_ids": [
-                    fields.Command.create(vals) for vals in signed_in._calendar_lines(calendars)
-                ],
-            }
-        )
-        picker.new_events_line_id = picker.line_ids.filtered(
-            lambda line: line.account_id.receives_new_events
-        )[:1]
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Outlook calendars to sync"),
-            "res_model": picker._name,
-            "res_id": picker.id,
-            "views": [(False, "form")],
-            "target": "new",
-        }
+        # The former mailbox's other calendars go with it (their links and logs too).
+        self.sudo().calendar_account_ids.unlink()
+        self.sudo().link_ids.unlink()
+        self.env["outlook.series.link"].sudo().search([("account_id", "=", self.id)]).unlink()
+        self.sudo().write(FIRST_SYNC_AGAIN)
 
-    def _failure_message(self, error):
-        """What went wrong when Microsoft failed or refused a run, in words a user can act on:
-        a calendar another user shared may have been unshared, or not granted yet; writes
-        Microsoft did not confirm are read back, not sent again."""
-        if isinstance(error, WriteUnconfirmed):
-            return unconfirmed_message(self.env, error)
-        refused = isinstance(error, GraphError) and error.status in (403, 404)
-        if not (self.calendar_owner and refused):
-            return unreachable_message(self.env, error)
-        return self.env._(
-            "Microsoft refused access to %(calendar)s, shared by %(owner)s. Reconnect Outlook "
-            "to grant access to calendars shared with you; if that does not help, ask "
-            "%(owner)s whether the calendar is still shared with you and editable.",
-            calendar=self.calendar_name or self.calendar_id,
-            owner=self.calendar_owner,
-        )
+    # ------------------------------------------------------------------
+    # Calendars: which ones a mailbox offers, which Odoo events go to each
+    # ------------------------------------------------------------------
 
     @api.model
     def _shared_calendars_allowed(self):
@@ -1318,199 +1102,143 @@ class OutlookAccount(models.Model):
             )
         return lines
 
-    def action_resync(self):
-        """Re-match and resync: Outlook is read again in full and matched to Odoo through the
-        links, which keep what they knew (so nothing is created twice)."""
-        accounts = self._own()
-        accounts.sudo().write({"delta_link": False, "delta_window_end": False})
-        accounts.action_sync_now()
-        return True
+    @api.model
+    @tools.ormcache()
+    def _calendar_tag_ids(self):
+        """The tags that mark an Outlook calendar (``event_tag_id``): never Outlook categories."""
+        return frozenset(self.sudo().search([("event_tag_id", "!=", False)]).event_tag_id.ids)
 
-    def action_forget_links(self):
-        """Forget links and re-import: the links forget every synced version and Outlook is read
-        again as on a first sync, through the preview. Each link only keeps which Odoo event is
-        which Outlook event, so nothing is created twice; differing fields take Outlook's value."""
-        accounts = self._own().filtered(lambda account: account.state != "not_connected")
-        accounts.sudo().link_ids.write(
-            {
-                "base": False,
-                "change_key": False,
-                "dirty": False,
-                "local_modified_at": False,
-                "last_error": False,
-                "error_count": 0,
-                "retry_at": False,
-            }
-        )
-        accounts.sudo().write(
-            {
-                "state": "preview",
-                "delta_link": False,
-                "delta_window_end": False,
-                "first_synced_at": False,
-                "first_sync_last_event_id": 0,
-                "pending_deletions": 0,
-                "confirm_mass_deletion": False,
-                "last_error": False,
-            }
-        )
-        return True
-
-    def action_schedule_sync(self):
-        """Sync now, in the background (the overview's mass action): the cron serves these
-        before the accounts merely due, first asked first served."""
-        accounts = self._own().filtered(lambda a: a.state in ("active", "error"))
-        accounts.filtered(lambda a: not a.sync_requested_at).sudo().write(
-            {"sync_requested_at": fields.Datetime.now()}
-        )
-        if accounts:
-            self._wake_sync_crons()
-        return True
-
-    def _notify_failure(self, message):
-        """Record what went wrong; a new error of a failing account also reaches the user at
-        once (the reconnect notice and the mass-deletion guard tell theirs themselves)."""
-        news = self.state == "error" and self.last_error != message
-        self.last_error = message
-        if news:
-            self.user_id._bus_send(
-                "simple_notification",
-                {
-                    "title": self.env._("Outlook sync failed"),
-                    "message": message,
-                    "type": "warning",
-                    "sticky": True,
-                },
-            )
-
-    def _mark_needs_reauth(self, error):
-        """Stop syncing until the user signs in again, and tell them (once); the other
-        calendars of the mailbox share the sign-in, so they stop too."""
+    def _export_domain(self, path=""):
+        """Which of the user's Odoo events go to this calendar (``path``: from the searched
+        model to the event, e.g. ``base_event_id.``): those with its tag, and, for the calendar
+        that receives new events, those with no other calendar's tag."""
         self.ensure_one()
-        if self.state == "needs_reauth":
-            return
-        message = self.env._(
-            "Microsoft no longer accepts the sign-in of %(mailbox)s: "
-            "reconnect Outlook. (%(reason)s)",
-            mailbox=self.mailbox_address or self.user_id.name,
-            reason=error.reason,
+        field = f"{path}categ_ids"
+        others = (
+            self.search([("user_id", "=", self.user_id.id), ("id", "!=", self.id)]).event_tag_id
+            - self.event_tag_id
         )
-        signed_in = self._connection()
-        mailbox = (signed_in | signed_in.calendar_account_ids).filtered(
-            lambda account: account.state in ("active", "error", "preview")
+        own = [(field, "in", self.event_tag_id.ids)] if self.event_tag_id else []
+        if not self.receives_new_events:
+            return own or expression.FALSE_DOMAIN
+        untagged = [(field, "not in", others.ids)] if others else []
+        if own and untagged:
+            return expression.OR([own, untagged])
+        return untagged
+
+    def _user_account_ids(self):
+        """Every account of this account's user: an event linked to one of them is that
+        calendar's, never sent to another one."""
+        self.ensure_one()
+        return self.search([("user_id", "=", self.user_id.id)]).ids
+
+    # ------------------------------------------------------------------
+    # Plumbing: records, settings, the Graph client, the token columns
+    # ------------------------------------------------------------------
+
+    def _own(self):
+        """The records among self the current user may act on (admins: all)."""
+        if self.env.is_system():
+            return self
+        if any(account.user_id != self.env.user for account in self):
+            raise AccessError(self.env._("You can only manage your own Outlook account."))
+        return self
+
+    @api.model
+    def _for_user(self, user, create):
+        """The user's account that holds their Microsoft sign-in (the default calendar's)."""
+        account = self.search(
+            [("user_id", "=", user.id), ("connection_id", "=", False)], order="id", limit=1
         )
-        (mailbox | self).write({"state": "needs_reauth", "last_error": message})
-        self.user_id._bus_send(
-            "simple_notification",
-            {"title": self.env._("Outlook sync stopped"), "message": message, "sticky": True},
+        if not account and create:
+            account = self.create({"user_id": user.id})
+        return account
+
+    def _connection(self):
+        """The account holding this calendar's Microsoft sign-in: itself, or the one of the
+        mailbox's default calendar."""
+        self.ensure_one()
+        return self.connection_id or self
+
+    @api.model
+    def _app_config(self):
+        """The Azure app and endpoints from Settings, or None while Outlook sync is off."""
+        params = self.env["ir.config_parameter"].sudo()
+        client_id = params.get_param("outlook_calendar_sync.client_id")
+        client_secret = params.get_param("outlook_calendar_sync.client_secret")
+        if not params.get_param("outlook_calendar_sync.enabled") or not (
+            client_id and client_secret
+        ):
+            return None
+        return AppConfig(
+            client_id=client_id,
+            client_secret=client_secret,
+            authority_host=params.get_param(
+                "outlook_calendar_sync.authority_host", DEFAULT_AUTHORITY_HOST
+            ),
+            tenant=params.get_param("outlook_calendar_sync.tenant", DEFAULT_TENANT),
+            graph_endpoint=params.get_param(
+                "outlook_calendar_sync.graph_endpoint", DEFAULT_GRAPH_ENDPOINT
+            ),
+            quota=quota_from_settings(
+                params.get_param("outlook_calendar_sync.quota_requests"),
+                params.get_param("outlook_calendar_sync.quota_period"),
+                params.get_param("outlook_calendar_sync.quota_burst"),
+            ),
         )
 
-
-class _TokenStore:
-    """Reads and writes an account's token cache and pending sign-in flow with plain SQL."""
-
-    def __init__(self, cr, account_id):
-        self._cr = cr
-        self._id = account_id
-
-    def read_cache(self):
-        self._cr.execute("SELECT token_cache FROM outlook_account WHERE id = %s", [self._id])
-        row = self._cr.fetchone()
-        return row[0] if row else None
-
-    def write_cache(self, blob):
-        if blob is not None:
-            self._cr.execute(
-                "UPDATE outlook_account SET token_cache = %s WHERE id = %s", [blob, self._id]
-            )
-
-    def read_flow(self):
-        self._cr.execute("SELECT sign_in_flow FROM outlook_account WHERE id = %s", [self._id])
-        row = self._cr.fetchone()
-        return json.loads(row[0]) if row and row[0] else None
-
-    def write_flow(self, flow):
-        self._cr.execute(
-            "UPDATE outlook_account SET sign_in_flow = %s WHERE id = %s",
-            [json.dumps(flow) if flow else None, self._id],
+    @contextmanager
+    def _outlook_session(self, config):
+        """msal and a Graph client for this account; the token cache is saved back on the way out,
+        whatever happened (a rotated refresh token must never be lost)."""
+        self.ensure_one()
+        store = self._token_store()
+        auth = OutlookAuth(
+            client_id=config.client_id,
+            client_credential=config.client_secret,
+            authority=config.authority,
+            cache_blob=store.read_cache(),
+            http_client=GRAPH_CONNECTIONS.session(),
+            home_account_id=self._connection().home_account_id or None,
+            http_cache=MSAL_HTTP_CACHE,
         )
-
-    def clear(self):
-        self._cr.execute(
-            "UPDATE outlook_account SET token_cache = NULL, sign_in_flow = NULL WHERE id = %s",
-            [self._id],
+        pacer = Pacer(config.quota, full_at=self.graph_quota_full_at)
+        # A cron worker waits out short throttling only; a longer Retry-After postpones the
+        # account (Throttled) so that one mailbox never holds the others back.
+        graph = GraphClient(
+            GRAPH_CONNECTIONS.session,
+            config.graph_endpoint,
+            auth.access_token,
+            max_wait=GRAPH_MAX_WAIT,
+            calendar_scope=self.calendar_id if self.calendar_owner else None,
+            pacer=pacer,
         )
+        try:
+            yield auth, graph
+        finally:
+            graph.close()
+            store.write_cache(auth.cache_blob_if_changed())
+            if kept := pacer.state_to_keep():
+                self.sudo().graph_quota_full_at = kept
 
+    @contextmanager
+    def _graph_for_user(self, config):
+        """``_outlook_session``'s Graph client for a call made in a user's request (the preview,
+        the calendar picker): Microsoft's failures become ``UserError``s in words the user can
+        act on, and a refused sign-in also asks the user to reconnect."""
+        with self._outlook_session(config) as (_auth, graph):
+            try:
+                yield graph
+            except ReauthRequired as error:
+                self._mark_needs_reauth(error)
+                raise UserError(self.last_error) from error
+            except AuthError as error:
+                raise UserError(app_rejected_message(self.env)) from error
+            except SyncError as error:
+                raise UserError(unreachable_message(self.env, error)) from error
 
-def preview_key(mode, push_attendees):
-    """The preview's key of a first-sync choice."""
-    return f"{mode}+attendees" if push_attendees else mode
-
-
-def dry_run_counts(dry_run):
-    """What a sync would do, as the preview shows it (a series counts as one event, as in the
-    sync log). ``invited`` counts the messages Exchange would send: an invitation to each
-    attendee of an event created with attendees, an update to each attendee of a meeting whose
-    time or place changes, a reply to the organizer."""
-    actions = dry_run.plan.actions
-    return {
-        "to_odoo": sum(isinstance(a, CreateLocal) for a in actions) + len(dry_run.series_to_odoo),
-        "to_outlook": sum(isinstance(a, CreateRemote) for a in actions)
-        + len(dry_run.series_to_outlook),
-        "invited": sum(emailed(a) for a in actions)
-        + sum(len(values.attendees) for values in dry_run.series_to_outlook),
-        "odoo_updated": sum(isinstance(a, UpdateLocal) for a in actions),
-        "outlook_updated": sum(isinstance(a, UpdateRemote) for a in actions),
-    }
-
-
-def emailed(action):
-    """How many people Exchange emails when ``action`` is carried out."""
-    if isinstance(action, CreateRemote):
-        return len(action.values.attendees)
-    if isinstance(action, UpdateRemote) and action.fields & MAILED_FIELDS:
-        return len(action.values.attendees)
-    return int(isinstance(action, (RespondRemote, DeclineRemote)))
-
-
-def safe_return_path(path):
-    """Only a path inside this Odoo: no scheme, no host, no protocol-relative '//' trick."""
-    parts = urlsplit(path or "")
-    if (
-        parts.scheme
-        or parts.netloc
-        or not (path or "").startswith("/")
-        or path.startswith("//")
-        or "\\" in path
-    ):
-        return "/odoo/calendar"
-    return path
-
-
-def app_rejected_message(env):
-    return env._(
-        "Microsoft refused this Odoo's app credentials: an administrator must check the "
-        "Client ID and renew the Client Secret in Settings."
-    )
-
-
-def unreachable_message(env, error):
-    return env._(
-        "Microsoft Graph could not be reached or refused the request: %(error)s", error=str(error)
-    )
-
-
-def unconfirmed_message(env, error):
-    return env._(
-        "Microsoft did not confirm the changes sent to Outlook (%(error)s): they may have been "
-        "applied all the same. The next sync reads Outlook before sending any of them again, "
-        "so nobody is mailed twice.",
-        error=str(error),
-    )
-
-
-def throttled_message(env, retry_at):
-    return env._(
-        "Microsoft asked us to slow down: the next sync runs after %(when)s (UTC).",
-        when=fields.Datetime.to_string(retry_at),
-    )
+    def _token_store(self):
+        """THE sudo boundary for secrets: the only reader and writer of the token columns (of
+        the account holding this calendar's sign-in)."""
+        self.ensure_one()
+        return TokenStore(self.env.cr, self._connection().id)

@@ -12,7 +12,7 @@ the ``state``, PKCE and the nonce of the auth-code flow, and adds ``openid``, ``
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ import msal
 from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 
 from .errors import AuthError, ReauthRequired, SignInFailed, TransportError
+from .quota import MailboxQuota
 
 
 def _lt(text: str) -> str:
@@ -56,6 +57,22 @@ SHARED_CALENDAR_SCOPES: tuple[str, ...] = (SHARED_CALENDAR_PERMISSION[0],)
 _REAUTH_ERRORS = frozenset({"invalid_grant", "interaction_required", "consent_required"})
 
 
+def safe_return_path(path: str | None) -> str:
+    """Where the browser goes back to after the sign-in: only a path inside this Odoo (no
+    scheme, no host, no protocol-relative '//' trick), else the calendar."""
+    parts = urlsplit(path or "")
+    if (
+        parts.scheme
+        or parts.netloc
+        or not path
+        or not path.startswith("/")
+        or path.startswith("//")
+        or "\\" in path
+    ):
+        return "/odoo/calendar"
+    return path
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccountInfo:
     """Who signed in: ``home_account_id`` selects the account in the cache later."""
@@ -75,6 +92,7 @@ class AppConfig:
     authority_host: str
     tenant: str
     graph_endpoint: str
+    quota: MailboxQuota = field(default_factory=MailboxQuota)
 
     @property
     def authority(self) -> str:

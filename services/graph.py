@@ -26,6 +26,9 @@ What it guarantees to the callers and to Graph:
   for a Teams meeting where the tenant refuses one goes without ``isOnlineMeeting``. The caller
   reads from the answer what was left out (no ``onlineMeeting``) or from
   ``BatchResult.relaxed``.
+- With a ``pacer`` (``services.quota``), a 429 also tells the pacer that the mailbox's quota is
+  spent: from then on every request first waits for its share of it (a ``$batch`` counts its
+  items), so the rest of a long export meets no further 429.
 - 401: the token provider is asked once for a fresh token and the request repeated once; a
   second 401 raises ``ReauthRequired``.
 - Paging follows ``@odata.nextLink`` only on Graph's own host (the bearer token never leaves
@@ -41,6 +44,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -59,6 +63,7 @@ from .errors import (
     TransportError,
     WriteUnconfirmed,
 )
+from .quota import Pacer
 from .values import UTC, Response
 
 PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"'
@@ -198,6 +203,7 @@ class GraphClient:
         max_retry_after: float = 120.0,
         max_wait: float = 300.0,
         calendar_scope: str | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._events_root = (
             f"/me/calendars/{quote(calendar_scope, safe='')}" if calendar_scope else "/me"
@@ -220,6 +226,7 @@ class GraphClient:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._requests_sent = 0
+        self._pacer = pacer
 
     @property
     def requests_sent(self) -> int:
@@ -546,7 +553,9 @@ class GraphClient:
                 item["dependsOn"] = [group[position - 1]]
             items.append(item)
         reads_only = all(by_id[request_id].method == "GET" for request_id in group)
-        answer = self._json("POST", "/$batch", json={"requests": items}, idempotent=reads_only)
+        answer = self._json(
+            "POST", "/$batch", json={"requests": items}, idempotent=reads_only, cost=len(items)
+        )
         answered = {
             str(response.get("id")): BatchResult(
                 id=str(response.get("id")),
@@ -559,6 +568,8 @@ class GraphClient:
         missing = [request_id for request_id in group if request_id not in answered]
         if missing:
             raise GraphError(200, "IncompleteBatch", f"no answer for items {missing}")
+        if any(result.status == 429 for result in answered.values()):
+            self._was_throttled()
         return [answered[request_id] for request_id in group]
 
     def _url(self, path: str) -> str:
@@ -573,6 +584,7 @@ class GraphClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool = True,
+        cost: int = 1,
     ) -> dict[str, Any]:
         response = self._send(
             method,
@@ -581,6 +593,7 @@ class GraphClient:
             json=json,
             headers=headers,
             idempotent=idempotent,
+            cost=cost,
         )
         return _decoded(response)
 
@@ -617,8 +630,10 @@ class GraphClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool = True,
+        cost: int = 1,
     ) -> requests.Response:
-        """One call with the retry rules of the module docstring; returns a 2xx response."""
+        """One call with the retry rules of the module docstring; returns a 2xx response.
+        ``cost``: the requests Graph's quota counts for it (a ``$batch``: its items)."""
         attempt = 0
         refreshed = False
         started = self._clock()
@@ -628,7 +643,7 @@ class GraphClient:
             with self._lock:
                 self._requests_sent += 1
             try:
-                with self._slots:
+                with self._pacing(cost), self._slots:
                     response = self._session().request(
                         method,
                         url,
@@ -652,6 +667,8 @@ class GraphClient:
                 refreshed = True
                 self._refresh_token(token)
                 continue
+            if status == 429:
+                self._was_throttled()
             if status in (_RETRYABLE if idempotent else _NOT_RUN):
                 attempt += 1
                 delay = self._delay(response.headers, attempt)
@@ -677,6 +694,13 @@ class GraphClient:
             return base + base * 0.1 * self._jitter()
         backoff = min(2.0 ** (attempt - 1), self._max_retry_after)
         return backoff * (0.5 + self._jitter() / 2)
+
+    def _pacing(self, cost: int) -> AbstractContextManager[None]:
+        return self._pacer.spending(cost) if self._pacer is not None else nullcontext()
+
+    def _was_throttled(self) -> None:
+        if self._pacer is not None:
+            self._pacer.throttled()
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)

@@ -1,6 +1,6 @@
-"""Scheduling rules of the sync cron: how long one call may run, how long a failing account
-waits, and where a long first read of Outlook stops. Pure: the caller passes the clock's
-readings and Odoo's limits in.
+"""Scheduling rules of the sync: how long one cron call may run, when an account syncs again
+after a run, how long a failing account or event waits, and where a long first read of Outlook
+stops. Pure: the caller passes the clock's readings and Odoo's limits in.
 
 Odoo runs a cron job on one worker at a time (the worker holds the job's row lock), calls it
 again while it reports work left, at most ``calls_per_run`` times in a row, and restarts a cron
@@ -12,11 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 UNLIMITED_CALL_BUDGET = 60.0
 """Seconds one cron call may keep taking accounts when Odoo sets no real-time limit."""
+SYNC_INTERVAL = timedelta(minutes=5)
+"""An account syncs again this long after a successful run (the cron runs every 5 minutes,
+local edits and Microsoft's notifications bring a sync forward)."""
+MAX_BACKOFF = timedelta(hours=1)
+"""The longest a failing account waits, unless Microsoft's ``Retry-After`` asks for longer."""
+EVENT_RETRY_INTERVAL = timedelta(minutes=2)
+"""An event whose change failed is tried again this long after, doubled at each failure in a
+row; the other events sync meanwhile."""
+EVENT_MAX_BACKOFF = timedelta(days=1)
+"""The longest a failing event waits."""
 
 
 def call_budget(limit_time_real: float, *, calls_per_run: int, lanes: int) -> float:
@@ -40,6 +50,37 @@ def backoff(
     ``Retry-After`` (seconds) when it was throttled."""
     doublings = min(max(failures - 1, 0), 32)
     return max(min(interval * 2**doublings, cap), timedelta(seconds=max(retry_after, 0.0)))
+
+
+def event_retry_delay(failures: int) -> timedelta:
+    """How long an event waits after its ``failures``-th failed write in a row."""
+    return backoff(failures, interval=EVENT_RETRY_INTERVAL, cap=EVENT_MAX_BACKOFF)
+
+
+def next_sync_at(
+    started: datetime,
+    *,
+    failures: int = 0,
+    retry_after: float = 0.0,
+    read_unfinished: bool = False,
+) -> datetime:
+    """When an account whose run started at ``started`` syncs again.
+
+    ``failures``: its failed runs in a row, this one included (0: the run succeeded), which
+    back off from the sync interval; ``retry_after``: the seconds Microsoft asked it to wait
+    (the whole run throttled, or some writes deferred by Outlook's quota); ``read_unfinished``:
+    the run stopped a long first read at its page budget, so the account is due again at once,
+    behind the accounts that waited longer (a big calendar is read in turns with the others).
+    """
+    if failures:
+        return started + backoff(
+            failures, interval=SYNC_INTERVAL, cap=MAX_BACKOFF, retry_after=retry_after
+        )
+    if retry_after > 0:
+        return started + timedelta(seconds=retry_after)
+    if read_unfinished:
+        return started
+    return started + SYNC_INTERVAL
 
 
 class Page(Protocol):

@@ -52,7 +52,7 @@ from ..services.reconcile import (
     plan,
     series_pushed,
 )
-from ..services.schedule import read_pages
+from ..services.schedule import event_retry_delay, read_pages
 from ..services.timezones import UTC_NAME, canonical_iana, windows_to_iana
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 from .pairing import RunPairing
@@ -64,7 +64,6 @@ REPLY_ACTIONS = {"accepted": "accept", "tentative": "tentativelyAccept", "declin
 # Series are settled by SeriesSync (recurrence <-> series master), their occurrences linked one
 # by one like single events (an edit of one becomes an exception in Outlook).
 SERIES_TYPES = frozenset({"seriesMaster", "occurrence", "exception"})
-MAX_RETRY_MINUTES = 24 * 60
 # A sync deleting more than this many, and this share, of an account's synced events on one
 # side waits for the user's confirmation.
 MASS_DELETION_MIN = 20
@@ -892,7 +891,7 @@ class SyncRun:
                 # Outlook's quota ran out: not an error, the next run (soon) sends it.
                 failed.add(key)
                 self.counts["deferred"] += 1
-                self.retry_after = max(self.retry_after, throttled_seconds(result))
+                self.retry_after = max(self.retry_after, result.error().retry_after, 1.0)
             elif result.outcome_unknown:
                 failed.add(key)
                 self._item_failed(targets[key], self._unconfirmed(result))
@@ -1319,13 +1318,13 @@ class SyncRun:
 
     def _item_failed(self, target, reason):
         """Record the error on the log and the link; the link is tried again after a backoff
-        (2, 4, 8... minutes, at most a day) while the other events go on."""
+        (``services.schedule.event_retry_delay``) while the other events go on."""
         self.errors.append({"event": target.get("name") or "?", "reason": reason})
         link = target.get("link")
         if link and not self.dry:
             count = link.error_count + 1
-            delay = timedelta(minutes=min(2**count, MAX_RETRY_MINUTES))
-            link.write({"last_error": reason, "error_count": count, "retry_at": self.now + delay})
+            retry_at = self.now + event_retry_delay(count)
+            link.write({"last_error": reason, "error_count": count, "retry_at": retry_at})
 
     def _log_values(self):
         state = "partial" if self.errors else "done"
@@ -1361,14 +1360,6 @@ def unmodified_since_created(item):
     except (KeyError, TypeError, ValueError):
         return False
     return abs(modified - created) <= timedelta(seconds=2)
-
-
-def throttled_seconds(result):
-    """The Retry-After of a throttled batch item, in seconds (at least one)."""
-    try:
-        return max(float(result.headers.get("Retry-After", 1)), 1.0)
-    except ValueError:
-        return 1.0
 
 
 LOG_COUNTS = (

@@ -17,6 +17,7 @@ from . import (
     test_first_sync,
     test_first_sync_tour,
     test_meeting_details,
+    test_migrations,
     test_overview,
     test_pairing,
     test_reconnect,

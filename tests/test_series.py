@@ -446,17 +446,17 @@ class TestOdooSeriesToOutlook(SeriesCase):
         self.assert_quiet()
 
     def test_rule_changed_alone_in_odoo_makes_the_account_due_and_reaches_outlook(self):
-        Account = self.env["outlook.account"]
-        self.assertNotIn(self.account, Account._accounts_with_local_changes())
+        scheduler = self.env["outlook.account"]._scheduler()
+        self.assertNotIn(self.account, scheduler.accounts_with_local_changes())
 
         self.recurrence.write({"count": 3})
 
-        self.assertIn(self.account, Account._accounts_with_local_changes())
+        self.assertIn(self.account, scheduler.accounts_with_local_changes())
         log = self.sync()
         self.assertEqual(log.pushed_updated, 1)
         [master] = self.masters()
         self.assertEqual(master["recurrence"]["range"]["numberOfOccurrences"], 3)
-        self.assertNotIn(self.account, Account._accounts_with_local_changes())
+        self.assertNotIn(self.account, scheduler.accounts_with_local_changes())
 
     def test_rule_outlook_cannot_repeat_is_told_on_every_sync(self):
         self.recurrence.write({"rrule_type": "monthly", "month_by": "date", "day": 31})
@@ -472,7 +472,8 @@ class TestOdooSeriesToOutlook(SeriesCase):
 
         self.sync()
         self.assertFalse(self.events().filtered("active"), "Outlook cancelled each of them")
-        self.assertIn(self.account, self.env["outlook.account"]._accounts_with_local_changes())
+        scheduler = self.env["outlook.account"]._scheduler()
+        self.assertIn(self.account, scheduler.accounts_with_local_changes())
         log = self.sync()
 
         self.assertEqual(log.pushed_deleted, 1)

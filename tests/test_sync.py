@@ -341,6 +341,31 @@ class TestFailures(SyncCase):
         self.assertEqual(len(self.emulator.events(ALICE)), 30)
         self.assertEqual(len(self.account.link_ids), 30)
 
+    def test_a_throttled_export_paces_itself_and_the_next_run_meets_no_429(self):
+        """Outlook's quota, known to the sync (set here at six times Microsoft's rate, to keep
+        the test short): the first 429s tell the sync the quota is spent, the rest of the export
+        goes at its rate, whole, in the same run; a second export at once paces from its start
+        and meets none."""
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("outlook_calendar_sync.quota_requests", "6000")
+        params.set_param("outlook_calendar_sync.quota_period", "60")
+        self.emulator.set_throttling(True, requests=6000, window_seconds=60)
+        for n in range(100):
+            self.odoo_event(f"Export {n}", start=TOMORROW + timedelta(hours=n))
+
+        first = self.sync()
+        met_by_the_first = self.emulator.counters()["throttled"]
+        for n in range(40):
+            self.odoo_event(f"Second export {n}", start=TOMORROW + timedelta(hours=n))
+        second = self.sync()
+
+        self.assertEqual((first.pushed_created, second.pushed_created), (100, 40))
+        self.assertEqual((first.deferred, second.deferred, first.error_count), (0, 0, 0))
+        # One for each group of 20 in flight, or leaving, when the quota ran out.
+        self.assertLessEqual(met_by_the_first, 5)
+        self.assertEqual(self.emulator.counters()["throttled"], met_by_the_first)
+        self.assertEqual(len(self.emulator.events(ALICE)), 140)
+
     def test_failing_event_is_retried_later_and_others_go_on(self):
         first = self.emulator.create_event(ALICE, outlook_event("First"))
         self.emulator.create_event(

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..models.outlook_account import preview_key
+from ..services.preview import preview_key
 
 
 class OutlookFirstSyncWizard(models.TransientModel):

@@ -17,6 +17,7 @@ from services.auth import (
     SHARED_CALENDAR_PERMISSION,
     SHARED_CALENDAR_SCOPES,
     OutlookAuth,
+    safe_return_path,
 )
 from services.errors import AuthError, ReauthRequired, SignInFailed
 
@@ -263,3 +264,19 @@ def test_empty_cache_requires_sign_in():
     with pytest.raises(ReauthRequired) as raised:
         auth(IdentityPlatform()).access_token()
     assert raised.value.reason == "no_account"
+
+
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        ("/odoo/calendar?view=week", "/odoo/calendar?view=week"),
+        ("javascript:alert(1)", "/odoo/calendar"),
+        ("", "/odoo/calendar"),
+        (None, "/odoo/calendar"),
+        ("https://evil.example.com/", "/odoo/calendar"),
+        ("//evil.example.com/", "/odoo/calendar"),
+        ("/\\evil.example.com", "/odoo/calendar"),
+    ],
+)
+def test_safe_return_path_keeps_local_paths_only(path, kept):
+    assert safe_return_path(path) == kept

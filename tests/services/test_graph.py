@@ -21,7 +21,7 @@ from services.errors import (
     TransportError,
     WriteUnconfirmed,
 )
-from services.graph import BatchRequest, GraphClient
+from services.graph import BatchRequest, BatchResult, GraphClient
 
 BASE = "https://graph.test/v1.0"
 START, END = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 12, 31, tzinfo=UTC)
@@ -780,3 +780,21 @@ def test_a_naive_expiry_is_refused_before_any_request():
     with pytest.raises(ValueError):
         graph.renew_subscription("sub1", datetime(2024, 1, 8))
     assert adapter.sent == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"Retry-After": "7.5"}, 7.5),
+        ({"retry-after": "30"}, 30.0),
+        ({"Retry-After": "inf"}, 0.0),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
+        ({}, 0.0),
+    ],
+)
+def test_a_throttled_batch_item_reads_retry_after_as_a_direct_call_does(headers, seconds):
+    """One parser for Graph's Retry-After: a $batch item's headers are read like a response's
+    (any case, fractional seconds; dates and non-finite values ignored)."""
+    error = BatchResult(id="1", status=429, headers=headers, body={}).error()
+    assert isinstance(error, Throttled)
+    assert error.retry_after == seconds

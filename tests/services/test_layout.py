@@ -1,5 +1,5 @@
 """Where code lives: ``services/`` is pure, only ``services/`` speaks HTTP, ``sync/`` holds the
-engine's plain classes and ``models/`` Odoo models only, each module listed."""
+engine's plain classes and ``models/`` Odoo models only (no plain class), each module listed."""
 
 import ast
 from pathlib import Path
@@ -69,6 +69,16 @@ def test_every_module_of_models_is_an_odoo_model_and_is_loaded():
     }
     assert modules <= loaded
     assert not [name for name in modules if not odoo_model_classes(ADDON / "models" / f"{name}.py")]
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ADDON / "models").glob("*.py")), ids=lambda path: path.name
+)
+def test_models_define_no_plain_class(path):
+    classes = [
+        node.name for node in ast.parse(path.read_text()).body if isinstance(node, ast.ClassDef)
+    ]
+    assert classes == odoo_model_classes(path)
 
 
 @pytest.mark.parametrize("path", sorted((ADDON / "sync").glob("*.py")), ids=lambda path: path.name)

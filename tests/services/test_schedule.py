@@ -1,16 +1,27 @@
-"""The sync cron's rules: call budget, backoff, first reads stopped after a page budget."""
+"""The sync's scheduling rules: call budget, backoff, the next sync after a run, first reads
+stopped after a page budget."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from services.schedule import UNLIMITED_CALL_BUDGET, backoff, call_budget, read_pages
+from services.schedule import (
+    MAX_BACKOFF,
+    SYNC_INTERVAL,
+    UNLIMITED_CALL_BUDGET,
+    backoff,
+    call_budget,
+    event_retry_delay,
+    next_sync_at,
+    read_pages,
+)
 
 INTERVAL = timedelta(minutes=5)
 CAP = timedelta(hours=1)
+STARTED = datetime(2026, 3, 2, 9, 0)
 
 
 def test_call_budget_keeps_every_lane_of_a_worker_within_half_the_limit():
@@ -35,6 +46,36 @@ def test_backoff_never_comes_before_retry_after():
     assert backoff(1, interval=INTERVAL, cap=CAP, retry_after=900.5) == timedelta(seconds=900.5)
     assert backoff(1, interval=INTERVAL, cap=CAP, retry_after=7200) == timedelta(hours=2)
     assert backoff(2, interval=INTERVAL, cap=CAP, retry_after=30) == timedelta(minutes=10)
+
+
+@pytest.mark.parametrize(("failures", "minutes"), [(1, 2), (2, 4), (3, 8), (10, 1024), (11, 1440)])
+def test_a_failing_event_waits_two_minutes_doubled_up_to_a_day(failures, minutes):
+    assert event_retry_delay(failures) == timedelta(minutes=minutes)
+
+
+def test_a_successful_run_syncs_again_after_the_interval():
+    assert next_sync_at(STARTED) == STARTED + SYNC_INTERVAL
+
+
+def test_an_unfinished_first_read_is_due_again_at_once():
+    assert next_sync_at(STARTED, read_unfinished=True) == STARTED
+
+
+def test_writes_deferred_by_outlooks_quota_wait_for_its_retry_after():
+    assert next_sync_at(STARTED, retry_after=30, read_unfinished=True) == STARTED + timedelta(
+        seconds=30
+    )
+
+
+@pytest.mark.parametrize("failures", [1, 2, 3, 9])
+def test_a_failed_run_backs_off_up_to_the_cap(failures):
+    wait = next_sync_at(STARTED, failures=failures, read_unfinished=True) - STARTED
+    assert wait == min(SYNC_INTERVAL * 2 ** (failures - 1), MAX_BACKOFF)
+
+
+def test_a_throttled_run_waits_for_retry_after_when_longer_than_its_backoff():
+    assert next_sync_at(STARTED, failures=1, retry_after=7200) == STARTED + timedelta(hours=2)
+    assert next_sync_at(STARTED, failures=2, retry_after=60) == STARTED + 2 * SYNC_INTERVAL
 
 
 @dataclass(frozen=True)

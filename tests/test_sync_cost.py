@@ -18,6 +18,8 @@ SERIES_EVERY = 10
 """One item in ten is a weekly series of three."""
 ROWS_SLACK = 10
 """Rows an index scan may fetch at the edge of its range (the calendar grows by 200 events)."""
+QUERIES_SLACK = 2
+"""Queries an ORM cache Odoo emptied meanwhile may cost (the calendar grows by 16 series)."""
 
 
 @tagged("post_install", "-at_install")
@@ -75,4 +77,4 @@ class TestQuietSyncCost(SeriesCase):
         )
         self.assertEqual(series_links, 20)
         self.assertLessEqual(big_rows, small_rows + ROWS_SLACK, "rows of calendar_event read")
-        self.assertLessEqual(big_queries, small_queries, "queries")
+        self.assertLessEqual(big_queries, small_queries + QUERIES_SLACK, "queries")

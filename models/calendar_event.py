@@ -29,9 +29,12 @@ SYNCED_EVENT_FIELDS = frozenset(
         "active",
     }
 )
-# Fields of an event of a recurrence whose change the series' link must look at: what is synced,
-# and the event joining or leaving the recurrence.
-SERIES_EVENT_FIELDS = SYNCED_EVENT_FIELDS | {"recurrence_id", "recurrency", "follow_recurrence"}
+# Fields of an event of a recurrence whose change the series' link must look at: the event
+# joining or leaving the recurrence, archived or back, or moved. Other edits of an occurrence
+# flag its own link, which names the series to the next run.
+SERIES_EVENT_FIELDS = frozenset(
+    {"recurrence_id", "recurrency", "follow_recurrence", "active", "start", "stop", "allday"}
+)
 # A local edit starts a sync this soon after (edits in a burst share one run).
 SYNC_DEBOUNCE = timedelta(seconds=30)
 # The context key naming the account whose sync is writing.

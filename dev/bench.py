@@ -34,6 +34,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -168,11 +169,36 @@ class Bench:
         }
 
     def measure(self, impl: str, db: str, steps: list[str], **extra: Any) -> tuple[Json, Json]:
-        """Run a worker and return its answer and the Graph traffic it caused."""
+        """Run a worker and return its answer and the Graph traffic it caused, with the
+        machine's load before and during it."""
         before = self.traffic()
-        answer = self.worker(impl, db, steps, **extra)
+        with LoadWatch() as load:
+            answer = self.worker(impl, db, steps, **extra)
         after = self.traffic()
-        return answer, {key: after[key] - before[key] for key in after}
+        return answer, {key: after[key] - before[key] for key in after} | load.figures()
+
+
+class LoadWatch:
+    """The 1-minute load average when entered, and the highest it reaches until left."""
+
+    def __enter__(self) -> LoadWatch:
+        self.before = self.highest = os.getloadavg()[0]
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._sampler.join()
+        self.highest = max(self.highest, os.getloadavg()[0])
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.5):
+            self.highest = max(self.highest, os.getloadavg()[0])
+
+    def figures(self) -> Json:
+        return {"load_before": round(self.before, 2), "load_during": round(self.highest, 2)}
 
 
 # ----------------------------------------------------------------------
@@ -268,7 +294,8 @@ def incremental(
     before = bench.traffic()
     edited = bench.worker(impl, db, ["edit_odoo"], odoo_edits=edits)
     pushed = bench.traffic()
-    answer = bench.worker(impl, db, ["sync", "check_edits"], odoo_edits=edits)
+    with LoadWatch() as load:
+        answer = bench.worker(impl, db, ["sync", "check_edits"], odoo_edits=edits)
     after = bench.traffic()
     traffic = {key: after[key] - pushed[key] for key in after}
     hooks = {key: pushed[key] - before[key] for key in after}
@@ -281,6 +308,7 @@ def incremental(
         answer["sync"]["wall_s"] += edited["edit_odoo"]["commit_s"]
         traffic = {key: traffic[key] + hooks[key] for key in traffic}
         note += f"; incl. the edit commit's hooks ({hooks['requests']} requests)"
+    traffic |= load.figures()
     return row("incremental", len(calendar), impl, answer["sync"], traffic, note=note)
 
 

@@ -26,6 +26,7 @@ from ..services.quota import Pacer, quota_from_settings
 from ..services.reconcile import Policy, PrivateEvents, PushScope, Winner
 from ..sync.messages import (
     app_rejected_message,
+    sign_in_failure_message,
     throttled_message,
     unconfirmed_message,
     unreachable_message,
@@ -900,6 +901,22 @@ class OutlookAccount(models.Model):
     # ------------------------------------------------------------------
     # Sign-in (called by the OAuth controller)
     # ------------------------------------------------------------------
+
+    @api.model
+    def _sign_in_returned(self, state, query):
+        """Microsoft sent the browser back with ``query``: finish the sign-in. Returns the path
+        inside Odoo to send the browser to, and None; or None and what to tell the user, once
+        whatever the failed sign-in stored is rolled back and its state made unusable (a replay
+        must fail too)."""
+        try:
+            return self._finish_sign_in(state, query), None
+        except (UserError, SyncError) as error:
+            self.env.cr.rollback()
+            self._discard_sign_in(state)
+            _logger.warning(
+                "Outlook sign-in of user %s failed: %s", self.env.uid, type(error).__name__
+            )
+            return None, sign_in_failure_message(self.env, error)
 
     @api.model
     def _finish_sign_in(self, state, query):

@@ -1,4 +1,5 @@
 import contextlib
+import json
 import logging
 from datetime import timedelta, timezone
 
@@ -13,6 +14,7 @@ from ..services.notifications import (
     lifetime_refused,
     needs_renewal,
     new_client_state,
+    read_notifications,
     unreachable_reason,
 )
 
@@ -134,6 +136,20 @@ class OutlookSubscription(models.Model):
     # ------------------------------------------------------------------
     # Notifications (called by the webhook controller, as superuser)
     # ------------------------------------------------------------------
+
+    @api.model
+    def _receive_payload(self, body):
+        """The raw body Graph POSTed (bytes, any of them): its notifications handled by
+        ``_receive``; a body holding none (malformed, empty, not JSON) is logged and ignored."""
+        try:
+            payload = json.loads(body or b"null")
+        except ValueError:
+            payload = None
+        notifications = list(read_notifications(payload))
+        if not notifications:
+            _logger.info("Outlook notification endpoint: a POST without notifications ignored")
+            return 0
+        return self._receive(notifications)
 
     @api.model
     def _receive(self, notifications):

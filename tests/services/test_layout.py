@@ -84,3 +84,11 @@ def test_models_define_no_plain_class(path):
 @pytest.mark.parametrize("path", sorted((ADDON / "sync").glob("*.py")), ids=lambda path: path.name)
 def test_the_engine_defines_no_odoo_model(path):
     assert not odoo_model_classes(path)
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ADDON / "controllers").glob("*.py")), ids=lambda path: path.name
+)
+def test_the_controllers_go_through_the_models(path):
+    reached = {name.split(".")[0] for level, name in imported_names(path) if level == 2}
+    assert reached <= {"models"}

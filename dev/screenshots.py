@@ -7,7 +7,10 @@ as Alice: Calendar with the Outlook sync button, the emulator's sign-in page, th
 preview, Calendar connected (after the first sync), the button's menu, her account's settings,
 the calendar picker (her "Projects" calendar and Bob's, shared with her), the button paused,
 failing and asking to reconnect (through the emulator's faults, with the notice the user gets),
-and the emulator's overview; then, as admin, the accounts overview (Bob connected too) and the
+and the emulator's overview; then, as admin, the accounts overview (Bob connected too), the
+"Outlook Calendar" block of General Settings in English, French and German (each language
+installed as Settings → Languages installs it, the addon's i18n/*.po with it, and made the
+admin's; the admin ends in English, the languages as active as they were) and the
 addon in Apps: its card among the "Outlook" modules and its whole description page, after the
 pictures that page shows were copied into static/description/ (Odoo serves a description's
 pictures from there only). Alice's Outlook connection is reset first (links forgotten,
@@ -44,6 +47,8 @@ DESCRIPTION_PICTURES = (
     "first-sync-preview.png",
     "calendar-picker.png",
     "account-settings.png",
+    "settings-fr.png",
+    "settings-de.png",
 )
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -61,6 +66,17 @@ DEMO_START_TIMEOUT = 300
 SETTLE_MS = 1500
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
+# The addon's block of General Settings, and the languages it is shown in, with their pictures.
+SETTING = "#outlook_calendar_sync_setting"
+SETTINGS_PICTURES = (
+    ("en_US", "settings.png"),
+    ("fr_FR", "settings-fr.png"),
+    ("de_DE", "settings-de.png"),
+)
+# Room around a block cropped out of a page.
+CROP_MARGIN = 16
+# Installing a language loads the terms of every installed module.
+LANGUAGE_INSTALL_TIMEOUT = 600
 
 
 @contextmanager
@@ -250,6 +266,72 @@ def take_overview(page: Page, odoo_url: str) -> None:
     shoot(page, "accounts-overview.png")
 
 
+def take_settings(page: Page, odoo_url: str) -> None:
+    """As admin (logged in on ``page``): the Outlook block of General Settings in each of
+    SETTINGS_PICTURES' languages, cropped to the block."""
+    admin = OdooSession(odoo_url, DB, "admin", "admin")
+    activated = []
+    try:
+        for code, name in SETTINGS_PICTURES:
+            if install_language(admin, code):
+                activated.append(code)
+            admin.call("res.users", "write", [admin.uid], {"lang": code})
+            page.goto(f"{odoo_url}/odoo/settings")
+            page.wait_for_selector(f"{SETTING} div[name='outlook_graph_endpoint'] input")
+            shoot_block(page, SETTING, name)
+    finally:
+        admin.call("res.users", "write", [admin.uid], {"lang": "en_US"})
+        if activated:
+            langs = admin.call("res.lang", "search", [("code", "in", activated)])
+            admin.call("res.lang", "write", langs, {"active": False})
+            say(f"deactivated again: {', '.join(activated)}")
+
+
+def install_language(admin: OdooSession, code: str) -> bool:
+    """``code`` active with the terms of every installed module, this addon's i18n/*.po as the
+    checkout has them (overwriting what an earlier run loaded); whether it was inactive.
+    English, Odoo's source language, is always active."""
+    if code == "en_US":
+        return False
+    [lang] = admin.call(
+        "res.lang", "search_read", [("code", "=", code)], ["active"], context={"active_test": False}
+    )
+    say(f"installing {code}")
+    wizard = admin.call(
+        "base.language.install", "create", {"lang_ids": [(6, 0, [lang["id"]])], "overwrite": True}
+    )
+    admin.call("base.language.install", "lang_install", [wizard], timeout=LANGUAGE_INSTALL_TIMEOUT)
+    return not lang["active"]
+
+
+def shoot_block(page: Page, selector: str, name: str) -> None:
+    """The block ``selector`` with a margin around it, scrolled to the top of the page's
+    content, the viewport made tall enough for all of it."""
+    page.wait_for_load_state("load")
+    block = page.locator(selector)
+    to_top = "(block) => block.scrollIntoView({block: 'start'})"
+    block.evaluate(to_top)
+    box = block.bounding_box()
+    height = int(box["y"] + box["height"]) + CROP_MARGIN
+    if height > VIEWPORT["height"]:
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+        block.evaluate(to_top)
+    page.wait_for_timeout(SETTLE_MS)
+    box = block.bounding_box()
+    path = OUT / name
+    page.screenshot(
+        path=str(path),
+        clip={
+            "x": box["x"] - CROP_MARGIN,
+            "y": box["y"] - CROP_MARGIN,
+            "width": box["width"] + 2 * CROP_MARGIN,
+            "height": box["height"] + 2 * CROP_MARGIN,
+        },
+    )
+    page.set_viewport_size(VIEWPORT)
+    say(f"wrote {path.relative_to(ROOT)}")
+
+
 def copy_description_pictures() -> None:
     for name in DESCRIPTION_PICTURES:
         shutil.copyfile(OUT / name, DESCRIPTION / name)
@@ -331,15 +413,22 @@ def take_button_states(page: Page, control: EmulatorControl) -> None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument(
         "--apps-only",
         action="store_true",
         help="only the two Apps pictures, with the pictures static/description/ already holds",
     )
+    only.add_argument(
+        "--settings-only",
+        action="store_true",
+        help="only the Settings block's pictures (English, French, German), copied into "
+        "static/description/ with the others it shows",
+    )
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     with demo() as running, tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
-        if not args.apps_only:
+        if not (args.apps_only or args.settings_only):
             try:
                 disconnect_alice(running["odoo"])
                 give_alice_calendars(EmulatorControl(running["emulator"]))
@@ -358,11 +447,17 @@ def main(argv: list[str]) -> int:
             page = browser.new_page()
             if args.apps_only:
                 log_in(page, running["odoo"], "admin")
+                take_apps(page, running["odoo"])
+            elif args.settings_only:
+                log_in(page, running["odoo"], "admin")
+                take_settings(page, running["odoo"])
+                copy_description_pictures()
             else:
                 take_pictures(page, running["odoo"], running["emulator"])
                 take_overview(page, running["odoo"])
+                take_settings(page, running["odoo"])
                 copy_description_pictures()
-            take_apps(page, running["odoo"])
+                take_apps(page, running["odoo"])
         finally:
             browser.close()
     return 0

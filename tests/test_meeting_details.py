@@ -68,9 +68,7 @@ class TestShowAsSensitivityImportance(SyncCase):
         self.assertEqual(
             after, {f"{subject} (renamed)": values for subject, values in before.items()}
         )
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "the next sync is quiet")
+        self.assert_next_sync_sends_nothing("the next sync is quiet")
 
     def test_copy_created_again_keeps_what_odoo_cannot_hold(self):
         """Deleted in Outlook while edited in Odoo: the edit wins and the event is created again
@@ -195,9 +193,7 @@ class TestAttendeeTypes(SyncCase):
             [(m["kind"], m["toRecipients"]) for m in self.emulator.sent_mail(ALICE)[mail:]],
             [("invitation", [BOB])],
         )
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "the next sync is quiet")
+        self.assert_next_sync_sends_nothing("the next sync is quiet")
 
 
 @tagged("post_install", "-at_install")
@@ -378,9 +374,7 @@ class TestOnlineMeetings(SyncCase):
         self.assertEqual(copy["onlineMeetingProvider"], "teamsForBusiness")
         self.assertEqual(event.videocall_location, copy["onlineMeeting"]["joinUrl"])
         self.assertFalse(log.errors)
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "the join URL is no change to send back")
+        self.assert_next_sync_sends_nothing("the join URL is no change to send back")
 
     def test_asking_later_turns_the_event_into_a_teams_meeting(self):
         event = self.odoo_event("Later")
@@ -453,9 +447,7 @@ class TestTeamsRefusedByTheOrganization(SeriesCase):
         self.assertEqual(
             [error["event"] for error in log.errors if "Teams" in error["reason"]], ["Weekly sync"]
         )
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "no retry loop")
+        self.assert_next_sync_sends_nothing("no retry loop")
 
 
 @tagged("post_install", "-at_install")
@@ -487,9 +479,7 @@ class TestMeetingAskingNoResponse(SyncCase):
         self.assertFalse(log.errors)
         self.assertEqual(self.alice_copy()["responseStatus"]["response"], "accepted")
         self.assertEqual(len(self.emulator.sent_mail(ALICE)), self.mail, "no reply mail")
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "the answer is not sent again")
+        self.assert_next_sync_sends_nothing("the answer is not sent again")
 
     def test_deleting_it_in_odoo_declines_it_in_outlook(self):
         self.event.unlink()
@@ -499,9 +489,7 @@ class TestMeetingAskingNoResponse(SyncCase):
         self.assertFalse(log.errors)
         self.assertEqual(self.alice_copy()["responseStatus"]["response"], "declined")
         self.assertEqual(len(self.emulator.sent_mail(ALICE)), self.mail)
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "no retry loop")
+        self.assert_next_sync_sends_nothing("no retry loop")
 
 
 @tagged("post_install", "-at_install")
@@ -569,9 +557,7 @@ class TestDeclinedInvitations(SyncCase):
 
         self.assertEqual(self.alice_attendee().state, "declined")
         self.assertTrue(self.event.active)
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "the answer is not sent back")
+        self.assert_next_sync_sends_nothing("the answer is not sent back")
 
     def test_declined_in_odoo_reaches_outlook(self):
         self.alice_attendee().do_decline()

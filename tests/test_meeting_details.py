@@ -27,6 +27,19 @@ def details(event):
     return {name: event[name] for name in DETAILS}
 
 
+def assert_sent_once_without_teams(case, event, copies, log, account=None):
+    """Outlook refused the Teams meeting of ``event``: it was sent once without it (``copies``
+    are its Outlook events), the sync ``log`` says so, and the next sync neither says it again
+    nor sends anything."""
+    case.assertEqual(len(copies), 1, "created once, without the Teams meeting")
+    case.assertFalse(copies[0]["isOnlineMeeting"])
+    case.assertEqual(event.outlook_link_ids.graph_id, copies[0]["id"])
+    case.assertEqual(len(log.errors), 1)
+    case.assertIn("cannot create Teams meetings", log.errors[0]["reason"])
+    quiet = case.assert_next_sync_sends_nothing("no retry loop", account)
+    case.assertFalse(quiet.errors, "said once, not at every sync")
+
+
 @tagged("post_install", "-at_install")
 class TestShowAsSensitivityImportance(SyncCase):
     def test_every_outlook_value_survives_an_unrelated_odoo_edit(self):
@@ -410,15 +423,7 @@ class TestTeamsRefusedByTheOrganization(SeriesCase):
         log = self.sync()
 
         copies = self.outlook_events("Board call")
-        self.assertEqual(len(copies), 1, "created once, without the Teams meeting")
-        self.assertFalse(copies[0]["isOnlineMeeting"])
-        self.assertEqual(event.outlook_link_ids.graph_id, copies[0]["id"])
-        self.assertEqual(len(log.errors), 1)
-        self.assertIn("cannot create Teams meetings", log.errors[0]["reason"])
-        writes = self.writes()
-        log = self.sync()
-        self.assertFalse(log.errors, "said once, not at every sync")
-        self.assertEqual(self.writes(), writes, "no retry loop")
+        assert_sent_once_without_teams(self, event, copies, log)
 
     def test_asking_later_keeps_the_other_changes(self):
         event = self.odoo_event("Later")
@@ -431,9 +436,7 @@ class TestTeamsRefusedByTheOrganization(SeriesCase):
         self.assertEqual(len(copy), 1, "the rename went through")
         self.assertFalse(copy[0]["isOnlineMeeting"])
         self.assertIn("cannot create Teams meetings", log.errors[0]["reason"])
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes)
+        self.assert_next_sync_sends_nothing("no retry loop")
 
     def test_a_series_asking_for_teams_is_created_once_without_it(self):
         self.odoo_series("Weekly sync", 3, outlook_online_meeting=True)
@@ -517,15 +520,7 @@ class TestPersonalAccount(SyncCase):
         copies = [
             ev for ev in self.emulator.events("carol@outlook.com") if ev["subject"] == "Family call"
         ]
-        self.assertEqual(len(copies), 1, "the event is synced")
-        self.assertFalse(copies[0]["isOnlineMeeting"])
-        self.assertEqual(event.outlook_link_ids.graph_id, copies[0]["id"])
-        self.assertEqual(len(log.errors), 1)
-        self.assertIn("cannot create Teams meetings", log.errors[0]["reason"])
-        writes = self.writes()
-        log = self.sync(account)
-        self.assertFalse(log.errors, "said once, not at every sync")
-        self.assertEqual(self.writes(), writes)
+        assert_sent_once_without_teams(self, event, copies, log, account)
 
 
 @tagged("post_install", "-at_install")

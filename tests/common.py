@@ -479,6 +479,14 @@ class FirstSyncCase(OutlookHttpCase):
         self.assertEqual(self.account.state, "active")
         return self.account.log_ids[:1]
 
+    def start_in_mode(self, mode, *, to_odoo, to_outlook):
+        """Choose ``mode`` in the preview, check the counts it then shows, start the first sync:
+        returns its log."""
+        wizard = self.open_preview()
+        wizard.mode = mode
+        self.assertEqual((wizard.to_odoo_count, wizard.to_outlook_count), (to_odoo, to_outlook))
+        return self.start(wizard)
+
     def creates_in_outlook(self):
         return self.emulator.counters()["by_method"].get("POST", 0)
 

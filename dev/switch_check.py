@@ -56,8 +56,6 @@ DB = "outlook_calendar_sync_switch"
 WORKER_TIMEOUT = 900
 
 Json = dict[str, Any]
-
-
 say = narrator("switch")
 
 

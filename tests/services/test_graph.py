@@ -74,6 +74,12 @@ class Tokens:
         return f"token{len(self.calls)}"
 
 
+def graph_error(status, code, message=None):
+    """Graph's answer ``status`` with its JSON error ``code`` (and ``message``)."""
+    error = {"code": code} if message is None else {"code": code, "message": message}
+    return (status, {"error": error})
+
+
 def client(adapter, tokens=None, **options):
     sleeps: list[float] = []
     clock = [0.0]
@@ -152,7 +158,7 @@ def test_instances_of_several_series_go_in_one_batch_and_follow_pages():
                     },
                 ),
                 "/me/events/b/instances": (200, {"value": [{"id": "b1"}]}),
-                "/me/events/gone/instances": (404, {"error": {"code": "ErrorItemNotFound"}}),
+                "/me/events/gone/instances": graph_error(404, "ErrorItemNotFound"),
             }
             return (
                 200,
@@ -235,7 +241,7 @@ def test_expired_delta_state_raises_sync_state_gone():
     adapter = Script().reply(
         "GET",
         "/me/calendar/calendarView/delta",
-        (410, {"error": {"code": "SyncStateNotFound", "message": "gone"}}),
+        graph_error(410, "SyncStateNotFound", "gone"),
     )
     graph, _ = client(adapter)
     with pytest.raises(SyncStateGone) as raised:
@@ -366,7 +372,7 @@ def test_unauthorized_refreshes_the_token_once_and_retries():
 def test_second_unauthorized_requires_reauthentication():
     tokens = Tokens()
     adapter = Script().reply(
-        "GET", "/me", (401, {}), (401, {"error": {"code": "InvalidAuthenticationToken"}})
+        "GET", "/me", (401, {}), graph_error(401, "InvalidAuthenticationToken")
     )
     graph, _ = client(adapter, tokens)
     with pytest.raises(ReauthRequired) as raised:
@@ -379,7 +385,7 @@ def test_update_sends_if_match_and_stale_etag_raises_precondition_failed():
     adapter = Script().reply(
         "PATCH",
         "/me/events/e1",
-        (412, {"error": {"code": "ErrorIrresolvableConflict", "message": "m"}}),
+        graph_error(412, "ErrorIrresolvableConflict", "m"),
     )
     graph, _ = client(adapter)
     with pytest.raises(PreconditionFailed):
@@ -389,9 +395,7 @@ def test_update_sends_if_match_and_stale_etag_raises_precondition_failed():
 
 
 def test_get_of_missing_event_raises_not_found():
-    adapter = Script().reply(
-        "GET", "/me/events/gone", (404, {"error": {"code": "ErrorItemNotFound"}})
-    )
+    adapter = Script().reply("GET", "/me/events/gone", graph_error(404, "ErrorItemNotFound"))
     graph, _ = client(adapter)
     with pytest.raises(NotFound):
         graph.get_event("gone")
@@ -433,7 +437,7 @@ def test_reply_is_not_posted_again_when_graph_may_have_run_it(answer):
 
 
 def _refused(message, code="ErrorInvalidRequest"):
-    return (400, {"error": {"code": code, "message": message}})
+    return graph_error(400, code, message)
 
 
 NO_RESPONSE = (
@@ -732,7 +736,7 @@ def test_failed_validation_is_a_graph_error():
     adapter = Script().reply(
         "POST",
         "/subscriptions",
-        (400, {"error": {"code": "ValidationError", "message": "validation request failed"}}),
+        graph_error(400, "ValidationError", "validation request failed"),
     )
     graph, _ = client(adapter)
 
@@ -756,7 +760,7 @@ def test_renew_subscription_patches_only_the_expiry():
 
 
 def test_renewing_a_subscription_graph_dropped_is_not_found():
-    adapter = Script().reply("PATCH", "/subscriptions/gone", (404, {"error": {"code": "x"}}))
+    adapter = Script().reply("PATCH", "/subscriptions/gone", graph_error(404, "x"))
     graph, _ = client(adapter)
 
     with pytest.raises(NotFound):
@@ -765,7 +769,7 @@ def test_renewing_a_subscription_graph_dropped_is_not_found():
 
 def test_delete_subscription_tells_whether_it_was_there():
     adapter = Script().reply(
-        "DELETE", "/subscriptions/sub1", (204, None), (404, {"error": {"code": "NotFound"}})
+        "DELETE", "/subscriptions/sub1", (204, None), graph_error(404, "NotFound")
     )
     graph, _ = client(adapter)
 

@@ -23,6 +23,7 @@ COLUMNS = (
     "writes",
     "mails",
     "peak MB",
+    "load",
     "note",
 )
 
@@ -54,6 +55,10 @@ MEASURED = """\
   due at once, the lanes woken, until every account has a sync log of the cycle. **wall s** is
   that cycle; requests and writes are the emulator's counts over it. The built-in's row runs
   its own cron method (one job: every user in turn) in a worker process on fewer mailboxes.
+- **load**: the machine's 1-minute load average just before the measured step, then the highest
+  it reached while the step ran (sampled every half second): with 2 cores, a figure above 2 before
+  the step means something else was running, and its times are not to be trusted. The
+  1-minute average trails: a step of a fraction of a second barely moves it.
 - One emulator for everything, reset between scenarios; each implementation gets its own fresh
   database (a copy of a freshly installed template) per scenario family. The Odoo process, the
   emulator and PostgreSQL share the machine's cores.
@@ -88,6 +93,9 @@ class Row:
     cycle: str | None = None
     accounts_per_s: float | None = None
     longest_wait_s: float | None = None
+    # The machine's 1-minute load average before the measured step, and its highest during it.
+    load_before: float | None = None
+    load_during: float | None = None
 
     @classmethod
     def of_traffic(
@@ -105,6 +113,8 @@ class Row:
             mails=traffic["mails"],
             answers_429=traffic["throttled"],
             http_requests=traffic["http_requests"],
+            load_before=traffic.get("load_before"),
+            load_during=traffic.get("load_during"),
             **{"peak_mb": None, "throttled": False, **rest},
         )
 
@@ -119,8 +129,14 @@ class Row:
             _fmt(self.writes, "{:,}"),
             _fmt(self.mails, "{:,}"),
             _fmt(self.peak_mb, "{:.0f}"),
+            self.load_text(),
             self.note,
         )
+
+    def load_text(self) -> str:
+        if self.load_before is None or self.load_during is None:
+            return "n/a"
+        return f"{self.load_before:.1f}→{self.load_during:.1f}"
 
     def label(self) -> str:
         if self.workers:

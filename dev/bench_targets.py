@@ -58,8 +58,14 @@ def requests_text(row: Row) -> str:
 def goals(rows: list[Row], big: int = 5000, small: int = 1000, export_n: int = 1000) -> list[str]:
     """Every target, in its order; missing rows are reported as not measured."""
     find = finder(rows)
+    sizes = sorted({r.n for r in rows if r.scenario == "quiet" and r.impl == OURS}) or [small, big]
     checks = (
         import_speed(find, big),
+        import_floor(find, big),
+        *(quiet_time(find, n) for n in sizes),
+        flat(find, "quiet", sizes[0], sizes[-1]),
+        incremental_round_trips(find, sizes[-1]),
+        flat(find, "incremental", sizes[0], sizes[-1]),
         requests_goal(find, "import", big),
         requests_goal(find, "export", export_n),
         throttled_export(find, export_n),
@@ -85,6 +91,44 @@ def import_speed(find: Finder, n: int) -> Goal:
     ratio = theirs.wall_s / ours.wall_s
     measured = f"{ratio:.1f}x ({ours.wall_s:.1f} s vs {theirs.wall_s:.1f} s)"
     return Goal(target, measured, "met" if ratio >= 10 else "missed")
+
+
+def import_floor(find: Finder, n: int) -> Goal:
+    target = f"import of {n:,} ≤ 1.5x the floor (Odoo creating the same records alone)"
+    ours, floor = find("import", n), find("floor", n)
+    if not (ours and floor and ours.wall_s and floor.wall_s):
+        return missing(target)
+    ratio = ours.wall_s / floor.wall_s
+    measured = f"{ratio:.2f}x ({ours.wall_s:.1f} s vs {floor.wall_s:.1f} s)"
+    return Goal(target, measured, "met" if ratio <= 1.5 else "missed")
+
+
+def quiet_time(find: Finder, n: int) -> Goal:
+    target = f"quiet sync of a {n:,} calendar ≤ 50 ms"
+    ours = find("quiet", n)
+    if not (ours and ours.wall_s is not None):
+        return missing(target)
+    return Goal(target, f"{ours.wall_s * 1000:.0f} ms", "met" if ours.wall_s <= 0.05 else "missed")
+
+
+def flat(find: Finder, scenario: str, small: int, big: int) -> Goal:
+    """The ``scenario``'s time on the biggest calendar at most 1.5x the smallest's."""
+    target = f"{scenario} sync of {big:,} ≤ 1.5x that of {small:,}"
+    ours, base = find(scenario, big), find(scenario, small)
+    if small == big or not (ours and base and ours.wall_s and base.wall_s):
+        return missing(target)
+    ratio = ours.wall_s / base.wall_s
+    measured = f"{ratio:.2f}x ({ours.wall_s * 1000:.0f} ms vs {base.wall_s * 1000:.0f} ms)"
+    return Goal(target, measured, "met" if ratio <= 1.5 else "missed")
+
+
+def incremental_round_trips(find: Finder, n: int) -> Goal:
+    target = f"incremental 10+10 changes on {n:,}: ≤ 4 round trips"
+    ours = find("incremental", n)
+    if not (ours and ours.http_requests is not None):
+        return missing(target)
+    met = ours.http_requests <= 4
+    return Goal(target, requests_text(ours), "met" if met else "missed")
 
 
 def requests_goal(find: Finder, scenario: str, n: int) -> Goal:

@@ -315,6 +315,67 @@ def sync_builtin(env: Any) -> Json:
     return {"state": "done", "errors": 0, "counts": {}}
 
 
+# The fields of an imported event the floor creates again (its recurrence's rule aside).
+FLOOR_FIELDS = (
+    "name",
+    "description",
+    "location",
+    "user_id",
+    "allday",
+    "start",
+    "stop",
+    "start_date",
+    "stop_date",
+    "privacy",
+    "show_as",
+)
+
+
+def floor(env: Any, request: Json) -> Json:
+    """What Odoo alone costs to create the records an import made: the imported events read
+    back, then created again with the ORM in Alice's context, singles in one batch and each
+    series from its first event with its rule (Odoo making the occurrences), attendees, alarms
+    and tags included; timed to the last flush, then rolled back (nothing kept)."""
+    alice = alice_of(env)
+    Event = env(user=alice.id)["calendar.event"].with_context(**QUIET, no_calendar_sync=True)
+    imported = Event.search([("user_id", "=", alice.id)])
+    recurrent = Event._get_recurrent_fields() - {"rrule"}
+
+    def values(event: Any) -> Json:
+        return {
+            **{name: event[name] for name in FLOOR_FIELDS},
+            "user_id": event.user_id.id,
+            "partner_ids": [Command.set(event.partner_ids.ids)],
+            "alarm_ids": [Command.set(event.alarm_ids.ids)],
+            "categ_ids": [Command.set(event.categ_ids.ids)],
+        }
+
+    singles = [values(event) for event in imported if not event.recurrence_id]
+    series = [
+        values(recurrence.base_event_id or recurrence.calendar_event_ids[:1])
+        | {"recurrency": True}
+        | {name: recurrence[name] for name in recurrent if name in recurrence._fields}
+        for recurrence in imported.recurrence_id
+    ]
+    baseline_kb = reset_peak_rss()
+    started = time.perf_counter()
+    Event.create(singles)
+    for vals in series:
+        Event.create(vals)
+    env.flush_all()
+    wall = time.perf_counter() - started
+    peak_kb = proc_status_kb("VmHWM")
+    created = Event.search_count([("user_id", "=", alice.id)]) - len(imported)
+    env.cr.rollback()
+    return {
+        "wall_s": wall,
+        "peak_mb": max(peak_kb - baseline_kb, 0) / 1024,
+        "created": created,
+        "singles": len(singles),
+        "series": len(series),
+    }
+
+
 def odoo_event_counts(env: Any) -> Json:
     Event = env["calendar.event"]
     domain = [("user_id", "=", alice_of(env).id)]
@@ -350,6 +411,7 @@ STEPS: dict[str, dict[str, Step]] = {
         "edit_odoo": edit_odoo,
         "sync": sync_ours,
         "check_edits": check_edits,
+        "floor": floor,
     },
     BUILTIN: {
         "prepare": prepare_builtin,

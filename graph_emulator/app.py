@@ -89,7 +89,12 @@ class Dispatcher:
                 if request.method != "POST":
                     err = GraphError(405, "ErrorInvalidRequest", "$batch only accepts POST.")
                     return Response.json(405, err.body())
-                return handle_batch(request, lambda item: self._with_faults(item, on_socket=False))
+                return handle_batch(
+                    request,
+                    lambda item: self._with_faults(item, on_socket=False),
+                    self.traffic.concurrency_limit(),
+                    self.traffic.refuse_concurrent,
+                )
             return self.graph.handle(request)
         if (match := _DISCOVERY.match(path)) and request.method == "GET":
             return Response.json(

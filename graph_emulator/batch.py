@@ -23,8 +23,18 @@ def _error(status: int, code: str, message: str) -> Response:
     return Response.json(status, err.body())
 
 
-def handle_batch(request: Request, execute: Callable[[Request], Response]) -> Response:
-    """Run the items of a batch through ``execute`` and collect their replies."""
+def handle_batch(
+    request: Request,
+    execute: Callable[[Request], Response],
+    concurrency: int | None = None,
+    refuse: Callable[[], Response] | None = None,
+) -> Response:
+    """Run the items of a batch through ``execute`` and collect their replies.
+
+    Items whose dependencies are done run together, as Graph runs items without ``dependsOn``
+    in parallel: with a ``concurrency`` limit (the mailbox's, throttling on), those of one round
+    beyond it get ``refuse()``'s answer (microsoft-graph-docs#8760: items 5 to 20 of a parallel
+    batch answered 429 ``MailboxConcurrency``)."""
     try:
         payload = request.json()
         items = payload["requests"]
@@ -50,10 +60,12 @@ def handle_batch(request: Request, execute: Callable[[Request], Response]) -> Re
                 400, "BadRequest", f"Request '{item['id']}' depends on an unknown request id."
             )
     results: dict[str, dict[str, Any]] = {}
-    order = _order(items)
-    if order is None:
+    rounds = _rounds(items)
+    if rounds is None:
         return _error(400, "BadRequest", "Batch request dependsOn contains a cycle.")
-    for item in order:
+    for item, position in (
+        (item, n) for batch_round in rounds for n, item in enumerate(batch_round)
+    ):
         item_id = str(item["id"])
         failed = [str(d) for d in item.get("dependsOn") or [] if results[str(d)]["status"] >= 400]
         if failed:
@@ -69,7 +81,8 @@ def handle_batch(request: Request, execute: Callable[[Request], Response]) -> Re
                 "body": body,
             }
             continue
-        reply = execute(_sub_request(request, item))
+        over_limit = concurrency is not None and refuse is not None and position >= concurrency
+        reply = refuse() if over_limit else execute(_sub_request(request, item))
         headers = {k: v for k, v in reply.headers.items() if k.lower() != "content-length"}
         entry: dict[str, Any] = {"id": item_id, "status": reply.status, "headers": headers}
         if reply.body:
@@ -78,9 +91,10 @@ def handle_batch(request: Request, execute: Callable[[Request], Response]) -> Re
     return Response.json(200, {"responses": [results[str(item["id"])] for item in items]})
 
 
-def _order(items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+def _rounds(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]] | None:
+    """The items in rounds: each round's dependencies all in earlier rounds (None: a cycle)."""
     done: set[str] = set()
-    ordered: list[dict[str, Any]] = []
+    rounds: list[list[dict[str, Any]]] = []
     remaining = list(items)
     while remaining:
         ready = [i for i in remaining if all(str(d) in done for d in i.get("dependsOn") or [])]
@@ -88,9 +102,9 @@ def _order(items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
             return None
         for item in ready:
             done.add(str(item["id"]))
-            ordered.append(item)
             remaining.remove(item)
-    return ordered
+        rounds.append(ready)
+    return rounds
 
 
 def _sub_request(outer: Request, item: dict[str, Any]) -> Request:

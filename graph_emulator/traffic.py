@@ -297,6 +297,17 @@ class Traffic:
             bucket.tokens -= 1.0
             self._in_flight[key] += 1
 
+    def concurrency_limit(self) -> int | None:
+        """Requests Graph runs at once per mailbox, throttling on; None when it is off."""
+        with self.lock:
+            return self.throttle.concurrency if self.throttle.enabled else None
+
+    def refuse_concurrent(self) -> Response:
+        """Graph's answer to a request beyond the mailbox's concurrent ones (counted)."""
+        with self.lock:
+            err = self._throttled("MailboxConcurrency", 1.0)
+        return Response.json(err.status, err.body(), err.headers)
+
     def _bucket(self, key: tuple[str, str], cfg: ThrottleConfig) -> Bucket:
         """The key's bucket, refilled up to now (a new one starts full). Caller holds the lock."""
         now = self.clock()

@@ -612,10 +612,10 @@ class SyncRun:
                 self._gone_remote.add(link.graph_id)
             elif link.graph_id in removed_ids or self.full_resync:
                 candidates.append(link)
+        answers = self.graph.get_events([link.graph_id for link in candidates])
         for link in candidates:
-            try:
-                answer = self.graph.get_event(link.graph_id)
-            except NotFound:
+            answer = answers[link.graph_id]
+            if answer is None:
                 self._gone_remote.add(link.graph_id)
                 continue
             try:

@@ -344,9 +344,13 @@ def test_default_throttling_uses_microsofts_numbers(g):
 
 
 def test_token_bucket_admits_one_batch_then_paces_at_microsofts_rate(g, alice):
-    """A full bucket holds one $batch (20 items); then one token every 600/10,000 s."""
+    """A full bucket holds one $batch (20 items, chained to stay within the mailbox's
+    concurrency); then one token every 600/10,000 s."""
     g.set_throttling(True)
-    items = [{"id": str(i), "method": "GET", "url": "/me"} for i in range(20)]
+    items = [
+        {"id": str(i), "method": "GET", "url": "/me"} | ({"dependsOn": [str(i - 1)]} if i else {})
+        for i in range(20)
+    ]
     assert {r["status"] for r in _batch(g, alice, items).json()["responses"]} == {200}
     refused = alice.get(f"{g.graph}/me")
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
@@ -394,3 +398,17 @@ def test_burst_size_can_be_changed_and_a_refused_request_costs_no_token(g, alice
     assert codes == [200, 200, 429, 429]
     g.advance_clock(0.06)
     assert alice.get(f"{g.graph}/me").status_code == 200
+
+
+def test_unchained_items_beyond_the_mailboxs_concurrency_are_refused(g, alice):
+    g.set_throttling(True)
+    items = [{"id": str(n), "method": "GET", "url": "/me/calendar"} for n in range(6)]
+
+    answers = alice.post(f"{g.graph}/$batch", json={"requests": items}).json()["responses"]
+    chained = [dict(item, dependsOn=[str(int(item["id"]) - 1)]) for item in items[1:]]
+    in_turn = alice.post(f"{g.graph}/$batch", json={"requests": [items[0], *chained]}).json()
+
+    statuses = {answer["id"]: answer["status"] for answer in answers}
+    assert [statuses[str(n)] for n in range(6)] == [200] * 4 + [429] * 2
+    assert answers[-1]["body"]["error"]["code"] == "ApplicationThrottled"
+    assert {answer["status"] for answer in in_turn["responses"]} == {200}

@@ -112,3 +112,25 @@ def test_a_client_told_nothing_of_a_throttled_run_right_before_meets_429s_again(
         graph.batch(creates(40, prefix="Next"))
 
     assert g.counters()["throttled"] > met_by_the_first
+
+
+def test_events_looked_up_together_come_in_unchained_batches_of_four(g, alice):
+    """Three of ten ids deleted: their 404s fail no other item (a chained batch would answer
+    424 after each), and with Outlook's concurrency enforced no item is refused."""
+    ids = [
+        alice.post(f"{g.graph}/me/events", json=body.body).json()["id"]
+        for body in creates(10, prefix="Looked up")
+    ]
+    for deleted in ids[:3]:
+        alice.delete(f"{g.graph}/me/events/{deleted}")
+    g.set_throttling(True)
+
+    with graph_client(g) as graph:
+        before = g.counters()
+        found = graph.get_events(ids)
+        after = g.counters()
+
+    assert [found[event_id] is None for event_id in ids] == [True] * 3 + [False] * 7
+    assert found[ids[5]]["subject"] == "Looked up 5"
+    assert after["throttled"] == 0
+    assert after["http_requests"] - before["http_requests"] == 3

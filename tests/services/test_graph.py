@@ -237,16 +237,55 @@ def test_delta_resumes_from_the_stored_link():
     assert adapter.sent[0].url == link
 
 
-def test_expired_delta_state_raises_sync_state_gone():
-    adapter = Script().reply(
-        "GET",
-        "/me/calendar/calendarView/delta",
-        graph_error(410, "SyncStateNotFound", "gone"),
-    )
-    graph, _ = client(adapter)
-    with pytest.raises(SyncStateGone) as raised:
-        list(graph.delta(None, START, END))
-    assert raised.value.code == "SyncStateNotFound"
+@pytest.mark.parametrize(
+    ("method", "path", "answer", "call", "error"),
+    [
+        pytest.param(
+            "GET",
+            "/me/calendar/calendarView/delta",
+            graph_error(410, "SyncStateNotFound", "gone"),
+            lambda graph: list(graph.delta(None, START, END)),
+            SyncStateGone,
+            id="expired delta state",
+        ),
+        pytest.param(
+            "GET",
+            "/me/events/gone",
+            graph_error(404, "ErrorItemNotFound"),
+            lambda graph: graph.get_event("gone"),
+            NotFound,
+            id="get of a missing event",
+        ),
+        pytest.param(
+            "POST",
+            "/subscriptions",
+            graph_error(400, "ValidationError", "validation request failed"),
+            lambda graph: graph.create_subscription(
+                resource="/me/events",
+                notification_url="https://odoo.test/hook",
+                client_state="s",
+                expiration=END,
+            ),
+            GraphError,
+            id="failed subscription validation",
+        ),
+        pytest.param(
+            "PATCH",
+            "/subscriptions/gone",
+            graph_error(404, "x"),
+            lambda graph: graph.renew_subscription("gone", END),
+            NotFound,
+            id="renewing a subscription Graph dropped",
+        ),
+    ],
+)
+def test_graph_error_answer_raises_its_exception_with_graphs_code(
+    method, path, answer, call, error
+):
+    graph, _ = client(Script().reply(method, path, answer))
+    with pytest.raises(error) as raised:
+        call(graph)
+    assert raised.value.code == answer[1]["error"]["code"]
 
 
 def test_repeating_next_link_is_detected():
@@ -392,13 +431,6 @@ def test_update_sends_if_match_and_stale_etag_raises_precondition_failed():
         graph.update_event("e1", {"subject": "x"}, 'W/"ck"')
     assert adapter.sent[0].headers["If-Match"] == 'W/"ck"'
     assert json.loads(adapter.sent[0].body) == {"subject": "x"}
-
-
-def test_get_of_missing_event_raises_not_found():
-    adapter = Script().reply("GET", "/me/events/gone", graph_error(404, "ErrorItemNotFound"))
-    graph, _ = client(adapter)
-    with pytest.raises(NotFound):
-        graph.get_event("gone")
 
 
 def test_deleting_an_already_deleted_event_reports_false():
@@ -732,24 +764,6 @@ def test_create_subscription_is_not_resent_after_a_dropped_connection():
     assert len(adapter.sent) == 1
 
 
-def test_failed_validation_is_a_graph_error():
-    adapter = Script().reply(
-        "POST",
-        "/subscriptions",
-        graph_error(400, "ValidationError", "validation request failed"),
-    )
-    graph, _ = client(adapter)
-
-    with pytest.raises(GraphError) as raised:
-        graph.create_subscription(
-            resource="/me/events",
-            notification_url="https://odoo.test/hook",
-            client_state="s",
-            expiration=END,
-        )
-    assert raised.value.code == "ValidationError"
-
-
 def test_renew_subscription_patches_only_the_expiry():
     adapter = Script().reply("PATCH", "/subscriptions/sub%201", (200, {"id": "sub 1"}))
     graph, _ = client(adapter)
@@ -757,14 +771,6 @@ def test_renew_subscription_patches_only_the_expiry():
     graph.renew_subscription("sub 1", datetime(2024, 1, 8, tzinfo=UTC))
 
     assert json.loads(adapter.sent[0].body) == {"expirationDateTime": "2024-01-08T00:00:00Z"}
-
-
-def test_renewing_a_subscription_graph_dropped_is_not_found():
-    adapter = Script().reply("PATCH", "/subscriptions/gone", graph_error(404, "x"))
-    graph, _ = client(adapter)
-
-    with pytest.raises(NotFound):
-        graph.renew_subscription("gone", END)
 
 
 def test_delete_subscription_tells_whether_it_was_there():

@@ -237,6 +237,25 @@ class Children:
                 stop_group(process)
 
 
+class CheckFailed(AssertionError):
+    """A property a check script's scenario must have does not hold."""
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise CheckFailed(message)
+
+
+def narrator(tool: str) -> Callable[[str], None]:
+    """A ``say`` for ``tool``: one progress line, flushed, with the seconds since it started."""
+    started = time.perf_counter()
+
+    def say(message: str) -> None:
+        print(f"[{tool} {time.perf_counter() - started:5.1f} s] {message}", flush=True)
+
+    return say
+
+
 class ProcessFailed(RuntimeError):
     """A command or worker exited with an error; the message ends with the end of its output."""
 

@@ -25,7 +25,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -34,7 +33,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_calendar import BenchEvent, end_of, generate, to_graph, utc_naive
-from harness import DEV, ROOT, ProcessFailed, drop_db, load_pg_env, odoo_command, run_worker
+from harness import (
+    DEV,
+    ROOT,
+    CheckFailed,
+    ProcessFailed,
+    check,
+    drop_db,
+    load_pg_env,
+    narrator,
+    odoo_command,
+    run_worker,
+)
 
 from graph_emulator import GraphEmulator
 
@@ -46,22 +56,7 @@ DB = "outlook_calendar_sync_switch"
 WORKER_TIMEOUT = 900
 
 Json = dict[str, Any]
-
-
-STARTED = time.perf_counter()
-
-
-def say(message: str) -> None:
-    print(f"[switch {time.perf_counter() - STARTED:5.1f} s] {message}", flush=True)
-
-
-class CheckFailed(AssertionError):
-    """A property the scenario must have does not hold."""
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
+say = narrator("switch")
 
 
 class Switch:

@@ -46,13 +46,16 @@ from harness import (
     COUNT_PREFIXES,
     DEV,
     ROOT,
+    CheckFailed,
     ProcessFailed,
+    check,
     drop_db,
     free_port,
     graph_event,
     graph_time,
     install,
     load_pg_env,
+    narrator,
     odoo_server,
     one_value,
     run_logged,
@@ -84,20 +87,7 @@ TOKENS = """
 LOG_FIELDS = ["account_id", "state", "graph_requests", "errors", "notices"]
 
 Json = dict[str, Any]
-STARTED = time.perf_counter()
-
-
-def say(message: str) -> None:
-    print(f"[upgrade {time.perf_counter() - STARTED:5.1f} s] {message}", flush=True)
-
-
-class CheckFailed(AssertionError):
-    """A property the upgrade must have does not hold."""
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
+say = narrator("upgrade")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -95,6 +95,25 @@ class IdentityError(Exception):
         return body
 
 
+def _known_grant(grants: dict[str, Grant], token: str) -> Grant:
+    """The grant ``token`` stands for; Entra answers AADSTS9002313 to one it never issued."""
+    grant = grants.get(token)
+    if grant is None:
+        raise IdentityError(
+            "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid."
+        )
+    return grant
+
+
+def _inactive_grant() -> IdentityError:
+    """AADSTS70008: the code or refresh token expired, or was revoked."""
+    return IdentityError(
+        "invalid_grant",
+        70008,
+        "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+    )
+
+
 class Identity:
     """Apps, codes and tokens, and the HTTP endpoints of login.microsoftonline.com."""
 
@@ -398,12 +417,8 @@ class Identity:
         return app
 
     def _redeem_code(self, app: App, form: dict[str, str]) -> Grant:
-        grant = self.codes.get(form.get("code", ""))
+        grant = _known_grant(self.codes, form.get("code", ""))
         now = self.clock()
-        if grant is None:
-            raise IdentityError(
-                "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid."
-            )
         if grant.used:
             raise IdentityError(
                 "invalid_grant",
@@ -411,11 +426,7 @@ class Identity:
                 "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
             )
         if grant.expires and now >= grant.expires:
-            raise IdentityError(
-                "invalid_grant",
-                70008,
-                "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
-            )
+            raise _inactive_grant()
         if grant.client_id != app.client_id:
             raise IdentityError(
                 "invalid_grant",
@@ -445,18 +456,10 @@ class Identity:
         return grant
 
     def _redeem_refresh(self, app: App, form: dict[str, str]) -> Grant:
-        grant = self.refresh_tokens.get(form.get("refresh_token", ""))
+        grant = _known_grant(self.refresh_tokens, form.get("refresh_token", ""))
         now = self.clock()
-        if grant is None:
-            raise IdentityError(
-                "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid."
-            )
         if grant.revoked:
-            raise IdentityError(
-                "invalid_grant",
-                70008,
-                "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
-            )
+            raise _inactive_grant()
         if grant.last_used and now - grant.last_used > REFRESH_INACTIVITY:
             raise IdentityError(
                 "invalid_grant",

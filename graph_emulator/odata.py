@@ -103,19 +103,32 @@ class _Parser:
         return lambda item: bool(predicate(item, {}))
 
     def or_expr(self, scope: dict[str, Any]) -> Callable[..., Any]:
-        left = self.and_expr(scope)
-        while self.peek() == ("name", "or"):
-            self.take()
-            right, prev = self.and_expr(scope), left
-            left = lambda i, s, a=prev, b=right: a(i, s) or b(i, s)  # noqa: E731
-        return left
+        return self.chain(scope, "or", self.and_expr, settled_by=True)
 
     def and_expr(self, scope: dict[str, Any]) -> Callable[..., Any]:
-        left = self.unary(scope)
-        while self.peek() == ("name", "and"):
+        return self.chain(scope, "and", self.unary, settled_by=False)
+
+    def chain(
+        self,
+        scope: dict[str, Any],
+        keyword: str,
+        operand: Callable[[dict[str, Any]], Callable[..., Any]],
+        *,
+        settled_by: bool,
+    ) -> Callable[..., Any]:
+        """``operand`` (``keyword`` ``operand``)*, evaluated left to right as Python's ``or``
+        (``settled_by=True``) or ``and`` (``settled_by=False``): the first operand whose truth
+        is ``settled_by`` is the value, the others are not evaluated."""
+        left = operand(scope)
+        while self.peek() == ("name", keyword):
             self.take()
-            right, prev = self.unary(scope), left
-            left = lambda i, s, a=prev, b=right: a(i, s) and b(i, s)  # noqa: E731
+            right = operand(scope)
+
+            def joined(i, s, a=left, b=right):
+                first = a(i, s)
+                return first if bool(first) is settled_by else b(i, s)
+
+            left = joined
         return left
 
     def unary(self, scope: dict[str, Any]) -> Callable[..., Any]:

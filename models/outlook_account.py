@@ -53,6 +53,12 @@ GRAPH_MAX_WAIT = 30.0
 STATE_SCOPE = "outlook_calendar_sync.oauth_state"
 # The sync window a user may choose, in days (Graph reads the whole window on a full resync).
 MAX_WINDOW_DAYS = 5 * 366
+# Which way an Outlook calendar syncs: the account's, the first-sync choice, the calendar picker.
+SYNC_MODES = [
+    ("two_way", "Both ways"),
+    ("import_only", "Import only (Outlook → Odoo)"),
+    ("export_only", "Export only (Odoo → Outlook)"),
+]
 # What an account forgets to sync again as on a first sync: Outlook read in full, the
 # first-sync scope and the mass-deletion guard's pending question.
 FIRST_SYNC_AGAIN = {
@@ -161,11 +167,7 @@ class OutlookAccount(models.Model):
         "Days in the Future", default=365, help="Events further ahead are left alone."
     )
     sync_mode = fields.Selection(
-        [
-            ("two_way", "Both ways"),
-            ("import_only", "Import only (Outlook → Odoo)"),
-            ("export_only", "Export only (Odoo → Outlook)"),
-        ],
+        SYNC_MODES,
         required=True,
         default="two_way",
         readonly=True,

@@ -352,6 +352,13 @@ class SyncCase(OutlookHttpCase):
         self.assertNotEqual(log.state, "failed", log.errors)
         return log
 
+    def assert_next_sync_sends_nothing(self, message, account=None):
+        """Sync ``account`` (Alice's) and check Outlook got no write; returns the sync log."""
+        writes = self.writes()
+        log = self.sync(account)
+        self.assertEqual(self.writes(), writes, message)
+        return log
+
     def odoo_events(self, name):
         return (
             self.env["calendar.event"].with_context(active_test=False).search([("name", "=", name)])
@@ -401,9 +408,7 @@ class SeriesCase(SyncCase):
         return self.outlook_occurrences()
 
     def assert_quiet(self):
-        writes = self.writes()
-        log = self.sync()
-        self.assertEqual(self.writes(), writes, "a quiet sync sends nothing")
+        log = self.assert_next_sync_sends_nothing("a quiet sync sends nothing")
         self.assertEqual(
             (log.pulled_created, log.pulled_updated, log.pulled_archived), (0, 0, 0), log.errors
         )
@@ -473,6 +478,14 @@ class FirstSyncCase(OutlookHttpCase):
         wizard.action_start()
         self.assertEqual(self.account.state, "active")
         return self.account.log_ids[:1]
+
+    def start_in_mode(self, mode, *, to_odoo, to_outlook):
+        """Choose ``mode`` in the preview, check the counts it then shows, start the first sync:
+        returns its log."""
+        wizard = self.open_preview()
+        wizard.mode = mode
+        self.assertEqual((wizard.to_odoo_count, wizard.to_outlook_count), (to_odoo, to_outlook))
+        return self.start(wizard)
 
     def creates_in_outlook(self):
         return self.emulator.counters()["by_method"].get("POST", 0)

@@ -31,9 +31,7 @@ class AmbiguousCase(SyncCase):
             "the log says what happened",
         )
         log = self.sync(account)
-        writes = self.writes()
-        quiet = self.sync(account)
-        self.assertEqual(self.writes(), writes, "the next sync sends nothing")
+        quiet = self.assert_next_sync_sends_nothing("the next sync sends nothing", account)
         self.assertFalse(quiet.errors)
         return log
 

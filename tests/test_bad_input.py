@@ -33,11 +33,16 @@ class BadInputCase(SyncCase):
     def outlook_subjects(self):
         return {event["subject"] for event in self.emulator.events(ALICE)}
 
+    def rewrite_delta(self, **fault):
+        """The next delta reply, as the sync reads it, is changed by ``fault`` (``edits`` of its
+        events, raw items to ``append``, or a raw ``body``)."""
+        self.emulator.inject_fault("rewrite", path_contains="/delta", **fault)
+
     def sync_with_corruption(self, fault, *, bad_name):
         """Sync once with ``fault`` on the delta reply: the other events go through, nothing is
         deleted, the log names ``bad_name``. Returns the log."""
         deletes = self.emulator.counters()["by_method"].get("DELETE", 0)
-        self.emulator.inject_fault("rewrite", path_contains="/delta", **fault)
+        self.rewrite_delta(**fault)
 
         log = self.account._sync()
 
@@ -79,7 +84,7 @@ class TestCorruptEvents(BadInputCase):
     def check_corruption(self, label, edit):
         bad = self.emulator.create_event(ALICE, outlook_event(f"Bad: {label}"))
         self.emulator.create_event(ALICE, outlook_event("Good news"))
-        self.emulator.inject_fault("rewrite", path_contains="/delta", edits={bad["id"]: edit})
+        self.rewrite_delta(edits={bad["id"]: edit})
 
         log = self.account._sync()
 
@@ -157,7 +162,7 @@ class TestBrokenReplies(BadInputCase):
         self.emulator.create_event(ALICE, outlook_event("Good news"))
         delta_link = self.account.sudo().delta_link
         writes = self.emulator.counters()["writes"]
-        self.emulator.inject_fault("rewrite", path_contains="/delta", body='{"value": [{"id": ')
+        self.rewrite_delta(body='{"value": [{"id": ')
 
         log = self.account._sync()
 
@@ -172,7 +177,7 @@ class TestBrokenReplies(BadInputCase):
     def test_page_that_is_not_an_object_fails_the_run_cleanly(self):
         for body in ("[]", '"text"', "null", '{"value": 5}'):
             with self.subTest(body=body):
-                self.emulator.inject_fault("rewrite", path_contains="/delta", body=body)
+                self.rewrite_delta(body=body)
                 log = self.account._sync()
                 self.assertEqual(log.state, "failed")
                 self.assertTrue(self.account.last_error)
@@ -191,9 +196,7 @@ class TestBrokenReplies(BadInputCase):
             ev for ev in self.emulator.events(ALICE) if ev["subject"] == "Kept from Outlook"
         )
         self.emulator.create_event(ALICE, outlook_event("Good news"))
-        self.emulator.inject_fault(
-            "rewrite",
-            path_contains="/delta",
+        self.rewrite_delta(
             append=[{"id": kept["id"], "@removed": "gone?"}],
         )
 
@@ -226,9 +229,7 @@ class TestBrokenSeries(BadInputCase):
         self.assertEqual(len(rows), 3)
         self.emulator.create_event(ALICE, outlook_event("Good news"))
         nonsense = {"pattern": {"type": "fortnightly", "interval": -1}, "range": None}
-        self.emulator.inject_fault(
-            "rewrite",
-            path_contains="/delta",
+        self.rewrite_delta(
             edits={master["id"]: {"set": {"recurrence": nonsense}}},
         )
 
@@ -244,9 +245,7 @@ class TestBrokenSeries(BadInputCase):
     def test_occurrence_without_start_skips_its_series_only(self):
         master, rows = self.create_series("Broken series")
         self.emulator.create_event(ALICE, outlook_event("Good news"))
-        self.emulator.inject_fault(
-            "rewrite", path_contains="/delta", edits={rows[1]["id"]: {"unset": ["start"]}}
-        )
+        self.rewrite_delta(edits={rows[1]["id"]: {"unset": ["start"]}})
 
         log = self.account._sync()
 
@@ -295,9 +294,7 @@ class TestHugeEvents(BadInputCase):
         attendees = [attendee(f"guest{n}@example.org", f"Guest {n}") for n in range(1000)]
         crowd = self.emulator.create_event(ALICE, outlook_event("All hands"))
         self.emulator.create_event(ALICE, outlook_event("Good news"))
-        self.emulator.inject_fault(
-            "rewrite",
-            path_contains="/delta",
+        self.rewrite_delta(
             edits={crowd["id"]: {"set": {"attendees": attendees}}},
         )
 

@@ -80,11 +80,7 @@ class TestFirstSyncPreview(FirstSyncCase):
         self.assertEqual(self.outlook_events("Past meeting"), [])
 
     def test_import_only_never_writes_to_outlook(self):
-        wizard = self.open_preview()
-        wizard.mode = "import_only"
-        self.assertEqual((wizard.to_odoo_count, wizard.to_outlook_count), (2, 0))
-
-        self.start(wizard, mode="import_only")
+        self.start_in_mode("import_only", to_odoo=2, to_outlook=0)
         self.odoo_event("Created later")
         self.events_named("From Outlook").name = "Renamed in Odoo"
         self.account._sync()
@@ -94,10 +90,7 @@ class TestFirstSyncPreview(FirstSyncCase):
         self.assertEqual(len(self.events_named("Also from Outlook")), 1)
 
     def test_export_only_never_writes_to_odoo_and_outlook_follows_odoo(self):
-        wizard = self.open_preview()
-        wizard.mode = "export_only"
-        self.assertEqual((wizard.to_odoo_count, wizard.to_outlook_count), (0, 2))
-        self.start(wizard, mode="export_only")
+        self.start_in_mode("export_only", to_odoo=0, to_outlook=2)
         self.assertFalse(self.events_named("From Outlook"))
         planning = self.outlook_events("Planning")[0]
         self.emulator.update_event(ALICE, planning["id"], {"subject": "Edited in Outlook"})
@@ -282,11 +275,7 @@ class TestFirstSyncOfSeries(FirstSyncCase):
         self.assertEqual(len(self.events_named("Stand-up").recurrence_id), 1)
 
     def test_export_only_leaves_outlook_series_out_of_odoo(self):
-        wizard = self.open_preview()
-        wizard.mode = "export_only"
-        self.assertEqual((wizard.to_odoo_count, wizard.to_outlook_count), (0, 1))
-
-        self.start(wizard, mode="export_only")
+        self.start_in_mode("export_only", to_odoo=0, to_outlook=1)
 
         self.assertFalse(self.events_named("Stand-up"))
         self.assertEqual(self.creates_in_outlook(), 1)

@@ -27,6 +27,19 @@ def details(event):
     return {name: event[name] for name in DETAILS}
 
 
+def assert_sent_once_without_teams(case, event, copies, log, account=None):
+    """Outlook refused the Teams meeting of ``event``: it was sent once without it (``copies``
+    are its Outlook events), the sync ``log`` says so, and the next sync neither says it again
+    nor sends anything."""
+    case.assertEqual(len(copies), 1, "created once, without the Teams meeting")
+    case.assertFalse(copies[0]["isOnlineMeeting"])
+    case.assertEqual(event.outlook_link_ids.graph_id, copies[0]["id"])
+    case.assertEqual(len(log.errors), 1)
+    case.assertIn("cannot create Teams meetings", log.errors[0]["reason"])
+    quiet = case.assert_next_sync_sends_nothing("no retry loop", account)
+    case.assertFalse(quiet.errors, "said once, not at every sync")
+
+
 @tagged("post_install", "-at_install")
 class TestShowAsSensitivityImportance(SyncCase):
     def test_every_outlook_value_survives_an_unrelated_odoo_edit(self):
@@ -68,9 +81,7 @@ class TestShowAsSensitivityImportance(SyncCase):
         self.assertEqual(
             after, {f"{subject} (renamed)": values for subject, values in before.items()}
         )
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "the next sync is quiet")
+        self.assert_next_sync_sends_nothing("the next sync is quiet")
 
     def test_copy_created_again_keeps_what_odoo_cannot_hold(self):
         """Deleted in Outlook while edited in Odoo: the edit wins and the event is created again
@@ -195,9 +206,7 @@ class TestAttendeeTypes(SyncCase):
             [(m["kind"], m["toRecipients"]) for m in self.emulator.sent_mail(ALICE)[mail:]],
             [("invitation", [BOB])],
         )
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "the next sync is quiet")
+        self.assert_next_sync_sends_nothing("the next sync is quiet")
 
 
 @tagged("post_install", "-at_install")
@@ -378,9 +387,7 @@ class TestOnlineMeetings(SyncCase):
         self.assertEqual(copy["onlineMeetingProvider"], "teamsForBusiness")
         self.assertEqual(event.videocall_location, copy["onlineMeeting"]["joinUrl"])
         self.assertFalse(log.errors)
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "the join URL is no change to send back")
+        self.assert_next_sync_sends_nothing("the join URL is no change to send back")
 
     def test_asking_later_turns_the_event_into_a_teams_meeting(self):
         event = self.odoo_event("Later")
@@ -416,15 +423,7 @@ class TestTeamsRefusedByTheOrganization(SeriesCase):
         log = self.sync()
 
         copies = self.outlook_events("Board call")
-        self.assertEqual(len(copies), 1, "created once, without the Teams meeting")
-        self.assertFalse(copies[0]["isOnlineMeeting"])
-        self.assertEqual(event.outlook_link_ids.graph_id, copies[0]["id"])
-        self.assertEqual(len(log.errors), 1)
-        self.assertIn("cannot create Teams meetings", log.errors[0]["reason"])
-        writes = self.writes()
-        log = self.sync()
-        self.assertFalse(log.errors, "said once, not at every sync")
-        self.assertEqual(self.writes(), writes, "no retry loop")
+        assert_sent_once_without_teams(self, event, copies, log)
 
     def test_asking_later_keeps_the_other_changes(self):
         event = self.odoo_event("Later")
@@ -437,9 +436,7 @@ class TestTeamsRefusedByTheOrganization(SeriesCase):
         self.assertEqual(len(copy), 1, "the rename went through")
         self.assertFalse(copy[0]["isOnlineMeeting"])
         self.assertIn("cannot create Teams meetings", log.errors[0]["reason"])
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes)
+        self.assert_next_sync_sends_nothing("no retry loop")
 
     def test_a_series_asking_for_teams_is_created_once_without_it(self):
         self.odoo_series("Weekly sync", 3, outlook_online_meeting=True)
@@ -453,9 +450,7 @@ class TestTeamsRefusedByTheOrganization(SeriesCase):
         self.assertEqual(
             [error["event"] for error in log.errors if "Teams" in error["reason"]], ["Weekly sync"]
         )
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "no retry loop")
+        self.assert_next_sync_sends_nothing("no retry loop")
 
 
 @tagged("post_install", "-at_install")
@@ -487,9 +482,7 @@ class TestMeetingAskingNoResponse(SyncCase):
         self.assertFalse(log.errors)
         self.assertEqual(self.alice_copy()["responseStatus"]["response"], "accepted")
         self.assertEqual(len(self.emulator.sent_mail(ALICE)), self.mail, "no reply mail")
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "the answer is not sent again")
+        self.assert_next_sync_sends_nothing("the answer is not sent again")
 
     def test_deleting_it_in_odoo_declines_it_in_outlook(self):
         self.event.unlink()
@@ -499,9 +492,7 @@ class TestMeetingAskingNoResponse(SyncCase):
         self.assertFalse(log.errors)
         self.assertEqual(self.alice_copy()["responseStatus"]["response"], "declined")
         self.assertEqual(len(self.emulator.sent_mail(ALICE)), self.mail)
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "no retry loop")
+        self.assert_next_sync_sends_nothing("no retry loop")
 
 
 @tagged("post_install", "-at_install")
@@ -529,15 +520,7 @@ class TestPersonalAccount(SyncCase):
         copies = [
             ev for ev in self.emulator.events("carol@outlook.com") if ev["subject"] == "Family call"
         ]
-        self.assertEqual(len(copies), 1, "the event is synced")
-        self.assertFalse(copies[0]["isOnlineMeeting"])
-        self.assertEqual(event.outlook_link_ids.graph_id, copies[0]["id"])
-        self.assertEqual(len(log.errors), 1)
-        self.assertIn("cannot create Teams meetings", log.errors[0]["reason"])
-        writes = self.writes()
-        log = self.sync(account)
-        self.assertFalse(log.errors, "said once, not at every sync")
-        self.assertEqual(self.writes(), writes)
+        assert_sent_once_without_teams(self, event, copies, log, account)
 
 
 @tagged("post_install", "-at_install")
@@ -569,9 +552,7 @@ class TestDeclinedInvitations(SyncCase):
 
         self.assertEqual(self.alice_attendee().state, "declined")
         self.assertTrue(self.event.active)
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "the answer is not sent back")
+        self.assert_next_sync_sends_nothing("the answer is not sent back")
 
     def test_declined_in_odoo_reaches_outlook(self):
         self.alice_attendee().do_decline()

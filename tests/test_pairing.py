@@ -66,9 +66,7 @@ class TestFirstSyncPairing(PairingCase):
         self.assertEqual(len(self.odoo_events("Only in Outlook")), 1)
         self.assertEqual(odoo_events[0].name, "budget review", "the newer spelling wins")
         self.assert_no_duplicates()
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "a pair is settled by its first sync")
+        self.assert_next_sync_sends_nothing("a pair is settled by its first sync")
 
     def test_same_subject_at_two_times_pairs_each_with_its_own(self):
         morning = self.odoo_event("Standup")

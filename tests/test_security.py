@@ -21,7 +21,7 @@ from odoo.tools.misc import hmac as odoo_hmac
 
 from odoo.addons.outlook_calendar_sync.models.outlook_account import STATE_SCOPE
 
-from .common import ALICE, BOB, TOMORROW, OutlookHttpCase, query_of
+from .common import ALICE, BOB, TOMORROW, OutlookHttpCase, SyncCase, query_of
 
 SECRET_KEY = "outlook_calendar_sync.client_secret"
 
@@ -417,11 +417,9 @@ class TestSecretsInLogs(SecurityCase):
 
 
 @tagged("post_install", "-at_install")
-class TestOtherUsersAccounts(SecurityCase):
+class TestOtherUsersAccounts(SecurityCase, SyncCase):
     def setUp(self):
         super().setUp()
-        self.connect("alice", ALICE)
-        self.account = self.account_of(self.user_alice)
         self.env["calendar.event"].create(
             {
                 "name": "Private interview",

@@ -228,9 +228,7 @@ class TestNoDuplicates(SyncCase):
         self.assertFalse(self.odoo_events("Archived meanwhile").active)
         self.assertEqual((log.pushed_deleted, log.pulled_created), (2, 0))
         self.assertFalse(self.account.link_ids)
-        writes = self.writes()
-        self.sync()
-        self.assertEqual(self.writes(), writes, "the next sync is quiet")
+        self.assert_next_sync_sends_nothing("the next sync is quiet")
 
     def test_lost_delta_state_resyncs_without_duplicates(self):
         self.emulator.create_event(ALICE, outlook_event("From Outlook"))

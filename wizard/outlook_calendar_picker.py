@@ -1,11 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-SYNC_MODES = [
-    ("two_way", "Both ways"),
-    ("import_only", "Import only"),
-    ("export_only", "Export only"),
-]
+from ..models.outlook_account import SYNC_MODES
 
 
 class OutlookCalendarPicker(models.TransientModel):

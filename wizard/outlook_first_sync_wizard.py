@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from ..models.outlook_account import SYNC_MODES
 from ..services.preview import preview_key
 
 
@@ -14,15 +15,7 @@ class OutlookFirstSyncWizard(models.TransientModel):
     account_id = fields.Many2one("outlook.account", required=True, ondelete="cascade")
     mailbox = fields.Char(related="account_id.mailbox_address")
     counts = fields.Json(required=True, help="Plan counts of the dry run, per choice.")
-    mode = fields.Selection(
-        [
-            ("two_way", "Both ways"),
-            ("import_only", "Import only: Outlook → Odoo"),
-            ("export_only", "Export only: Odoo → Outlook"),
-        ],
-        required=True,
-        default="two_way",
-    )
+    mode = fields.Selection(SYNC_MODES, required=True, default="two_way")
     push_attendees = fields.Boolean(
         "Also send events with other attendees",
         help="Existing Odoo events go to Outlook with their attendees, and Outlook emails each "

@@ -16,18 +16,23 @@ def _batch(g, session, items):
     return session.post(f"{g.graph}/$batch", json={"requests": items})
 
 
+def _json_item(item_id, method, url, body):
+    """A ``$batch`` item with a JSON body, which Graph requires to carry its Content-Type."""
+    return {
+        "id": item_id,
+        "method": method,
+        "url": url,
+        "headers": {"Content-Type": "application/json"},
+        "body": body,
+    }
+
+
 def test_batch_runs_items_with_per_item_status_headers_and_body(g, alice):
     reply = _batch(
         g,
         alice,
         [
-            {
-                "id": "1",
-                "method": "POST",
-                "url": "/me/events",
-                "headers": {"Content-Type": "application/json"},
-                "body": event_body(),
-            },
+            _json_item("1", "POST", "/me/events", event_body()),
             {"id": "2", "method": "GET", "url": "/me/events/nope"},
             {"id": "3", "method": "GET", "url": "/me"},
         ],
@@ -84,13 +89,7 @@ def test_batch_depends_on_failure_gives_424(g, alice):
         g,
         alice,
         [
-            {
-                "id": "a",
-                "method": "PATCH",
-                "url": "/me/events/missing",
-                "body": {"subject": "x"},
-                "headers": {"Content-Type": "application/json"},
-            },
+            _json_item("a", "PATCH", "/me/events/missing", {"subject": "x"}),
             {"id": "b", "method": "GET", "url": "/me", "dependsOn": ["a"]},
         ],
     ).json()

@@ -13,6 +13,7 @@ import asyncio
 import ssl
 import uuid
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -129,6 +130,16 @@ def utc(value: DateTimeTimeZone) -> datetime:
     return datetime.fromisoformat(value.date_time).replace(tzinfo=timezone.utc)
 
 
+def utc_event(subject: str, start: str, end: str, **fields: Any) -> Event:
+    """An event to post, its start and end given in UTC."""
+    return Event(
+        subject=subject,
+        start=DateTimeTimeZone(date_time=start, time_zone="UTC"),
+        end=DateTimeTimeZone(date_time=end, time_zone="UTC"),
+        **fields,
+    )
+
+
 def prefer_utc() -> RequestConfiguration:
     config = RequestConfiguration()
     config.headers.add("Prefer", PREFER)
@@ -177,11 +188,11 @@ def test_sdk_creates_with_transaction_id_patches_and_reads_back(g, sdk):
     transaction = str(uuid.uuid4())
     created = run(
         client.me.events.post(
-            Event(
-                subject="Planning",
+            utc_event(
+                "Planning",
+                "2026-03-03T10:00:00",
+                "2026-03-03T11:00:00",
                 body=ItemBody(content_type=BodyType.Text, content="Agenda"),
-                start=DateTimeTimeZone(date_time="2026-03-03T10:00:00", time_zone="UTC"),
-                end=DateTimeTimeZone(date_time="2026-03-03T11:00:00", time_zone="UTC"),
                 transaction_id=transaction,
             ),
             prefer_utc(),
@@ -195,10 +206,10 @@ def test_sdk_creates_with_transaction_id_patches_and_reads_back(g, sdk):
 
     again = run(
         client.me.events.post(
-            Event(
-                subject="Planning",
-                start=DateTimeTimeZone(date_time="2026-03-03T10:00:00", time_zone="UTC"),
-                end=DateTimeTimeZone(date_time="2026-03-03T11:00:00", time_zone="UTC"),
+            utc_event(
+                "Planning",
+                "2026-03-03T10:00:00",
+                "2026-03-03T11:00:00",
                 transaction_id=transaction,
             ),
             prefer_utc(),
@@ -225,10 +236,10 @@ def test_sdk_reads_a_series_and_its_instances(g, sdk):
     client, run = sdk
     master = run(
         client.me.events.post(
-            Event(
-                subject="Stand-up",
-                start=DateTimeTimeZone(date_time="2026-03-02T09:00:00", time_zone="UTC"),
-                end=DateTimeTimeZone(date_time="2026-03-02T09:15:00", time_zone="UTC"),
+            utc_event(
+                "Stand-up",
+                "2026-03-02T09:00:00",
+                "2026-03-02T09:15:00",
                 recurrence=PatternedRecurrence(
                     pattern=RecurrencePattern(type=RecurrencePatternType.Daily, interval=1),
                     range=RecurrenceRange(

@@ -100,7 +100,7 @@ class IdentityPlatform:
         )
 
 
-def auth(platform, blob=None, home=None):
+def auth(platform, blob=None, home=None, **options):
     return OutlookAuth(
         client_id="client",
         client_credential="secret",
@@ -108,6 +108,7 @@ def auth(platform, blob=None, home=None):
         cache_blob=blob,
         http_client=platform,
         home_account_id=home,
+        **options,
     )
 
 
@@ -143,14 +144,7 @@ def test_a_shared_http_cache_reads_the_openid_configuration_once():
     platform = IdentityPlatform()
     shared: dict = {}
     for _account in range(3):
-        OutlookAuth(
-            client_id="client",
-            client_credential="secret",
-            authority=AUTHORITY,
-            cache_blob=None,
-            http_client=platform,
-            http_cache=shared,
-        )
+        auth(platform, http_cache=shared)
     assert platform.urls == [f"{AUTHORITY}/v2.0/.well-known/openid-configuration"]
 
 
@@ -240,24 +234,22 @@ def test_forced_refresh_stores_the_rotated_refresh_token():
     assert blob is not None and "rt2" in blob
 
 
-def test_invalid_grant_requires_reauthentication():
+@pytest.mark.parametrize(
+    ("refusal", "error"),
+    [
+        ("invalid_grant", ReauthRequired),
+        # A bad client secret is the app's error, not the user's: no reconnection asked.
+        ("invalid_client", AuthError),
+    ],
+)
+def test_refused_refresh_raises_the_error_of_its_reason(refusal, error):
     platform = IdentityPlatform()
     app, account, _ = signed_in(platform)
     restored = auth(platform, app.cache_blob_if_changed(), account.home_account_id)
-    platform.refusal = "invalid_grant"
-    with pytest.raises(ReauthRequired) as raised:
+    platform.refusal = refusal
+    with pytest.raises(error) as raised:
         restored.access_token(force_refresh=True)
-    assert raised.value.reason == "invalid_grant"
-
-
-def test_bad_client_secret_is_an_app_error_not_a_user_one():
-    platform = IdentityPlatform()
-    app, account, _ = signed_in(platform)
-    restored = auth(platform, app.cache_blob_if_changed(), account.home_account_id)
-    platform.refusal = "invalid_client"
-    with pytest.raises(AuthError) as raised:
-        restored.access_token(force_refresh=True)
-    assert raised.value.reason == "invalid_client"
+    assert raised.value.reason == refusal
 
 
 def test_empty_cache_requires_sign_in():

@@ -74,6 +74,12 @@ class Tokens:
         return f"token{len(self.calls)}"
 
 
+def graph_error(status, code, message=None):
+    """Graph's answer ``status`` with its JSON error ``code`` (and ``message``)."""
+    error = {"code": code} if message is None else {"code": code, "message": message}
+    return (status, {"error": error})
+
+
 def client(adapter, tokens=None, **options):
     sleeps: list[float] = []
     clock = [0.0]
@@ -152,7 +158,7 @@ def test_instances_of_several_series_go_in_one_batch_and_follow_pages():
                     },
                 ),
                 "/me/events/b/instances": (200, {"value": [{"id": "b1"}]}),
-                "/me/events/gone/instances": (404, {"error": {"code": "ErrorItemNotFound"}}),
+                "/me/events/gone/instances": graph_error(404, "ErrorItemNotFound"),
             }
             return (
                 200,
@@ -231,16 +237,55 @@ def test_delta_resumes_from_the_stored_link():
     assert adapter.sent[0].url == link
 
 
-def test_expired_delta_state_raises_sync_state_gone():
-    adapter = Script().reply(
-        "GET",
-        "/me/calendar/calendarView/delta",
-        (410, {"error": {"code": "SyncStateNotFound", "message": "gone"}}),
-    )
-    graph, _ = client(adapter)
-    with pytest.raises(SyncStateGone) as raised:
-        list(graph.delta(None, START, END))
-    assert raised.value.code == "SyncStateNotFound"
+@pytest.mark.parametrize(
+    ("method", "path", "answer", "call", "error"),
+    [
+        pytest.param(
+            "GET",
+            "/me/calendar/calendarView/delta",
+            graph_error(410, "SyncStateNotFound", "gone"),
+            lambda graph: list(graph.delta(None, START, END)),
+            SyncStateGone,
+            id="expired delta state",
+        ),
+        pytest.param(
+            "GET",
+            "/me/events/gone",
+            graph_error(404, "ErrorItemNotFound"),
+            lambda graph: graph.get_event("gone"),
+            NotFound,
+            id="get of a missing event",
+        ),
+        pytest.param(
+            "POST",
+            "/subscriptions",
+            graph_error(400, "ValidationError", "validation request failed"),
+            lambda graph: graph.create_subscription(
+                resource="/me/events",
+                notification_url="https://odoo.test/hook",
+                client_state="s",
+                expiration=END,
+            ),
+            GraphError,
+            id="failed subscription validation",
+        ),
+        pytest.param(
+            "PATCH",
+            "/subscriptions/gone",
+            graph_error(404, "x"),
+            lambda graph: graph.renew_subscription("gone", END),
+            NotFound,
+            id="renewing a subscription Graph dropped",
+        ),
+    ],
+)
+def test_graph_error_answer_raises_its_exception_with_graphs_code(
+    method, path, answer, call, error
+):
+    graph, _ = client(Script().reply(method, path, answer))
+    with pytest.raises(error) as raised:
+        call(graph)
+    assert raised.value.code == answer[1]["error"]["code"]
 
 
 def test_repeating_next_link_is_detected():
@@ -366,7 +411,7 @@ def test_unauthorized_refreshes_the_token_once_and_retries():
 def test_second_unauthorized_requires_reauthentication():
     tokens = Tokens()
     adapter = Script().reply(
-        "GET", "/me", (401, {}), (401, {"error": {"code": "InvalidAuthenticationToken"}})
+        "GET", "/me", (401, {}), graph_error(401, "InvalidAuthenticationToken")
     )
     graph, _ = client(adapter, tokens)
     with pytest.raises(ReauthRequired) as raised:
@@ -379,22 +424,13 @@ def test_update_sends_if_match_and_stale_etag_raises_precondition_failed():
     adapter = Script().reply(
         "PATCH",
         "/me/events/e1",
-        (412, {"error": {"code": "ErrorIrresolvableConflict", "message": "m"}}),
+        graph_error(412, "ErrorIrresolvableConflict", "m"),
     )
     graph, _ = client(adapter)
     with pytest.raises(PreconditionFailed):
         graph.update_event("e1", {"subject": "x"}, 'W/"ck"')
     assert adapter.sent[0].headers["If-Match"] == 'W/"ck"'
     assert json.loads(adapter.sent[0].body) == {"subject": "x"}
-
-
-def test_get_of_missing_event_raises_not_found():
-    adapter = Script().reply(
-        "GET", "/me/events/gone", (404, {"error": {"code": "ErrorItemNotFound"}})
-    )
-    graph, _ = client(adapter)
-    with pytest.raises(NotFound):
-        graph.get_event("gone")
 
 
 def test_deleting_an_already_deleted_event_reports_false():
@@ -433,7 +469,7 @@ def test_reply_is_not_posted_again_when_graph_may_have_run_it(answer):
 
 
 def _refused(message, code="ErrorInvalidRequest"):
-    return (400, {"error": {"code": code, "message": message}})
+    return graph_error(400, code, message)
 
 
 NO_RESPONSE = (
@@ -728,24 +764,6 @@ def test_create_subscription_is_not_resent_after_a_dropped_connection():
     assert len(adapter.sent) == 1
 
 
-def test_failed_validation_is_a_graph_error():
-    adapter = Script().reply(
-        "POST",
-        "/subscriptions",
-        (400, {"error": {"code": "ValidationError", "message": "validation request failed"}}),
-    )
-    graph, _ = client(adapter)
-
-    with pytest.raises(GraphError) as raised:
-        graph.create_subscription(
-            resource="/me/events",
-            notification_url="https://odoo.test/hook",
-            client_state="s",
-            expiration=END,
-        )
-    assert raised.value.code == "ValidationError"
-
-
 def test_renew_subscription_patches_only_the_expiry():
     adapter = Script().reply("PATCH", "/subscriptions/sub%201", (200, {"id": "sub 1"}))
     graph, _ = client(adapter)
@@ -755,17 +773,9 @@ def test_renew_subscription_patches_only_the_expiry():
     assert json.loads(adapter.sent[0].body) == {"expirationDateTime": "2024-01-08T00:00:00Z"}
 
 
-def test_renewing_a_subscription_graph_dropped_is_not_found():
-    adapter = Script().reply("PATCH", "/subscriptions/gone", (404, {"error": {"code": "x"}}))
-    graph, _ = client(adapter)
-
-    with pytest.raises(NotFound):
-        graph.renew_subscription("gone", END)
-
-
 def test_delete_subscription_tells_whether_it_was_there():
     adapter = Script().reply(
-        "DELETE", "/subscriptions/sub1", (204, None), (404, {"error": {"code": "NotFound"}})
+        "DELETE", "/subscriptions/sub1", (204, None), graph_error(404, "NotFound")
     )
     graph, _ = client(adapter)
 

@@ -49,6 +49,11 @@ def synced(values: EventValues = EVENT) -> SyncBase:
     return SyncBase(local=values, remote=values)
 
 
+def plan_one(policy: Policy = DEFAULT, **sides) -> Plan:
+    """Plan the one binding ``KEY`` whose ``SyncItem`` fields are ``sides``."""
+    return plan([SyncItem(key=KEY, **sides)], policy, NOW)
+
+
 def only(result: Plan):
     assert len(result.items) == 1, result
     return result.items[0]
@@ -59,7 +64,7 @@ def only(result: Plan):
 
 def test_quiet_sync_plans_nothing():
     """Both sides equal to the base, nothing dirty: no item, no write, no base to store."""
-    result = plan([SyncItem(key=KEY, base=synced(), local=EVENT, remote=EVENT)], DEFAULT, NOW)
+    result = plan_one(base=synced(), local=EVENT, remote=EVENT)
     assert result.is_empty and not result.conflicts and not result.errors
 
 
@@ -68,19 +73,13 @@ def test_echo_of_our_own_write_is_not_a_remote_edit():
     remote = EVENT.replace(description_html="<html><body><p>x</p></body></html>")
     local = EVENT.replace(description_html="<p>x</p>")
     base = SyncBase(local=local, remote=remote)
-    result = plan([SyncItem(key=KEY, base=base, local=local, remote=remote)], DEFAULT, NOW)
+    result = plan_one(base=base, local=local, remote=remote)
     assert result.is_empty
 
 
 def test_local_edit_updates_only_the_changed_field_remotely():
     local = EVENT.replace(location="Room 2")
-    item = only(
-        plan(
-            [SyncItem(key=KEY, base=synced(), local=local, local_dirty=True, remote=EVENT)],
-            DEFAULT,
-            NOW,
-        )
-    )
+    item = only(plan_one(base=synced(), local=local, local_dirty=True, remote=EVENT))
     assert item.actions == (UpdateRemote(key=KEY, fields=frozenset({"location"}), values=local),)
     assert item.base == SyncBase(local=local, remote=local)
 
@@ -89,7 +88,7 @@ def test_local_difference_without_dirty_flag_is_not_pushed():
     """Only user writes set the dirty flag; a value the sync itself normalised is not an edit:
     no write, only the base catches up with what Odoo holds."""
     local = EVENT.replace(description_html="<p>sanitised</p>")
-    item = only(plan([SyncItem(key=KEY, base=synced(), local=local, remote=EVENT)], DEFAULT, NOW))
+    item = only(plan_one(base=synced(), local=local, remote=EVENT))
     assert item.actions == () and item.base == SyncBase(local=local, remote=EVENT)
 
 
@@ -97,7 +96,7 @@ def test_remote_edit_updates_local():
     remote = EVENT.replace(
         name="Moved", start=START + timedelta(hours=1), stop=START + timedelta(hours=2)
     )
-    item = only(plan([SyncItem(key=KEY, base=synced(), local=EVENT, remote=remote)], DEFAULT, NOW))
+    item = only(plan_one(base=synced(), local=EVENT, remote=remote))
     assert item.actions == (
         UpdateLocal(key=KEY, fields=frozenset({"name", "start", "stop"}), values=remote),
     )
@@ -106,13 +105,7 @@ def test_remote_edit_updates_local():
 def test_different_fields_edited_on_both_sides_are_both_kept():
     local = EVENT.replace(location="Room 2")
     remote = EVENT.replace(name="Renamed")
-    item = only(
-        plan(
-            [SyncItem(key=KEY, base=synced(), local=local, local_dirty=True, remote=remote)],
-            DEFAULT,
-            NOW,
-        )
-    )
+    item = only(plan_one(base=synced(), local=local, local_dirty=True, remote=remote))
     merged = EVENT.replace(location="Room 2", name="Renamed")
     assert set(item.actions) == {
         UpdateLocal(key=KEY, fields=frozenset({"name"}), values=merged),
@@ -134,20 +127,14 @@ def test_same_field_edited_on_both_sides_follows_policy_and_logs_the_loser(
     policy, local_time, remote_time, winner
 ):
     local, remote = EVENT.replace(name="Odoo name"), EVENT.replace(name="Outlook name")
-    result = plan(
-        [
-            SyncItem(
-                key=KEY,
-                base=synced(),
-                local=local,
-                local_dirty=True,
-                local_modified=local_time,
-                remote=remote,
-                remote_modified=remote_time,
-            )
-        ],
-        Policy(conflicts=policy),
-        NOW,
+    result = plan_one(
+        base=synced(),
+        local=local,
+        local_dirty=True,
+        local_modified=local_time,
+        remote=remote,
+        remote_modified=remote_time,
+        policy=Policy(conflicts=policy),
     )
     (conflict,) = result.conflicts
     assert (conflict.field, conflict.local_value, conflict.remote_value, conflict.winner) == (
@@ -162,13 +149,7 @@ def test_same_field_edited_on_both_sides_follows_policy_and_logs_the_loser(
 
 def test_same_change_on_both_sides_is_no_conflict_and_no_write():
     both = EVENT.replace(name="Same")
-    item = only(
-        plan(
-            [SyncItem(key=KEY, base=synced(), local=both, local_dirty=True, remote=both)],
-            DEFAULT,
-            NOW,
-        )
-    )
+    item = only(plan_one(base=synced(), local=both, local_dirty=True, remote=both))
     assert item.actions == () and item.base == synced(both)
 
 
@@ -176,36 +157,36 @@ def test_time_fields_merge_as_one_unit():
     """Odoo moves the start, Outlook the stop: one side's slot wins whole, never a mix."""
     local = EVENT.replace(start=START - timedelta(hours=1))
     remote = EVENT.replace(stop=START + timedelta(hours=3))
-    result = plan(
-        [SyncItem(key=KEY, base=synced(), local=local, local_dirty=True, remote=remote)],
-        Policy(conflicts=Winner.OUTLOOK),
-        NOW,
+    result = plan_one(
+        base=synced(),
+        local=local,
+        local_dirty=True,
+        remote=remote,
+        policy=Policy(conflicts=Winner.OUTLOOK),
     )
     assert [c.field for c in result.conflicts] == ["when"]
     assert only(result).base == synced(remote)
 
 
 def test_new_local_event_is_created_remotely_once():
-    result = plan([SyncItem(key=KEY, local=EVENT, local_dirty=True)], DEFAULT, NOW)
+    result = plan_one(local=EVENT, local_dirty=True)
     assert only(result).actions == (CreateRemote(key=KEY, values=EVENT),)
 
 
 def test_new_remote_event_is_created_locally():
-    result = plan([SyncItem(key=KEY, remote=EVENT)], DEFAULT, NOW)
+    result = plan_one(remote=EVENT)
     assert only(result).actions == (CreateLocal(key=KEY, values=EVENT),)
 
 
 def test_cancelled_remote_event_is_not_imported():
-    result = plan([SyncItem(key=KEY, remote=EVENT.replace(is_cancelled=True))], DEFAULT, NOW)
+    result = plan_one(remote=EVENT.replace(is_cancelled=True))
     assert result.is_empty
 
 
 def test_event_found_on_both_sides_without_base_is_merged_not_duplicated():
     """A 410 resync re-matched by iCalUId: no create either way, differing fields reconciled."""
     remote = EVENT.replace(name="Outlook name")
-    item = only(
-        plan([SyncItem(key=KEY, local=EVENT, remote=remote)], Policy(conflicts=Winner.OUTLOOK), NOW)
-    )
+    item = only(plan_one(local=EVENT, remote=remote, policy=Policy(conflicts=Winner.OUTLOOK)))
     assert not any(isinstance(a, (CreateLocal, CreateRemote)) for a in item.actions)
     assert item.base == synced(remote)
 
@@ -217,18 +198,12 @@ def test_event_found_on_both_sides_without_base_keeps_outlooks_version(winner):
     whose update would email every attendee."""
     remote = EVENT.replace(name="Outlook name", timezone="Europe/Brussels")
     item = only(
-        plan(
-            [
-                SyncItem(
-                    key=KEY,
-                    local=EVENT,
-                    remote=remote,
-                    local_modified=NOW,
-                    remote_modified=NOW - timedelta(days=1),
-                )
-            ],
-            Policy(conflicts=winner),
-            NOW,
+        plan_one(
+            local=EVENT,
+            remote=remote,
+            local_modified=NOW,
+            remote_modified=NOW - timedelta(days=1),
+            policy=Policy(conflicts=winner),
         )
     )
     assert not any(isinstance(action, UpdateRemote) for action in item.actions)
@@ -236,53 +211,37 @@ def test_event_found_on_both_sides_without_base_keeps_outlooks_version(winner):
 
 
 def test_local_deletion_deletes_remote_when_owner_organizes():
-    item = only(plan([SyncItem(key=KEY, base=synced(), remote=EVENT)], DEFAULT, NOW))
+    item = only(plan_one(base=synced(), remote=EVENT))
     assert item.actions == (DeleteRemote(key=KEY),) and item.base is None
 
 
 def test_local_deletion_declines_when_owner_only_attends():
     item = only(
-        plan(
-            [
-                SyncItem(
-                    key=KEY,
-                    base=synced(),
-                    remote=EVENT,
-                    organizer=False,
-                    owner_email="bob@example.org",
-                )
-            ],
-            DEFAULT,
-            NOW,
-        )
+        plan_one(base=synced(), remote=EVENT, organizer=False, owner_email="bob@example.org")
     )
     assert item.actions == (DeclineRemote(key=KEY),)
 
 
 def test_local_deletion_of_remotely_edited_event_restores_it():
     remote = EVENT.replace(name="Edited in Outlook")
-    item = only(plan([SyncItem(key=KEY, base=synced(), remote=remote)], DEFAULT, NOW))
+    item = only(plan_one(base=synced(), remote=remote))
     assert item.actions == (CreateLocal(key=KEY, values=remote),)
 
 
 def test_remote_deletion_archives_unchanged_local_event():
-    item = only(plan([SyncItem(key=KEY, base=synced(), local=EVENT)], DEFAULT, NOW))
+    item = only(plan_one(base=synced(), local=EVENT))
     assert item.actions == (ArchiveLocal(key=KEY),) and item.base is None
 
 
 def test_remote_deletion_of_locally_edited_event_recreates_it():
     local = EVENT.replace(name="Edited in Odoo")
-    item = only(
-        plan([SyncItem(key=KEY, base=synced(), local=local, local_dirty=True)], DEFAULT, NOW)
-    )
+    item = only(plan_one(base=synced(), local=local, local_dirty=True))
     assert item.actions == (CreateRemote(key=KEY, values=local, recreate=True),)
 
 
 def test_remote_cancellation_archives_local_event():
     cancelled = EVENT.replace(is_cancelled=True)
-    item = only(
-        plan([SyncItem(key=KEY, base=synced(), local=EVENT, remote=cancelled)], DEFAULT, NOW)
-    )
+    item = only(plan_one(base=synced(), local=EVENT, remote=cancelled))
     assert item.actions == (ArchiveLocal(key=KEY),)
 
 
@@ -292,20 +251,13 @@ def test_attendee_link_pushes_only_the_owners_reply():
         name="Edited by attendee",
         attendees=(Attendee(email=owner, response="accepted"),),
     )
-    result = plan(
-        [
-            SyncItem(
-                key=KEY,
-                base=synced(),
-                local=local,
-                local_dirty=True,
-                remote=EVENT,
-                organizer=False,
-                owner_email=owner,
-            )
-        ],
-        DEFAULT,
-        NOW,
+    result = plan_one(
+        base=synced(),
+        local=local,
+        local_dirty=True,
+        remote=EVENT,
+        organizer=False,
+        owner_email=owner,
     )
     assert only(result).actions == (RespondRemote(key=KEY, response="accepted"),)
 
@@ -366,7 +318,7 @@ def test_attendee_link_without_base_leaves_the_organizers_fields_and_sends_a_new
 
 def test_attendee_reply_in_outlook_updates_organizer_event_in_odoo():
     remote = EVENT.replace(attendees=(Attendee(email="bob@example.org", response="declined"),))
-    item = only(plan([SyncItem(key=KEY, base=synced(), local=EVENT, remote=remote)], DEFAULT, NOW))
+    item = only(plan_one(base=synced(), local=EVENT, remote=remote))
     assert item.actions == (UpdateLocal(key=KEY, fields=frozenset({"attendees"}), values=remote),)
 
 
@@ -395,9 +347,7 @@ def test_untracked_answers_of_a_secondary_calendar_never_replace_odoos():
 def test_untracked_answers_still_bring_outlooks_new_attendees_and_the_owners_reply():
     carol = Attendee(email="carol@example.org")
     remote = EVENT.replace(attendees=(*EVENT.attendees, carol))
-    item = only(
-        plan([SyncItem(key=KEY, base=synced(), local=EVENT, remote=remote)], UNTRACKED, NOW)
-    )
+    item = only(plan_one(base=synced(), local=EVENT, remote=remote, policy=UNTRACKED))
     assert item.actions == (UpdateLocal(key=KEY, fields=frozenset({"attendees"}), values=remote),)
 
     owner_declined = EVENT.replace(
@@ -422,26 +372,14 @@ def test_attendee_added_in_odoo_and_reply_in_outlook_are_both_kept():
     local = EVENT.replace(attendees=(*EVENT.attendees, carol))
     bob_accepted = Attendee(email="bob@example.org", response="accepted")
     remote = EVENT.replace(attendees=(bob_accepted,))
-    item = only(
-        plan(
-            [SyncItem(key=KEY, base=synced(), local=local, local_dirty=True, remote=remote)],
-            DEFAULT,
-            NOW,
-        )
-    )
+    item = only(plan_one(base=synced(), local=local, local_dirty=True, remote=remote))
     merged = EVENT.replace(attendees=(bob_accepted, carol))
     assert item.base == synced(merged)
 
 
 def test_read_only_fields_are_never_pushed():
     local = EVENT.replace(videocall_url="https://odoo/meet")
-    item = only(
-        plan(
-            [SyncItem(key=KEY, base=synced(), local=local, local_dirty=True, remote=EVENT)],
-            DEFAULT,
-            NOW,
-        )
-    )
+    item = only(plan_one(base=synced(), local=local, local_dirty=True, remote=EVENT))
     assert item.actions == ()
 
 
@@ -479,9 +417,7 @@ def test_future_only_scope_skips_creating_past_events():
 
 
 def test_push_without_attendees_creates_a_plain_appointment():
-    result = plan(
-        [SyncItem(key=KEY, local=EVENT, local_dirty=True)], Policy(push_attendees=False), NOW
-    )
+    result = plan_one(local=EVENT, local_dirty=True, policy=Policy(push_attendees=False))
     (action,) = result.actions
     assert action.values.attendees == ()
     assert only(result).base.local.attendees == EVENT.attendees
@@ -548,19 +484,13 @@ PRIVATE = EVENT.replace(privacy="private", location="Clinic", description_html="
 
 
 def test_private_event_is_skipped():
-    result = plan(
-        [SyncItem(key=KEY, local=PRIVATE, local_dirty=True)],
-        Policy(private=PrivateEvents.SKIP),
-        NOW,
-    )
+    result = plan_one(local=PRIVATE, local_dirty=True, policy=Policy(private=PrivateEvents.SKIP))
     assert result.actions == ()
 
 
 def test_private_event_becomes_a_busy_block_without_details():
-    (action,) = plan(
-        [SyncItem(key=KEY, local=PRIVATE, local_dirty=True)],
-        Policy(private=PrivateEvents.BUSY),
-        NOW,
+    (action,) = plan_one(
+        local=PRIVATE, local_dirty=True, policy=Policy(private=PrivateEvents.BUSY)
     ).actions
     assert isinstance(action, CreateRemote)
     assert (action.values.name, action.values.description_html) == ("Busy", "")
@@ -574,10 +504,12 @@ def test_busy_block_gets_new_times_but_never_details_nor_placeholders_back():
     later = {"start": START + timedelta(hours=2), "stop": START + timedelta(hours=3)}
     renamed_and_moved = PRIVATE.replace(name="Doctor", location="Elsewhere", **later)
     item = only(
-        plan(
-            [SyncItem(key=KEY, base=base, local=renamed_and_moved, local_dirty=True, remote=block)],
-            Policy(private=PrivateEvents.BUSY),
-            NOW,
+        plan_one(
+            base=base,
+            local=renamed_and_moved,
+            local_dirty=True,
+            remote=block,
+            policy=Policy(private=PrivateEvents.BUSY),
         )
     )
     (update,) = item.actions
@@ -585,10 +517,11 @@ def test_busy_block_gets_new_times_but_never_details_nor_placeholders_back():
     assert update.values == busy_block(renamed_and_moved)
     assert update.fields <= {"start", "stop", "allday", "start_date", "stop_date", "timezone"}
     # Outlook's edit of the placeholder subject is not pulled over the real name.
-    result = plan(
-        [SyncItem(key=KEY, base=base, local=PRIVATE, remote=block.replace(name="Dentist?"))],
-        Policy(private=PrivateEvents.BUSY),
-        NOW,
+    result = plan_one(
+        base=base,
+        local=PRIVATE,
+        remote=block.replace(name="Dentist?"),
+        policy=Policy(private=PrivateEvents.BUSY),
     )
     assert not [a for a in result.actions if isinstance(a, UpdateLocal)]
 
@@ -597,14 +530,12 @@ def test_event_made_private_in_odoo_becomes_a_busy_block_in_outlook():
     public = PRIVATE.replace(privacy="public")
     for choice in (PrivateEvents.BUSY, PrivateEvents.SKIP):
         item = only(
-            plan(
-                [
-                    SyncItem(
-                        key=KEY, base=synced(public), local=PRIVATE, local_dirty=True, remote=public
-                    )
-                ],
-                Policy(private=choice),
-                NOW,
+            plan_one(
+                base=synced(public),
+                local=PRIVATE,
+                local_dirty=True,
+                remote=public,
+                policy=Policy(private=choice),
             )
         )
         (update,) = item.actions
@@ -616,18 +547,12 @@ def test_private_event_from_outlook_keeps_its_details_there():
     """The user's own private appointment, imported from Outlook, is not turned into a block."""
     edited_here = PRIVATE.replace(location="Room 3")
     item = only(
-        plan(
-            [
-                SyncItem(
-                    key=KEY,
-                    base=synced(PRIVATE),
-                    local=edited_here,
-                    local_dirty=True,
-                    remote=PRIVATE,
-                )
-            ],
-            Policy(private=PrivateEvents.BUSY),
-            NOW,
+        plan_one(
+            base=synced(PRIVATE),
+            local=edited_here,
+            local_dirty=True,
+            remote=PRIVATE,
+            policy=Policy(private=PrivateEvents.BUSY),
         )
     )
     assert item.actions == (
@@ -794,18 +719,8 @@ def test_a_time_moved_in_odoo_keeps_the_zone_outlook_has():
     remote = EVENT.replace(timezone="Europe/Paris")
     moved = EVENT.replace(start=START + timedelta(hours=1), stop=START + timedelta(hours=2))
     item = only(
-        plan(
-            [
-                SyncItem(
-                    key=KEY,
-                    base=SyncBase(local=EVENT, remote=remote),
-                    local=moved,
-                    local_dirty=True,
-                    remote=remote,
-                )
-            ],
-            DEFAULT,
-            NOW,
+        plan_one(
+            base=SyncBase(local=EVENT, remote=remote), local=moved, local_dirty=True, remote=remote
         )
     )
     [action] = [action for action in item.actions if isinstance(action, UpdateRemote)]

@@ -269,89 +269,88 @@ def test_time_in_the_spring_gap_moves_forward_with_the_clock():
     ]
 
 
-def test_day_31_falls_on_the_last_day_of_short_months():
-    """Exchange's dayOfMonth 31 is the month's last day where the month is shorter."""
-    rec = Recurrence(
-        kind="absoluteMonthly",
-        day_of_month=31,
-        start_date=date(2024, 1, 1),
-        range_type="numbered",
-        count=6,
-        time_zone="Europe/Paris",
-    )
-    assert local_dates(expand(rec, datetime(2024, 1, 1, 9, tzinfo=PARIS))) == [
-        "2024-01-31",
-        "2024-02-29",
-        "2024-03-31",
-        "2024-04-30",
-        "2024-05-31",
-        "2024-06-30",
-    ]
+LAST_FRIDAYS = Recurrence(
+    kind="relativeMonthly",
+    days_of_week=("friday",),
+    index="last",
+    start_date=date(2024, 3, 29),
+    range_type="numbered",
+    count=3,
+    time_zone="Europe/Paris",
+)
+
+# One row per day-picking rule: the series, its first event's start, its local dates.
+EXPANSIONS = [
+    pytest.param(
+        Recurrence(
+            kind="absoluteMonthly",
+            day_of_month=31,
+            start_date=date(2024, 1, 1),
+            range_type="numbered",
+            count=6,
+            time_zone="Europe/Paris",
+        ),
+        datetime(2024, 1, 1, 9, tzinfo=PARIS),
+        ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31", "2024-06-30"],
+        id="day 31 falls on the last day of short months, as in Exchange",
+    ),
+    pytest.param(
+        Recurrence(
+            kind="absoluteYearly",
+            month=2,
+            day_of_month=30,
+            start_date=date(2024, 1, 1),
+            range_type="numbered",
+            count=3,
+            time_zone="UTC",
+        ),
+        datetime(2024, 1, 1, 9, tzinfo=UTC),
+        ["2024-02-29", "2025-02-28", "2026-02-28"],
+        id="day 30 of February is its last day",
+    ),
+    pytest.param(
+        Recurrence(
+            kind="relativeMonthly",
+            days_of_week=WORKDAYS,
+            index="last",
+            start_date=date(2024, 1, 1),
+            range_type="endDate",
+            end_date=date(2024, 6, 30),
+            time_zone="Europe/Paris",
+        ),
+        datetime(2024, 1, 1, 9, tzinfo=PARIS),
+        ["2024-01-31", "2024-02-29", "2024-03-29", "2024-04-30", "2024-05-31", "2024-06-28"],
+        id="index last with Monday..Friday is the month's last working day",
+    ),
+    pytest.param(
+        LAST_FRIDAYS,
+        datetime(2024, 3, 29, 9, tzinfo=PARIS),
+        ["2024-03-29", "2024-04-26", "2024-05-31"],
+        id="last Friday of the month",
+    ),
+    pytest.param(
+        Recurrence(
+            kind="weekly",
+            days_of_week=("tuesday", "thursday"),
+            start_date=date(2024, 5, 1),
+            range_type="numbered",
+            count=3,
+            time_zone="UTC",
+        ),
+        datetime(2024, 5, 1, 9, tzinfo=UTC),
+        ["2024-05-02", "2024-05-07", "2024-05-09"],
+        id="a start outside the pattern is skipped and a numbered range counts from the first match",
+    ),
+]
 
 
-def test_day_30_of_february_is_its_last_day():
-    rec = Recurrence(
-        kind="absoluteYearly",
-        month=2,
-        day_of_month=30,
-        start_date=date(2024, 1, 1),
-        range_type="numbered",
-        count=3,
-        time_zone="UTC",
-    )
-    dates = local_dates(expand(rec, datetime(2024, 1, 1, 9, tzinfo=UTC)), UTC)
-    assert dates == ["2024-02-29", "2025-02-28", "2026-02-28"]
-
-
-def test_last_weekday_of_the_month():
-    """index last with Monday..Friday is one occurrence a month: its last working day."""
-    rec = Recurrence(
-        kind="relativeMonthly",
-        days_of_week=WORKDAYS,
-        index="last",
-        start_date=date(2024, 1, 1),
-        range_type="endDate",
-        end_date=date(2024, 6, 30),
-        time_zone="Europe/Paris",
-    )
-    assert local_dates(expand(rec, datetime(2024, 1, 1, 9, tzinfo=PARIS))) == [
-        "2024-01-31",
-        "2024-02-29",
-        "2024-03-29",
-        "2024-04-30",
-        "2024-05-31",
-        "2024-06-28",
-    ]
+@pytest.mark.parametrize(("rec", "first_start", "dates"), EXPANSIONS)
+def test_expansion_picks_the_days_of_its_rule(rec, first_start, dates):
+    assert local_dates(expand(rec, first_start), first_start.tzinfo) == dates
 
 
 def test_last_friday_of_the_month_maps_to_odoo():
-    rec = Recurrence(
-        kind="relativeMonthly",
-        days_of_week=("friday",),
-        index="last",
-        start_date=date(2024, 3, 29),
-        range_type="numbered",
-        count=3,
-        time_zone="Europe/Paris",
-    )
-    assert to_rrule(rec, week_start="monday") == "RRULE:FREQ=MONTHLY;COUNT=3;BYDAY=-1FR"
-    dates = local_dates(expand(rec, datetime(2024, 3, 29, 9, tzinfo=PARIS)))
-    assert dates == ["2024-03-29", "2024-04-26", "2024-05-31"]
-
-
-def test_first_occurrence_is_the_first_match_on_or_after_the_start():
-    """A range may start on a day outside the pattern (Graph allows it): that day is skipped,
-    and a numbered range counts from the first real occurrence."""
-    rec = Recurrence(
-        kind="weekly",
-        days_of_week=("tuesday", "thursday"),
-        start_date=date(2024, 5, 1),
-        range_type="numbered",
-        count=3,
-        time_zone="UTC",
-    )
-    dates = local_dates(expand(rec, datetime(2024, 5, 1, 9, tzinfo=UTC)), UTC)
-    assert dates == ["2024-05-02", "2024-05-07", "2024-05-09"]
+    assert to_rrule(LAST_FRIDAYS, week_start="monday") == "RRULE:FREQ=MONTHLY;COUNT=3;BYDAY=-1FR"
 
 
 def test_numbered_range_ends_after_its_count_whatever_the_window():
@@ -664,6 +663,27 @@ def first_start_of(rec: Recurrence, hour: int) -> datetime:
     )
 
 
+def from_series_start(rec: Recurrence, hour: int) -> tuple[tuple[datetime, datetime], list]:
+    """A window from the day before the series starts, so that Odoo's first event is the
+    series' true first occurrence (a window cutting it off would make Odoo count from the
+    second one), and the occurrences in it."""
+    series_start = first_start_of(rec, hour)
+    window = (series_start - timedelta(days=1), YEARS_2024_2027[1])
+    starts = expand(rec, series_start, window=window)
+    assume(starts)  # an end date before the first match leaves Odoo no event to anchor on
+    return window, starts
+
+
+# Its first occurrence, midnight in Paris, is just before the window's UTC start.
+FIRST_JUST_BEFORE_THE_WINDOW = Recurrence(
+    kind="daily",
+    range_type="numbered",
+    start_date=date(2024, 1, 1),
+    count=2,
+    time_zone="Europe/Paris",
+)
+
+
 @given(recurrences(), st.sampled_from(ZONES))
 def test_graph_round_trip_keeps_every_series(rec, start_zone):
     """Recurrence -> Graph JSON -> Recurrence is the identity, for every kind."""
@@ -672,24 +692,11 @@ def test_graph_round_trip_keeps_every_series(rec, start_zone):
 
 @settings(max_examples=150)
 @given(recurrences(expressible=True), hours)
-@example(  # a first occurrence just before the four years' UTC start
-    Recurrence(
-        kind="daily",
-        range_type="numbered",
-        start_date=date(2024, 1, 1),
-        count=2,
-        time_zone="Europe/Paris",
-    ),
-    0,
-)
+@example(FIRST_JUST_BEFORE_THE_WINDOW, 0)
 def test_rrule_graph_rrule_keeps_the_same_occurrences(rec, hour):
     """RRULE -> Recurrence -> Graph -> Recurrence -> RRULE gives the same rule and the same
     occurrences over four years, across DST changes and month ends."""
-    series_start = first_start_of(rec, hour)
-    # From before the series starts: Odoo's first event is the series' true first occurrence.
-    window = (series_start - timedelta(days=1), YEARS_2024_2027[1])
-    starts = expand(rec, series_start, window=window)
-    assume(starts)  # an end date before the first match leaves Odoo no event to anchor on
+    window, starts = from_series_start(rec, hour)
     first = starts[0].astimezone(ZoneInfo(rec.time_zone))
     week_start = rec.first_day_of_week
     rule = to_rrule(rec, week_start=week_start)
@@ -704,26 +711,12 @@ def test_rrule_graph_rrule_keeps_the_same_occurrences(rec, hour):
 
 @settings(max_examples=150)
 @given(recurrences(expressible=True), hours)
-@example(  # a first occurrence just before the window's UTC start
-    Recurrence(
-        kind="daily",
-        range_type="numbered",
-        start_date=date(2024, 1, 1),
-        count=2,
-        time_zone="Europe/Paris",
-    ),
-    0,
-)
+@example(FIRST_JUST_BEFORE_THE_WINDOW, 0)
 def test_odoo_expanding_our_rule_finds_outlooks_occurrences(rec, hour):
     """Odoo expands the rule with naive local times from its first event, then localises
     them: that gives Outlook's occurrences."""
     zone = ZoneInfo(rec.time_zone)
-    series_start = first_start_of(rec, hour)
-    # From before the series starts: Odoo's first event is the series' true first occurrence
-    # (a window cutting it off would make Odoo count from the second one).
-    window = (series_start - timedelta(days=1), YEARS_2024_2027[1])
-    starts = expand(rec, series_start, window=window)
-    assume(starts)
+    window, starts = from_series_start(rec, hour)
     first = starts[0].astimezone(zone).replace(tzinfo=None)
     odoo_rule = rrule.rrulestr(to_rrule(rec, week_start=rec.first_day_of_week), dtstart=first)
     odoo_starts = [

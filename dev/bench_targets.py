@@ -95,12 +95,7 @@ def import_speed(find: Finder, n: int) -> Goal:
 
 def import_floor(find: Finder, n: int) -> Goal:
     target = f"import of {n:,} ≤ 1.5x the floor (Odoo creating the same records alone)"
-    ours, floor = find("import", n), find("floor", n)
-    if not (ours and floor and ours.wall_s and floor.wall_s):
-        return missing(target)
-    ratio = ours.wall_s / floor.wall_s
-    measured = f"{ratio:.2f}x ({ours.wall_s:.1f} s vs {floor.wall_s:.1f} s)"
-    return Goal(target, measured, "met" if ratio <= 1.5 else "missed")
+    return ratio_goal(target, find("import", n), find("floor", n), 1.5)
 
 
 def quiet_time(find: Finder, n: int) -> Goal:
@@ -114,12 +109,23 @@ def quiet_time(find: Finder, n: int) -> Goal:
 def flat(find: Finder, scenario: str, small: int, big: int) -> Goal:
     """The ``scenario``'s time on the biggest calendar at most 1.5x the smallest's."""
     target = f"{scenario} sync of {big:,} ≤ 1.5x that of {small:,}"
-    ours, base = find(scenario, big), find(scenario, small)
-    if small == big or not (ours and base and ours.wall_s and base.wall_s):
+    if small == big:
         return missing(target)
-    ratio = ours.wall_s / base.wall_s
-    measured = f"{ratio:.2f}x ({ours.wall_s * 1000:.0f} ms vs {base.wall_s * 1000:.0f} ms)"
-    return Goal(target, measured, "met" if ratio <= 1.5 else "missed")
+    return ratio_goal(target, find(scenario, big), find(scenario, small), 1.5, in_ms=True)
+
+
+def ratio_goal(
+    target: str, top: Row | None, bottom: Row | None, limit: float, *, in_ms: bool = False
+) -> Goal:
+    """``top``'s time over ``bottom``'s, met at ``limit`` or less."""
+    if not (top and bottom and top.wall_s and bottom.wall_s):
+        return missing(target)
+    ratio = top.wall_s / bottom.wall_s
+    shown = (
+        f"{row.wall_s * 1000:.0f} ms" if in_ms else f"{row.wall_s:.1f} s" for row in (top, bottom)
+    )
+    measured = f"{ratio:.2f}x ({' vs '.join(shown)})"
+    return Goal(target, measured, "met" if ratio <= limit else "missed")
 
 
 def incremental_round_trips(find: Finder, n: int) -> Goal:

@@ -304,7 +304,12 @@ def sync_ours(env: Any) -> Json:
     """One run of Alice's account, exactly what the cron calls."""
     account = env["outlook.account"].search([("user_id", "=", alice_of(env).id)])
     log = account._sync()
-    return {"state": log.state, "errors": log.error_count, "counts": sync_counts(log)}
+    return {
+        "state": log.state,
+        "errors": log.error_count,
+        "counts": sync_counts(log),
+        "read_unfinished": log.read_unfinished,
+    }
 
 
 @measured

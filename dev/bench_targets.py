@@ -186,12 +186,7 @@ def import_memory(find: Finder, n: int) -> Goal:
 
 def import_scaling(find: Finder, small: int, big: int) -> Goal:
     target = f"import time {big:,} / {small:,} ≤ 6"
-    one, five = find("import", small), find("import", big)
-    if not (one and five and one.wall_s and five.wall_s):
-        return missing(target)
-    ratio = five.wall_s / one.wall_s
-    measured = f"{ratio:.1f} ({five.wall_s:.1f} s / {one.wall_s:.1f} s)"
-    return Goal(target, measured, "met" if ratio <= 6 else "missed")
+    return ratio_goal(target, find("import", big), find("import", small), 6)
 
 
 def latency(rows: list[Row]) -> Goal:

@@ -158,14 +158,10 @@ class SeriesSync:
                 self._remove_local(recurrence)
             link.unlink()
             return True
-        try:
-            event = mapping.read_event(
-                master, owner_email=self.run.owner_email, mailbox_zone=self.run.mailbox_zone
-            )
-            shape = series.graph_shape(master, event.values, mailbox_zone=self.run.mailbox_zone)
-        except (MalformedEvent, ValueError) as error:
-            self.run.errors.append({"event": master.get("subject") or "?", "reason": str(error)})
+        read = self._read_master(master)
+        if read is None:
             return True
+        event, shape = read
         rows = self._rows_of(link.graph_id, remote_events)
         base = link.base or {}
         link.change_key = event.change_key
@@ -186,7 +182,9 @@ class SeriesSync:
         link.base = {"local": self._local_state(recurrence), "remote": shape.snapshot()}
         return True
 
-    def _new_remote_series(self, master, remote_events):
+    def _read_master(self, master):
+        """A series master read as an event and its shape, or None (the run's errors say why)
+        when Graph's JSON cannot be read."""
         try:
             event = mapping.read_event(
                 master, owner_email=self.run.owner_email, mailbox_zone=self.run.mailbox_zone
@@ -194,7 +192,14 @@ class SeriesSync:
             shape = series.graph_shape(master, event.values, mailbox_zone=self.run.mailbox_zone)
         except (MalformedEvent, ValueError) as error:
             self.run.errors.append({"event": master.get("subject") or "?", "reason": str(error)})
+            return None
+        return event, shape
+
+    def _new_remote_series(self, master, remote_events):
+        read = self._read_master(master)
+        if read is None:
             return
+        event, shape = read
         rows = self._rows_of(event.graph_id, remote_events)
         recurrence = self._known_recurrence(event, master.get("transactionId"))
         if not recurrence:

@@ -789,7 +789,7 @@ class OutlookAccount(models.Model):
         else:
             push = PushScope.FUTURE if first else PushScope.ALL
         return Policy(
-            conflicts=Winner.OUTLOOK if first else Winner(self.conflict_winner),
+            conflicts=Winner.FIRST_SYNC if first else Winner(self.conflict_winner),
             push=push,
             push_attendees=push_attendees or not first,
             pull=mode != "export_only",

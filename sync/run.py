@@ -174,16 +174,10 @@ class SyncRun:
         self._remember_change_keys(remote_events, links)
         items, targets = self._items(remote_events, removed_ids, links)
         decided = plan(items, self.policy, self.now.replace(tzinfo=timezone.utc))
-        item_plans = self.pairing.settle(decided.items, items)
+        item_plans = decided.items
         self.conflicts.extend(
-            {
-                "event": targets[c.key].get("name", ""),
-                "field": c.field,
-                "odoo": str(c.local_value),
-                "outlook": str(c.remote_value),
-                "winner": c.winner,
-            }
-            for c in decided.conflicts
+            conflict_row(conflict, targets[conflict.key].get("name", ""))
+            for conflict in decided.conflicts
         )
         for error in decided.errors:
             self._item_failed(targets[error.key], error.reason)
@@ -502,17 +496,13 @@ class SyncRun:
             sent = graph_id in self._own_creates and graph_id in self._untouched
             if sent and not local_event.active:
                 local = None
-            paired = (
-                None if sent else self.pairing.base_for(key, graph_id, event, local_event, local)
-            )
+            paired = not sent and local is not None and self.pairing.is_pair(graph_id)
             items.append(
                 SyncItem(
                     key=key,
-                    base=SyncBase(local=event.values, remote=event.values)
-                    if sent
-                    else paired and paired.base,
+                    base=SyncBase(local=event.values, remote=event.values) if sent else None,
                     local=local,
-                    local_dirty=sent or bool(paired and paired.local_dirty),
+                    local_dirty=sent,
                     # Found without a link (a lost create, another mailbox's copy): the event's
                     # last write dates the Odoo side for newest-wins.
                     local_modified=local_event.write_date.replace(tzinfo=timezone.utc)
@@ -523,9 +513,11 @@ class SyncRun:
                     organizer=event.is_organizer,
                     owner_email=self.owner_email,
                     organizer_syncs=not event.is_organizer and self._organizer_syncs(local_event),
+                    paired=paired,
                 )
             )
-            targets[key] = {"remote": event, "event": local_event, "name": event.values.name}
+            name = (paired and local_event.name) or event.values.name
+            targets[key] = {"remote": event, "event": local_event, "name": name}
         matched_ids = {event.id for event in matched.values()} | self.pairing.held_event_ids
         # Read in part, Outlook may still hold their copies: they go once it was read whole.
         unlinked = self.Event if self.resume_link else self._unlinked_events()
@@ -1360,6 +1352,17 @@ def unmodified_since_created(item):
     except (KeyError, TypeError, ValueError):
         return False
     return abs(modified - created) <= timedelta(seconds=2)
+
+
+def conflict_row(conflict, event_name):
+    """The sync log's row of a ``reconcile.Conflict`` of the event named ``event_name``."""
+    return {
+        "event": event_name,
+        "field": conflict.field,
+        "odoo": str(conflict.local_value),
+        "outlook": str(conflict.remote_value),
+        "winner": conflict.winner,
+    }
 
 
 LOG_COUNTS = (

@@ -90,7 +90,7 @@ class OutlookAccount(models.Model):
 
     _name = "outlook.account"
     _description = "Outlook Sync Account"
-    _rec_name = "display_name"
+    _rec_names_search = ["mailbox_address", "user_id", "calendar_name"]
     _order = "user_id, id"
 
     user_id = fields.Many2one(

@@ -17,6 +17,7 @@ from odoo import fields
 from odoo.tools import email_normalize
 
 from ..models.calendar_event import sync_writes_context
+from ..models.outlook_sync_log import RUN_COUNTS
 from ..services import mapping, series
 from ..services.details import (
     ODOO_TO_PRESET,
@@ -158,6 +159,8 @@ class SyncRun:
         self._series_instances = {}
         self._untouched = set()  # Outlook events not modified since they were created
         self._own_creates = set()  # unlinked Outlook events this database created
+        self._organizers = {}  # organizer email: the Odoo user organizing (none: outsider)
+        self._same_meetings = {}  # iCalUId: colleagues' events a link may take back
         self.pairing = RunPairing(self)
 
     # ------------------------------------------------------------------
@@ -470,6 +473,7 @@ class SyncRun:
         by_graph_id = {link.graph_id: link for link in links if link.graph_id}
         unknown_remote = {gid: ev for gid, ev in remote_events.items() if gid not in by_graph_id}
         self._confirm_removals(links, remote_events, removed_ids)
+        self._same_meetings = self._same_meetings_in_odoo(links)
         for link in links:
             key = ItemKey(event=f"link:{link.id}")
             item = self._link_item(key, link, remote_events)
@@ -588,20 +592,34 @@ class SyncRun:
         Odoo. When a colleague's sync brought it in meanwhile (their invitation, same iCalUId),
         this link takes that event instead of a second copy, which this mailbox would also
         have sent to Outlook as a new meeting."""
-        if not link.ical_uid:
+        events = self._same_meetings.get(link.ical_uid) if link.ical_uid else None
+        if not events:
             return self.Event
-        event = self.Link.search(
+        event = events.pop(0)
+        link.event_id = event
+        return event
+
+    def _same_meetings_in_odoo(self, links):
+        """For the iCalUIds of ``links`` whose Odoo event is deleted, the active Odoo events
+        other mailboxes' links hold by that iCalUId and no link of this account does, in one
+        search: {ical_uid: [calendar.event]}."""
+        ical_uids = {link.ical_uid for link in links if not link.event_id and link.ical_uid}
+        found = {}
+        if not ical_uids:
+            return found
+        others = self.Link.search(
             [
-                ("ical_uid", "=", link.ical_uid),
+                ("ical_uid", "in", sorted(ical_uids)),
                 ("account_id", "!=", self.account.id),
                 ("event_id.active", "=", True),
                 ("event_id.outlook_link_ids", "not any", [("account_id", "=", self.account.id)]),
-            ],
-            limit=1,
-        ).event_id
-        if event:
-            link.event_id = event
-        return event
+            ]
+        )
+        for other in others:
+            events = found.setdefault(other.ical_uid, [])
+            if other.event_id not in events:
+                events.append(other.event_id)
+        return found
 
     def _confirm_removals(self, links, remote_events, removed_ids):
         """A ``@removed`` (or, on a full resync, a link whose event did not come back) may only
@@ -1014,6 +1032,7 @@ class SyncRun:
             return
         Event = self.Event
         vals_list = []
+        self._find_organizers(action.values.organizer_email for _item_plan, action in creates)
         for _item_plan, action in creates:
             organizer = self._organizer_user(action.values.organizer_email)
             pulled = self._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
@@ -1205,11 +1224,22 @@ class SyncRun:
         """The Odoo user organizing an event from Outlook (none for outside organizers)."""
         if not organizer_email or organizer_email == self.owner_email:
             return self.account.user_id
-        return (
-            self.env["res.users"]
-            .sudo()
-            .search([("email_normalized", "=", organizer_email)], limit=1)
-        )
+        if organizer_email not in self._organizers:
+            self._find_organizers([organizer_email])
+        return self._organizers[organizer_email]
+
+    def _find_organizers(self, organizer_emails):
+        """Find the Odoo users of ``organizer_emails`` not looked up yet, in one search, for
+        ``_organizer_user``."""
+        missing = {email for email in organizer_emails if email} - set(self._organizers)
+        missing.discard(self.owner_email)
+        if not missing:
+            return
+        Users = self.env["res.users"].sudo()
+        found = {}
+        for user in Users.search([("email_normalized", "in", sorted(missing))]):
+            found.setdefault(user.email_normalized, user)
+        self._organizers.update({email: found.get(email, Users) for email in missing})
 
     def _store_links(self, item_plans, targets, remote_answers):
         """Write each settled binding: its base (Odoo side read back after the writes, Outlook
@@ -1328,7 +1358,7 @@ class SyncRun:
             "notices": self.notices,
             "errors": self.errors,
             "ambiguous": self.pairing.ambiguous,
-            **{name: self.counts[name] for name in LOG_COUNTS},
+            **{name: self.counts[name] for name in RUN_COUNTS},
         }
 
 
@@ -1363,18 +1393,6 @@ def conflict_row(conflict, event_name):
         "outlook": str(conflict.remote_value),
         "winner": conflict.winner,
     }
-
-
-LOG_COUNTS = (
-    "deferred",
-    "paired",
-    "pulled_created",
-    "pulled_updated",
-    "pulled_archived",
-    "pushed_created",
-    "pushed_updated",
-    "pushed_deleted",
-)
 
 
 class AlarmCache:

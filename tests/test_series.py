@@ -538,22 +538,14 @@ class TestSeriesEdgeCases(SeriesCase):
         start = TOMORROW
         while start.day != 31:
             start += timedelta(days=1)
-        self.env["calendar.event"].create(
-            {
-                "name": "Month end",
-                "start": start,
-                "stop": start + timedelta(hours=1),
-                "user_id": self.user_alice.id,
-                "partner_ids": [fields.Command.set(self.user_alice.partner_id.ids)],
-                "recurrency": True,
-                "rrule_type": "monthly",
-                "month_by": "date",
-                "day": 31,
-                "interval": 1,
-                "end_type": "count",
-                "count": 3,
-                "event_tz": "UTC",
-            }
+        self.odoo_series(
+            "Month end",
+            3,
+            start=start,
+            stop=start + timedelta(hours=1),
+            rrule_type="monthly",
+            month_by="date",
+            day=31,
         )
 
         log = self.sync()

@@ -571,26 +571,13 @@ STANDUP = EventValues(
 FIRST_SYNC = Policy(conflicts=Winner.FIRST_SYNC, push=PushScope.FUTURE, push_attendees=False)
 
 
-def merged(
-    local,
-    remote,
-    *,
-    local_modified=EARLIER,
-    remote_modified=LATER,
-    organizer=True,
-    policy=FIRST_SYNC,
-):
-    """The planner's decision for a new pair of ``local`` and ``remote`` and the base to store
-    (every new pair gets one: the caller links it even when nothing is written)."""
+def merged(local, remote, *, policy=FIRST_SYNC, **sides):
+    """The planner's decision for a new pair of ``local`` and ``remote`` (``sides``: the
+    modification times, ``organizer``) and the base to store (every new pair gets one: the
+    caller links it even when nothing is written)."""
+    sides = {"local_modified": EARLIER, "remote_modified": LATER, **sides}
     decided = plan_one(
-        policy,
-        local=local,
-        local_modified=local_modified,
-        remote=remote,
-        remote_modified=remote_modified,
-        organizer=organizer,
-        owner_email=ORGANIZER,
-        paired=True,
+        policy, local=local, remote=remote, owner_email=ORGANIZER, paired=True, **sides
     )
     return decided, only(decided).base
 

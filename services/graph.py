@@ -75,11 +75,12 @@ INSTANCES_PAGE = 100
 _RETRYABLE = frozenset({429, 503, 504})
 _NOT_RUN = frozenset({429})
 _MAY_HAVE_RUN = frozenset({503, 504})
-_REPLY_ACTIONS: Mapping[str, str] = {
+REPLY_ACTIONS: Mapping[str, str] = {
     "accepted": "accept",
     "tentative": "tentativelyAccept",
     "declined": "decline",
 }
+"""Odoo's answers to a meeting and the Graph action that sends each."""
 
 
 _NO_RESPONSE_REQUESTED = re.compile(r"(hasn.t|has not) requested a response", re.IGNORECASE)
@@ -205,9 +206,7 @@ class GraphClient:
         calendar_scope: str | None = None,
         pacer: Pacer | None = None,
     ) -> None:
-        self._events_root = (
-            f"/me/calendars/{quote(calendar_scope, safe='')}" if calendar_scope else "/me"
-        )
+        self._calendar_scope = calendar_scope
         self._session_factory = session_factory
         self._base_url = base_url.rstrip("/")
         self._origin = _origin(self._base_url)
@@ -248,10 +247,22 @@ class GraphClient:
 
     # --- calls -----------------------------------------------------------------------------
 
+    @staticmethod
+    def events_path(calendar_id: str | None = None) -> str:
+        """The events of a calendar (``/me/calendars/{id}/events``, the id quoted), or of the
+        whole mailbox (``/me/events``, where creates land in the default calendar) without
+        one, relative to the version root: where creates are posted, what a subscription
+        watches. Every event path of the client is built on it."""
+        return (
+            f"/me/calendars/{quote(calendar_id, safe='')}/events" if calendar_id else "/me/events"
+        )
+
     def event_path(self, event_id: str, *action: str) -> str:
         """The path of one event (and of an ``action`` on it, e.g. ``decline``), relative to
-        the version root: for ``$batch`` requests and the calls below."""
-        return "/".join((f"{self._events_root}/events/{quote(event_id, safe='')}", *action))
+        the version root, under the client's ``calendar_scope``: for ``$batch`` requests and
+        the calls below."""
+        event = f"{self.events_path(self._calendar_scope)}/{quote(event_id, safe='')}"
+        return "/".join((event, *action))
 
     def get_me(self) -> dict[str, Any]:
         """``GET /me``: the signed-in user (``id``, ``mail``, ``userPrincipalName``...)."""
@@ -298,7 +309,7 @@ class GraphClient:
         params = {"$filter": odata_filter}
         if expand:
             params["$expand"] = expand
-        url = self._url(f"{self._events_root}/events")
+        url = self._url(self.events_path(self._calendar_scope))
         return [item for page in self._pages(url, params) for item in page["value"]]
 
     def instances(self, event_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -346,9 +357,7 @@ class GraphClient:
     ) -> dict[str, Any]:
         """Create an event (in ``calendar_id``, else the default calendar) carrying
         ``transaction_id``; returns the created event."""
-        path = (
-            f"/me/calendars/{quote(calendar_id, safe='')}/events" if calendar_id else "/me/events"
-        )
+        path = self.events_path(calendar_id)
         payload = {**body, "transactionId": transaction_id}
         return self._json("POST", path, json=payload, idempotent=False)
 
@@ -377,7 +386,7 @@ class GraphClient:
     def respond(self, event_id: str, response: Response, *, send_response: bool = True) -> None:
         """Accept, tentatively accept or decline a meeting the owner attends (``response`` in
         Odoo's vocabulary; ``needsAction`` cannot be sent)."""
-        action = _REPLY_ACTIONS.get(response)
+        action = REPLY_ACTIONS.get(response)
         if action is None:
             raise ValueError(f"cannot reply {response!r}")
         path = self.event_path(event_id, action)
@@ -795,7 +804,7 @@ def _relaxed(request: BatchRequest, error: GraphError) -> tuple[BatchRequest, st
         return None
     body = dict(request.body)
     action = request.url.rsplit("/", 1)[-1]
-    if action in _REPLY_ACTIONS.values():
+    if action in REPLY_ACTIONS.values():
         if body.get("sendResponse", True) and _NO_RESPONSE_REQUESTED.search(
             error.message.replace("\u2019", "'")
         ):

@@ -63,6 +63,7 @@ from .errors import (
     TransportError,
     WriteUnconfirmed,
 )
+from .mapping import timestamp
 from .quota import Pacer
 from .values import UTC, Response
 
@@ -144,6 +145,48 @@ class DeltaPage:
     items: tuple[dict[str, Any], ...]
     delta_link: str | None = None
     next_link: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    """The signed-in user (``GET /me``): a personal account's has no ``mail``."""
+
+    id: str
+    mail: str
+    user_principal_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Calendar:
+    """One calendar of the mailbox: ``owner_*`` its owner (another user for a shared one),
+    ``tallies_responses``: Outlook tracks the attendees' answers to meetings sent from it
+    (Graph's ``isTallyingResponses``; only the default calendar does, unknown reads as yes)."""
+
+    id: str
+    name: str
+    owner_address: str
+    owner_name: str
+    can_edit: bool
+    is_default: bool
+    tallies_responses: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A category of the mailbox's master list: its name and colour (``none``,
+    ``preset0``..``preset24``)."""
+
+    name: str
+    color: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription:
+    """A change-notification subscription as Graph answers it: ``expires_at`` aware UTC,
+    ``None`` when Graph's answer does not say."""
+
+    id: str
+    expires_at: datetime | None
 
 
 class _KeptAdapter(HTTPAdapter):
@@ -264,13 +307,18 @@ class GraphClient:
         event = f"{self.events_path(self._calendar_scope)}/{quote(event_id, safe='')}"
         return "/".join((event, *action))
 
-    def get_me(self) -> dict[str, Any]:
-        """``GET /me``: the signed-in user (``id``, ``mail``, ``userPrincipalName``...)."""
-        return self._json("GET", "/me")
+    def get_me(self) -> User:
+        """``GET /me``: the signed-in user."""
+        me = self._json("GET", "/me")
+        return User(
+            id=_string(me.get("id")),
+            mail=_string(me.get("mail")),
+            user_principal_name=_string(me.get("userPrincipalName")),
+        )
 
-    def get_default_calendar(self) -> dict[str, Any]:
-        """``GET /me/calendar``: the mailbox's default calendar (``id``, ``name``, ``owner``)."""
-        return self._json("GET", "/me/calendar")
+    def get_default_calendar(self) -> Calendar:
+        """``GET /me/calendar``: the mailbox's default calendar."""
+        return _calendar(self._json("GET", "/me/calendar"))
 
     def mailbox_time_zone(self) -> str:
         """``GET /me/mailboxSettings/timeZone``: the user's preferred zone, a Windows or an
@@ -279,22 +327,30 @@ class GraphClient:
         value = self._json("GET", "/me/mailboxSettings/timeZone").get("value")
         return value if isinstance(value, str) else ""
 
-    def list_calendars(self) -> list[dict[str, Any]]:
+    def list_calendars(self) -> list[Calendar]:
         """Every calendar of the mailbox (all pages)."""
-        return [item for page in self._pages(self._url("/me/calendars")) for item in page["value"]]
+        return [
+            _calendar(item)
+            for page in self._pages(self._url("/me/calendars"))
+            for item in page["value"]
+        ]
 
-    def master_categories(self) -> list[dict[str, Any]]:
-        """``GET /me/outlook/masterCategories``: the mailbox's categories (``displayName``,
-        ``color``)."""
-        return self._json("GET", "/me/outlook/masterCategories").get("value", [])
+    def master_categories(self) -> list[Category]:
+        """``GET /me/outlook/masterCategories``: the mailbox's categories."""
+        return [
+            _category(item)
+            for item in self._json("GET", "/me/outlook/masterCategories").get("value", [])
+        ]
 
-    def create_master_category(self, name: str, color: str) -> dict[str, Any]:
+    def create_master_category(self, name: str, color: str) -> Category:
         """Add ``name`` with ``color`` (``none``, ``preset0``..``preset24``) to the master list."""
-        return self._json(
-            "POST",
-            "/me/outlook/masterCategories",
-            json={"displayName": name, "color": color},
-            idempotent=False,
+        return _category(
+            self._json(
+                "POST",
+                "/me/outlook/masterCategories",
+                json={"displayName": name, "color": color},
+                idempotent=False,
+            )
         )
 
     def get_event(self, event_id: str, *, expand: str | None = None) -> dict[str, Any]:
@@ -302,15 +358,6 @@ class GraphClient:
         ``NotFound`` when it is gone."""
         params = {"$expand": expand} if expand else None
         return self._json("GET", self.event_path(event_id), params=params)
-
-    def find_events(self, odata_filter: str, *, expand: str | None = None) -> list[dict[str, Any]]:
-        """Events matching ``odata_filter`` over the whole mailbox, e.g.
-        ``mapping.odoo_ref_filter(...)`` to find the copy a lost create made."""
-        params = {"$filter": odata_filter}
-        if expand:
-            params["$expand"] = expand
-        url = self._url(self.events_path(self._calendar_scope))
-        return [item for page in self._pages(url, params) for item in page["value"]]
 
     def instances(self, event_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """``GET /me/events/{id}/instances``: a series' occurrences and exceptions overlapping the
@@ -351,15 +398,6 @@ class GraphClient:
                 for page in self._pages(next_link):
                     rows[event_id] += page.get("value") or []
         return rows
-
-    def create_event(
-        self, body: Mapping[str, Any], transaction_id: str, *, calendar_id: str | None = None
-    ) -> dict[str, Any]:
-        """Create an event (in ``calendar_id``, else the default calendar) carrying
-        ``transaction_id``; returns the created event."""
-        path = self.events_path(calendar_id)
-        payload = {**body, "transactionId": transaction_id}
-        return self._json("POST", path, json=payload, idempotent=False)
 
     def update_event(self, event_id: str, body: Mapping[str, Any], etag: str) -> dict[str, Any]:
         """PATCH ``body`` if the event is still at ``etag``; ``PreconditionFailed`` otherwise."""
@@ -407,13 +445,12 @@ class GraphClient:
         client_state: str,
         expiration: datetime,
         change_type: str = "created,updated,deleted",
-    ) -> dict[str, Any]:
+    ) -> Subscription:
         """``POST /subscriptions``: change notifications for ``resource`` (e.g.
         ``/me/calendars/{id}/events``) to ``notification_url``, which also receives the
         lifecycle notifications. Graph calls that URL with a ``validationToken`` before it
         answers (a URL that does not echo it within 10 s makes this a 400 ``GraphError``).
-        Returns the subscription (``id``, ``expirationDateTime``...); ``client_state`` comes
-        back in every notification and is never logged here."""
+        ``client_state`` comes back in every notification and is never logged here."""
         body = {
             "changeType": change_type,
             "notificationUrl": notification_url,
@@ -422,16 +459,18 @@ class GraphClient:
             "expirationDateTime": _iso(expiration),
             "clientState": client_state,
         }
-        return self._json("POST", "/subscriptions", json=body, idempotent=False)
+        return _subscription(self._json("POST", "/subscriptions", json=body, idempotent=False))
 
-    def renew_subscription(self, subscription_id: str, expiration: datetime) -> dict[str, Any]:
+    def renew_subscription(self, subscription_id: str, expiration: datetime) -> Subscription:
         """``PATCH /subscriptions/{id}`` with a new ``expirationDateTime`` (also what a
         ``reauthorizationRequired`` lifecycle notification asks for); ``NotFound`` when Graph
         has dropped it: create a new one."""
-        return self._json(
-            "PATCH",
-            f"/subscriptions/{quote(subscription_id, safe='')}",
-            json={"expirationDateTime": _iso(expiration)},
+        return _subscription(
+            self._json(
+                "PATCH",
+                f"/subscriptions/{quote(subscription_id, safe='')}",
+                json={"expirationDateTime": _iso(expiration)},
+            )
         )
 
     def delete_subscription(self, subscription_id: str) -> bool:
@@ -859,6 +898,37 @@ def _error_text(response: requests.Response) -> str:
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _string(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _calendar(item: Mapping[str, Any]) -> Calendar:
+    owner = item.get("owner") if isinstance(item.get("owner"), dict) else {}
+    return Calendar(
+        id=_string(item.get("id")),
+        name=_string(item.get("name")),
+        owner_address=_string(owner.get("address")),
+        owner_name=_string(owner.get("name")),
+        can_edit=bool(item.get("canEdit")),
+        is_default=bool(item.get("isDefaultCalendar")),
+        tallies_responses=item.get("isTallyingResponses") is not False,
+    )
+
+
+def _category(item: Mapping[str, Any]) -> Category:
+    return Category(
+        name=_string(item.get("displayName")), color=_string(item.get("color")) or "none"
+    )
+
+
+def _subscription(item: Mapping[str, Any]) -> Subscription:
+    try:
+        expires_at = timestamp(_string(item.get("expirationDateTime")))
+    except ValueError:
+        expires_at = None
+    return Subscription(id=_string(item.get("id")), expires_at=expires_at)
 
 
 def _iso(moment: datetime) -> str:

@@ -21,7 +21,15 @@ from services.errors import (
     TransportError,
     WriteUnconfirmed,
 )
-from services.graph import BatchRequest, BatchResult, GraphClient, Subscription
+from services.graph import (
+    BatchRequest,
+    BatchResult,
+    Calendar,
+    Category,
+    GraphClient,
+    Subscription,
+    User,
+)
 from services.outbox import Outbox
 
 BASE = "https://graph.test/v1.0"
@@ -126,6 +134,57 @@ def test_collections_follow_next_links():
     )
     graph, _ = client(adapter)
     assert [c.id for c in graph.list_calendars()] == ["c1", "c2"]
+
+
+def test_calendars_users_and_categories_read_as_typed_values():
+    shared = {
+        "id": "c2",
+        "name": "Team",
+        "owner": {"address": "bob@example.com", "name": "Bob"},
+        "canEdit": True,
+        "isTallyingResponses": False,
+    }
+    adapter = (
+        Script()
+        .reply(
+            "GET",
+            "/me/calendars",
+            (200, {"value": [{"id": "c1", "isDefaultCalendar": True}, shared]}),
+        )
+        .reply("GET", "/me", (200, {"id": "u1", "userPrincipalName": "me@example.com"}))
+        .reply(
+            "GET",
+            "/me/outlook/masterCategories",
+            (
+                200,
+                {"value": [{"displayName": "Red", "color": "preset0"}, {"displayName": "Plain"}]},
+            ),
+        )
+    )
+    graph, _ = client(adapter)
+
+    assert graph.list_calendars() == [
+        Calendar(
+            id="c1",
+            name="",
+            owner_address="",
+            owner_name="",
+            can_edit=False,
+            is_default=True,
+            tallies_responses=True,
+        ),
+        Calendar(
+            id="c2",
+            name="Team",
+            owner_address="bob@example.com",
+            owner_name="Bob",
+            can_edit=True,
+            is_default=False,
+            tallies_responses=False,
+        ),
+    ]
+    assert graph.get_me() == User(id="u1", mail="", user_principal_name="me@example.com")
+    assert graph.master_categories() == [Category("Red", "preset0"), Category("Plain", "none")]
 
 
 def test_instances_of_a_series_ask_for_the_window_and_follow_pages():

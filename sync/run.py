@@ -149,7 +149,7 @@ class SyncRun:
         self._changed_series = set()
         self._series_items = {}
         self._series_of = {}
-        self._series_masters = {}  # master id: the master read this run, None when gone
+        self._series_masters = {}  # master id: its SeriesMaster read this run, None when gone
         self._unreadable_series = set()  # series with an unreadable occurrence: left as they are
         self._single_recurrence_ids = []  # Odoo series Outlook cannot repeat: sent as events
         self._archived_recurrence_ids = set()  # recurrences with events the run archived
@@ -417,20 +417,27 @@ class SyncRun:
         items = self._series_items.get(master_id, [])
         master = next((item for item in items if item.get("type") == "seriesMaster"), None)
         exceptions = [item for item in items if item.get("type") == "exception"]
-        self._series_masters[master_id] = master
         if master and all("subject" in item for item in exceptions):
+            read = self._series_masters[master_id] = self._read_master(master)
             stubs = [item for item in items if item.get("type") == "occurrence"]
-            zone = series.zone_of(master, mailbox_zone=self.mailbox_zone)
-            rows = [mapping.hydrate_occurrence(master, stub, series_zone=zone) for stub in stubs]
-            return master.get("iCalUId"), rows + exceptions
+            rows = [
+                mapping.hydrate_occurrence(master, stub, series_zone=read.zone) for stub in stubs
+            ]
+            return read.ical_uid, rows + exceptions
         try:
             master = self.graph.get_event(master_id)
             rows = self.graph.instances(master_id, self.window_start, self.window_end)
         except NotFound:
             self._series_masters[master_id] = None
             return None, []
-        self._series_masters[master_id] = master
-        return master.get("iCalUId"), rows
+        read = self._series_masters[master_id] = self._read_master(master)
+        return read.ical_uid, rows
+
+    def _read_master(self, master):
+        """Graph's JSON of a series master read once (``services.series.SeriesMaster``)."""
+        return series.read_master(
+            master, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+        )
 
     def mailbox_zone(self):
         """The mailbox's own zone (IANA), for events whose zone Graph cannot name (a legacy

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..models.calendar_event import when_vals
-from ..services import mapping, series
+from ..services import mapping, series, series_plan
 from ..services import recurrence as rec
 from ..services.details import sent_to_outlook
 from ..services.errors import (
@@ -31,16 +31,11 @@ from ..services.errors import (
 )
 from ..services.graph import BatchRequest
 from ..services.pairing import normalize_subject
-from ..services.reconcile import PushScope, series_pushed
 from ..services.timezones import UTC_NAME
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 
 _logger = logging.getLogger(__name__)
 
-# What an "all events" edit in Odoo may send as one edit of the series master.
-SERIES_WIDE_FIELDS = frozenset(
-    {"name", "description_html", "location", "show_as", "privacy", "reminder_minutes", "attendees"}
-)
 WEEK_START = {str(n): day for n, day in enumerate(rec.DAYS, start=1)}
 """``res.lang.week_start`` ('1' is Monday) as a day name."""
 
@@ -83,13 +78,14 @@ class SeriesSync:
         # Export only: Outlook's series changes are not brought to Odoo.
         changed = self.run._changed_series if self.run.policy.pull else set()
         for master_id in sorted(changed | (removed_ids & set(by_master))):
+            link = by_master.get(master_id)
             if master_id in self.run._unreadable_series:
                 # Logged; left as it is (no occurrence imported alone, none taken as deleted)
                 # until Outlook serves it whole.
                 self._forget_rows(master_id, remote_events)
                 self.run._series_instances.pop(master_id, None)
+                settled |= link or self.SeriesLink
                 continue
-            link = by_master.get(master_id)
             master = self._master(master_id)
             if link:
                 if self._remote_change(link, master, remote_events):
@@ -98,12 +94,7 @@ class SeriesSync:
                 self._new_remote_series(master, remote_events)
         edited = self._edited_series()
         for link in (links - settled).exists():
-            if self._local_change(link, remote_events) or link.graph_id not in edited:
-                continue
-            if link.is_organizer:
-                self._series_wide_edit(link, remote_events)
-            else:
-                self._series_wide_reply(link, remote_events)
+            self._local_change(link, remote_events, edited=link.graph_id in edited)
         self._new_local_series(remote_events)
 
     def _edited_series(self):
@@ -138,77 +129,98 @@ class SeriesSync:
     # ------------------------------------------------------------------
 
     def _master(self, master_id):
-        """The series master read by the run, else fetched; ``None`` when it is gone."""
+        """The series master (``services.series.SeriesMaster``) read by the run, else fetched;
+        ``None`` when it is gone."""
         masters = self.run._series_masters
         if master_id not in masters:
             try:
-                masters[master_id] = self.graph.get_event(master_id)
+                masters[master_id] = self.run._read_master(self.graph.get_event(master_id))
             except NotFound:
                 masters[master_id] = None
         master = masters[master_id]
-        return None if master is None or master.get("isCancelled") else master
+        return None if master is None or master.cancelled else master
 
     def _remote_change(self, link, master, remote_events):
-        """Apply what Outlook did to a linked series; returns whether that settled it (else
-        Odoo's side is looked at next: a series deleted in Odoo, or reshaped there)."""
+        """Carry out what the planner makes of a linked series Outlook changed
+        (``series_plan.from_outlook``); returns whether that settled it (else Odoo's side is
+        looked at next: a series deleted in Odoo, or reshaped there)."""
         recurrence = self._recurrence(link)
         if master is None:
+            remote = series_plan.Remote.GONE
+        elif self._unreadable(master):
+            remote = series_plan.Remote.UNREADABLE
+        else:
+            remote = series_plan.Remote.SEEN
+            link.change_key = master.change_key
+        decided = series_plan.from_outlook(
+            self._link_state(link),
+            remote,
+            master.shape if master else None,
+            self._local(recurrence),
+        )
+        steps = decided.steps
+        if series_plan.Step.REMOVE_LOCAL in steps:
+            self._remove_local(recurrence)
+        if steps and steps[0] in (series_plan.Step.REMOVE_LOCAL, series_plan.Step.FORGET):
             self._drop_occurrence_links(link)
-            if recurrence:
-                self._remove_local(recurrence)
             link.unlink()
             return True
-        read = self._read_master(master)
-        if read is None:
-            return True
-        event, shape = read
         rows = self._rows_of(link.graph_id, remote_events)
-        base = link.base or {}
-        link.change_key = event.change_key
-        if not recurrence or series.SeriesShape.from_snapshot(base.get("remote")) == shape:
-            if recurrence:
-                self._pair(link, recurrence, rows, remote_events, archive_lone=False)
-            return False
-        archive_lone = False
-        if shape != self._local_shape(recurrence):
-            recurrence = self._reshape_local(recurrence, event, master)
+        if series_plan.Step.PAIR in steps:
+            self._pair(link, recurrence, rows, remote_events, archive_lone=False)
+        archive_lone = series_plan.Step.REBUILD_LOCAL in steps
+        if archive_lone:
+            recurrence = self._reshape_local(recurrence, master)
             if not recurrence:
                 self._drop_occurrence_links(link)
                 link.unlink()
                 return True
-            archive_lone = True
-        self._drop_occurrence_links(link)
-        self._pair(link, recurrence, rows, remote_events, archive_lone=archive_lone)
-        link.base = {"local": self._local_state(recurrence), "remote": shape.snapshot()}
-        return True
+        if archive_lone or series_plan.Step.REPAIR in steps:
+            self._drop_occurrence_links(link)
+            self._pair(link, recurrence, rows, remote_events, archive_lone=archive_lone)
+            link.base = {"local": self._local_state(recurrence), "remote": master.shape.snapshot()}
+        return decided.settled
 
-    def _read_master(self, master):
-        """A series master read as an event and its shape, or None (the run's errors say why)
-        when Graph's JSON cannot be read."""
-        try:
-            event = mapping.read_event(
-                master, owner_email=self.run.owner_email, mailbox_zone=self.run.mailbox_zone
-            )
-            shape = series.graph_shape(master, event.values, mailbox_zone=self.run.mailbox_zone)
-        except (MalformedEvent, ValueError) as error:
-            self.run.errors.append({"event": master.get("subject") or "?", "reason": str(error)})
-            return None
-        return event, shape
+    def _link_state(self, link):
+        """The series link as the planner reads it."""
+        base = link.base or {}
+        return series_plan.LinkState(
+            organizer=link.is_organizer,
+            remote_base=series.SeriesShape.from_snapshot(base.get("remote")),
+            local_base=base.get("local"),
+        )
+
+    def _local(self, recurrence):
+        """The Odoo recurrence as the planner reads it (empty: gone from Odoo)."""
+        if not recurrence:
+            return series_plan.GONE_LOCALLY
+        return series_plan.Local(
+            present=True,
+            state=self._local_state(recurrence),
+            shape=self._local_series(recurrence)[0],
+        )
+
+    def _unreadable(self, master):
+        """Whether Graph's JSON of the master cannot be read (the run's errors then say why)."""
+        if master.unreadable:
+            self.run.errors.append({"event": master.name, "reason": master.unreadable})
+        return bool(master.unreadable)
 
     def _new_remote_series(self, master, remote_events):
-        read = self._read_master(master)
-        if read is None:
+        """Carry out what the planner makes of an Outlook series no link covers: pair it with
+        the Odoo recurrence that holds it, hold it (several do), or create one."""
+        if self._unreadable(master):
             return
-        event, shape = read
+        event, shape = master.event, master.shape
         rows = self._rows_of(event.graph_id, remote_events)
-        recurrence = self._known_recurrence(event, master.get("transactionId"))
-        if not recurrence:
-            recurrence = self._same_series(event, rows, remote_events)
-            if recurrence is None:
-                return
+        recurrence, match = self._matching_recurrence(master, rows, remote_events)
+        decided = series_plan.from_outlook(None, series_plan.Remote.SEEN, shape, match=match)
+        if series_plan.Step.HOLD in decided.steps:
+            self._hold_ambiguous(event, recurrence, rows, remote_events)
+            return
         archive_lone, created_from = False, None
-        if not recurrence:
-            recurrence = self._create_local(event, master, rows, remote_events)
+        if series_plan.Step.CREATE_LOCAL in decided.steps:
+            recurrence = self._create_local(master, rows, remote_events)
             if not recurrence:
                 return
             archive_lone, created_from = True, event
@@ -256,11 +268,34 @@ class SeriesSync:
             return other.recurrence_id
         return self.Recurrence
 
+    def _matching_recurrence(self, master, rows, remote_events):
+        """(the Odoo recurrences holding an unlinked Outlook series, ``series_plan.Match``)."""
+        recurrence = self._known_recurrence(master.event, master.transaction_id)
+        if not recurrence:
+            recurrence = self._same_series(master.event, rows, remote_events)
+        if len(recurrence) > 1:
+            return recurrence, series_plan.Match.SEVERAL
+        return recurrence, series_plan.Match.ONE if recurrence else series_plan.Match.NONE
+
+    def _hold_ambiguous(self, event, candidates, rows, remote_events):
+        """Two Odoo recurrences hold the Outlook series: neither side is copied, the log says
+        so."""
+        for gid in rows:
+            remote_events.pop(gid, None)
+        self.held_recurrence_ids.update(candidates.ids)
+        self.notices.append(
+            {
+                "event": event.values.name,
+                "reason": "several Odoo series match this Outlook series: it is left "
+                "alone until only one does (rename or delete the extra ones).",
+            }
+        )
+
     def _same_series(self, event, rows, remote_events):
-        """An Odoo recurrence of the user holding the same series as an unlinked Outlook one
+        """The Odoo recurrences of the user holding the same series as an unlinked Outlook one
         (kept by hand on both sides, or synced by Odoo's own module): same subject, same
-        occurrences in the window, same length. Two such recurrences are not guessed between:
-        the series is held back (``None``) and the log says so."""
+        occurrences in the window, same length. Two such recurrences are not guessed
+        between."""
         subject = normalize_subject(event.values.name)
         keys = set(self._occurrence_keys(rows, remote_events, allday=event.values.allday).values())
         if not keys:
@@ -288,18 +323,6 @@ class SeriesSync:
             )
             if starts == keys and same_length and self._same_duration(first, event.values):
                 candidates |= recurrence
-        if len(candidates) > 1:
-            for gid in rows:
-                remote_events.pop(gid, None)
-            self.held_recurrence_ids.update(candidates.ids)
-            self.notices.append(
-                {
-                    "event": event.values.name,
-                    "reason": "several Odoo series match this Outlook series: it is left "
-                    "alone until only one does (rename or delete the extra ones).",
-                }
-            )
-            return None
         return candidates
 
     def _same_duration(self, first, values):
@@ -307,20 +330,17 @@ class SeriesSync:
             return (values.stop_date - values.start_date) == (first.stop_date - first.start_date)
         return values.stop - values.start == (first.stop - first.start)
 
-    def _create_local(self, event, master, row_ids, remote_events):
-        """A new Odoo recurrence for an Outlook series; ``None`` (and a notice) when Odoo
-        cannot repeat its pattern, or repeats it on other dates than Outlook's occurrences
-        (``row_ids``): its occurrences then come as single events."""
+    def _create_local(self, master, row_ids, remote_events):
+        """A new Odoo recurrence for an Outlook series (a readable ``SeriesMaster``); ``None``
+        (and a notice) when Odoo cannot repeat its pattern, or repeats it on other dates than
+        Outlook's occurrences (``row_ids``): its occurrences then come as single events."""
+        pattern = master.pattern
         try:
-            pattern = series.pattern_of(master, mailbox_zone=self.run.mailbox_zone)
             rule = rec.to_rrule(pattern, week_start=self.week_start)
         except rec.UnsupportedRecurrence as error:
-            self._notice(event.values.name, error.reason)
+            self._notice(master.event.values.name, error.reason)
             return None
-        except ValueError as error:
-            self.run.errors.append({"event": event.values.name, "reason": str(error)})
-            return None
-        values = event.values
+        values = master.event.values
         organizer = self.run._organizer_user(values.organizer_email)
         partners = self.run._partners_for_values([values])
         pulled = self.run._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
@@ -369,7 +389,7 @@ class SeriesSync:
     def _series_zone(self, master_id):
         """The zone the series ``master_id`` (read this run) recurs in; UTC when unknown."""
         master = self.run._series_masters.get(master_id)
-        return series.zone_of(master, mailbox_zone=self.run.mailbox_zone) if master else UTC_NAME
+        return master.zone if master else UTC_NAME
 
     @staticmethod
     def _event_keys(events, *, allday):
@@ -393,17 +413,17 @@ class SeriesSync:
         parsed["until"] = parsed["until"].date() if parsed.get("until") else False
         return {"recurrency": True, "event_tz": pattern.time_zone, **parsed}
 
-    def _reshape_local(self, recurrence, event, master):
-        """Give the Odoo recurrence the Outlook series' new shape (Odoo rebuilds the events,
-        keeping the first); returns the recurrence now holding them, or ``None`` when Odoo
-        cannot repeat the new pattern (the old events are then archived: the occurrences
-        come as single events)."""
+    def _reshape_local(self, recurrence, master):
+        """Give the Odoo recurrence the Outlook series' new shape (``master``: a readable
+        ``SeriesMaster``; Odoo rebuilds the events, keeping the first); returns the recurrence
+        now holding them, or ``None`` when Odoo cannot repeat the new pattern (the old events
+        are then archived: the occurrences come as single events)."""
         first = recurrence.base_event_id or recurrence._get_first_event()
+        event, pattern = master.event, master.pattern
         try:
-            pattern = series.pattern_of(master, mailbox_zone=self.run.mailbox_zone)
             rule = rec.to_rrule(pattern, week_start=self.week_start)
-        except (rec.UnsupportedRecurrence, ValueError) as error:
-            self._notice(event.values.name, getattr(error, "reason", str(error)))
+        except rec.UnsupportedRecurrence as error:
+            self._notice(event.values.name, error.reason)
             self._remove_local(recurrence)
             return None
         vals = {**self._rule_vals(rule, pattern, event.values), **when_vals(event.values)}
@@ -416,117 +436,103 @@ class SeriesSync:
     # Changes made in Odoo
     # ------------------------------------------------------------------
 
-    def _local_change(self, link, remote_events):
-        """Carry a series deleted or reshaped in Odoo to Outlook; returns whether it did."""
+    def _local_change(self, link, remote_events, *, edited):
+        """Carry out what the planner makes of the Odoo side of a linked series
+        (``series_plan.from_odoo``; ``edited``: an occurrence of it was edited in Odoo)."""
+        Step = series_plan.Step
         recurrence = self._recurrence(link)
-        if not recurrence:
-            self._remove_remote(link, remote_events)
-            return True
-        base = link.base or {}
-        state = self._local_state(recurrence)
-        if state == base.get("local"):
-            return False
-        shape, pattern, values = self._local_series(recurrence)
-        if pattern is None:
+        edits = self._edited_occurrences(link) if edited and recurrence else None
+        decided = series_plan.from_odoo(
+            self._link_state(link),
+            self._local(recurrence),
+            list(edits.values()) if edits else None,
+            self.run.policy,
+            owner_email=self.run.owner_email,
+        )
+        steps = decided.steps
+        if Step.REMOVE_REMOTE in steps or Step.DECLINE_REMOTE in steps:
+            self._remove_remote(link, remote_events, decline=Step.DECLINE_REMOTE in steps)
+        elif Step.FORGET in steps:
+            self._forget_rows(link.graph_id, remote_events)
+            self._drop_occurrence_links(link)
+            link.unlink()
+        elif Step.HOLD in steps:
+            _shape, _pattern, values, reason = self._local_series(recurrence)
+            self._notice(values.name, reason, to_outlook=True)
             self.unrepeatable |= link
-            return False
+        elif Step.REBUILD_REMOTE in steps or Step.REPAIR in steps:
+            patch = Step.REBUILD_REMOTE in steps
+            self._reshape_remote(link, recurrence, remote_events, patch=patch)
+        elif Step.EDIT_REMOTE in steps:
+            self._series_wide_edit(link, edits, decided, remote_events)
+        elif Step.REPLY_REMOTE in steps:
+            self._series_wide_reply(link, edits, decided.response, remote_events)
+
+    def _reshape_remote(self, link, recurrence, remote_events, *, patch):
+        """The series was reshaped in Odoo: give the master its shape (``patch``; else Outlook
+        holds it already, or may not be written), read its occurrences again and pair them."""
+        base = link.base or {}
+        _shape, pattern, values, _reason = self._local_series(recurrence)
+        remote = series.SeriesShape.from_snapshot(base.get("remote"))
         try:
-            if link.is_organizer and shape != series.SeriesShape.from_snapshot(base.get("remote")):
+            if patch:
                 etag = f'W/"{link.change_key}"' if link.change_key else "*"
                 answer = self.graph.update_event(
                     link.graph_id, series.shape_patch(values, pattern), etag
                 )
-                patched = mapping.read_event(answer, mailbox_zone=self.run.mailbox_zone)
+                patched = self.run._read_master(answer)
+                if self._unreadable(patched):
+                    return
                 link.change_key = patched.change_key
-                shape = series.graph_shape(
-                    answer, patched.values, mailbox_zone=self.run.mailbox_zone
-                )
+                remote = patched.shape
                 self.run.counts["pushed_updated"] += 1
             self._forget_rows(link.graph_id, remote_events)
             rows = self._instances(link.graph_id, remote_events)
         except GraphError as error:
             self.run.errors.append({"event": values.name, "reason": str(error)})
-            return True
+            return
         self._drop_occurrence_links(link)
         self._pair(link, recurrence, rows, remote_events, archive_lone=False)
-        remote = shape if link.is_organizer else base.get("remote")
         link.write(
             {
                 "base": {
-                    "local": state,
-                    "remote": remote.snapshot()
-                    if isinstance(remote, series.SeriesShape)
-                    else remote,
+                    "local": self._local_state(recurrence),
+                    "remote": remote.snapshot() if remote else base.get("remote"),
                 }
             }
         )
-        return True
 
-    def _series_wide_edit(self, link, remote_events):
-        """The same edit on every occurrence of a series (Odoo's "all events" edit of a title,
-        a place, the attendees...) goes to Outlook as one edit of the master, not one exception
-        (and one update mail) per occurrence."""
-        edits = self._edited_occurrences(link)
-        if not edits:
-            return
-        changes = set()
-        for base, local in edits.values():
-            fields = changed_fields(base.local, local)
-            if same_values(base.local, local, {"attendees"}):
-                fields -= {"attendees"}  # only answers changed: each goes on its own
-            changes.add(fields)
-        fields = changes.pop()
-        first = next(iter(edits.values()))[1]
-        if (
-            changes
-            or not fields
-            or not fields <= SERIES_WIDE_FIELDS
-            or any(not same_values(local, first, fields) for _base, local in edits.values())
-        ):
-            return
+    def _series_wide_edit(self, link, edits, decided, remote_events):
+        """Send Odoo's "all events" edit as one edit of the master; an occurrence Outlook kept
+        as it was (an exception) is sent on its own next."""
         etag = f'W/"{link.change_key}"' if link.change_key else "*"
-        body = mapping.to_graph(sent_to_outlook(first, self.run.reminders), fields)
+        body = mapping.to_graph(sent_to_outlook(decided.values, self.run.reminders), decided.fields)
 
         def send():
             answer = self.graph.update_event(link.graph_id, body, etag)
             link.change_key = mapping.read_event(answer).change_key
 
-        # An occurrence Outlook kept as it was (an exception) is sent on its own next.
         self._send_for_series(
             link,
             edits,
             send,
-            lambda local, remote: same_values(local, remote, fields),
+            lambda local, remote: series_plan.same_values(local, remote, decided.fields),
             remote_events,
         )
 
-    def _series_wide_reply(self, link, remote_events):
-        """The owner's same new answer on every occurrence of a series they attend (Odoo's
-        "all events" answer) goes to Outlook as one answer to the series, not one per
-        occurrence."""
-        edits = self._edited_occurrences(link)
+    def _series_wide_reply(self, link, edits, answer, remote_events):
+        """Send the owner's "all events" answer as one answer to the series."""
         owner = self.run.owner_email
-        if not edits or any(
-            changed_fields(base.local, local) != {"attendees"} for base, local in edits.values()
-        ):
-            return
-        answers = {
-            (response_of(base.local, owner), response_of(local, owner))
-            for base, local in edits.values()
-        }
-        before, answer = answers.pop()
-        if answers or before == answer or answer not in ("accepted", "tentative", "declined"):
-            return
         self._send_for_series(
             link,
             edits,
             lambda: self.graph.respond(link.graph_id, answer),
-            lambda _local, remote: response_of(remote, owner) == answer,
+            lambda _local, remote: series_plan.response_of(remote, owner) == answer,
             remote_events,
         )
 
     def _edited_occurrences(self, link):
-        """{occurrence link: (base, Odoo's values)} when every occurrence of the series was
+        """{occurrence link: ``series_plan.Edit``} when every occurrence of the series was
         edited in Odoo since the last sync, else ``None``."""
         edits = {}
         for occurrence in self.run.Link.search(
@@ -543,7 +549,7 @@ class SeriesSync:
             )
             if local is None:
                 return None
-            edits[occurrence] = (base, local)
+            edits[occurrence] = series_plan.Edit(before=base.local, after=local)
         return edits or None
 
     def _send_for_series(self, link, edits, send, in_step, remote_events):
@@ -552,8 +558,8 @@ class SeriesSync:
         Nothing is sent when what this run read of Outlook is in step already: an earlier
         write Graph applied without confirming it (a reply repeated would mail again)."""
         if not all(
-            (seen := remote_events.get(occurrence.graph_id)) and in_step(local, seen[0].values)
-            for occurrence, (_base, local) in edits.items()
+            (seen := remote_events.get(occurrence.graph_id)) and in_step(edit.after, seen[0].values)
+            for occurrence, edit in edits.items()
         ):
             try:
                 send()
@@ -563,9 +569,9 @@ class SeriesSync:
                 self.run.errors.append({"event": link.graph_id, "reason": str(error)})
                 return
             self.run.counts["pushed_updated"] += 1
-        for occurrence, (_base, local) in edits.items():
+        for occurrence, edit in edits.items():
             seen = remote_events.get(occurrence.graph_id)
-            if seen and in_step(local, seen[0].values):
+            if seen and in_step(edit.after, seen[0].values):
                 settled = self.run._local_values(
                     occurrence.event_id, None, seen[0].values, occurrence.is_organizer
                 )
@@ -577,11 +583,12 @@ class SeriesSync:
                     }
                 )
 
-    def _remove_remote(self, link, remote_events):
-        """The series is gone from Odoo: delete it in Outlook (decline it, for an attendee)."""
+    def _remove_remote(self, link, remote_events, *, decline):
+        """The series is gone from Odoo: delete it in Outlook (``decline`` it, for an
+        attendee)."""
         self._forget_rows(link.graph_id, remote_events)
         try:
-            if link.is_organizer:
+            if not decline:
                 self.graph.delete_event(link.graph_id)
             else:
                 self.graph.respond(link.graph_id, "declined")
@@ -595,20 +602,31 @@ class SeriesSync:
         link.unlink()
 
     def _new_local_series(self, remote_events):
-        """Send Odoo recurrences organized by the user, not linked yet, to Outlook."""
-        policy = self.run.policy
-        # Read in part, Outlook may still hold them: they go once it was read whole.
-        if policy.push == PushScope.NONE or self.run.resume_link:
+        """Carry out what the planner makes of the Odoo recurrences organized by the user and
+        not linked yet (``series_plan.new_in_odoo``): create their masters in Outlook, or send
+        their occurrences as single events."""
+        policy, resuming = self.run.policy, bool(self.run.resume_link)
+        if not series_plan.sends_new_series(policy, resuming=resuming):
             return
-        to_create = []
+        creates = []
         for recurrence in self._unlinked_local_series():
-            if recurrence.id in self.held_recurrence_ids:
-                continue
             events = recurrence.calendar_event_ids.filtered("active")
-            if policy.push == PushScope.FUTURE and max(events.mapped("stop")) < self.run.now:
-                continue
-            to_create.append(recurrence)
-        self._create_remote(to_create, remote_events)
+            _shape, pattern, values, reason = self._local_series(recurrence)
+            decided = series_plan.new_in_odoo(
+                values,
+                max(events.mapped("stop")),
+                repeatable=pattern is not None,
+                held=recurrence.id in self.held_recurrence_ids,
+                policy=policy,
+                now=self.run.now,
+                resuming=resuming,
+            )
+            if series_plan.Step.SINGLES in decided.steps:
+                self._notice(values.name, reason, to_outlook=True)
+                self.run._single_recurrence_ids.append(recurrence.id)
+            elif series_plan.Step.CREATE_REMOTE in decided.steps:
+                creates.append((recurrence, decided.values, pattern))
+        self._create_remote(creates, remote_events)
 
     def _unlinked_local_series(self, since_first_sync=True):
         """The user's recurrences in the window that go to this calendar and that no link of
@@ -659,22 +677,16 @@ class SeriesSync:
         self._unlinked_ids[since_first_sync] = found.ids
         return found
 
-    def _create_remote(self, recurrences, remote_events):
-        """Create a series master for each recurrence, in ``$batch``, then read their
-        occurrences (``$batch`` too) and pair them with the recurrences' events."""
+    def _create_remote(self, planned, remote_events):
+        """Create a series master for each (recurrence, values to send, pattern), in
+        ``$batch``, then read their occurrences (``$batch`` too) and pair them with the
+        recurrences' events."""
         database = self.run.database_uuid
         calendar = quote(self.account.calendar_id or "", safe="")
         url = f"/me/calendars/{calendar}/events" if calendar else "/me/events"
         creates = []
-        for recurrence in recurrences:
-            _shape, pattern, values = self._local_series(recurrence)
-            if pattern is None:
-                self.run._single_recurrence_ids.append(recurrence.id)
-                continue
+        for recurrence, values, pattern in planned:
             first = recurrence.base_event_id or recurrence._get_first_event()
-            values = series_pushed(values, self.run.policy)
-            if values is None:
-                continue
             body = series.master_payload(
                 self.run._new_in_outlook(values),
                 pattern,
@@ -698,22 +710,18 @@ class SeriesSync:
         for result in results:
             recurrence, first, name, body = creates[int(result.id)]
             if result.status == 429:
+                # Outlook asked to wait: the next sync creates it (same transactionId).
+                self.run.retry_after = max(self.run.retry_after, result.error().retry_after, 1.0)
                 self.run.counts["deferred"] += 1
                 continue
-            try:
-                if not result.ok:
-                    raise result.error()
-                event = mapping.read_event(
-                    result.body,
-                    owner_email=self.run.owner_email,
-                    mailbox_zone=self.run.mailbox_zone,
-                )
-                shape = series.graph_shape(
-                    result.body, event.values, mailbox_zone=self.run.mailbox_zone
-                )
-            except (GraphError, MalformedEvent, ValueError) as error:
-                self.run.errors.append({"event": name, "reason": str(error)})
+            if not result.ok:
+                self.run.errors.append({"event": name, "reason": str(result.error())})
                 continue
+            master = self.run._read_master(result.body)
+            if master.unreadable:
+                self.run.errors.append({"event": name, "reason": master.unreadable})
+                continue
+            event, shape = master.event, master.shape
             links[event.graph_id] = self.SeriesLink.create(
                 {
                     "account_id": self.account.id,
@@ -726,7 +734,7 @@ class SeriesSync:
                     "base": {"local": self._local_state(recurrence), "remote": shape.snapshot()},
                 }
             )
-            self.run._series_masters[event.graph_id] = result.body
+            self.run._series_masters[event.graph_id] = master
             self.run.counts["pushed_created"] += 1
             self.run._teams_dropped(
                 name, asked=bool(body.get("isOnlineMeeting")), created=event.values.online_meeting
@@ -759,30 +767,26 @@ class SeriesSync:
         from_outlook, matched = [], self.Recurrence
         for master_id in sorted(self.run._changed_series - linked):
             master = self._master(master_id)
-            if not master:
+            if not master or master.unreadable:
                 continue
             try:
-                event = mapping.read_event(
-                    master, owner_email=self.run.owner_email, mailbox_zone=self.run.mailbox_zone
-                )
-                pattern = series.pattern_of(master, mailbox_zone=self.run.mailbox_zone)
-                rec.to_rrule(pattern, week_start=self.week_start)
-            except (MalformedEvent, rec.UnsupportedRecurrence, ValueError):
+                rec.to_rrule(master.pattern, week_start=self.week_start)
+            except rec.UnsupportedRecurrence:
                 continue  # its occurrences come as single events
+            event = master.event
             rows = self._rows_of(master_id, remote_events)
-            known = self._known_recurrence(event, master.get("transactionId"))
-            if not known:
-                known = self._same_series(event, rows, remote_events)
+            known, match = self._matching_recurrence(master, rows, remote_events)
+            if match is series_plan.Match.SEVERAL:
+                self._hold_ambiguous(event, known, rows, remote_events)
+                continue  # held back on both sides
             self._forget_rows(master_id, remote_events)
-            if known is None:
-                continue  # ambiguous: held back on both sides
             matched |= known
             if not known:
                 from_outlook.append(event.values)
         held = self.Recurrence.browse(sorted(self.held_recurrence_ids))
         to_outlook = []
         for recurrence in self._unlinked_local_series() - matched - held:
-            _shape, pattern, values = self._local_series(recurrence)
+            _shape, pattern, values, _reason = self._local_series(recurrence)
             if pattern is not None:
                 events = recurrence.calendar_event_ids.filtered("active")
                 to_outlook.append((values, max(events.mapped("stop"))))
@@ -811,8 +815,8 @@ class SeriesSync:
         return {"recurrence_id": recurrence.id, "rule": rule, "tz": recurrence.event_tz or ""}
 
     def _local_series(self, recurrence):
-        """(shape, ``Recurrence``, first event's values) of an Odoo recurrence; the pattern is
-        ``None`` (with a notice) when Outlook cannot repeat it."""
+        """(shape, ``Recurrence``, first event's values, why not) of an Odoo recurrence; shape
+        and pattern are ``None`` when Outlook cannot repeat it, and the reason says why."""
         first = recurrence.base_event_id or recurrence._get_first_event()
         values = first._outlook_values()
         zone_name = recurrence.event_tz or self.account.user_id.tz or "UTC"
@@ -829,12 +833,8 @@ class SeriesSync:
                 recurrence.rrule, dtstart, forever=recurrence.end_type == "forever"
             )
         except (rec.UnsupportedRecurrence, ValueError) as error:
-            self._notice(values.name, getattr(error, "reason", str(error)), to_outlook=True)
-            return None, None, values
-        return series.shape_of(values, pattern), pattern, values
-
-    def _local_shape(self, recurrence):
-        return self._local_series(recurrence)[0]
+            return None, None, values, getattr(error, "reason", str(error))
+        return series.shape_of(values, pattern), pattern, values, None
 
     def _rows_of(self, master_id, remote_events):
         return [gid for gid in remote_events if self.run._series_of.get(gid) == master_id]
@@ -854,13 +854,10 @@ class SeriesSync:
         ids = {}
         window = (self.run.window_start, self.run.window_end)
         for master_id, rows in self.graph.instances_of(master_ids, *window).items():
-            master = self.run._series_masters.get(master_id) or {}
-            master_uid = (
-                master.get("iCalUId")
-                or self.SeriesLink.search(
-                    [("account_id", "=", self.account.id), ("graph_id", "=", master_id)], limit=1
-                ).ical_uid
-            )
+            master = self.run._series_masters.get(master_id)
+            master_uid = (master.ical_uid if master else "") or self.SeriesLink.search(
+                [("account_id", "=", self.account.id), ("graph_id", "=", master_id)], limit=1
+            ).ical_uid
             ids[master_id] = []
             for row in rows:
                 event = mapping.read_event(
@@ -1035,19 +1032,3 @@ class SeriesSync:
         _logger.info(
             "Outlook account %s: series %r kept as single events: %s", self.account.id, name, reason
         )
-
-
-def same_values(one, other, fields):
-    """Whether two ``EventValues`` agree on ``fields`` (attendees: on who, not on answers)."""
-    for name in fields:
-        if name == "attendees":
-            if {a.email for a in one.attendees} != {a.email for a in other.attendees}:
-                return False
-        elif getattr(one, name) != getattr(other, name):
-            return False
-    return True
-
-
-def response_of(values, email):
-    """The answer of the attendee ``email`` in ``values`` (``None`` when not invited)."""
-    return next((a.response for a in values.attendees if a.email == email), None)

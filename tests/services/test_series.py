@@ -125,14 +125,37 @@ def test_shape_patch_sends_times_and_pattern_only():
     assert set(body) == {"isAllDay", "start", "end", "recurrence"}
 
 
-def test_graph_shape_reads_the_master():
+def mapping_master():
+    """A Graph series master's own properties (its pattern added by the test)."""
+    return {
+        "id": "master-1",
+        "iCalUId": "uid-1",
+        "changeKey": "ck",
+        "type": "seriesMaster",
+        "subject": "Weekly",
+        "start": {"dateTime": "2030-01-07T09:00:00.0000000", "timeZone": "UTC"},
+        "end": {"dateTime": "2030-01-07T09:30:00.0000000", "timeZone": "UTC"},
+    }
+
+
+def test_read_master_reads_the_master_once():
     master = {
+        **mapping_master(),
         "originalStartTimeZone": "Romance Standard Time",
         "recurrence": rec.to_graph(WEEKLY),
+        "transactionId": "tx",
     }
-    assert series.graph_shape(master, timed()) == series.shape_of(timed(), WEEKLY)
-    with pytest.raises(ValueError):
-        series.graph_shape({"recurrence": {"pattern": {"type": "weekly"}}}, timed())
+    read = series.read_master(master)
+    assert read.unreadable is None and read.transaction_id == "tx"
+    assert read.pattern.kind == "weekly" and read.pattern.count == 4
+    assert read.zone == read.pattern.time_zone == "Europe/Paris"  # Windows' name for Brussels
+    assert read.shape == series.shape_of(read.event.values, read.pattern)
+    assert read.change_key == "ck" and read.ical_uid == "uid-1"
+    broken = series.read_master({**master, "recurrence": {"pattern": {"type": "weekly"}}})
+    assert broken.unreadable and broken.shape is None and broken.pattern is None
+    assert broken.name == "Weekly" and broken.graph_id == "master-1"
+    nameless = series.read_master({"recurrence": rec.to_graph(WEEKLY)})
+    assert nameless.event is None and nameless.unreadable == "event None: no id"
 
 
 def _fields(recurrence):

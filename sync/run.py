@@ -10,8 +10,7 @@ carry a deterministic ``transactionId`` and our extended property, so nothing is
 import dataclasses
 import logging
 from collections import Counter
-from datetime import datetime, timedelta, timezone
-from urllib.parse import quote
+from datetime import timedelta, timezone
 
 from odoo import fields
 from odoo.tools import email_normalize
@@ -34,8 +33,9 @@ from ..services.errors import (
     SyncStateGone,
     Throttled,
 )
-from ..services.graph import BatchRequest
-from ..services.mapping import RemovedEvent
+from ..services.graph import REPLY_ACTIONS
+from ..services.mapping import RemovedEvent, SeriesPart
+from ..services.outbox import Outbox, Result
 from ..services.reconcile import (
     ArchiveLocal,
     CreateLocal,
@@ -60,10 +60,6 @@ from .series import SeriesSync
 
 _logger = logging.getLogger(__name__)
 
-REPLY_ACTIONS = {"accepted": "accept", "tentative": "tentativelyAccept", "declined": "decline"}
-# Series are settled by SeriesSync (recurrence <-> series master), their occurrences linked one
-# by one like single events (an edit of one becomes an exception in Outlook).
-SERIES_TYPES = frozenset({"seriesMaster", "occurrence", "exception"})
 # A sync deleting more than this many, and this share, of an account's synced events on one
 # side waits for the user's confirmation.
 MASS_DELETION_MIN = 20
@@ -355,17 +351,6 @@ class SyncRun:
                 self._declined.add(graph_id)
 
     def _read_item(self, item, remote_events, removed_ids):
-        if not isinstance(item, dict):
-            self.errors.append({"event": "?", "reason": f"not an event: {item!r:.80}"})
-            return
-        kind = item.get("type")
-        if kind in SERIES_TYPES and "@removed" not in item:
-            # Delta gives occurrences as stubs: the series is read whole by _read_series.
-            master_id = item.get("id") if kind == "seriesMaster" else item.get("seriesMasterId")
-            if master_id:
-                self._changed_series.add(master_id)
-                self._series_items.setdefault(master_id, []).append(item)
-            return
         try:
             read = mapping.read_delta_item(
                 item, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
@@ -373,12 +358,16 @@ class SyncRun:
         except MalformedEvent as error:
             self._malformed(item, error)
             return
-        if isinstance(read, RemovedEvent):
+        if isinstance(read, SeriesPart):
+            # Delta gives occurrences as stubs: the series is read whole by _read_series.
+            self._changed_series.add(read.master_id)
+            self._series_items.setdefault(read.master_id, []).append(read.item)
+        elif isinstance(read, RemovedEvent):
             removed_ids.add(read.graph_id)
             remote_events.pop(read.graph_id, None)
-        elif read.event_type not in SERIES_TYPES:
-            remote_events[read.graph_id] = (read, item.get("transactionId"))
-            if unmodified_since_created(item):
+        elif read is not None:
+            remote_events[read.graph_id] = (read, read.transaction_id)
+            if read.unmodified_since_created:
                 self._untouched.add(read.graph_id)
 
     def _read_series(self, remote_events):
@@ -647,7 +636,7 @@ class SyncRun:
             if event.values.is_cancelled:
                 self._gone_remote.add(link.graph_id)
             else:
-                remote_events[link.graph_id] = (event, answer.get("transactionId"))
+                remote_events[link.graph_id] = (event, event.transaction_id)
 
     def _in_window(self, link):
         """Whether the link's Odoo event overlaps the sync window (an event that merely fell
@@ -877,48 +866,52 @@ class SyncRun:
     def _push(self, item_plans, targets):
         """Send every Outlook write of the plan in ``$batch``; returns the answers by key and
         the keys whose writes failed (their Odoo side and base stay as they were)."""
-        requests, key_of = [], {}
         self._ensure_master_categories(item_plans)
+        outbox, queued = Outbox(self.graph, self.account.calendar_id), []
         for item_plan in item_plans:
             for action in item_plan.actions:
-                request = self._request_for(action, targets[item_plan.key], len(requests))
-                if request:
-                    requests.append(request)
-                    key_of[request.id] = (item_plan.key, action)
+                if self._queue(outbox, item_plan.key, action, targets[item_plan.key]):
+                    queued.append(action)
         answers, failed = {}, set()
-        if not requests:
-            return answers, failed
-        for result in self.graph.batch(requests):
-            key, action = key_of[result.id]
-            if result.ok:
-                answers[key] = result.body if isinstance(result.body, dict) else answers.get(key)
+        for action, outcome in zip(queued, outbox.send(), strict=True):
+            key = outcome.key
+            if outcome.ok:
+                answer = self._read_answer(outcome.answer)
+                answers[key] = answer or answers.get(key)
                 self._count_push(action)
-                self._check_online_meeting(action, answers[key], targets[key])
-            elif result.status == 429:
+                self._check_online_meeting(action, answer, targets[key])
+            elif outcome.result is Result.THROTTLED:
                 # Outlook's quota ran out: not an error, the next run (soon) sends it.
                 failed.add(key)
                 self.counts["deferred"] += 1
-                self.retry_after = max(self.retry_after, result.error().retry_after, 1.0)
-            elif result.outcome_unknown:
+                self.retry_after = max(self.retry_after, outcome.retry_after, 1.0)
+            elif outcome.result is Result.UNCONFIRMED:
                 failed.add(key)
-                self._item_failed(targets[key], self._unconfirmed(result))
+                self._item_failed(targets[key], self._unconfirmed(outcome.error.status))
             else:
                 failed.add(key)
-                self._item_failed(targets[key], str(result.error()))
+                self._item_failed(targets[key], str(outcome.error))
         return answers, failed
 
-    def _unconfirmed(self, result):
+    def _read_answer(self, answer):
+        """The event Graph answered a write with (``None`` for a write answered without one)."""
+        if not answer:
+            return None
+        return mapping.read_event(
+            answer, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+        )
+
+    def _unconfirmed(self, status):
         return self.env._(
             "Outlook answered %(status)s: this change may have been applied all the same. The "
             "next sync reads Outlook before sending it again, so nobody is mailed twice.",
-            status=result.status,
+            status=status,
         )
 
-    def _request_for(self, action, target, index):
-        calendar = quote(self.account.calendar_id or "", safe="")
+    def _queue(self, outbox, key, action, target):
+        """Put the Outlook write of ``action`` in ``outbox``; False when it has none."""
         link, remote = target.get("link"), target.get("remote")
         graph_id = link.graph_id if link else remote.graph_id if remote else ""
-        rid = str(index)
         if isinstance(action, CreateRemote):
             event = target["event"]
             generation = 1 if action.recreate else 0
@@ -927,37 +920,20 @@ class SyncRun:
                 ref=mapping.odoo_ref(self.database_uuid, event.id),
                 transaction=mapping.transaction_id(self.database_uuid, event.id, generation),
             )
-            return BatchRequest(
-                id=rid, method="POST", url=f"/me/calendars/{calendar}/events", body=body
-            )
-        if isinstance(action, UpdateRemote):
+            outbox.create(key, body)
+        elif isinstance(action, UpdateRemote):
             change_key = link.change_key if link else target["remote"].change_key
-            return BatchRequest(
-                id=rid,
-                method="PATCH",
-                url=self.graph.event_path(graph_id),
-                body=mapping.to_graph(
-                    sent_to_outlook(action.values, self.reminders), action.fields
-                ),
-                headers={"If-Match": f'W/"{change_key}"'} if change_key else {},
-            )
-        if isinstance(action, DeleteRemote):
-            return BatchRequest(id=rid, method="DELETE", url=self.graph.event_path(graph_id))
-        if isinstance(action, DeclineRemote):
-            return BatchRequest(
-                id=rid,
-                method="POST",
-                url=self.graph.event_path(graph_id, "decline"),
-                body={"sendResponse": True},
-            )
-        if isinstance(action, RespondRemote) and action.response in REPLY_ACTIONS:
-            return BatchRequest(
-                id=rid,
-                method="POST",
-                url=self.graph.event_path(graph_id, REPLY_ACTIONS[action.response]),
-                body={"sendResponse": True},
-            )
-        return None
+            body = mapping.to_graph(sent_to_outlook(action.values, self.reminders), action.fields)
+            outbox.update(key, graph_id, body, change_key=change_key or None)
+        elif isinstance(action, DeleteRemote):
+            outbox.delete(key, graph_id)
+        elif isinstance(action, DeclineRemote):
+            outbox.respond(key, graph_id, "declined")
+        elif isinstance(action, RespondRemote) and action.response in REPLY_ACTIONS:
+            outbox.respond(key, graph_id, action.response)
+        else:
+            return False
+        return True
 
     def _count_push(self, action):
         if isinstance(action, CreateRemote):
@@ -1131,8 +1107,7 @@ class SyncRun:
         missing = [name for folded, name in sorted(names.items()) if folded not in tags]
         if missing:
             colors = {
-                category.get("displayName", "").casefold(): category.get("color", "none")
-                for category in self._outlook_categories()
+                category.name.casefold(): category.color for category in self._outlook_categories()
             }
             created = Tag.create(
                 [
@@ -1156,7 +1131,7 @@ class SyncRun:
         }
         if not names:
             return
-        known = {c.get("displayName", "").casefold() for c in self._outlook_categories()}
+        known = {category.name.casefold() for category in self._outlook_categories()}
         missing = {folded: name for folded, name in names.items() if folded not in known}
         if not missing or self.categories_allowed is False:
             return
@@ -1191,8 +1166,8 @@ class SyncRun:
     def _check_online_meeting(self, action, answer, target):
         """Tell the user when Outlook did not create the Teams meeting asked for (personal
         Microsoft accounts cannot, some organizations refuse it): the event is synced without
-        one."""
-        if not isinstance(answer, dict) or answer.get("isOnlineMeeting"):
+        one. ``answer``: the event Graph answered the write with."""
+        if answer is None or answer.values.online_meeting:
             return
         asked = isinstance(action, CreateRemote) or (
             isinstance(action, UpdateRemote) and "online_meeting" in action.fields
@@ -1228,7 +1203,8 @@ class SyncRun:
 
     def _store_links(self, item_plans, targets, remote_answers):
         """Write each settled binding: its base (Odoo side read back after the writes, Outlook
-        side from Graph's answer), ids and change key; drop the ones the plan ended."""
+        side from Graph's answer, ``remote_answers``: the events Graph answered with, by key),
+        ids and change key; drop the ones the plan ended."""
         to_unlink = self.Link
         new_links = []
         # Read back what Odoo stored (sanitized HTML, computed fields) for the bases.
@@ -1240,14 +1216,7 @@ class SyncRun:
                 to_unlink |= link or self.Link
                 continue
             event = target.get("event")
-            answer = remote_answers.get(item_plan.key)
-            remote_event = (
-                mapping.read_event(
-                    answer, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
-                )
-                if answer
-                else None
-            )
+            remote_event = remote_answers.get(item_plan.key)
             seen = remote_event or target.get("remote")
             remote_base = remote_event.values if remote_event else item_plan.base.remote
             if remote_event and event and event.active:
@@ -1318,9 +1287,9 @@ class SyncRun:
     def _malformed(self, item, error):
         """Log an Outlook event that cannot be read, by its subject when it has a readable one
         and its id; it is skipped, the run goes on."""
-        subject = item.get("subject") if isinstance(item, dict) else None
+        subject = mapping.subject_of(item)
         graph_id = error.graph_id or "?"
-        name = f"{subject} ({graph_id})" if isinstance(subject, str) and subject else graph_id
+        name = f"{subject} ({graph_id})" if subject else graph_id
         self.errors.append({"event": name, "reason": error.reason})
 
     def _item_failed(self, target, reason):
@@ -1354,19 +1323,6 @@ def meeting_key(values):
     else:
         when = (values.start.astimezone(timezone.utc), values.stop.astimezone(timezone.utc))
     return (values.organizer_email.lower(), values.name, values.allday, *when)
-
-
-def unmodified_since_created(item):
-    """Whether Graph's event was not modified after its creation (same second, give or take
-    the moment Exchange takes to store it)."""
-    try:
-        created, modified = (
-            datetime.strptime(item[name][:19], "%Y-%m-%dT%H:%M:%S")
-            for name in ("createdDateTime", "lastModifiedDateTime")
-        )
-    except (KeyError, TypeError, ValueError):
-        return False
-    return abs(modified - created) <= timedelta(seconds=2)
 
 
 LOG_COUNTS = (

@@ -180,14 +180,14 @@ class CommittedDataMixin:
             flow, query_of(self.emulator.sign_in(mailbox, authorize_url))
         )
         with GraphClient(requests.Session, self.emulator.graph, auth.access_token) as graph:
-            calendar = next(cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar"))
+            calendar = next(cal for cal in graph.list_calendars() if cal.is_default)
         account = env["outlook.account"].create(
             {
                 "user_id": user_id,
                 "state": "active",
                 "mailbox_address": mailbox,
                 "home_account_id": identity.home_account_id,
-                "calendar_id": calendar["id"],
+                "calendar_id": calendar.id,
                 **account_vals,
             }
         )

@@ -21,7 +21,16 @@ from services.errors import (
     TransportError,
     WriteUnconfirmed,
 )
-from services.graph import BatchRequest, BatchResult, GraphClient
+from services.graph import (
+    BatchRequest,
+    BatchResult,
+    Calendar,
+    Category,
+    GraphClient,
+    Subscription,
+    User,
+)
+from services.outbox import Outbox
 
 BASE = "https://graph.test/v1.0"
 START, END = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 12, 31, tzinfo=UTC)
@@ -108,7 +117,7 @@ def client(adapter, tokens=None, **options):
 def test_every_request_carries_prefer_headers_token_and_timeout():
     adapter = Script().reply("GET", "/me", (200, {"id": "u1"}))
     graph, _ = client(adapter, timeout=(3.0, 7.0))
-    assert graph.get_me() == {"id": "u1"}
+    assert graph.get_me().id == "u1"
     (sent,) = adapter.sent
     assert 'outlook.timezone="UTC"' in sent.headers["Prefer"]
     assert 'IdType="ImmutableId"' in sent.headers["Prefer"]
@@ -124,7 +133,58 @@ def test_collections_follow_next_links():
         (200, {"value": [{"id": "c2"}]}),
     )
     graph, _ = client(adapter)
-    assert [c["id"] for c in graph.list_calendars()] == ["c1", "c2"]
+    assert [c.id for c in graph.list_calendars()] == ["c1", "c2"]
+
+
+def test_calendars_users_and_categories_read_as_typed_values():
+    shared = {
+        "id": "c2",
+        "name": "Team",
+        "owner": {"address": "bob@example.com", "name": "Bob"},
+        "canEdit": True,
+        "isTallyingResponses": False,
+    }
+    adapter = (
+        Script()
+        .reply(
+            "GET",
+            "/me/calendars",
+            (200, {"value": [{"id": "c1", "isDefaultCalendar": True}, shared]}),
+        )
+        .reply("GET", "/me", (200, {"id": "u1", "userPrincipalName": "me@example.com"}))
+        .reply(
+            "GET",
+            "/me/outlook/masterCategories",
+            (
+                200,
+                {"value": [{"displayName": "Red", "color": "preset0"}, {"displayName": "Plain"}]},
+            ),
+        )
+    )
+    graph, _ = client(adapter)
+
+    assert graph.list_calendars() == [
+        Calendar(
+            id="c1",
+            name="",
+            owner_address="",
+            owner_name="",
+            can_edit=False,
+            is_default=True,
+            tallies_responses=True,
+        ),
+        Calendar(
+            id="c2",
+            name="Team",
+            owner_address="bob@example.com",
+            owner_name="Bob",
+            can_edit=True,
+            is_default=False,
+            tallies_responses=False,
+        ),
+    ]
+    assert graph.get_me() == User(id="u1", mail="", user_principal_name="me@example.com")
+    assert graph.master_categories() == [Category("Red", "preset0"), Category("Plain", "none")]
 
 
 def test_instances_of_a_series_ask_for_the_window_and_follow_pages():
@@ -320,7 +380,7 @@ def test_throttled_get_waits_fractional_retry_after_then_succeeds():
         (200, {"id": "u"}),
     )
     graph, sleeps = client(adapter)
-    assert graph.get_me() == {"id": "u"}
+    assert graph.get_me().id == "u"
     assert sleeps == [2.128, 1.0]
 
 
@@ -368,42 +428,47 @@ def test_missing_retry_after_backs_off_exponentially():
     assert sleeps == [0.5, 1.0, 2.0]
 
 
-def test_create_is_not_posted_again_after_a_timeout():
-    adapter = Script().reply("POST", "/me/events", requests.ReadTimeout("slow"))
+def outbox_of_one_create(adapter):
     graph, _ = client(adapter)
+    outbox = Outbox(graph)
+    outbox.create("k", {"subject": "x", "transactionId": "tx-1"})
+    return outbox
+
+
+def test_create_is_not_posted_again_after_a_timeout():
+    adapter = Script().reply("POST", "/$batch", requests.ReadTimeout("slow"))
     with pytest.raises(TransportError):
-        graph.create_event({"subject": "x"}, "tx-1")
+        outbox_of_one_create(adapter).send()
     assert len(adapter.sent) == 1
 
 
 def test_create_is_not_posted_again_after_a_gateway_timeout():
-    adapter = Script().reply("POST", "/me/events", (504, {}))
-    graph, _ = client(adapter)
+    adapter = Script().reply("POST", "/$batch", (504, {}))
     with pytest.raises(TransportError):
-        graph.create_event({"subject": "x"}, "tx-1")
+        outbox_of_one_create(adapter).send()
     assert len(adapter.sent) == 1
 
 
 def test_throttled_create_is_retried_with_the_same_transaction_id():
-    adapter = Script().reply(
-        "POST", "/me/events", (429, {}, {"Retry-After": "1"}), (201, {"id": "new"})
-    )
-    graph, _ = client(adapter)
-    assert graph.create_event({"subject": "x"}, "tx-1") == {"id": "new"}
-    assert [json.loads(r.body)["transactionId"] for r in adapter.sent] == ["tx-1", "tx-1"]
+    created = {"responses": [{"id": "0", "status": 201, "body": {"id": "new"}}]}
+    adapter = Script().reply("POST", "/$batch", (429, {}, {"Retry-After": "1"}), (200, created))
+    (outcome,) = outbox_of_one_create(adapter).send()
+    assert outcome.answer == {"id": "new"}
+    sent = [json.loads(r.body)["requests"][0]["body"]["transactionId"] for r in adapter.sent]
+    assert sent == ["tx-1", "tx-1"]
 
 
 def test_idempotent_get_is_retried_after_a_dropped_connection():
     adapter = Script().reply("GET", "/me", requests.ConnectionError("reset"), (200, {"id": "u"}))
     graph, _ = client(adapter)
-    assert graph.get_me() == {"id": "u"}
+    assert graph.get_me().id == "u"
 
 
 def test_unauthorized_refreshes_the_token_once_and_retries():
     tokens = Tokens()
     adapter = Script().reply("GET", "/me", (401, {}), (200, {"id": "u"}))
     graph, _ = client(adapter, tokens)
-    assert graph.get_me() == {"id": "u"}
+    assert graph.get_me().id == "u"
     assert tokens.calls == [False, True]
     assert adapter.sent[1].headers["Authorization"] == "Bearer token2"
 
@@ -728,7 +793,8 @@ def test_throttled_batches_go_one_group_at_a_time_and_nothing_is_given_up():
 
 
 def test_create_subscription_sends_both_urls_the_secret_and_a_utc_expiry():
-    adapter = Script().reply("POST", "/subscriptions", (201, {"id": "sub1"}))
+    answered = {"id": "sub1", "expirationDateTime": "2024-01-07T12:30:00.0000000Z"}
+    adapter = Script().reply("POST", "/subscriptions", (201, answered))
     graph, _ = client(adapter)
 
     answer = graph.create_subscription(
@@ -738,7 +804,7 @@ def test_create_subscription_sends_both_urls_the_secret_and_a_utc_expiry():
         expiration=datetime(2024, 1, 7, 12, 30, tzinfo=UTC),
     )
 
-    assert answer == {"id": "sub1"}
+    assert answer == Subscription(id="sub1", expires_at=datetime(2024, 1, 7, 12, 30, tzinfo=UTC))
     assert json.loads(adapter.sent[0].body) == {
         "changeType": "created,updated,deleted",
         "notificationUrl": "https://odoo.test/hook",

@@ -14,7 +14,7 @@ date). ``pair_occurrences`` matches occurrences with events one to one by that s
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -215,6 +215,105 @@ def read_master(
         zone=zone,
         unreadable=unreadable,
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SeriesRead:
+    """A series read whole: its master (``None`` when it is gone), its occurrences and
+    exceptions in the window read as events (keyed across mailboxes: ``ical_uid`` is the
+    series' iCalUId and the original start), the ids of every row Graph gave, and the rows that
+    could not be read (with why)."""
+
+    master: SeriesMaster | None
+    occurrences: tuple[mapping.GraphEvent, ...]
+    instance_ids: frozenset[str]
+    malformed: tuple[tuple[Mapping[str, Any], MalformedEvent], ...] = ()
+
+
+GONE = SeriesRead(master=None, occurrences=(), instance_ids=frozenset())
+
+
+def read_occurrences(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    ical_uid: str,
+    owner_email: str = "",
+    mailbox_zone: Callable[[], str] | None = None,
+) -> tuple[list[mapping.GraphEvent], list[tuple[Mapping[str, Any], MalformedEvent]]]:
+    """(the occurrences of a series read as events, keyed by the series' ``ical_uid`` and
+    their original start; the rows that could not be read, with why)."""
+    events, malformed = [], []
+    for row in rows:
+        try:
+            event = mapping.read_event(
+                dict(row), owner_email=owner_email, mailbox_zone=mailbox_zone
+            )
+        except MalformedEvent as error:
+            malformed.append((row, error))
+            continue
+        original = event.original_start or event.values.start
+        if original and ical_uid:
+            uid = mapping.series_instance_uid(ical_uid, original)
+            event = dataclasses.replace(event, ical_uid=uid)
+        events.append(event)
+    return events, malformed
+
+
+def read_series(
+    master: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    owner_email: str = "",
+    mailbox_zone: Callable[[], str] | None = None,
+) -> SeriesRead:
+    """A series from Graph's JSON of its master and its rows (``/instances``)."""
+    read = read_master(master, owner_email=owner_email, mailbox_zone=mailbox_zone)
+    return _whole(read, rows, owner_email=owner_email, mailbox_zone=mailbox_zone)
+
+
+def _whole(
+    read: SeriesMaster,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    owner_email: str,
+    mailbox_zone: Callable[[], str] | None,
+) -> SeriesRead:
+    events, malformed = read_occurrences(
+        rows, ical_uid=read.ical_uid, owner_email=owner_email, mailbox_zone=mailbox_zone
+    )
+    return SeriesRead(
+        master=read,
+        occurrences=tuple(events),
+        instance_ids=frozenset(str(row.get("id")) for row in rows),
+        malformed=tuple(malformed),
+    )
+
+
+def from_delta(
+    parts: Sequence[Mapping[str, Any]],
+    *,
+    owner_email: str = "",
+    mailbox_zone: Callable[[], str] | None = None,
+) -> SeriesRead | None:
+    """A series from its delta entries (``mapping.SeriesPart.item``) when they hold it whole:
+    the master, and every exception with its properties (occurrences come as stubs, their
+    other properties are the master's: ``mapping.hydrate_occurrence``); ``None`` when Graph
+    must be asked (one request more). Raises ``MalformedEvent`` for stubs that cannot be
+    read."""
+    master = next((part for part in parts if part.get("type") == "seriesMaster"), None)
+    exceptions = [part for part in parts if part.get("type") == "exception"]
+    if not master or not all("subject" in part for part in exceptions):
+        return None
+    read = read_master(master, owner_email=owner_email, mailbox_zone=mailbox_zone)
+    try:
+        rows = [
+            mapping.hydrate_occurrence(dict(master), dict(stub), series_zone=read.zone)
+            for stub in parts
+            if stub.get("type") == "occurrence"
+        ]
+    except (KeyError, TypeError, AttributeError) as error:
+        raise MalformedEvent(master.get("id"), repr(error)) from error
+    return _whole(read, rows + exceptions, owner_email=owner_email, mailbox_zone=mailbox_zone)
 
 
 def master_payload(

@@ -448,6 +448,23 @@ class TestOdooSeriesToOutlook(SeriesCase):
         self.assertFalse(self.outlook_occurrences("Planning"))
         self.assert_quiet()
 
+    def test_series_deleted_in_odoo_under_import_only_stays_in_outlook(self):
+        """Import only writes nothing to Outlook: the series deleted in Odoo is forgotten by
+        the sync, its master left in Outlook."""
+        self.account.sync_mode = "import_only"
+        before = self.writes()
+        self.events()[0].action_mass_deletion("all_events")
+
+        log = self.sync()
+
+        self.assertEqual(self.writes(), before, "nothing written to Outlook")
+        self.assertEqual((log.pushed_deleted, log.error_count), (0, 0), log.errors)
+        self.assertEqual(len(self.masters()), 1)
+        self.assertEqual(len(self.outlook_occurrences("Planning")), 4)
+        self.assertFalse(
+            self.env["outlook.series.link"].search([("account_id", "=", self.account.id)])
+        )
+
     def test_rule_changed_alone_in_odoo_makes_the_account_due_and_reaches_outlook(self):
         scheduler = self.env["outlook.account"]._scheduler()
         self.assertNotIn(self.account, scheduler.accounts_with_local_changes())

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from services import recurrence as rec
 from services import series
+from services.errors import MalformedEvent
 from services.values import EventValues
 
 UTC = timezone.utc
@@ -191,3 +192,27 @@ def test_the_zone_of_a_series_is_its_recurrence_zone_and_a_custom_one_the_mailbo
         "recurrence": {"range": {"recurrenceTimeZone": "tzone://Microsoft/Custom"}},
     }
     assert series.zone_of(custom, mailbox_zone=lambda: "Europe/Brussels") == "Europe/Brussels"
+
+
+def test_a_series_is_read_whole_from_delta_only_when_delta_holds_it_whole():
+    master = {**mapping_master(), "recurrence": rec.to_graph(WEEKLY)}
+    stub = {
+        "id": "occ-1",
+        "type": "occurrence",
+        "seriesMasterId": "master-1",
+        "start": {"dateTime": "2030-01-14T09:00:00.0000000", "timeZone": "UTC"},
+        "end": {"dateTime": "2030-01-14T09:30:00.0000000", "timeZone": "UTC"},
+    }
+    read = series.from_delta([master, stub])
+    assert read.master.graph_id == "master-1" and read.instance_ids == {"occ-1"}
+    [occurrence] = read.occurrences
+    assert occurrence.ical_uid == "uid-1@2030-01-14T09:00:00+00:00"
+    assert occurrence.values.name == "Weekly" and not read.malformed
+    exception = {"id": "exc-1", "type": "exception", "seriesMasterId": "master-1"}
+    assert series.from_delta([stub]) is None  # no master: Graph is asked
+    assert series.from_delta([master, exception]) is None  # a stub exception: likewise
+    with pytest.raises(MalformedEvent):
+        series.from_delta([master, {"id": "occ-2", "type": "occurrence"}])
+    unreadable = series.read_series(master, [{**stub, "start": "tomorrow"}])
+    assert not unreadable.occurrences and unreadable.instance_ids == {"occ-1"}
+    assert [row["id"] for row, _error in unreadable.malformed] == ["occ-1"]

@@ -78,9 +78,17 @@ def test_an_attendee_never_patches_or_deletes_a_master(link, local, edits, polic
     assert not set(decided.steps) & sp.MASTER_WRITES
 
 
-@given(links, locals_, all_edits(), policies, event_values(), st.booleans(), st.booleans())
+@given(
+    link=links,
+    local=locals_,
+    edits=all_edits(),
+    policy=policies,
+    values=event_values(),
+    repeatable=st.booleans(),
+    resuming=st.booleans(),
+)
 def test_nothing_is_written_to_outlook_under_push_none(
-    link, local, edits, policy, values, repeatable, resuming
+    *, link, local, edits, policy, values, repeatable, resuming
 ):
     policy = Policy(push=PushScope.NONE, private=policy.private)
     decided = sp.from_odoo(link, local, edits, policy, owner_email=ORGANIZER)
@@ -96,17 +104,8 @@ def test_nothing_is_written_to_outlook_under_push_none(
     assert not set(decided.steps + created.steps) & sp.OUTLOOK_WRITES
 
 
-@given(
-    st.one_of(st.none(), links),
-    maybe_shapes,
-    locals_,
-    st.sampled_from(list(sp.Match)),
-    all_edits(),
-    policies,
-)
-def test_an_unreadable_series_is_never_removed_on_either_side(
-    link, shape, local, match, edits, policy
-):
+@given(st.one_of(st.none(), links), maybe_shapes, locals_, st.sampled_from(list(sp.Match)))
+def test_an_unreadable_series_is_never_removed_on_either_side(link, shape, local, match):
     """Held, and settled: the Odoo side is not looked at either this run."""
     decided = sp.from_outlook(link, sp.Remote.UNREADABLE, shape, local, match=match)
     assert decided.steps == (Step.HOLD,) and decided.settled
@@ -165,9 +164,7 @@ def test_a_shape_changed_in_odoo_patches_the_master_for_the_organizer_only(
     )
     local = sp.Local(present=True, state={"rule": "new"}, shape=local_shape)
     decided = sp.from_odoo(link, local, None, policy, owner_email=ORGANIZER)
-    patches = (
-        link.organizer and local_shape != base_shape and policy.push is not PushScope.NONE
-    )
+    patches = link.organizer and local_shape != base_shape and policy.push is not PushScope.NONE
     assert decided.steps == ((Step.REBUILD_REMOTE,) if patches else (Step.REPAIR,))
 
 
@@ -196,9 +193,7 @@ def test_the_same_edit_of_every_occurrence_is_one_edit_of_the_master(values, fie
 @given(event_values())
 def test_the_same_new_answer_on_every_occurrence_is_one_reply(values):
     me = "me@example.org"
-    values = values.replace(
-        attendees=(Attendee(email=me, name="", response="needsAction"),)
-    )
+    values = values.replace(attendees=(Attendee(email=me, name="", response="needsAction"),))
     accepted = values.replace(attendees=(Attendee(email=me, name="", response="accepted"),))
     link = sp.LinkState(organizer=False, remote_base=None, local_base=None)
     local = sp.Local(present=True, state=None)
@@ -209,9 +204,16 @@ def test_the_same_new_answer_on_every_occurrence_is_one_reply(values):
     assert not sp.from_odoo(link, local, mixed, Policy(), owner_email=me).steps
 
 
-@given(event_values(), st.booleans(), st.booleans(), st.booleans(), policies, st.integers(-3, 3))
+@given(
+    values=event_values(),
+    repeatable=st.booleans(),
+    held=st.booleans(),
+    resuming=st.booleans(),
+    policy=policies,
+    days=st.integers(-3, 3),
+)
 def test_a_new_odoo_series_is_created_once_or_sent_as_single_events(
-    values, repeatable, held, resuming, policy, days
+    *, values, repeatable, held, resuming, policy, days
 ):
     decided = sp.new_in_odoo(
         values,

@@ -57,7 +57,7 @@ from ..services.schedule import event_retry_delay, read_pages
 from ..services.timezones import UTC_NAME, canonical_iana, windows_to_iana
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 from .pairing import RunPairing
-from .series import SeriesSync
+from .series import SeriesContext, SeriesSync
 
 _logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class SyncRun:
         self._changed_series = set()
         self._series_items = {}
         self._series_of = {}
-        self._series_masters = {}  # master id: the master read this run, None when gone
+        self._series_masters = {}  # master id: its SeriesMaster read this run, None when gone
         self._unreadable_series = set()  # series with an unreadable occurrence: left as they are
         self._single_recurrence_ids = []  # Odoo series Outlook cannot repeat: sent as events
         self._archived_recurrence_ids = set()  # recurrences with events the run archived
@@ -166,7 +166,7 @@ class SyncRun:
     def run(self):
         """Carry out one sync; returns the values of the ``outlook.sync.log`` to record."""
         remote_events, removed_ids, delta_link = self._pull()
-        series_sync = SeriesSync(self)
+        series_sync = SeriesSync(self._series_context())
         series_sync.sync(remote_events, removed_ids)
         self.notices.extend(series_sync.notices)
         links = self._links_for(remote_events, removed_ids)
@@ -183,6 +183,7 @@ class SyncRun:
         self._guard_mass_deletion(item_plans)
         remote_answers, failed = self._push(item_plans, targets)
         self._apply_locally(item_plans, targets, remote_answers, failed)
+        series_sync.apply(remote_events)
         series_sync.settle_flags(self._archived_recurrence_ids)
         vals = {"delta_link": delta_link, "delta_link_unfinished": bool(self.resume_link)}
         if self._leaves_unsent(series_sync):
@@ -231,7 +232,9 @@ class SyncRun:
         Outlook or in Odoo (the first-sync preview): one ``DryRun`` per policy."""
         self.dry = True
         remote_events, removed_ids, _delta_link = self._pull()
-        series_from_outlook, series_to_outlook = SeriesSync(self).preview(remote_events)
+        series_from_outlook, series_to_outlook = SeriesSync(self._series_context()).preview(
+            remote_events
+        )
         links = self._links_for(remote_events, removed_ids)
         items, _targets = self._items(remote_events, removed_ids, links)
         now = self.now.replace(tzinfo=timezone.utc)
@@ -373,50 +376,72 @@ class SyncRun:
         Occurrences are keyed across mailboxes by the series' iCalUId and their original start."""
         for master_id in sorted(self._changed_series):
             try:
-                master_uid, rows = self._series_rows(master_id)
-            except (KeyError, TypeError, AttributeError) as error:
+                read = self._series_read(master_id)
+            except MalformedEvent as error:
                 # Unreadable stubs: the series is skipped, its links left as they are.
-                self._malformed({"id": master_id}, MalformedEvent(master_id, repr(error)))
+                self._malformed({}, error)
                 self._unreadable_series.add(master_id)
                 continue
-            self._series_instances[master_id] = {row.get("id") for row in rows}
-            for row in rows:
-                try:
-                    event = mapping.read_event(
-                        row, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
-                    )
-                except MalformedEvent as error:
-                    self._malformed(row, error)
-                    self._unreadable_series.add(master_id)
-                    continue
-                original = event.original_start or event.values.start
-                if original and master_uid:
-                    uid = mapping.series_instance_uid(master_uid, original)
-                    event = dataclasses.replace(event, ical_uid=uid)
+            self._series_masters[master_id] = read.master
+            self._series_instances[master_id] = read.instance_ids
+            for row, error in read.malformed:
+                self._malformed(row, error)
+                self._unreadable_series.add(master_id)
+            for event in read.occurrences:
                 remote_events[event.graph_id] = (event, None)
                 self._series_of[event.graph_id] = master_id
 
-    def _series_rows(self, master_id):
-        """(the series' iCalUId, its occurrences and exceptions in the window with every
-        property): from the master and the stubs when delta brought the whole series, else
-        from ``/instances`` (one request more)."""
-        items = self._series_items.get(master_id, [])
-        master = next((item for item in items if item.get("type") == "seriesMaster"), None)
-        exceptions = [item for item in items if item.get("type") == "exception"]
-        self._series_masters[master_id] = master
-        if master and all("subject" in item for item in exceptions):
-            stubs = [item for item in items if item.get("type") == "occurrence"]
-            zone = series.zone_of(master, mailbox_zone=self.mailbox_zone)
-            rows = [mapping.hydrate_occurrence(master, stub, series_zone=zone) for stub in stubs]
-            return master.get("iCalUId"), rows + exceptions
+    def _series_read(self, master_id):
+        """The series read whole (``services.series.SeriesRead``): from the master and the
+        stubs when delta brought all of it, else from ``/instances`` (one request more)."""
+        reading = {"owner_email": self.owner_email, "mailbox_zone": self.mailbox_zone}
+        read = series.from_delta(self._series_items.get(master_id, []), **reading)
+        if read is not None:
+            return read
         try:
             master = self.graph.get_event(master_id)
             rows = self.graph.instances(master_id, self.window_start, self.window_end)
         except NotFound:
-            self._series_masters[master_id] = None
-            return None, []
-        self._series_masters[master_id] = master
-        return master.get("iCalUId"), rows
+            return series.GONE
+        return series.read_series(master, rows, **reading)
+
+    def _read_master(self, master):
+        """Graph's JSON of a series master read once (``services.series.SeriesMaster``)."""
+        return series.read_master(
+            master, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+        )
+
+    def _series_context(self):
+        """What the series half of the run works with (``sync.series.SeriesContext``)."""
+        return SeriesContext(
+            env=self.env,
+            account=self.account,
+            graph=self.graph,
+            policy=self.policy,
+            now=self.now,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            database_uuid=self.database_uuid,
+            owner_email=self.owner_email,
+            reminders=self.reminders,
+            mailbox_zone=self.mailbox_zone,
+            resuming=bool(self.resume_link),
+            masters=self._series_masters,
+            series_of=self._series_of,
+            instances=self._series_instances,
+            unreadable=self._unreadable_series,
+            changed=self._changed_series,
+            read_master=self._read_master,
+            single_recurrence_ids=self._single_recurrence_ids,
+            odoo=self,
+            counts=self.counts,
+            errors=self.errors,
+            wait=self._wait,
+        )
+
+    def _wait(self, seconds):
+        """Microsoft asked to wait ``seconds`` (at least one) before the next sync."""
+        self.retry_after = max(self.retry_after, seconds, 1.0)
 
     def mailbox_zone(self):
         """The mailbox's own zone (IANA), for events whose zone Graph cannot name (a legacy

@@ -65,7 +65,7 @@ from .errors import (
 )
 from .mapping import timestamp
 from .quota import Pacer
-from .values import UTC, Response
+from .values import UTC
 
 PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"'
 BATCH_LIMIT = 20
@@ -398,44 +398,6 @@ class GraphClient:
                 for page in self._pages(next_link):
                     rows[event_id] += page.get("value") or []
         return rows
-
-    def update_event(self, event_id: str, body: Mapping[str, Any], etag: str) -> dict[str, Any]:
-        """PATCH ``body`` if the event is still at ``etag``; ``PreconditionFailed`` otherwise."""
-        path, headers = self.event_path(event_id), {"If-Match": etag}
-        try:
-            return self._json("PATCH", path, json=body, headers=headers)
-        except GraphError as error:
-            relaxed = _relaxed(BatchRequest(id="", method="PATCH", url=path, body=body), error)
-            if relaxed is None:
-                raise
-            return self._json("PATCH", path, json=relaxed[0].body, headers=headers)
-
-    def delete_event(self, event_id: str, etag: str | None = None) -> bool:
-        """Delete an event; ``False`` when it was already gone (404/410)."""
-        headers = {"If-Match": etag} if etag else None
-        try:
-            self._send("DELETE", self._url(self.event_path(event_id)), headers=headers)
-        except GraphError as error:
-            if error.status in (404, 410):
-                return False
-            raise
-        return True
-
-    def respond(self, event_id: str, response: Response, *, send_response: bool = True) -> None:
-        """Accept, tentatively accept or decline a meeting the owner attends (``response`` in
-        Odoo's vocabulary; ``needsAction`` cannot be sent)."""
-        action = REPLY_ACTIONS.get(response)
-        if action is None:
-            raise ValueError(f"cannot reply {response!r}")
-        path = self.event_path(event_id, action)
-        body = {"sendResponse": send_response}
-        try:
-            self._send("POST", self._url(path), json=body, idempotent=False)
-        except GraphError as error:
-            relaxed = _relaxed(BatchRequest(id="", method="POST", url=path, body=body), error)
-            if relaxed is None:
-                raise
-            self._send("POST", self._url(path), json=relaxed[0].body, idempotent=False)
 
     def create_subscription(
         self,

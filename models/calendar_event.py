@@ -142,8 +142,9 @@ class CalendarEvent(models.Model):
         its last sync is due (``sync.scheduler.Scheduler.accounts_with_local_changes``)."""
         self.env["outlook.account"].sudo()._wake_sync_crons(fields.Datetime.now() + SYNC_DEBOUNCE)
 
-    def _outlook_values(self):
-        """This event's synced fields as the pure core sees them."""
+    def _outlook_read_values(self):
+        """This event read for the sync (Odoo to the core): its synced fields as the pure core's
+        ``EventValues``. ``_outlook_vals_to_write`` goes the other way."""
         self.ensure_one()
         if self.allday:
             when = {"allday": True, "start_date": self.start_date, "stop_date": self.stop_date}
@@ -187,9 +188,11 @@ class CalendarEvent(models.Model):
         candidates = managed or notifications
         return candidates.sorted("duration_minutes")[:1]
 
-    def _outlook_vals(self, values, field_names, partners, alarm_for, organizer, *, tags=None):
-        """``calendar.event`` values for ``field_names`` of ``values`` (on an event: what to
-        write to it; on the empty model: what to create).
+    def _outlook_vals_to_write(
+        self, values, field_names, partners, alarm_for, organizer, *, tags=None
+    ):
+        """The core's ``values`` written into Odoo: ``calendar.event`` values for ``field_names``
+        (on an event: what to write to it; on the empty model: what to create).
 
         ``partners`` maps emails to partner ids; ``alarm_for(minutes)`` gives the id of the
         alarm the sync manages for a reminder, which replaces only the event's current reminder

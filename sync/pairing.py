@@ -101,7 +101,7 @@ class RunPairing:
         candidates = []
         for event in events:
             try:
-                values = event._outlook_values()
+                values = event._outlook_read_values()
             except ValueError:
                 continue  # the run reports it with the event's own item
             candidates.append(

@@ -37,6 +37,7 @@ from ..services.errors import (
 from ..services.graph import REPLY_ACTIONS
 from ..services.mapping import RemovedEvent, SeriesPart
 from ..services.outbox import Outbox, Result
+from ..services.pairing import meeting_key
 from ..services.reconcile import (
     ArchiveLocal,
     CreateLocal,
@@ -749,12 +750,12 @@ class SyncRun:
         by_key = {}
         for event in candidates - self.Event.browse([e.id for e in taken]):
             try:
-                by_key.setdefault(meeting_key(event._outlook_values()), event)
+                by_key.setdefault(organized_meeting_key(event._outlook_read_values()), event)
             except ValueError:
                 continue
         found = {}
         for graph_id in sorted(invitations):
-            event = by_key.pop(meeting_key(invitations[graph_id].values), None)
+            event = by_key.pop(organized_meeting_key(invitations[graph_id].values), None)
             if event:
                 found[graph_id] = event
         return found
@@ -790,8 +791,6 @@ class SyncRun:
         if self._unlinked is not None:
             return self._unlinked
         account = self.account
-        start = self.now - timedelta(days=account.sync_past_days)
-        end = self.now + timedelta(days=account.sync_future_days)
         domain = [
             ("user_id", "=", account.user_id.id),
             ("active", "=", True),
@@ -805,8 +804,8 @@ class SyncRun:
                 "any",
                 [("account_id", "=", account.id), ("series_master_id", "=", False)],
             ),
-            ("stop", ">=", start),
-            ("start", "<=", end),
+            ("stop", ">=", self.window_start.replace(tzinfo=None)),
+            ("start", "<=", self.window_end.replace(tzinfo=None)),
             ("outlook_link_ids", "not any", [("account_id", "in", account._user_account_ids())]),
             *account._export_domain(),
         ]
@@ -881,7 +880,7 @@ class SyncRun:
         """The event's values as Odoo holds them, with what Odoo cannot hold taken from
         ``remote`` (Outlook's values; ``services.details.held_by_odoo``)."""
         try:
-            values = event._outlook_values()
+            values = event._outlook_read_values()
         except ValueError as error:
             self.errors.append({"event": event.name, "reason": str(error)})
             return None
@@ -1037,7 +1036,7 @@ class SyncRun:
         for _item_plan, action in creates:
             organizer = self._organizer_user(action.values.organizer_email)
             pulled = self._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
-            vals = Event._outlook_vals(
+            vals = Event._outlook_vals_to_write(
                 action.values, pulled, partners, alarms.get, organizer, tags=tags
             )
             vals["user_id"] = organizer.id
@@ -1067,7 +1066,7 @@ class SyncRun:
     def _update_local(self, action, target, partners, alarms, tags):
         event = target["event"]
         pulled = self._pulled_fields(action.fields, event.user_id == self.account.user_id)
-        vals = self.Event.browse(event.ids)._outlook_vals(
+        vals = self.Event.browse(event.ids)._outlook_vals_to_write(
             action.values, pulled, partners, alarms.get, event.user_id, tags=tags
         )
         if vals:
@@ -1264,7 +1263,7 @@ class SyncRun:
             organizer = seen.is_organizer if seen else (link.is_organizer if link else True)
             local_base = (
                 held_by_odoo(
-                    event._outlook_values(),
+                    event._outlook_read_values(),
                     remote_base,
                     organizer=organizer,
                     reminders=self.reminders,
@@ -1356,13 +1355,10 @@ class SyncRun:
         }
 
 
-def meeting_key(values):
-    """What tells one meeting from another without ids: organizer, name and time."""
-    if values.allday:
-        when = (values.start_date, values.stop_date)
-    else:
-        when = (values.start.astimezone(timezone.utc), values.stop.astimezone(timezone.utc))
-    return (values.organizer_email.lower(), values.name, values.allday, *when)
+def organized_meeting_key(values):
+    """What tells one organizer's meeting from another without ids: the organizer and what
+    two copies of one meeting share (``services.pairing.meeting_key``)."""
+    return (values.organizer_email.lower(), *meeting_key(values))
 
 
 def conflict_row(conflict, event_name):

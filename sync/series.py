@@ -407,7 +407,7 @@ class SeriesSync:
         organizer = self.context.odoo._organizer_user(values.organizer_email)
         partners = self.context.odoo._partners_for_values([values])
         pulled = self.context.odoo._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
-        vals = self.Event._outlook_vals(
+        vals = self.Event._outlook_vals_to_write(
             values,
             pulled,
             partners,
@@ -940,7 +940,7 @@ class SeriesSync:
         """(shape, ``Recurrence``, first event's values, why not) of an Odoo recurrence; shape
         and pattern are ``None`` when Outlook cannot repeat it, and the reason says why."""
         first = recurrence.base_event_id or recurrence._get_first_event()
-        values = first._outlook_values()
+        values = first._outlook_read_values()
         zone_name = recurrence.event_tz or self.account.user_id.tz or "UTC"
         try:
             zone = ZoneInfo(zone_name)
@@ -1113,7 +1113,7 @@ class SeriesSync:
                     or getattr(values, name) != getattr(master, name)
                 }
             pulled = self.context.odoo._pulled_fields(fields, event.user_id == self.account.user_id)
-            vals = event._outlook_vals(
+            vals = event._outlook_vals_to_write(
                 values, pulled, partners, self.context.odoo._alarms.get, event.user_id, tags=tags
             )
             if vals:

@@ -237,6 +237,14 @@ class CalendarEvent(models.Model):
             vals["partner_ids"] = [fields.Command.set(list(dict.fromkeys(ids)))]
         return vals
 
+    def _outlook_remove_for(self, user, *, shared):
+        """Gone from ``user``'s Outlook: the events are archived, or, while other mailboxes still
+        hold them (``shared``), only ``user`` leaves them."""
+        if shared:
+            self.write({"partner_ids": [fields.Command.unlink(user.partner_id.id)]})
+        else:
+            self.write({"active": False})
+
     def _outlook_set_responses(self, values_by_event):
         """Give each attendee the answer the values say, and the organizer "accepted" (grouped:
         one write per answer)."""

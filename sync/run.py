@@ -1087,13 +1087,9 @@ class SyncRun:
             # Declined, but other users sync this meeting: leaving it would change their
             # meeting (their organizer's sync would uninvite the owner). It stays, declined.
             return
-        if others:
-            owner = self.account.user_id.partner_id
-            event.write({"partner_ids": [fields.Command.unlink(owner.id)]})
-        else:
-            event.write({"active": False})
-            if event.recurrence_id:
-                self._archived_recurrence_ids.add(event.recurrence_id.id)
+        event._outlook_remove_for(self.account.user_id, shared=bool(others))
+        if not others and event.recurrence_id:
+            self._archived_recurrence_ids.add(event.recurrence_id.id)
         self.counts["pulled_archived"] += 1
 
     def _new_in_outlook(self, values):

@@ -1136,11 +1136,7 @@ class SeriesSync:
         others = self.SeriesLink.search_count(
             [("recurrence_id", "=", recurrence.id), ("account_id", "!=", self.account.id)]
         )
-        if others:
-            owner = self.account.user_id.partner_id
-            events.write({"partner_ids": [(3, owner.id)]})
-        else:
-            events.write({"active": False})
+        events._outlook_remove_for(self.account.user_id, shared=bool(others))
         self.context.counts["pulled_archived"] += 1
 
     def _notice(self, name, reason, *, to_outlook=False):

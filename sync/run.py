@@ -683,7 +683,6 @@ class SyncRun:
         (``iCalUId``), or an invitation from a colleague whose sync lost its answer
         (``_match_lost_invitations``). Returns {graph_id: calendar.event}."""
         matched = {}
-        prefix = f"{self.database_uuid}:"
         by_ical = {}
         wanted_ical = [ev.ical_uid for ev, _tx in unknown_remote.values() if ev.ical_uid]
         if wanted_ical:
@@ -698,8 +697,9 @@ class SyncRun:
             if tx and tx not in tx_candidates and not ref and graph_id in self._untouched:
                 ref = self._odoo_ref_of(graph_id)
             # Ours even when its Odoo event was deleted or archived since (a lost create).
-            own = bool(ref and ref.startswith(prefix) and ref[len(prefix) :].isdigit())
-            local = self.Event.browse(int(ref[len(prefix) :])).exists() if own else None
+            own_id = mapping.own_event_id(ref, self.database_uuid)
+            own = own_id is not None
+            local = self.Event.browse(own_id).exists() if own else None
             if not local and tx and tx in tx_candidates:
                 local, own = tx_candidates[tx], True
             if own:

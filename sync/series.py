@@ -314,9 +314,9 @@ class SeriesSync:
         created (our extended property, or the ``transactionId`` of a create whose answer was
         lost), or the same meeting another mailbox synced (``iCalUId``)."""
         database = self.context.database_uuid
-        prefix = f"{database}:"
-        if event.odoo_ref and event.odoo_ref.startswith(prefix):
-            first = self.Event.browse(int(event.odoo_ref[len(prefix) :])).exists()
+        own_id = mapping.own_event_id(event.odoo_ref, database)
+        if own_id is not None:
+            first = self.Event.browse(own_id).exists()
             if first.recurrence_id:
                 return first.recurrence_id
         if transaction:

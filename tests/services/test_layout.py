@@ -161,3 +161,12 @@ def test_graph_strings_are_found_in_reads_and_paths_not_in_labels(tmp_path):
 @pytest.mark.parametrize("path", ODOO_SHELL, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_only_services_read_graph_json_or_build_graph_paths(path):
     assert graph_strings(path) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in MODULES + ODOO_SHELL if path.name != "__init__.py"],
+    ids=lambda path: f"{path.parent.name}/{path.name}",
+)
+def test_every_module_says_what_it_is_for(path):
+    assert ast.get_docstring(ast.parse(path.read_text()))

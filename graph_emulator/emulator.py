@@ -221,7 +221,9 @@ class GraphEmulator:
         ``permissions``), as the admin-consent page's Accept does."""
         app = self.identity.apps[client_id]
         self.identity.tenants.grant(
-            tenant, client_id, frozenset(app.application_permissions if permissions is None else permissions)
+            tenant,
+            client_id,
+            frozenset(app.application_permissions if permissions is None else permissions),
         )
 
     def revoke_admin_consent(self, tenant: str, client_id: str) -> bool:

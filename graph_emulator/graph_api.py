@@ -183,7 +183,9 @@ class GraphApi:
                     raise permissions.access_denied()
                 mailbox = grant.mailbox
                 if tenant is not None:
-                    mailbox = self._app_subscription_mailbox(request, grant.client_id, tenant, segments[1:])
+                    mailbox = self._app_subscription_mailbox(
+                        request, grant.client_id, tenant, segments[1:]
+                    )
                 return self._subscriptions(request, mailbox, grant.client_id, segments[1:])
             if tenant is not None:
                 box, base, rest = self._app_owner(segments, grant.client_id, tenant)

@@ -409,7 +409,11 @@ class Identity:
             return Response(
                 302,
                 b"",
-                {"Location": self.approve_admin_consent(params, tenant, params.get("action") != "cancel")},
+                {
+                    "Location": self.approve_admin_consent(
+                        params, tenant, params.get("action") != "cancel"
+                    )
+                },
             )
         keep = "".join(
             f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
@@ -581,12 +585,17 @@ class Identity:
             ) from exc
         if claims.get("iss") != app.client_id or claims.get("sub") != app.client_id:
             raise refused(
-                700021, "Client assertion application identifier doesn't match 'client_id' parameter."
+                700021,
+                "Client assertion application identifier doesn't match 'client_id' parameter.",
             )
         if claims.get("aud") != endpoint:
             raise refused(700023, "Client assertion audience claim does not match Realm issuer.")
         now = self.clock().timestamp()
-        if not claims.get("exp") or now >= float(claims["exp"]) or now < float(claims.get("nbf", 0)):
+        if (
+            not claims.get("exp")
+            or now >= float(claims["exp"])
+            or now < float(claims.get("nbf", 0))
+        ):
             raise refused(700024, "Client assertion is not within its valid time range.")
         if not claims.get("jti"):
             raise refused(50027, "Invalid JWT token. The token has no 'jti' claim.")
@@ -636,6 +645,7 @@ class Identity:
             "idtyp": "app",
             "roles": sorted(roles),
             "tid": tenant,
+            "uti": b64url(secrets.token_bytes(16)),
             "ver": "1.0",
         }
         access = self._signed(claims)

@@ -352,7 +352,9 @@ class GraphClient:
         """``GET /me/outlook/masterCategories``: the mailbox's categories."""
         return [
             _category(item)
-            for item in self._json("GET", self.mailbox_path("outlook", "masterCategories")).get("value", [])
+            for item in self._json("GET", self.mailbox_path("outlook", "masterCategories")).get(
+                "value", []
+            )
         ]
 
     def create_master_category(self, name: str, color: str) -> Category:

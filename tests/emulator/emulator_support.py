@@ -9,6 +9,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)  # a Monday
@@ -103,10 +107,6 @@ def event_body(
 def self_signed_certificate(common_name="odoo-outlook-sync"):
     """A fresh RSA key and its self-signed certificate, both PEM (what an administrator
     uploads to the app registration and keeps in Odoo)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])

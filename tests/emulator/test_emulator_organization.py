@@ -4,13 +4,17 @@ policies, users without a mailbox and tokens of another tenant."""
 
 import base64
 import json
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import msal
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from emulator_support import event_body, self_signed_certificate
 
 from graph_emulator.identity import TENANT_ID
@@ -51,8 +55,6 @@ def _app_session(g, tenant=TENANT_ID):
 
 
 def _assertion(g, key_pem, cert_pem, *, algorithm="RS256", **claims):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
 
     cert = x509.load_pem_x509_certificate(cert_pem.encode())
     thumb = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA1())).rstrip(b"=").decode()
@@ -121,11 +123,12 @@ def test_admin_consent_page_grants_the_tenant_and_returns_microsofts_parameters(
 
 
 def test_admin_consent_cancel_returns_consent_required_and_grants_nothing(g):
-    url = (
-        f"{g.url}/{TENANT_ID}/adminconsent?"
-        + urlencode({"client_id": g.client_id, "redirect_uri": "https://odoo.test/c", "state": "x"})
+    url = f"{g.url}/{TENANT_ID}/adminconsent?" + urlencode(
+        {"client_id": g.client_id, "redirect_uri": "https://odoo.test/c", "state": "x"}
     )
-    params = {k: v[0] for k, v in parse_qs(urlsplit(g.consent_as_admin(url, accept=False)).query).items()}
+    params = {
+        k: v[0] for k, v in parse_qs(urlsplit(g.consent_as_admin(url, accept=False)).query).items()
+    }
     assert params["admin_consent"] == "True" and params["error"] == "consent_required"
     assert params["error_description"].startswith("AADSTS65004: ")
     assert params["state"] == "x" and "tenant" not in params
@@ -190,7 +193,10 @@ def test_app_token_reaches_users_by_id_and_upn_but_not_me(g):
     assert by_upn.json()["id"] == by_id.json()["id"] == alice["id"]
     me = session.get(f"{g.graph}/me")
     assert me.status_code == 400
-    assert me.json()["error"]["message"] == "/me request is only valid with delegated authentication flow."
+    assert (
+        me.json()["error"]["message"]
+        == "/me request is only valid with delegated authentication flow."
+    )
     created = session.post(f"{g.graph}/users/{alice['id']}/calendar/events", json=event_body())
     assert created.status_code == 201, created.text
     event_id = created.json()["id"]
@@ -205,7 +211,11 @@ def test_app_token_reaches_users_by_id_and_upn_but_not_me(g):
     assert session.get(f"{g.graph}/users/{alice['id']}/outlook/masterCategories").status_code == 200
     batch = session.post(
         f"{g.graph}/$batch",
-        json={"requests": [{"id": "1", "method": "GET", "url": f"/users/{alice['id']}/events/{event_id}"}]},
+        json={
+            "requests": [
+                {"id": "1", "method": "GET", "url": f"/users/{alice['id']}/events/{event_id}"}
+            ]
+        },
     )
     assert batch.json()["responses"][0]["status"] == 200
 
@@ -287,13 +297,10 @@ def test_app_subscription_on_a_users_calendar(g, webhook_receiver):
 @pytest.fixture
 def webhook_receiver():
     """A notification URL echoing Graph's validation token."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from urllib.parse import parse_qs as qs
 
     class Echo(BaseHTTPRequestHandler):
         def do_POST(self):
-            token = qs(urlsplit(self.path).query).get("validationToken", [""])[0]
+            token = parse_qs(urlsplit(self.path).query).get("validationToken", [""])[0]
             self.rfile.read(int(self.headers.get("content-length") or 0))
             self.send_response(200 if token else 202)
             self.send_header("Content-Type", "text/plain")

@@ -49,6 +49,8 @@ from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_request_adapter import options as sdk_default_options
 from msgraph_core import GraphClientFactory
 
+from graph_emulator.identity import TENANT_ID
+
 SCOPES = ["Calendars.ReadWrite", "User.Read"]
 PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"'
 # Annotations Graph sends that the SDK's models have no property for: "@odata.context" (every
@@ -320,8 +322,6 @@ def test_sdk_pages_calendar_view_delta_to_its_delta_link_and_sees_a_delete(g, sd
 def test_sdk_reads_and_writes_a_users_calendar_with_an_app_only_token(g):
     """The organization-wide connection: msal's client-credentials grant, then the SDK's
     ``users.by_user_id(...)`` routes; ``/me`` is refused without a signed-in user."""
-    from graph_emulator.identity import TENANT_ID
-
     g.grant_admin_consent(TENANT_ID, g.client_id)
     app = msal.ConfidentialClientApplication(
         g.client_id,

@@ -66,7 +66,9 @@ def test_a_certificate_credential_end_to_end(g, pool):
     )
     assert "PRIVATE" not in repr(credential)
     auth = _auth(g, credential, pool)
-    with GraphClient(pool.session, g.graph, auth.access_token, mailbox="alice@example.com") as graph:
+    with GraphClient(
+        pool.session, g.graph, auth.access_token, mailbox="alice@example.com"
+    ) as graph:
         assert graph.get_me().user_principal_name == "alice@example.com"
         assert graph.get_default_calendar().is_default
     unregistered_key, _ = self_signed_certificate("not uploaded")
@@ -115,11 +117,15 @@ def test_the_access_policy_and_a_missing_mailbox_are_typed_per_user(g, pool):
             bob.list_calendars()
         assert (policy.value.status, policy.value.reason) == (403, "access_policy")
         assert bob.get_me().user_principal_name == "bob@example.com"
-    with GraphClient(pool.session, g.graph, auth.access_token, mailbox="carol@example.com") as carol:
+    with GraphClient(
+        pool.session, g.graph, auth.access_token, mailbox="carol@example.com"
+    ) as carol:
         with pytest.raises(MailboxUnavailable) as missing:
             carol.get_default_calendar()
         assert (missing.value.status, missing.value.reason) == (404, "no_mailbox")
-    with GraphClient(pool.session, g.graph, auth.access_token, mailbox="alice@example.com") as alice:
+    with GraphClient(
+        pool.session, g.graph, auth.access_token, mailbox="alice@example.com"
+    ) as alice:
         assert alice.list_calendars()
 
 

@@ -92,6 +92,11 @@ def test_a_reply_that_is_no_consent_for_the_tenant_is_refused(query, reason):
 
 
 def test_the_certificate_credential_hides_its_key():
-    credential = CertificateCredential(private_key="-----BEGIN PRIVATE KEY-----x", thumbprint="AB12")
+    credential = CertificateCredential(
+        private_key="-----BEGIN PRIVATE KEY-----x", thumbprint="AB12"
+    )
     assert "PRIVATE" not in repr(credential) and "AB12" in repr(credential)
-    assert credential.for_msal() == {"private_key": "-----BEGIN PRIVATE KEY-----x", "thumbprint": "AB12"}
+    assert credential.for_msal() == {
+        "private_key": "-----BEGIN PRIVATE KEY-----x",
+        "thumbprint": "AB12",
+    }

@@ -102,6 +102,23 @@ def test_a_mailbox_scoped_client_uses_the_users_routes_for_every_call(g, pool):
         assert graph.mailbox_time_zone()
         assert graph.master_categories() == []
         assert graph.delete_event(created["id"])
+        series = g.create_event(
+            alice["address"],
+            event_body(
+                subject="Stand-up",
+                start="2026-03-02T09:00:00",
+                end="2026-03-02T09:15:00",
+                recurrence={
+                    "pattern": {"type": "daily", "interval": 1},
+                    "range": {
+                        "type": "numbered",
+                        "startDate": "2026-03-02",
+                        "numberOfOccurrences": 3,
+                    },
+                },
+            ),
+        )
+        assert len(graph.instances(series["id"], *WINDOW)) == 3
     assert not any(path.startswith("GET /me") for path in g.counters()["by_path"]), g.counters()
     assert g.counters()["by_path"]["GET /users/{id}/calendars"] == 1
 

@@ -90,7 +90,7 @@ class OutlookAccount(models.Model):
 
     _name = "outlook.account"
     _description = "Outlook Sync Account"
-    _rec_name = "display_name"
+    _rec_names_search = ["mailbox_address", "user_id", "calendar_name"]
     _order = "user_id, id"
 
     user_id = fields.Many2one(
@@ -789,7 +789,7 @@ class OutlookAccount(models.Model):
         else:
             push = PushScope.FUTURE if first else PushScope.ALL
         return Policy(
-            conflicts=Winner.OUTLOOK if first else Winner(self.conflict_winner),
+            conflicts=Winner.FIRST_SYNC if first else Winner(self.conflict_winner),
             push=push,
             push_attendees=push_attendees or not first,
             pull=mode != "export_only",

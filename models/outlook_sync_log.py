@@ -1,5 +1,13 @@
 from odoo import api, fields, models
 
+PULLED_COUNTS = ("pulled_created", "pulled_updated", "pulled_archived")
+"""The log's counts of what a run changed in Odoo."""
+PUSHED_COUNTS = ("pushed_created", "pushed_updated", "pushed_deleted")
+"""The log's counts of what a run changed in Outlook. The tools, which read the model over
+JSON-RPC, find both kinds by their ``pulled_`` and ``pushed_`` prefixes."""
+RUN_COUNTS = ("deferred", "paired", *PULLED_COUNTS, *PUSHED_COUNTS)
+"""Every count a sync run reports on its log."""
+
 
 class OutlookSyncLog(models.Model):
     """What one sync run of one account did: counts each way, conflicts and errors."""
@@ -72,11 +80,11 @@ class OutlookSyncLog(models.Model):
             log.conflict_count = len(log.conflicts or [])
             log.error_count = len(log.errors or [])
 
-    @api.depends("pulled_created", "pulled_updated", "pushed_created", "pushed_updated")
+    @api.depends(*PULLED_COUNTS, *PUSHED_COUNTS)
     def _compute_summary(self):
         for log in self:
             log.summary = self.env._(
                 "Outlook → Odoo: %(pulled)s · Odoo → Outlook: %(pushed)s",
-                pulled=log.pulled_created + log.pulled_updated + log.pulled_archived,
-                pushed=log.pushed_created + log.pushed_updated + log.pushed_deleted,
+                pulled=sum(log[name] for name in PULLED_COUNTS),
+                pushed=sum(log[name] for name in PUSHED_COUNTS),
             )

@@ -16,6 +16,7 @@ from odoo import fields
 from odoo.tools import email_normalize
 
 from ..models.calendar_event import sync_writes_context
+from ..models.outlook_sync_log import RUN_COUNTS
 from ..services import mapping, series
 from ..services.details import (
     ODOO_TO_PRESET,
@@ -56,7 +57,7 @@ from ..services.schedule import event_retry_delay, read_pages
 from ..services.timezones import UTC_NAME, canonical_iana, windows_to_iana
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 from .pairing import RunPairing
-from .series import SeriesSync
+from .series import SeriesContext, SeriesSync
 
 _logger = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ class SyncRun:
         self._changed_series = set()
         self._series_items = {}
         self._series_of = {}
-        self._series_masters = {}  # master id: the master read this run, None when gone
+        self._series_masters = {}  # master id: its SeriesMaster read this run, None when gone
         self._unreadable_series = set()  # series with an unreadable occurrence: left as they are
         self._single_recurrence_ids = []  # Odoo series Outlook cannot repeat: sent as events
         self._archived_recurrence_ids = set()  # recurrences with events the run archived
@@ -154,6 +155,8 @@ class SyncRun:
         self._series_instances = {}
         self._untouched = set()  # Outlook events not modified since they were created
         self._own_creates = set()  # unlinked Outlook events this database created
+        self._organizers = {}  # organizer email: the Odoo user organizing (none: outsider)
+        self._same_meetings = {}  # iCalUId: colleagues' events a link may take back
         self.pairing = RunPairing(self)
 
     # ------------------------------------------------------------------
@@ -163,29 +166,24 @@ class SyncRun:
     def run(self):
         """Carry out one sync; returns the values of the ``outlook.sync.log`` to record."""
         remote_events, removed_ids, delta_link = self._pull()
-        series_sync = SeriesSync(self)
+        series_sync = SeriesSync(self._series_context())
         series_sync.sync(remote_events, removed_ids)
         self.notices.extend(series_sync.notices)
         links = self._links_for(remote_events, removed_ids)
         self._remember_change_keys(remote_events, links)
         items, targets = self._items(remote_events, removed_ids, links)
         decided = plan(items, self.policy, self.now.replace(tzinfo=timezone.utc))
-        item_plans = self.pairing.settle(decided.items, items)
+        item_plans = decided.items
         self.conflicts.extend(
-            {
-                "event": targets[c.key].get("name", ""),
-                "field": c.field,
-                "odoo": str(c.local_value),
-                "outlook": str(c.remote_value),
-                "winner": c.winner,
-            }
-            for c in decided.conflicts
+            conflict_row(conflict, targets[conflict.key].get("name", ""))
+            for conflict in decided.conflicts
         )
         for error in decided.errors:
             self._item_failed(targets[error.key], error.reason)
         self._guard_mass_deletion(item_plans)
         remote_answers, failed = self._push(item_plans, targets)
         self._apply_locally(item_plans, targets, remote_answers, failed)
+        series_sync.apply(remote_events)
         series_sync.settle_flags(self._archived_recurrence_ids)
         vals = {"delta_link": delta_link, "delta_link_unfinished": bool(self.resume_link)}
         if self._leaves_unsent(series_sync):
@@ -234,7 +232,9 @@ class SyncRun:
         Outlook or in Odoo (the first-sync preview): one ``DryRun`` per policy."""
         self.dry = True
         remote_events, removed_ids, _delta_link = self._pull()
-        series_from_outlook, series_to_outlook = SeriesSync(self).preview(remote_events)
+        series_from_outlook, series_to_outlook = SeriesSync(self._series_context()).preview(
+            remote_events
+        )
         links = self._links_for(remote_events, removed_ids)
         items, _targets = self._items(remote_events, removed_ids, links)
         now = self.now.replace(tzinfo=timezone.utc)
@@ -376,50 +376,72 @@ class SyncRun:
         Occurrences are keyed across mailboxes by the series' iCalUId and their original start."""
         for master_id in sorted(self._changed_series):
             try:
-                master_uid, rows = self._series_rows(master_id)
-            except (KeyError, TypeError, AttributeError) as error:
+                read = self._series_read(master_id)
+            except MalformedEvent as error:
                 # Unreadable stubs: the series is skipped, its links left as they are.
-                self._malformed({"id": master_id}, MalformedEvent(master_id, repr(error)))
+                self._malformed({}, error)
                 self._unreadable_series.add(master_id)
                 continue
-            self._series_instances[master_id] = {row.get("id") for row in rows}
-            for row in rows:
-                try:
-                    event = mapping.read_event(
-                        row, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
-                    )
-                except MalformedEvent as error:
-                    self._malformed(row, error)
-                    self._unreadable_series.add(master_id)
-                    continue
-                original = event.original_start or event.values.start
-                if original and master_uid:
-                    uid = mapping.series_instance_uid(master_uid, original)
-                    event = dataclasses.replace(event, ical_uid=uid)
+            self._series_masters[master_id] = read.master
+            self._series_instances[master_id] = read.instance_ids
+            for row, error in read.malformed:
+                self._malformed(row, error)
+                self._unreadable_series.add(master_id)
+            for event in read.occurrences:
                 remote_events[event.graph_id] = (event, None)
                 self._series_of[event.graph_id] = master_id
 
-    def _series_rows(self, master_id):
-        """(the series' iCalUId, its occurrences and exceptions in the window with every
-        property): from the master and the stubs when delta brought the whole series, else
-        from ``/instances`` (one request more)."""
-        items = self._series_items.get(master_id, [])
-        master = next((item for item in items if item.get("type") == "seriesMaster"), None)
-        exceptions = [item for item in items if item.get("type") == "exception"]
-        self._series_masters[master_id] = master
-        if master and all("subject" in item for item in exceptions):
-            stubs = [item for item in items if item.get("type") == "occurrence"]
-            zone = series.zone_of(master, mailbox_zone=self.mailbox_zone)
-            rows = [mapping.hydrate_occurrence(master, stub, series_zone=zone) for stub in stubs]
-            return master.get("iCalUId"), rows + exceptions
+    def _series_read(self, master_id):
+        """The series read whole (``services.series.SeriesRead``): from the master and the
+        stubs when delta brought all of it, else from ``/instances`` (one request more)."""
+        reading = {"owner_email": self.owner_email, "mailbox_zone": self.mailbox_zone}
+        read = series.from_delta(self._series_items.get(master_id, []), **reading)
+        if read is not None:
+            return read
         try:
             master = self.graph.get_event(master_id)
             rows = self.graph.instances(master_id, self.window_start, self.window_end)
         except NotFound:
-            self._series_masters[master_id] = None
-            return None, []
-        self._series_masters[master_id] = master
-        return master.get("iCalUId"), rows
+            return series.GONE
+        return series.read_series(master, rows, **reading)
+
+    def _read_master(self, master):
+        """Graph's JSON of a series master read once (``services.series.SeriesMaster``)."""
+        return series.read_master(
+            master, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+        )
+
+    def _series_context(self):
+        """What the series half of the run works with (``sync.series.SeriesContext``)."""
+        return SeriesContext(
+            env=self.env,
+            account=self.account,
+            graph=self.graph,
+            policy=self.policy,
+            now=self.now,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            database_uuid=self.database_uuid,
+            owner_email=self.owner_email,
+            reminders=self.reminders,
+            mailbox_zone=self.mailbox_zone,
+            resuming=bool(self.resume_link),
+            masters=self._series_masters,
+            series_of=self._series_of,
+            instances=self._series_instances,
+            unreadable=self._unreadable_series,
+            changed=self._changed_series,
+            read_master=self._read_master,
+            single_recurrence_ids=self._single_recurrence_ids,
+            odoo=self,
+            counts=self.counts,
+            errors=self.errors,
+            wait=self._wait,
+        )
+
+    def _wait(self, seconds):
+        """Microsoft asked to wait ``seconds`` (at least one) before the next sync."""
+        self.retry_after = max(self.retry_after, seconds, 1.0)
 
     def mailbox_zone(self):
         """The mailbox's own zone (IANA), for events whose zone Graph cannot name (a legacy
@@ -465,6 +487,7 @@ class SyncRun:
         by_graph_id = {link.graph_id: link for link in links if link.graph_id}
         unknown_remote = {gid: ev for gid, ev in remote_events.items() if gid not in by_graph_id}
         self._confirm_removals(links, remote_events, removed_ids)
+        self._same_meetings = self._same_meetings_in_odoo(links)
         for link in links:
             key = ItemKey(event=f"link:{link.id}")
             item = self._link_item(key, link, remote_events)
@@ -491,17 +514,13 @@ class SyncRun:
             sent = graph_id in self._own_creates and graph_id in self._untouched
             if sent and not local_event.active:
                 local = None
-            paired = (
-                None if sent else self.pairing.base_for(key, graph_id, event, local_event, local)
-            )
+            paired = not sent and local is not None and self.pairing.is_pair(graph_id)
             items.append(
                 SyncItem(
                     key=key,
-                    base=SyncBase(local=event.values, remote=event.values)
-                    if sent
-                    else paired and paired.base,
+                    base=SyncBase(local=event.values, remote=event.values) if sent else None,
                     local=local,
-                    local_dirty=sent or bool(paired and paired.local_dirty),
+                    local_dirty=sent,
                     # Found without a link (a lost create, another mailbox's copy): the event's
                     # last write dates the Odoo side for newest-wins.
                     local_modified=local_event.write_date.replace(tzinfo=timezone.utc)
@@ -512,9 +531,11 @@ class SyncRun:
                     organizer=event.is_organizer,
                     owner_email=self.owner_email,
                     organizer_syncs=not event.is_organizer and self._organizer_syncs(local_event),
+                    paired=paired,
                 )
             )
-            targets[key] = {"remote": event, "event": local_event, "name": event.values.name}
+            name = (paired and local_event.name) or event.values.name
+            targets[key] = {"remote": event, "event": local_event, "name": name}
         matched_ids = {event.id for event in matched.values()} | self.pairing.held_event_ids
         # Read in part, Outlook may still hold their copies: they go once it was read whole.
         unlinked = self.Event if self.resume_link else self._unlinked_events()
@@ -585,20 +606,34 @@ class SyncRun:
         Odoo. When a colleague's sync brought it in meanwhile (their invitation, same iCalUId),
         this link takes that event instead of a second copy, which this mailbox would also
         have sent to Outlook as a new meeting."""
-        if not link.ical_uid:
+        events = self._same_meetings.get(link.ical_uid) if link.ical_uid else None
+        if not events:
             return self.Event
-        event = self.Link.search(
+        event = events.pop(0)
+        link.event_id = event
+        return event
+
+    def _same_meetings_in_odoo(self, links):
+        """For the iCalUIds of ``links`` whose Odoo event is deleted, the active Odoo events
+        other mailboxes' links hold by that iCalUId and no link of this account does, in one
+        search: {ical_uid: [calendar.event]}."""
+        ical_uids = {link.ical_uid for link in links if not link.event_id and link.ical_uid}
+        found = {}
+        if not ical_uids:
+            return found
+        others = self.Link.search(
             [
-                ("ical_uid", "=", link.ical_uid),
+                ("ical_uid", "in", sorted(ical_uids)),
                 ("account_id", "!=", self.account.id),
                 ("event_id.active", "=", True),
                 ("event_id.outlook_link_ids", "not any", [("account_id", "=", self.account.id)]),
-            ],
-            limit=1,
-        ).event_id
-        if event:
-            link.event_id = event
-        return event
+            ]
+        )
+        for other in others:
+            events = found.setdefault(other.ical_uid, [])
+            if other.event_id not in events:
+                events.append(other.event_id)
+        return found
 
     def _confirm_removals(self, links, remote_events, removed_ids):
         """A ``@removed`` (or, on a full resync, a link whose event did not come back) may only
@@ -998,6 +1033,7 @@ class SyncRun:
             return
         Event = self.Event
         vals_list = []
+        self._find_organizers(action.values.organizer_email for _item_plan, action in creates)
         for _item_plan, action in creates:
             organizer = self._organizer_user(action.values.organizer_email)
             pulled = self._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
@@ -1188,11 +1224,22 @@ class SyncRun:
         """The Odoo user organizing an event from Outlook (none for outside organizers)."""
         if not organizer_email or organizer_email == self.owner_email:
             return self.account.user_id
-        return (
-            self.env["res.users"]
-            .sudo()
-            .search([("email_normalized", "=", organizer_email)], limit=1)
-        )
+        if organizer_email not in self._organizers:
+            self._find_organizers([organizer_email])
+        return self._organizers[organizer_email]
+
+    def _find_organizers(self, organizer_emails):
+        """Find the Odoo users of ``organizer_emails`` not looked up yet, in one search, for
+        ``_organizer_user``."""
+        missing = {email for email in organizer_emails if email} - set(self._organizers)
+        missing.discard(self.owner_email)
+        if not missing:
+            return
+        Users = self.env["res.users"].sudo()
+        found = {}
+        for user in Users.search([("email_normalized", "in", sorted(missing))]):
+            found.setdefault(user.email_normalized, user)
+        self._organizers.update({email: found.get(email, Users) for email in missing})
 
     def _store_links(self, item_plans, targets, remote_answers):
         """Write each settled binding: its base (Odoo side read back after the writes, Outlook
@@ -1305,7 +1352,7 @@ class SyncRun:
             "notices": self.notices,
             "errors": self.errors,
             "ambiguous": self.pairing.ambiguous,
-            **{name: self.counts[name] for name in LOG_COUNTS},
+            **{name: self.counts[name] for name in RUN_COUNTS},
         }
 
 
@@ -1318,16 +1365,15 @@ def meeting_key(values):
     return (values.organizer_email.lower(), values.name, values.allday, *when)
 
 
-LOG_COUNTS = (
-    "deferred",
-    "paired",
-    "pulled_created",
-    "pulled_updated",
-    "pulled_archived",
-    "pushed_created",
-    "pushed_updated",
-    "pushed_deleted",
-)
+def conflict_row(conflict, event_name):
+    """The sync log's row of a ``reconcile.Conflict`` of the event named ``event_name``."""
+    return {
+        "event": event_name,
+        "field": conflict.field,
+        "odoo": str(conflict.local_value),
+        "outlook": str(conflict.remote_value),
+        "winner": conflict.winner,
+    }
 
 
 class AlarmCache:

@@ -101,7 +101,9 @@ def test_a_mailbox_scoped_client_uses_the_users_routes_for_every_call(g, pool):
         assert [e["id"] for e in pages[-1].items] == [created["id"]]
         assert graph.mailbox_time_zone()
         assert graph.master_categories() == []
-        assert graph.delete_event(created["id"])
+        outbox.delete("k1", created["id"])
+        (deleted,) = outbox.send()
+        assert deleted.ok, deleted.error
         series = g.create_event(
             alice["address"],
             event_body(

@@ -1,3 +1,7 @@
+"""``outlook.account``: one synced Outlook calendar of a user: its settings, sign-in, sync entry
+points, status and actions.
+"""
+
 import base64
 import json
 import logging
@@ -90,7 +94,7 @@ class OutlookAccount(models.Model):
 
     _name = "outlook.account"
     _description = "Outlook Sync Account"
-    _rec_name = "display_name"
+    _rec_names_search = ["mailbox_address", "user_id", "calendar_name"]
     _order = "user_id, id"
 
     user_id = fields.Many2one(
@@ -789,7 +793,7 @@ class OutlookAccount(models.Model):
         else:
             push = PushScope.FUTURE if first else PushScope.ALL
         return Policy(
-            conflicts=Winner.OUTLOOK if first else Winner(self.conflict_winner),
+            conflicts=Winner.FIRST_SYNC if first else Winner(self.conflict_winner),
             push=push,
             push_attendees=push_attendees or not first,
             pull=mode != "export_only",
@@ -945,7 +949,7 @@ class OutlookAccount(models.Model):
             account.home_account_id = identity.home_account_id
             me = graph.get_me()
             calendar = graph.get_default_calendar()
-        if account.graph_user_id and account.graph_user_id != me.get("id"):
+        if account.graph_user_id and account.graph_user_id != me.id:
             account._forget_mailbox()
         account.write(
             {
@@ -953,14 +957,14 @@ class OutlookAccount(models.Model):
                 "state": "active" if account.first_synced_at else "preview",
                 # The address Exchange writes as the user's own (organizer, own calendars):
                 # a personal account's /me has no mail, its events an outlook_… alias.
-                "mailbox_address": (calendar.get("owner") or {}).get("address")
-                or me.get("mail")
-                or me.get("userPrincipalName")
+                "mailbox_address": calendar.owner_address
+                or me.mail
+                or me.user_principal_name
                 or identity.username,
-                "graph_user_id": me.get("id"),
+                "graph_user_id": me.id or False,
                 "tenant_id": identity.tenant_id,
-                "calendar_id": calendar.get("id"),
-                "calendar_name": calendar.get("name"),
+                "calendar_id": calendar.id or False,
+                "calendar_name": calendar.name or False,
                 "connected_at": fields.Datetime.now(),
                 "database_uuid": self._database_uuid(),
                 "last_error": False,
@@ -1082,37 +1086,33 @@ class OutlookAccount(models.Model):
         return bool(params.get_param("outlook_calendar_sync.shared_calendars"))
 
     def _calendar_lines(self, calendars):
-        """The picker's lines for Graph's ``calendars`` of this mailbox: those it may write to
-        (a read-only shared calendar cannot sync both ways), default first, then its own, then
-        the shared ones."""
+        """The picker's lines for the ``calendars`` (``services.graph.Calendar``) of this
+        mailbox: those it may write to (a read-only shared calendar cannot sync both ways),
+        default first, then its own, then the shared ones."""
         mailbox = (self.mailbox_address or "").casefold()
         synced = {account.calendar_id: account for account in self | self.calendar_account_ids}
         rows = []
         for calendar in calendars:
-            owner = (calendar.get("owner") or {}).get("address") or ""
-            owner_name = (calendar.get("owner") or {}).get("name") or ""
-            shared = bool(owner) and owner.casefold() != mailbox
-            if not calendar.get("id") or not calendar.get("canEdit"):
+            shared = bool(calendar.owner_address) and calendar.owner_address.casefold() != mailbox
+            if not calendar.id or not calendar.can_edit:
                 continue
             if shared and not self._shared_calendars_allowed():
                 continue
-            rows.append(
-                (bool(calendar.get("isDefaultCalendar")), shared, calendar, owner, owner_name)
-            )
-        rows.sort(key=lambda row: (not row[0], row[1], row[2].get("name") or ""))
+            rows.append((calendar, shared))
+        rows.sort(key=lambda row: (not row[0].is_default, row[1], row[0].name))
         lines = []
-        for sequence, (is_default, shared, calendar, owner, owner_name) in enumerate(rows):
-            account = synced.get(calendar["id"])
+        for sequence, (calendar, shared) in enumerate(rows):
+            account = synced.get(calendar.id)
             lines.append(
                 {
                     "sequence": sequence,
-                    "calendar_id": calendar["id"],
-                    "name": calendar.get("name") or calendar["id"],
-                    "owner": owner,
-                    "owner_name": owner_name,
+                    "calendar_id": calendar.id,
+                    "name": calendar.name or calendar.id,
+                    "owner": calendar.owner_address,
+                    "owner_name": calendar.owner_name,
                     "shared": shared,
-                    "is_default": is_default,
-                    "tallies_responses": calendar.get("isTallyingResponses") is not False,
+                    "is_default": calendar.is_default,
+                    "tallies_responses": calendar.tallies_responses,
                     "account_id": account.id if account else False,
                     "selected": bool(account) and account.state not in ("paused", "not_connected"),
                     "sync_mode": account.sync_mode if account else "two_way",

@@ -1,3 +1,7 @@
+"""``outlook.subscription``: Graph change-notification subscriptions of the accounts, their upkeep
+and their payloads.
+"""
+
 import contextlib
 import json
 import logging
@@ -9,6 +13,8 @@ from ..services.errors import GraphError, NotFound, SyncError
 from ..services.notifications import (
     MAX_LIFETIME,
     OLDER_MAX_LIFETIME,
+    REAUTHORIZATION_REQUIRED,
+    SUBSCRIPTION_REMOVED,
     client_state_matches,
     expiry,
     lifetime_refused,
@@ -179,9 +185,9 @@ class OutlookSubscription(models.Model):
                     sub.account_id.id,
                 )
                 continue
-            if notification.lifecycle_event == "reauthorizationRequired":
+            if notification.lifecycle_event == REAUTHORIZATION_REQUIRED:
                 to_renew |= sub
-            elif notification.lifecycle_event == "subscriptionRemoved":
+            elif notification.lifecycle_event == SUBSCRIPTION_REMOVED:
                 to_recreate |= sub
                 notified |= sub  # what changed meanwhile was not announced: sync anyway
             else:  # a change, or "missed" (changes were not announced): a delta sync covers both
@@ -351,13 +357,15 @@ class OutlookSubscription(models.Model):
                 }
             )
             return
-        expires_at = _graph_datetime(answer.get("expirationDateTime")) or expiry(
-            now, self._max_lifetime()
+        expires_at = (
+            answer.expires_at.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+            if answer.expires_at
+            else expiry(now, self._max_lifetime())
         )
         self.write(
             {
                 "state": "active",
-                "graph_subscription_id": answer.get("id") or self.graph_subscription_id,
+                "graph_subscription_id": answer.id or self.graph_subscription_id,
                 "expires_at": expires_at,
                 "notification_url": url,
                 "last_error": False,
@@ -394,8 +402,7 @@ class OutlookSubscription(models.Model):
         if self.graph_subscription_id:
             graph.delete_subscription(self.graph_subscription_id)
             self.graph_subscription_id = False
-        calendar_id = self.account_id.calendar_id
-        resource = f"/me/calendars/{calendar_id}/events" if calendar_id else "/me/events"
+        resource = graph.events_path(self.account_id.calendar_id)
         client_state = new_client_state()
         answer = graph.create_subscription(
             resource=resource,
@@ -453,13 +460,3 @@ class OutlookSubscription(models.Model):
 def _aware(moment):
     """Odoo's naive UTC datetime as the aware one the Graph client wants."""
     return moment.replace(tzinfo=timezone.utc)
-
-
-def _graph_datetime(value):
-    """Graph's ``2026-03-09T08:00:00.0000000Z`` as a naive UTC datetime (Odoo's), or None."""
-    if not value:
-        return None
-    try:
-        return fields.Datetime.to_datetime(str(value).replace("T", " ")[:19])
-    except ValueError:
-        return None

@@ -1,4 +1,16 @@
+"""``outlook.sync.log``: what each sync did (counts, conflicts, notices, errors), shown to the
+user.
+"""
+
 from odoo import api, fields, models
+
+PULLED_COUNTS = ("pulled_created", "pulled_updated", "pulled_archived")
+"""The log's counts of what a run changed in Odoo."""
+PUSHED_COUNTS = ("pushed_created", "pushed_updated", "pushed_deleted")
+"""The log's counts of what a run changed in Outlook. The tools, which read the model over
+JSON-RPC, find both kinds by their ``pulled_`` and ``pushed_`` prefixes."""
+RUN_COUNTS = ("deferred", "paired", *PULLED_COUNTS, *PUSHED_COUNTS)
+"""Every count a sync run reports on its log."""
 
 
 class OutlookSyncLog(models.Model):
@@ -72,11 +84,11 @@ class OutlookSyncLog(models.Model):
             log.conflict_count = len(log.conflicts or [])
             log.error_count = len(log.errors or [])
 
-    @api.depends("pulled_created", "pulled_updated", "pushed_created", "pushed_updated")
+    @api.depends(*PULLED_COUNTS, *PUSHED_COUNTS)
     def _compute_summary(self):
         for log in self:
             log.summary = self.env._(
                 "Outlook → Odoo: %(pulled)s · Odoo → Outlook: %(pushed)s",
-                pulled=log.pulled_created + log.pulled_updated + log.pulled_archived,
-                pushed=log.pushed_created + log.pushed_updated + log.pushed_deleted,
+                pulled=sum(log[name] for name in PULLED_COUNTS),
+                pushed=sum(log[name] for name in PUSHED_COUNTS),
             )

@@ -63,8 +63,9 @@ from .errors import (
     TransportError,
     WriteUnconfirmed,
 )
+from .mapping import timestamp
 from .quota import Pacer
-from .values import UTC, Response
+from .values import UTC
 
 PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"'
 BATCH_LIMIT = 20
@@ -75,11 +76,12 @@ INSTANCES_PAGE = 100
 _RETRYABLE = frozenset({429, 503, 504})
 _NOT_RUN = frozenset({429})
 _MAY_HAVE_RUN = frozenset({503, 504})
-_REPLY_ACTIONS: Mapping[str, str] = {
+REPLY_ACTIONS: Mapping[str, str] = {
     "accepted": "accept",
     "tentative": "tentativelyAccept",
     "declined": "decline",
 }
+"""Odoo's answers to a meeting and the Graph action that sends each."""
 
 
 _NO_RESPONSE_REQUESTED = re.compile(r"(hasn.t|has not) requested a response", re.IGNORECASE)
@@ -145,6 +147,48 @@ class DeltaPage:
     next_link: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    """The signed-in user (``GET /me``): a personal account's has no ``mail``."""
+
+    id: str
+    mail: str
+    user_principal_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Calendar:
+    """One calendar of the mailbox: ``owner_*`` its owner (another user for a shared one),
+    ``tallies_responses``: Outlook tracks the attendees' answers to meetings sent from it
+    (Graph's ``isTallyingResponses``; only the default calendar does, unknown reads as yes)."""
+
+    id: str
+    name: str
+    owner_address: str
+    owner_name: str
+    can_edit: bool
+    is_default: bool
+    tallies_responses: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A category of the mailbox's master list: its name and colour (``none``,
+    ``preset0``..``preset24``)."""
+
+    name: str
+    color: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription:
+    """A change-notification subscription as Graph answers it: ``expires_at`` aware UTC,
+    ``None`` when Graph's answer does not say."""
+
+    id: str
+    expires_at: datetime | None
+
+
 class _KeptAdapter(HTTPAdapter):
     """An adapter whose connections outlive the sessions it is mounted on."""
 
@@ -205,9 +249,7 @@ class GraphClient:
         calendar_scope: str | None = None,
         pacer: Pacer | None = None,
     ) -> None:
-        self._events_root = (
-            f"/me/calendars/{quote(calendar_scope, safe='')}" if calendar_scope else "/me"
-        )
+        self._calendar_scope = calendar_scope
         self._session_factory = session_factory
         self._base_url = base_url.rstrip("/")
         self._origin = _origin(self._base_url)
@@ -248,18 +290,35 @@ class GraphClient:
 
     # --- calls -----------------------------------------------------------------------------
 
+    @staticmethod
+    def events_path(calendar_id: str | None = None) -> str:
+        """The events of a calendar (``/me/calendars/{id}/events``, the id quoted), or of the
+        whole mailbox (``/me/events``, where creates land in the default calendar) without
+        one, relative to the version root: where creates are posted, what a subscription
+        watches. Every event path of the client is built on it."""
+        return (
+            f"/me/calendars/{quote(calendar_id, safe='')}/events" if calendar_id else "/me/events"
+        )
+
     def event_path(self, event_id: str, *action: str) -> str:
         """The path of one event (and of an ``action`` on it, e.g. ``decline``), relative to
-        the version root: for ``$batch`` requests and the calls below."""
-        return "/".join((f"{self._events_root}/events/{quote(event_id, safe='')}", *action))
+        the version root, under the client's ``calendar_scope``: for ``$batch`` requests and
+        the calls below."""
+        event = f"{self.events_path(self._calendar_scope)}/{quote(event_id, safe='')}"
+        return "/".join((event, *action))
 
-    def get_me(self) -> dict[str, Any]:
-        """``GET /me``: the signed-in user (``id``, ``mail``, ``userPrincipalName``...)."""
-        return self._json("GET", "/me")
+    def get_me(self) -> User:
+        """``GET /me``: the signed-in user."""
+        me = self._json("GET", "/me")
+        return User(
+            id=_string(me.get("id")),
+            mail=_string(me.get("mail")),
+            user_principal_name=_string(me.get("userPrincipalName")),
+        )
 
-    def get_default_calendar(self) -> dict[str, Any]:
-        """``GET /me/calendar``: the mailbox's default calendar (``id``, ``name``, ``owner``)."""
-        return self._json("GET", "/me/calendar")
+    def get_default_calendar(self) -> Calendar:
+        """``GET /me/calendar``: the mailbox's default calendar."""
+        return _calendar(self._json("GET", "/me/calendar"))
 
     def mailbox_time_zone(self) -> str:
         """``GET /me/mailboxSettings/timeZone``: the user's preferred zone, a Windows or an
@@ -268,22 +327,30 @@ class GraphClient:
         value = self._json("GET", "/me/mailboxSettings/timeZone").get("value")
         return value if isinstance(value, str) else ""
 
-    def list_calendars(self) -> list[dict[str, Any]]:
+    def list_calendars(self) -> list[Calendar]:
         """Every calendar of the mailbox (all pages)."""
-        return [item for page in self._pages(self._url("/me/calendars")) for item in page["value"]]
+        return [
+            _calendar(item)
+            for page in self._pages(self._url("/me/calendars"))
+            for item in page["value"]
+        ]
 
-    def master_categories(self) -> list[dict[str, Any]]:
-        """``GET /me/outlook/masterCategories``: the mailbox's categories (``displayName``,
-        ``color``)."""
-        return self._json("GET", "/me/outlook/masterCategories").get("value", [])
+    def master_categories(self) -> list[Category]:
+        """``GET /me/outlook/masterCategories``: the mailbox's categories."""
+        return [
+            _category(item)
+            for item in self._json("GET", "/me/outlook/masterCategories").get("value", [])
+        ]
 
-    def create_master_category(self, name: str, color: str) -> dict[str, Any]:
+    def create_master_category(self, name: str, color: str) -> Category:
         """Add ``name`` with ``color`` (``none``, ``preset0``..``preset24``) to the master list."""
-        return self._json(
-            "POST",
-            "/me/outlook/masterCategories",
-            json={"displayName": name, "color": color},
-            idempotent=False,
+        return _category(
+            self._json(
+                "POST",
+                "/me/outlook/masterCategories",
+                json={"displayName": name, "color": color},
+                idempotent=False,
+            )
         )
 
     def get_event(self, event_id: str, *, expand: str | None = None) -> dict[str, Any]:
@@ -291,15 +358,6 @@ class GraphClient:
         ``NotFound`` when it is gone."""
         params = {"$expand": expand} if expand else None
         return self._json("GET", self.event_path(event_id), params=params)
-
-    def find_events(self, odata_filter: str, *, expand: str | None = None) -> list[dict[str, Any]]:
-        """Events matching ``odata_filter`` over the whole mailbox, e.g.
-        ``mapping.odoo_ref_filter(...)`` to find the copy a lost create made."""
-        params = {"$filter": odata_filter}
-        if expand:
-            params["$expand"] = expand
-        url = self._url(f"{self._events_root}/events")
-        return [item for page in self._pages(url, params) for item in page["value"]]
 
     def instances(self, event_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """``GET /me/events/{id}/instances``: a series' occurrences and exceptions overlapping the
@@ -341,55 +399,6 @@ class GraphClient:
                     rows[event_id] += page.get("value") or []
         return rows
 
-    def create_event(
-        self, body: Mapping[str, Any], transaction_id: str, *, calendar_id: str | None = None
-    ) -> dict[str, Any]:
-        """Create an event (in ``calendar_id``, else the default calendar) carrying
-        ``transaction_id``; returns the created event."""
-        path = (
-            f"/me/calendars/{quote(calendar_id, safe='')}/events" if calendar_id else "/me/events"
-        )
-        payload = {**body, "transactionId": transaction_id}
-        return self._json("POST", path, json=payload, idempotent=False)
-
-    def update_event(self, event_id: str, body: Mapping[str, Any], etag: str) -> dict[str, Any]:
-        """PATCH ``body`` if the event is still at ``etag``; ``PreconditionFailed`` otherwise."""
-        path, headers = self.event_path(event_id), {"If-Match": etag}
-        try:
-            return self._json("PATCH", path, json=body, headers=headers)
-        except GraphError as error:
-            relaxed = _relaxed(BatchRequest(id="", method="PATCH", url=path, body=body), error)
-            if relaxed is None:
-                raise
-            return self._json("PATCH", path, json=relaxed[0].body, headers=headers)
-
-    def delete_event(self, event_id: str, etag: str | None = None) -> bool:
-        """Delete an event; ``False`` when it was already gone (404/410)."""
-        headers = {"If-Match": etag} if etag else None
-        try:
-            self._send("DELETE", self._url(self.event_path(event_id)), headers=headers)
-        except GraphError as error:
-            if error.status in (404, 410):
-                return False
-            raise
-        return True
-
-    def respond(self, event_id: str, response: Response, *, send_response: bool = True) -> None:
-        """Accept, tentatively accept or decline a meeting the owner attends (``response`` in
-        Odoo's vocabulary; ``needsAction`` cannot be sent)."""
-        action = _REPLY_ACTIONS.get(response)
-        if action is None:
-            raise ValueError(f"cannot reply {response!r}")
-        path = self.event_path(event_id, action)
-        body = {"sendResponse": send_response}
-        try:
-            self._send("POST", self._url(path), json=body, idempotent=False)
-        except GraphError as error:
-            relaxed = _relaxed(BatchRequest(id="", method="POST", url=path, body=body), error)
-            if relaxed is None:
-                raise
-            self._send("POST", self._url(path), json=relaxed[0].body, idempotent=False)
-
     def create_subscription(
         self,
         *,
@@ -398,13 +407,12 @@ class GraphClient:
         client_state: str,
         expiration: datetime,
         change_type: str = "created,updated,deleted",
-    ) -> dict[str, Any]:
+    ) -> Subscription:
         """``POST /subscriptions``: change notifications for ``resource`` (e.g.
         ``/me/calendars/{id}/events``) to ``notification_url``, which also receives the
         lifecycle notifications. Graph calls that URL with a ``validationToken`` before it
         answers (a URL that does not echo it within 10 s makes this a 400 ``GraphError``).
-        Returns the subscription (``id``, ``expirationDateTime``...); ``client_state`` comes
-        back in every notification and is never logged here."""
+        ``client_state`` comes back in every notification and is never logged here."""
         body = {
             "changeType": change_type,
             "notificationUrl": notification_url,
@@ -413,16 +421,18 @@ class GraphClient:
             "expirationDateTime": _iso(expiration),
             "clientState": client_state,
         }
-        return self._json("POST", "/subscriptions", json=body, idempotent=False)
+        return _subscription(self._json("POST", "/subscriptions", json=body, idempotent=False))
 
-    def renew_subscription(self, subscription_id: str, expiration: datetime) -> dict[str, Any]:
+    def renew_subscription(self, subscription_id: str, expiration: datetime) -> Subscription:
         """``PATCH /subscriptions/{id}`` with a new ``expirationDateTime`` (also what a
         ``reauthorizationRequired`` lifecycle notification asks for); ``NotFound`` when Graph
         has dropped it: create a new one."""
-        return self._json(
-            "PATCH",
-            f"/subscriptions/{quote(subscription_id, safe='')}",
-            json={"expirationDateTime": _iso(expiration)},
+        return _subscription(
+            self._json(
+                "PATCH",
+                f"/subscriptions/{quote(subscription_id, safe='')}",
+                json={"expirationDateTime": _iso(expiration)},
+            )
         )
 
     def delete_subscription(self, subscription_id: str) -> bool:
@@ -795,7 +805,7 @@ def _relaxed(request: BatchRequest, error: GraphError) -> tuple[BatchRequest, st
         return None
     body = dict(request.body)
     action = request.url.rsplit("/", 1)[-1]
-    if action in _REPLY_ACTIONS.values():
+    if action in REPLY_ACTIONS.values():
         if body.get("sendResponse", True) and _NO_RESPONSE_REQUESTED.search(
             error.message.replace("\u2019", "'")
         ):
@@ -850,6 +860,37 @@ def _error_text(response: requests.Response) -> str:
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _string(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _calendar(item: Mapping[str, Any]) -> Calendar:
+    owner = item.get("owner") if isinstance(item.get("owner"), dict) else {}
+    return Calendar(
+        id=_string(item.get("id")),
+        name=_string(item.get("name")),
+        owner_address=_string(owner.get("address")),
+        owner_name=_string(owner.get("name")),
+        can_edit=bool(item.get("canEdit")),
+        is_default=bool(item.get("isDefaultCalendar")),
+        tallies_responses=item.get("isTallyingResponses") is not False,
+    )
+
+
+def _category(item: Mapping[str, Any]) -> Category:
+    return Category(
+        name=_string(item.get("displayName")), color=_string(item.get("color")) or "none"
+    )
+
+
+def _subscription(item: Mapping[str, Any]) -> Subscription:
+    try:
+        expires_at = timestamp(_string(item.get("expirationDateTime")))
+    except ValueError:
+        expires_at = None
+    return Subscription(id=_string(item.get("id")), expires_at=expires_at)
 
 
 def _iso(moment: datetime) -> str:

@@ -105,6 +105,11 @@ class GraphEvent:
     is_organizer: bool
     odoo_ref: str | None
     values: EventValues
+    transaction_id: str | None = None
+    """The ``transactionId`` the event was created with (ours is ``transaction_id(...)``)."""
+    unmodified_since_created: bool = False
+    """Not modified after its creation (same second, give or take the moment Exchange takes
+    to store it): it still holds what its creator sent."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +118,24 @@ class RemovedEvent:
 
     graph_id: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeriesPart:
+    """A delta entry of a series: its master, an occurrence stub or an exception
+    (``kind``: Graph's event type). A series is read whole, from its parts or from Graph
+    (``services.series``), never one entry at a time; ``item`` is the raw entry for that."""
+
+    kind: str
+    master_id: str
+    item: dict[str, Any]
+
+
+SERIES_TYPES = frozenset({"seriesMaster", "occurrence", "exception"})
+"""Graph's event types of a series' master and its occurrences."""
+
+UNMODIFIED_WITHIN = timedelta(seconds=2)
+"""How far an event's last modification may follow its creation for it to count as unmodified."""
 
 
 def transaction_id(database_uuid: str, event_id: int, generation: int = 0) -> str:
@@ -130,13 +153,13 @@ def odoo_ref(database_uuid: str, event_id: int) -> str:
     return f"{database_uuid}:{event_id}"
 
 
-def odoo_ref_filter(database_uuid: str, event_id: int) -> str:
-    """``$filter`` finding the Outlook event created from Odoo event ``event_id``."""
-    value = odoo_ref(database_uuid, event_id)
-    return (
-        "singleValueExtendedProperties/Any(ep: ep/id eq "
-        f"'{ODOO_REF_PROPERTY_ID}' and ep/value eq '{value}')"
-    )
+def own_event_id(ref: str | None, database_uuid: str) -> int | None:
+    """The Odoo event id our extended property ``ref`` (``odoo_ref``) names when this database
+    wrote it; ``None`` for another database's, a missing or an unreadable property."""
+    prefix = f"{database_uuid}:"
+    if ref and ref.startswith(prefix) and re.fullmatch(r"[0-9]{1,18}", ref[len(prefix) :]):
+        return int(ref[len(prefix) :])
+    return None
 
 
 def from_graph(
@@ -160,13 +183,15 @@ def read_event(
             graph_id=graph_id,
             ical_uid=_text(event, "iCalUId"),
             change_key=_text(event, "changeKey") or _etag_key(_text(event, "@odata.etag")),
-            last_modified=_timestamp(_text(event, "lastModifiedDateTime")),
+            last_modified=timestamp(_text(event, "lastModifiedDateTime")),
             event_type=_text(event, "type") or "singleInstance",
             series_master_id=_text(event, "seriesMasterId") or None,
-            original_start=_timestamp(_text(event, "originalStart")),
+            original_start=timestamp(_text(event, "originalStart")),
             is_organizer=_is_organizer(event, owner_email.strip().lower()),
             odoo_ref=_read_odoo_ref(event.get("singleValueExtendedProperties") or ()),
             values=_values(event, owner_email.strip().lower(), mailbox_zone),
+            transaction_id=_transaction_id(event),
+            unmodified_since_created=_unmodified_since_created(event),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise MalformedEvent(graph_id, f"{type(error).__name__}: {error}") from error
@@ -214,9 +239,19 @@ def series_instance_uid(master_ical_uid: str, original_start: datetime) -> str:
 
 def read_delta_item(
     item: dict[str, Any], *, owner_email: str = "", mailbox_zone: MailboxZone | None = None
-) -> GraphEvent | RemovedEvent:
-    """One entry of a delta page: a ``RemovedEvent`` for ``@removed``, else a ``GraphEvent``."""
-    removed = item.get("@removed") if isinstance(item, dict) else None
+) -> GraphEvent | RemovedEvent | SeriesPart | None:
+    """One entry of a delta page: a ``RemovedEvent`` for ``@removed``, a ``SeriesPart`` for an
+    entry of a series (``None`` when it does not name its series), else a ``GraphEvent``.
+    ``MalformedEvent`` when it is no event at all, or one that cannot be read."""
+    if not isinstance(item, dict):
+        raise MalformedEvent(None, f"not an event: {item!r:.80}")
+    removed = item.get("@removed")
+    kind = item.get("type")
+    if removed is None and kind in SERIES_TYPES:
+        master_id = item.get("id") if kind == "seriesMaster" else item.get("seriesMasterId")
+        if not isinstance(master_id, str) or not master_id:
+            return None
+        return SeriesPart(kind=kind, master_id=master_id, item=item)
     if removed is not None:
         graph_id = item.get("id")
         if not isinstance(graph_id, str) or not graph_id:
@@ -412,12 +447,40 @@ def _date(value: dict[str, Any]) -> date:
     return _parse(value["dateTime"]).date()
 
 
-def _timestamp(value: str | None) -> datetime | None:
-    """An ISO timestamp Graph sends in UTC (``...Z`` or naive), as an aware UTC datetime."""
+def timestamp(value: str | None) -> datetime | None:
+    """A timestamp Graph sends (``lastModifiedDateTime``, ``expirationDateTime``...: ISO 8601
+    in UTC, ``...Z`` or naive, up to 7 fractional digits) as an aware UTC datetime; ``None``
+    when empty, ``ValueError`` when it is not one. Graph's only timestamp parser."""
     if not value:
         return None
     moment = _parse(value)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _transaction_id(event: dict[str, Any]) -> str | None:
+    value = event.get("transactionId")
+    return value if isinstance(value, str) and value else None
+
+
+def _unmodified_since_created(event: dict[str, Any]) -> bool:
+    try:
+        created = timestamp(_text(event, "createdDateTime"))
+        modified = timestamp(_text(event, "lastModifiedDateTime"))
+    except ValueError:
+        return False
+    if created is None or modified is None:
+        return False
+    # Whole seconds, as Outlook shows them: a fraction of either never tips the balance.
+    return (
+        abs(modified.replace(microsecond=0) - created.replace(microsecond=0)) <= UNMODIFIED_WITHIN
+    )
+
+
+def subject_of(item: Any) -> str:
+    """The subject of a raw Graph event, to name it when it cannot be read ("" when it has
+    none readable)."""
+    subject = item.get("subject") if isinstance(item, dict) else None
+    return subject if isinstance(subject, str) else ""
 
 
 def _is_organizer(event: dict[str, Any], owner_email: str) -> bool:

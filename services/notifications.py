@@ -31,7 +31,13 @@ SKEW_MARGIN = timedelta(minutes=60)
 """What we ask for is the maximum less this, so clock skew never makes it a 400."""
 RENEW_BEFORE = timedelta(days=2)
 """Renew a subscription that has less than this left (the renewal cron runs every hour)."""
-LIFECYCLE_EVENTS = frozenset({"reauthorizationRequired", "subscriptionRemoved", "missed"})
+REAUTHORIZATION_REQUIRED = "reauthorizationRequired"
+"""Lifecycle event: the subscription must be renewed (its access is about to lapse)."""
+SUBSCRIPTION_REMOVED = "subscriptionRemoved"
+"""Lifecycle event: Graph dropped the subscription; create a new one (changes went unannounced)."""
+MISSED = "missed"
+"""Lifecycle event: some changes were not announced."""
+LIFECYCLE_EVENTS = frozenset({REAUTHORIZATION_REQUIRED, SUBSCRIPTION_REMOVED, MISSED})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

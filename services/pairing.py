@@ -15,47 +15,20 @@ events for one Outlook event, or the reverse), none of them is paired; they are 
 ``Pairing.ambiguous`` and the caller leaves them alone (neither imported nor exported) until the
 user decides. Occurrences of a recurring series never pair with single events.
 
-A pair has no base yet; ``pair_base`` makes one from the two sides' values so that the planner
-(``reconcile.plan``) sees, for each field that differs, only the newer side as changed: the
-newer value wins and is reported as a conflict, everything else stays as each side has it
-(attendees, reminders, read-only Graph fields, a time zone label, a body that differs only in
-markup), so a pair costs no write that would mail anyone.
+A pair has no base yet: the planner (``reconcile.plan``, ``SyncItem.paired``) merges its two
+sides under the account's who-wins policy.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Literal
 
 from .mapping import odoo_ref
-from .values import PULL_ONLY_FIELDS, SYNCED_FIELDS, WHEN_FIELDS, EventValues, SyncBase
-
-Side = Literal["odoo", "outlook"]
-
-_LEFT_AS_THEY_ARE = frozenset({"attendees", "reminder_minutes"}) | PULL_ONLY_FIELDS
-"""Fields a pair keeps as each side has them: attendee lists (as after a first sync that pushed
-no attendees: sending them would mail everyone), reminders (Outlook gives every event its
-default reminder, which is no edit, and an Odoo alarm rings for every attendee), and the
-read-only Graph fields."""
-
-_MERGED_UNITS: tuple[tuple[str, ...], ...] = (
-    WHEN_FIELDS,
-    *(
-        (name,)
-        for name in SYNCED_FIELDS
-        if name not in WHEN_FIELDS and name not in _LEFT_AS_THEY_ARE
-    ),
-)
-"""What pairing merges; start, end, all-day, dates and zone as one unit."""
-
-_UNSEEN = re.compile(r"<(head|style|script)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
+from .values import EventValues
 
 
 class PairedBy(str, Enum):
@@ -123,26 +96,6 @@ class Pairing:
         return frozenset(graph_id for amb in self.ambiguous for graph_id in amb.graph_ids)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FieldConflict:
-    """A field (``when`` for the time) the two sides of a pair hold differently."""
-
-    field: str
-    local_value: Any
-    remote_value: Any
-    winner: Side
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PairBase:
-    """The base to give the planner for a new pair, and whether the Odoo side counts as edited
-    (``local_dirty``: it holds a newer value to send)."""
-
-    base: SyncBase
-    local_dirty: bool
-    conflicts: tuple[FieldConflict, ...]
-
-
 def normalize_subject(subject: str) -> str:
     """Casefolded, whitespace collapsed: "Weekly  Sync " and "weekly sync" are one subject."""
     return " ".join(subject.casefold().split())
@@ -204,8 +157,8 @@ def pair(
         {i: sorted(c.ical_uids) for i, c in local_left.items()},
         {g: c.ical_uid for g, c in remote_left.items() if c.ical_uid},
     )
-    # Series are paired series to series (by their pattern and first occurrence, issue E #7):
-    # an occurrence never pairs with a single event.
+    # Series are paired series to series (by their pattern and first occurrence): an
+    # occurrence never pairs with a single event.
     match(
         PairedBy.MEETING,
         {i: [meeting_key(c.values)] for i, c in local_left.items() if not c.in_series},
@@ -216,67 +169,3 @@ def pair(
         },
     )
     return Pairing(pairs=tuple(pairs), ambiguous=tuple(ambiguous))
-
-
-def pair_base(
-    local: EventValues,
-    remote: EventValues,
-    *,
-    local_modified: datetime | None,
-    remote_modified: datetime | None,
-    organizer: bool = True,
-) -> PairBase:
-    """A base for a new pair: for each merged unit the two sides hold differently, the older
-    side's value, so that the planner sends the newer one across (Outlook's when this mailbox
-    only attends the meeting, or when the times are unknown or equal)."""
-    newer: Side = (
-        "odoo"
-        if organizer and local_modified and remote_modified and local_modified > remote_modified
-        else "outlook"
-    )
-    base_local: dict[str, Any] = {}
-    base_remote: dict[str, Any] = {}
-    conflicts: list[FieldConflict] = []
-    for unit in _MERGED_UNITS:
-        if _same(local, remote, unit):
-            continue
-        older = remote if newer == "odoo" else local
-        values = {name: getattr(older, name) for name in unit}
-        base_local.update(values)
-        base_remote.update(values)
-        conflicts.append(
-            FieldConflict(
-                field="when" if unit == WHEN_FIELDS else unit[0],
-                local_value=_describe(local, unit),
-                remote_value=_describe(remote, unit),
-                winner=newer,
-            )
-        )
-    return PairBase(
-        base=SyncBase(local=local.replace(**base_local), remote=remote.replace(**base_remote)),
-        local_dirty=bool(conflicts) and newer == "odoo",
-        conflicts=tuple(conflicts),
-    )
-
-
-def body_text(description_html: str) -> str:
-    """The words of an HTML body: what a reader sees, whatever markup each side wraps it in."""
-    visible = _TAG.sub(" ", _UNSEEN.sub(" ", description_html))
-    return " ".join(html.unescape(visible).split())
-
-
-def _same(local: EventValues, remote: EventValues, unit: Sequence[str]) -> bool:
-    if unit == WHEN_FIELDS:
-        # The same instants labelled with another zone are the same meeting: rewriting the time
-        # of a meeting makes Exchange email its attendees.
-        return meeting_key(local)[1:] == meeting_key(remote)[1:]
-    (name,) = unit
-    if name == "description_html":
-        return body_text(local.description_html) == body_text(remote.description_html)
-    return getattr(local, name) == getattr(remote, name)
-
-
-def _describe(values: EventValues, unit: Sequence[str]) -> Any:
-    if len(unit) == 1:
-        return getattr(values, unit[0])
-    return {name: getattr(values, name) for name in unit if getattr(values, name) is not None}

@@ -13,11 +13,17 @@ Rules, per binding (``base`` = what each side held after the last sync):
   (``newest`` by default: the side modified last; ties and unknown times go to Outlook), the
   loser is recorded in ``Plan.conflicts``. Start, stop, all-day, dates and zone merge as one
   unit (``when``); attendees merge one attendee at a time.
+- A new pair (``SyncItem.paired``: ``services.pairing`` found the two sides are one event,
+  they have no base yet): each field they hold differently is a conflict the policy's winner
+  takes (an attendee's link takes the organizer's Outlook values); attendees, reminders,
+  read-only Graph fields, a time zone label and a body that differs only in markup stay as
+  each side has them, so a pair costs no write that would mail anyone.
 - New on one side: created on the other (Odoo -> Outlook only as the policy's push scope allows;
-  Outlook's cancelled copies are never imported). On both sides without a base (a re-match after
-  a resync, or another user's copy found by iCalUId): never created twice, and Outlook's
-  version of each differing field is kept whatever the policy (Odoo's copy came from Outlook
-  or was never synced with this one; writing it back would email an update).
+  Outlook's cancelled copies are never imported). On both sides without a base and not a new
+  pair (a re-match after a resync, or another user's copy found by iCalUId): never created
+  twice, and Outlook's version of each differing field is kept whatever the policy (Odoo's
+  copy came from Outlook or was never synced with this one; writing it back would email an
+  update).
 - Gone on one side and unchanged on the other: deleted there (Outlook: ``DeleteRemote`` when the
   mailbox owner organizes the event, else ``DeclineRemote``). Gone on one side but edited on the
   other: the edit wins and the event is created again. Cancelled in Outlook: archived in Odoo.
@@ -43,12 +49,15 @@ for the occurrences of a recurring series beside their master.
 from __future__ import annotations
 
 import dataclasses
+import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
+from .pairing import meeting_key
 from .values import (
     PULL_ONLY_FIELDS,
     SYNCED_FIELDS,
@@ -67,13 +76,28 @@ _UNITS: tuple[tuple[str, ...], ...] = (
     *((name,) for name in SYNCED_FIELDS if name not in WHEN_FIELDS and name != "attendees"),
 )
 
+_LEFT_AS_THEY_ARE = frozenset({"attendees", "reminder_minutes"}) | PULL_ONLY_FIELDS
+"""Fields a new pair keeps as each side has them: attendee lists (as after a first sync that
+pushed no attendees: sending them would mail everyone), reminders (Outlook gives every event its
+default reminder, which is no edit, and an Odoo alarm rings for every attendee), and the
+read-only Graph fields."""
+
+_PAIR_UNITS = tuple(unit for unit in _UNITS if _LEFT_AS_THEY_ARE.isdisjoint(unit))
+"""What a new pair merges."""
+
+_UNSEEN = re.compile(r"<(head|style|script)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
 
 class Winner(str, Enum):
-    """Who wins when both sides changed the same field."""
+    """Who wins when both sides changed the same field, or a new pair holds it differently."""
 
     NEWEST = "newest"
     ODOO = "odoo"
     OUTLOOK = "outlook"
+    FIRST_SYNC = "first_sync"
+    """A first sync's: Outlook's edit wins a field changed on both sides since the last sync
+    (links kept from before the account synced as new), the newest a new pair's field."""
 
 
 class PushScope(str, Enum):
@@ -148,6 +172,8 @@ class SyncItem:
     (an attendee's link): the organizer syncs this event through a link of their own, which
     merges the organizer's Odoo edits with their Outlook ones; this link then leaves a field
     changed on both sides to it (it would overwrite the Odoo edit with no conflict logged).
+    ``paired``: a new pair, found on both sides by ``services.pairing``, to merge without a
+    base under the policy's winner.
     """
 
     key: ItemKey
@@ -160,6 +186,7 @@ class SyncItem:
     organizer: bool = True
     owner_email: str = ""
     organizer_syncs: bool = False
+    paired: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -253,8 +280,8 @@ class ItemPlan:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Conflict:
-    """The same field changed on both sides; ``field`` is a field name, ``when`` or
-    ``attendee:<email>``; the values are what each side had."""
+    """The same field changed on both sides, or held differently by a new pair; ``field`` is a
+    field name, ``when`` or ``attendee:<email>``; the values are what each side had."""
 
     key: ItemKey
     field: str
@@ -329,9 +356,67 @@ def _plan_item(
         return _plan_local_gone(item, remote, policy)
     if remote is None:
         return _plan_remote_gone(item, local, policy, now)
+    if item.paired and item.base is None:
+        item = _pair_base(item, local, remote, policy, conflicts)
     if _is_busy_block(item, local, policy):
         return _merge_busy_block(item, local, remote, policy=policy, conflicts=conflicts)
     return _merge(item, local, remote, policy=policy, conflicts=conflicts)
+
+
+def _pair_base(
+    item: SyncItem,
+    local: EventValues,
+    remote: EventValues,
+    policy: Policy,
+    conflicts: list[Conflict],
+) -> SyncItem:
+    """The new pair ``item`` with a base: for each merged unit the two sides hold differently,
+    the loser's value, so that the merge sends the winner's across; the Odoo side counts as
+    edited when it won a unit."""
+    winner = _winner(item, policy)
+    base_local: dict[str, Any] = {}
+    base_remote: dict[str, Any] = {}
+    differing = False
+    for unit in _PAIR_UNITS:
+        if _same(local, remote, unit):
+            continue
+        differing = True
+        loser = remote if winner == "odoo" else local
+        values = {name: getattr(loser, name) for name in unit}
+        base_local.update(values)
+        base_remote.update(values)
+        conflicts.append(
+            Conflict(
+                key=item.key,
+                field="when" if unit == WHEN_FIELDS else unit[0],
+                local_value=_describe(local, unit),
+                remote_value=_describe(remote, unit),
+                winner=winner,
+            )
+        )
+    return dataclasses.replace(
+        item,
+        base=SyncBase(local=local.replace(**base_local), remote=remote.replace(**base_remote)),
+        local_dirty=differing and winner == "odoo",
+    )
+
+
+def _same(local: EventValues, remote: EventValues, unit: tuple[str, ...]) -> bool:
+    """Whether a new pair's two sides hold ``unit`` alike, as a reader sees it."""
+    if unit == WHEN_FIELDS:
+        # The same instants labelled with another zone are the same meeting: rewriting the time
+        # of a meeting makes Exchange email its attendees.
+        return meeting_key(local)[1:] == meeting_key(remote)[1:]
+    (name,) = unit
+    if name == "description_html":
+        return body_text(local.description_html) == body_text(remote.description_html)
+    return getattr(local, name) == getattr(remote, name)
+
+
+def body_text(description_html: str) -> str:
+    """The words of an HTML body: what a reader sees, whatever markup each side wraps it in."""
+    visible = _TAG.sub(" ", _UNSEEN.sub(" ", description_html))
+    return " ".join(html.unescape(visible).split())
 
 
 def _plan_local_gone(item: SyncItem, remote: EventValues, policy: Policy) -> ItemPlan:
@@ -597,15 +682,24 @@ def _response(values: EventValues, owner_email: str) -> Response:
 
 
 def _winner(item: SyncItem, policy: Policy) -> Side:
-    if item.base is None and item.organizer:
+    """Who wins ``item``'s conflicts: the policy's, but for an item found on both sides
+    without a base."""
+    if item.paired and not item.organizer:
+        # An attendee's new pair: the organizer's Outlook values are the meeting's, and this
+        # link cannot push details anyway.
+        return "outlook"
+    if item.base is None and item.organizer and not item.paired:
         # Never synced together (a meeting imported through an attendee's mailbox, a lost create
         # answer, links forgotten): the differences are Outlook's normalisation or its
         # organizer's, not edits of this user, and sending Odoo's would email an update. (An
         # attendee's link pushes only the owner's answer, given in Odoo or in Outlook: newest.)
         return "outlook"
-    if policy.conflicts is Winner.ODOO:
+    rule = policy.conflicts
+    if rule is Winner.FIRST_SYNC:
+        rule = Winner.NEWEST if item.paired else Winner.OUTLOOK
+    if rule is Winner.ODOO:
         return "odoo"
-    if policy.conflicts is Winner.OUTLOOK:
+    if rule is Winner.OUTLOOK:
         return "outlook"
     if item.local_modified and item.remote_modified and item.local_modified > item.remote_modified:
         return "odoo"
@@ -695,6 +789,7 @@ def _unit(values: EventValues, unit: tuple[str, ...]) -> tuple[Any, ...]:
 
 
 def _describe(values: EventValues, unit: tuple[str, ...]) -> Any:
+    """What ``values`` hold of ``unit``, for a conflict: the value, or the unit's set fields."""
     if len(unit) == 1:
         return getattr(values, unit[0])
-    return {name: getattr(values, name) for name in unit}
+    return {name: getattr(values, name) for name in unit if getattr(values, name) is not None}

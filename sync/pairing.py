@@ -1,19 +1,17 @@
 """Pairing inside a sync run: unlinked Outlook events that already are Odoo events get linked.
 
-``services.pairing`` decides; this reads the candidates from Odoo in bulk, hands the planner a
-base for each pair, holds ambiguous candidates back, and counts what it did for the sync log
-(and the first-sync preview, issue F #8): ``paired`` and the ``ambiguous`` list.
+``services.pairing`` finds the pairs; this reads the candidates from Odoo in bulk, says which
+Outlook events are new pairs (the planner merges them: ``SyncItem.paired``), holds ambiguous
+candidates back, and counts what it did for the sync log (and the first-sync preview):
+``paired`` and the ``ambiguous`` list.
 """
 
-from datetime import timezone
-
-from ..services.pairing import LocalCandidate, RemoteCandidate, normalize_subject, pair, pair_base
-from ..services.reconcile import ItemPlan
+from ..services import mapping
+from ..services.pairing import LocalCandidate, RemoteCandidate, normalize_subject, pair
 
 
 class RunPairing:
-    """The pairing of one ``SyncRun``: ``find`` before the plan, ``base_for`` per item,
-    ``settle`` after the plan."""
+    """The pairing of one ``SyncRun``: ``find`` before the plan, then ``is_pair`` per item."""
 
     def __init__(self, run):
         self.run = run
@@ -21,7 +19,6 @@ class RunPairing:
         self.held_event_ids = frozenset()
         self.ambiguous = []
         self._paired = set()  # graph ids linked to an existing Odoo event by this run
-        self._keys = set()  # item keys of those pairs, to link even when nothing is written
 
     def find(self, unknown_remote, matched):
         """Add to ``matched`` ({graph_id: calendar.event}) the Outlook events that pairing binds
@@ -72,11 +69,10 @@ class RunPairing:
         run = self.run
         account = run.account
         subjects = {normalize_subject(event.values.name) for event in remote.values()}
-        prefix = f"{run.database_uuid}:"
         refs = {
-            int(ref[len(prefix) :])
-            for ref in (event.odoo_ref or "" for event in remote.values())
-            if ref.startswith(prefix) and ref[len(prefix) :].isdigit()
+            event_id
+            for event in remote.values()
+            if (event_id := mapping.own_event_id(event.odoo_ref, run.database_uuid))
         }
         taken = {event.id for event in matched.values()}
         events = run.Event.search(
@@ -105,7 +101,7 @@ class RunPairing:
         candidates = []
         for event in events:
             try:
-                values = event._outlook_values()
+                values = event._outlook_read_values()
             except ValueError:
                 continue  # the run reports it with the event's own item
             candidates.append(
@@ -118,38 +114,6 @@ class RunPairing:
             )
         return candidates
 
-    def base_for(self, key, graph_id, remote_event, local_event, local_values):
-        """The base and dirty flag of an Outlook event paired with ``local_event`` by this run,
-        or None (not a pair: the planner merges it as before). Differing fields are logged as
-        conflicts, the newer side winning."""
-        if graph_id not in self._paired or local_event is None or local_values is None:
-            return None
-        made = pair_base(
-            local_values,
-            remote_event.values,
-            local_modified=local_event.write_date.replace(tzinfo=timezone.utc),
-            remote_modified=remote_event.last_modified,
-            organizer=remote_event.is_organizer,
-        )
-        self.run.conflicts.extend(
-            {
-                "event": local_event.name or remote_event.values.name,
-                "field": conflict.field,
-                "odoo": str(conflict.local_value),
-                "outlook": str(conflict.remote_value),
-                "winner": conflict.winner,
-            }
-            for conflict in made.conflicts
-        )
-        self._keys.add(key)
-        return made
-
-    def settle(self, item_plans, items):
-        """The plan's items, plus a plan that only links each pair the planner had nothing to
-        do for (its base is already right)."""
-        planned = {item_plan.key for item_plan in item_plans}
-        return tuple(item_plans) + tuple(
-            ItemPlan(key=item.key, actions=(), base=item.base)
-            for item in items
-            if item.key in self._keys and item.key not in planned
-        )
+    def is_pair(self, graph_id):
+        """Whether this run paired the Outlook event ``graph_id`` with an existing Odoo event."""
+        return graph_id in self._paired

@@ -10,13 +10,13 @@ carry a deterministic ``transactionId`` and our extended property, so nothing is
 import dataclasses
 import logging
 from collections import Counter
-from datetime import datetime, timedelta, timezone
-from urllib.parse import quote
+from datetime import timedelta, timezone
 
 from odoo import fields
 from odoo.tools import email_normalize
 
 from ..models.calendar_event import sync_writes_context
+from ..models.outlook_sync_log import RUN_COUNTS
 from ..services import mapping, series
 from ..services.details import (
     ODOO_TO_PRESET,
@@ -34,8 +34,10 @@ from ..services.errors import (
     SyncStateGone,
     Throttled,
 )
-from ..services.graph import BatchRequest
-from ..services.mapping import RemovedEvent
+from ..services.graph import REPLY_ACTIONS
+from ..services.mapping import RemovedEvent, SeriesPart
+from ..services.outbox import Outbox, Result
+from ..services.pairing import meeting_key
 from ..services.reconcile import (
     ArchiveLocal,
     CreateLocal,
@@ -56,14 +58,10 @@ from ..services.schedule import event_retry_delay, read_pages
 from ..services.timezones import UTC_NAME, canonical_iana, windows_to_iana
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 from .pairing import RunPairing
-from .series import SeriesSync
+from .series import SeriesContext, SeriesSync
 
 _logger = logging.getLogger(__name__)
 
-REPLY_ACTIONS = {"accepted": "accept", "tentative": "tentativelyAccept", "declined": "decline"}
-# Series are settled by SeriesSync (recurrence <-> series master), their occurrences linked one
-# by one like single events (an edit of one becomes an exception in Outlook).
-SERIES_TYPES = frozenset({"seriesMaster", "occurrence", "exception"})
 # A sync deleting more than this many, and this share, of an account's synced events on one
 # side waits for the user's confirmation.
 MASS_DELETION_MIN = 20
@@ -149,7 +147,7 @@ class SyncRun:
         self._changed_series = set()
         self._series_items = {}
         self._series_of = {}
-        self._series_masters = {}  # master id: the master read this run, None when gone
+        self._series_masters = {}  # master id: its SeriesMaster read this run, None when gone
         self._unreadable_series = set()  # series with an unreadable occurrence: left as they are
         self._single_recurrence_ids = []  # Odoo series Outlook cannot repeat: sent as events
         self._archived_recurrence_ids = set()  # recurrences with events the run archived
@@ -158,6 +156,8 @@ class SyncRun:
         self._series_instances = {}
         self._untouched = set()  # Outlook events not modified since they were created
         self._own_creates = set()  # unlinked Outlook events this database created
+        self._organizers = {}  # organizer email: the Odoo user organizing (none: outsider)
+        self._same_meetings = {}  # iCalUId: colleagues' events a link may take back
         self.pairing = RunPairing(self)
 
     # ------------------------------------------------------------------
@@ -167,29 +167,24 @@ class SyncRun:
     def run(self):
         """Carry out one sync; returns the values of the ``outlook.sync.log`` to record."""
         remote_events, removed_ids, delta_link = self._pull()
-        series_sync = SeriesSync(self)
+        series_sync = SeriesSync(self._series_context())
         series_sync.sync(remote_events, removed_ids)
         self.notices.extend(series_sync.notices)
         links = self._links_for(remote_events, removed_ids)
         self._remember_change_keys(remote_events, links)
         items, targets = self._items(remote_events, removed_ids, links)
         decided = plan(items, self.policy, self.now.replace(tzinfo=timezone.utc))
-        item_plans = self.pairing.settle(decided.items, items)
+        item_plans = decided.items
         self.conflicts.extend(
-            {
-                "event": targets[c.key].get("name", ""),
-                "field": c.field,
-                "odoo": str(c.local_value),
-                "outlook": str(c.remote_value),
-                "winner": c.winner,
-            }
-            for c in decided.conflicts
+            conflict_row(conflict, targets[conflict.key].get("name", ""))
+            for conflict in decided.conflicts
         )
         for error in decided.errors:
             self._item_failed(targets[error.key], error.reason)
         self._guard_mass_deletion(item_plans)
         remote_answers, failed = self._push(item_plans, targets)
         self._apply_locally(item_plans, targets, remote_answers, failed)
+        series_sync.apply(remote_events)
         series_sync.settle_flags(self._archived_recurrence_ids)
         vals = {"delta_link": delta_link, "delta_link_unfinished": bool(self.resume_link)}
         if self._leaves_unsent(series_sync):
@@ -238,7 +233,9 @@ class SyncRun:
         Outlook or in Odoo (the first-sync preview): one ``DryRun`` per policy."""
         self.dry = True
         remote_events, removed_ids, _delta_link = self._pull()
-        series_from_outlook, series_to_outlook = SeriesSync(self).preview(remote_events)
+        series_from_outlook, series_to_outlook = SeriesSync(self._series_context()).preview(
+            remote_events
+        )
         links = self._links_for(remote_events, removed_ids)
         items, _targets = self._items(remote_events, removed_ids, links)
         now = self.now.replace(tzinfo=timezone.utc)
@@ -355,17 +352,6 @@ class SyncRun:
                 self._declined.add(graph_id)
 
     def _read_item(self, item, remote_events, removed_ids):
-        if not isinstance(item, dict):
-            self.errors.append({"event": "?", "reason": f"not an event: {item!r:.80}"})
-            return
-        kind = item.get("type")
-        if kind in SERIES_TYPES and "@removed" not in item:
-            # Delta gives occurrences as stubs: the series is read whole by _read_series.
-            master_id = item.get("id") if kind == "seriesMaster" else item.get("seriesMasterId")
-            if master_id:
-                self._changed_series.add(master_id)
-                self._series_items.setdefault(master_id, []).append(item)
-            return
         try:
             read = mapping.read_delta_item(
                 item, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
@@ -373,12 +359,16 @@ class SyncRun:
         except MalformedEvent as error:
             self._malformed(item, error)
             return
-        if isinstance(read, RemovedEvent):
+        if isinstance(read, SeriesPart):
+            # Delta gives occurrences as stubs: the series is read whole by _read_series.
+            self._changed_series.add(read.master_id)
+            self._series_items.setdefault(read.master_id, []).append(read.item)
+        elif isinstance(read, RemovedEvent):
             removed_ids.add(read.graph_id)
             remote_events.pop(read.graph_id, None)
-        elif read.event_type not in SERIES_TYPES:
-            remote_events[read.graph_id] = (read, item.get("transactionId"))
-            if unmodified_since_created(item):
+        elif read is not None:
+            remote_events[read.graph_id] = (read, read.transaction_id)
+            if read.unmodified_since_created:
                 self._untouched.add(read.graph_id)
 
     def _read_series(self, remote_events):
@@ -387,50 +377,72 @@ class SyncRun:
         Occurrences are keyed across mailboxes by the series' iCalUId and their original start."""
         for master_id in sorted(self._changed_series):
             try:
-                master_uid, rows = self._series_rows(master_id)
-            except (KeyError, TypeError, AttributeError) as error:
+                read = self._series_read(master_id)
+            except MalformedEvent as error:
                 # Unreadable stubs: the series is skipped, its links left as they are.
-                self._malformed({"id": master_id}, MalformedEvent(master_id, repr(error)))
+                self._malformed({}, error)
                 self._unreadable_series.add(master_id)
                 continue
-            self._series_instances[master_id] = {row.get("id") for row in rows}
-            for row in rows:
-                try:
-                    event = mapping.read_event(
-                        row, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
-                    )
-                except MalformedEvent as error:
-                    self._malformed(row, error)
-                    self._unreadable_series.add(master_id)
-                    continue
-                original = event.original_start or event.values.start
-                if original and master_uid:
-                    uid = mapping.series_instance_uid(master_uid, original)
-                    event = dataclasses.replace(event, ical_uid=uid)
+            self._series_masters[master_id] = read.master
+            self._series_instances[master_id] = read.instance_ids
+            for row, error in read.malformed:
+                self._malformed(row, error)
+                self._unreadable_series.add(master_id)
+            for event in read.occurrences:
                 remote_events[event.graph_id] = (event, None)
                 self._series_of[event.graph_id] = master_id
 
-    def _series_rows(self, master_id):
-        """(the series' iCalUId, its occurrences and exceptions in the window with every
-        property): from the master and the stubs when delta brought the whole series, else
-        from ``/instances`` (one request more)."""
-        items = self._series_items.get(master_id, [])
-        master = next((item for item in items if item.get("type") == "seriesMaster"), None)
-        exceptions = [item for item in items if item.get("type") == "exception"]
-        self._series_masters[master_id] = master
-        if master and all("subject" in item for item in exceptions):
-            stubs = [item for item in items if item.get("type") == "occurrence"]
-            zone = series.zone_of(master, mailbox_zone=self.mailbox_zone)
-            rows = [mapping.hydrate_occurrence(master, stub, series_zone=zone) for stub in stubs]
-            return master.get("iCalUId"), rows + exceptions
+    def _series_read(self, master_id):
+        """The series read whole (``services.series.SeriesRead``): from the master and the
+        stubs when delta brought all of it, else from ``/instances`` (one request more)."""
+        reading = {"owner_email": self.owner_email, "mailbox_zone": self.mailbox_zone}
+        read = series.from_delta(self._series_items.get(master_id, []), **reading)
+        if read is not None:
+            return read
         try:
             master = self.graph.get_event(master_id)
             rows = self.graph.instances(master_id, self.window_start, self.window_end)
         except NotFound:
-            self._series_masters[master_id] = None
-            return None, []
-        self._series_masters[master_id] = master
-        return master.get("iCalUId"), rows
+            return series.GONE
+        return series.read_series(master, rows, **reading)
+
+    def _read_master(self, master):
+        """Graph's JSON of a series master read once (``services.series.SeriesMaster``)."""
+        return series.read_master(
+            master, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+        )
+
+    def _series_context(self):
+        """What the series half of the run works with (``sync.series.SeriesContext``)."""
+        return SeriesContext(
+            env=self.env,
+            account=self.account,
+            graph=self.graph,
+            policy=self.policy,
+            now=self.now,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            database_uuid=self.database_uuid,
+            owner_email=self.owner_email,
+            reminders=self.reminders,
+            mailbox_zone=self.mailbox_zone,
+            resuming=bool(self.resume_link),
+            masters=self._series_masters,
+            series_of=self._series_of,
+            instances=self._series_instances,
+            unreadable=self._unreadable_series,
+            changed=self._changed_series,
+            read_master=self._read_master,
+            single_recurrence_ids=self._single_recurrence_ids,
+            odoo=self,
+            counts=self.counts,
+            errors=self.errors,
+            wait=self._wait,
+        )
+
+    def _wait(self, seconds):
+        """Microsoft asked to wait ``seconds`` (at least one) before the next sync."""
+        self.retry_after = max(self.retry_after, seconds, 1.0)
 
     def mailbox_zone(self):
         """The mailbox's own zone (IANA), for events whose zone Graph cannot name (a legacy
@@ -476,6 +488,7 @@ class SyncRun:
         by_graph_id = {link.graph_id: link for link in links if link.graph_id}
         unknown_remote = {gid: ev for gid, ev in remote_events.items() if gid not in by_graph_id}
         self._confirm_removals(links, remote_events, removed_ids)
+        self._same_meetings = self._same_meetings_in_odoo(links)
         for link in links:
             key = ItemKey(event=f"link:{link.id}")
             item = self._link_item(key, link, remote_events)
@@ -502,17 +515,13 @@ class SyncRun:
             sent = graph_id in self._own_creates and graph_id in self._untouched
             if sent and not local_event.active:
                 local = None
-            paired = (
-                None if sent else self.pairing.base_for(key, graph_id, event, local_event, local)
-            )
+            paired = not sent and local is not None and self.pairing.is_pair(graph_id)
             items.append(
                 SyncItem(
                     key=key,
-                    base=SyncBase(local=event.values, remote=event.values)
-                    if sent
-                    else paired and paired.base,
+                    base=SyncBase(local=event.values, remote=event.values) if sent else None,
                     local=local,
-                    local_dirty=sent or bool(paired and paired.local_dirty),
+                    local_dirty=sent,
                     # Found without a link (a lost create, another mailbox's copy): the event's
                     # last write dates the Odoo side for newest-wins.
                     local_modified=local_event.write_date.replace(tzinfo=timezone.utc)
@@ -523,9 +532,11 @@ class SyncRun:
                     organizer=event.is_organizer,
                     owner_email=self.owner_email,
                     organizer_syncs=not event.is_organizer and self._organizer_syncs(local_event),
+                    paired=paired,
                 )
             )
-            targets[key] = {"remote": event, "event": local_event, "name": event.values.name}
+            name = (paired and local_event.name) or event.values.name
+            targets[key] = {"remote": event, "event": local_event, "name": name}
         matched_ids = {event.id for event in matched.values()} | self.pairing.held_event_ids
         # Read in part, Outlook may still hold their copies: they go once it was read whole.
         unlinked = self.Event if self.resume_link else self._unlinked_events()
@@ -596,20 +607,34 @@ class SyncRun:
         Odoo. When a colleague's sync brought it in meanwhile (their invitation, same iCalUId),
         this link takes that event instead of a second copy, which this mailbox would also
         have sent to Outlook as a new meeting."""
-        if not link.ical_uid:
+        events = self._same_meetings.get(link.ical_uid) if link.ical_uid else None
+        if not events:
             return self.Event
-        event = self.Link.search(
+        event = events.pop(0)
+        link.event_id = event
+        return event
+
+    def _same_meetings_in_odoo(self, links):
+        """For the iCalUIds of ``links`` whose Odoo event is deleted, the active Odoo events
+        other mailboxes' links hold by that iCalUId and no link of this account does, in one
+        search: {ical_uid: [calendar.event]}."""
+        ical_uids = {link.ical_uid for link in links if not link.event_id and link.ical_uid}
+        found = {}
+        if not ical_uids:
+            return found
+        others = self.Link.search(
             [
-                ("ical_uid", "=", link.ical_uid),
+                ("ical_uid", "in", sorted(ical_uids)),
                 ("account_id", "!=", self.account.id),
                 ("event_id.active", "=", True),
                 ("event_id.outlook_link_ids", "not any", [("account_id", "=", self.account.id)]),
-            ],
-            limit=1,
-        ).event_id
-        if event:
-            link.event_id = event
-        return event
+            ]
+        )
+        for other in others:
+            events = found.setdefault(other.ical_uid, [])
+            if other.event_id not in events:
+                events.append(other.event_id)
+        return found
 
     def _confirm_removals(self, links, remote_events, removed_ids):
         """A ``@removed`` (or, on a full resync, a link whose event did not come back) may only
@@ -640,7 +665,7 @@ class SyncRun:
             if event.values.is_cancelled:
                 self._gone_remote.add(link.graph_id)
             else:
-                remote_events[link.graph_id] = (event, answer.get("transactionId"))
+                remote_events[link.graph_id] = (event, event.transaction_id)
 
     def _in_window(self, link):
         """Whether the link's Odoo event overlaps the sync window (an event that merely fell
@@ -658,7 +683,6 @@ class SyncRun:
         (``iCalUId``), or an invitation from a colleague whose sync lost its answer
         (``_match_lost_invitations``). Returns {graph_id: calendar.event}."""
         matched = {}
-        prefix = f"{self.database_uuid}:"
         by_ical = {}
         wanted_ical = [ev.ical_uid for ev, _tx in unknown_remote.values() if ev.ical_uid]
         if wanted_ical:
@@ -673,8 +697,9 @@ class SyncRun:
             if tx and tx not in tx_candidates and not ref and graph_id in self._untouched:
                 ref = self._odoo_ref_of(graph_id)
             # Ours even when its Odoo event was deleted or archived since (a lost create).
-            own = bool(ref and ref.startswith(prefix) and ref[len(prefix) :].isdigit())
-            local = self.Event.browse(int(ref[len(prefix) :])).exists() if own else None
+            own_id = mapping.own_event_id(ref, self.database_uuid)
+            own = own_id is not None
+            local = self.Event.browse(own_id).exists() if own else None
             if not local and tx and tx in tx_candidates:
                 local, own = tx_candidates[tx], True
             if own:
@@ -725,12 +750,12 @@ class SyncRun:
         by_key = {}
         for event in candidates - self.Event.browse([e.id for e in taken]):
             try:
-                by_key.setdefault(meeting_key(event._outlook_values()), event)
+                by_key.setdefault(organized_meeting_key(event._outlook_read_values()), event)
             except ValueError:
                 continue
         found = {}
         for graph_id in sorted(invitations):
-            event = by_key.pop(meeting_key(invitations[graph_id].values), None)
+            event = by_key.pop(organized_meeting_key(invitations[graph_id].values), None)
             if event:
                 found[graph_id] = event
         return found
@@ -766,8 +791,6 @@ class SyncRun:
         if self._unlinked is not None:
             return self._unlinked
         account = self.account
-        start = self.now - timedelta(days=account.sync_past_days)
-        end = self.now + timedelta(days=account.sync_future_days)
         domain = [
             ("user_id", "=", account.user_id.id),
             ("active", "=", True),
@@ -781,8 +804,8 @@ class SyncRun:
                 "any",
                 [("account_id", "=", account.id), ("series_master_id", "=", False)],
             ),
-            ("stop", ">=", start),
-            ("start", "<=", end),
+            ("stop", ">=", self.window_start.replace(tzinfo=None)),
+            ("start", "<=", self.window_end.replace(tzinfo=None)),
             ("outlook_link_ids", "not any", [("account_id", "in", account._user_account_ids())]),
             *account._export_domain(),
         ]
@@ -857,7 +880,7 @@ class SyncRun:
         """The event's values as Odoo holds them, with what Odoo cannot hold taken from
         ``remote`` (Outlook's values; ``services.details.held_by_odoo``)."""
         try:
-            values = event._outlook_values()
+            values = event._outlook_read_values()
         except ValueError as error:
             self.errors.append({"event": event.name, "reason": str(error)})
             return None
@@ -870,48 +893,52 @@ class SyncRun:
     def _push(self, item_plans, targets):
         """Send every Outlook write of the plan in ``$batch``; returns the answers by key and
         the keys whose writes failed (their Odoo side and base stay as they were)."""
-        requests, key_of = [], {}
         self._ensure_master_categories(item_plans)
+        outbox, queued = Outbox(self.graph, self.account.calendar_id), []
         for item_plan in item_plans:
             for action in item_plan.actions:
-                request = self._request_for(action, targets[item_plan.key], len(requests))
-                if request:
-                    requests.append(request)
-                    key_of[request.id] = (item_plan.key, action)
+                if self._queue(outbox, item_plan.key, action, targets[item_plan.key]):
+                    queued.append(action)
         answers, failed = {}, set()
-        if not requests:
-            return answers, failed
-        for result in self.graph.batch(requests):
-            key, action = key_of[result.id]
-            if result.ok:
-                answers[key] = result.body if isinstance(result.body, dict) else answers.get(key)
+        for action, outcome in zip(queued, outbox.send(), strict=True):
+            key = outcome.key
+            if outcome.ok:
+                answer = self._read_answer(outcome.answer)
+                answers[key] = answer or answers.get(key)
                 self._count_push(action)
-                self._check_online_meeting(action, answers[key], targets[key])
-            elif result.status == 429:
+                self._check_online_meeting(action, answer, targets[key])
+            elif outcome.result is Result.THROTTLED:
                 # Outlook's quota ran out: not an error, the next run (soon) sends it.
                 failed.add(key)
                 self.counts["deferred"] += 1
-                self.retry_after = max(self.retry_after, result.error().retry_after, 1.0)
-            elif result.outcome_unknown:
+                self.retry_after = max(self.retry_after, outcome.retry_after, 1.0)
+            elif outcome.result is Result.UNCONFIRMED:
                 failed.add(key)
-                self._item_failed(targets[key], self._unconfirmed(result))
+                self._item_failed(targets[key], self._unconfirmed(outcome.error.status))
             else:
                 failed.add(key)
-                self._item_failed(targets[key], str(result.error()))
+                self._item_failed(targets[key], str(outcome.error))
         return answers, failed
 
-    def _unconfirmed(self, result):
+    def _read_answer(self, answer):
+        """The event Graph answered a write with (``None`` for a write answered without one)."""
+        if not answer:
+            return None
+        return mapping.read_event(
+            answer, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+        )
+
+    def _unconfirmed(self, status):
         return self.env._(
             "Outlook answered %(status)s: this change may have been applied all the same. The "
             "next sync reads Outlook before sending it again, so nobody is mailed twice.",
-            status=result.status,
+            status=status,
         )
 
-    def _request_for(self, action, target, index):
-        calendar = quote(self.account.calendar_id or "", safe="")
+    def _queue(self, outbox, key, action, target):
+        """Put the Outlook write of ``action`` in ``outbox``; False when it has none."""
         link, remote = target.get("link"), target.get("remote")
         graph_id = link.graph_id if link else remote.graph_id if remote else ""
-        rid = str(index)
         if isinstance(action, CreateRemote):
             event = target["event"]
             generation = 1 if action.recreate else 0
@@ -920,37 +947,20 @@ class SyncRun:
                 ref=mapping.odoo_ref(self.database_uuid, event.id),
                 transaction=mapping.transaction_id(self.database_uuid, event.id, generation),
             )
-            return BatchRequest(
-                id=rid, method="POST", url=f"/me/calendars/{calendar}/events", body=body
-            )
-        if isinstance(action, UpdateRemote):
+            outbox.create(key, body)
+        elif isinstance(action, UpdateRemote):
             change_key = link.change_key if link else target["remote"].change_key
-            return BatchRequest(
-                id=rid,
-                method="PATCH",
-                url=self.graph.event_path(graph_id),
-                body=mapping.to_graph(
-                    sent_to_outlook(action.values, self.reminders), action.fields
-                ),
-                headers={"If-Match": f'W/"{change_key}"'} if change_key else {},
-            )
-        if isinstance(action, DeleteRemote):
-            return BatchRequest(id=rid, method="DELETE", url=self.graph.event_path(graph_id))
-        if isinstance(action, DeclineRemote):
-            return BatchRequest(
-                id=rid,
-                method="POST",
-                url=self.graph.event_path(graph_id, "decline"),
-                body={"sendResponse": True},
-            )
-        if isinstance(action, RespondRemote) and action.response in REPLY_ACTIONS:
-            return BatchRequest(
-                id=rid,
-                method="POST",
-                url=self.graph.event_path(graph_id, REPLY_ACTIONS[action.response]),
-                body={"sendResponse": True},
-            )
-        return None
+            body = mapping.to_graph(sent_to_outlook(action.values, self.reminders), action.fields)
+            outbox.update(key, graph_id, body, change_key=change_key or None)
+        elif isinstance(action, DeleteRemote):
+            outbox.delete(key, graph_id)
+        elif isinstance(action, DeclineRemote):
+            outbox.respond(key, graph_id, "declined")
+        elif isinstance(action, RespondRemote) and action.response in REPLY_ACTIONS:
+            outbox.respond(key, graph_id, action.response)
+        else:
+            return False
+        return True
 
     def _count_push(self, action):
         if isinstance(action, CreateRemote):
@@ -1022,10 +1032,11 @@ class SyncRun:
             return
         Event = self.Event
         vals_list = []
+        self._find_organizers(action.values.organizer_email for _item_plan, action in creates)
         for _item_plan, action in creates:
             organizer = self._organizer_user(action.values.organizer_email)
             pulled = self._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
-            vals = Event._outlook_vals(
+            vals = Event._outlook_vals_to_write(
                 action.values, pulled, partners, alarms.get, organizer, tags=tags
             )
             vals["user_id"] = organizer.id
@@ -1055,7 +1066,7 @@ class SyncRun:
     def _update_local(self, action, target, partners, alarms, tags):
         event = target["event"]
         pulled = self._pulled_fields(action.fields, event.user_id == self.account.user_id)
-        vals = self.Event.browse(event.ids)._outlook_vals(
+        vals = self.Event.browse(event.ids)._outlook_vals_to_write(
             action.values, pulled, partners, alarms.get, event.user_id, tags=tags
         )
         if vals:
@@ -1076,13 +1087,9 @@ class SyncRun:
             # Declined, but other users sync this meeting: leaving it would change their
             # meeting (their organizer's sync would uninvite the owner). It stays, declined.
             return
-        if others:
-            owner = self.account.user_id.partner_id
-            event.write({"partner_ids": [fields.Command.unlink(owner.id)]})
-        else:
-            event.write({"active": False})
-            if event.recurrence_id:
-                self._archived_recurrence_ids.add(event.recurrence_id.id)
+        event._outlook_remove_for(self.account.user_id, shared=bool(others))
+        if not others and event.recurrence_id:
+            self._archived_recurrence_ids.add(event.recurrence_id.id)
         self.counts["pulled_archived"] += 1
 
     def _new_in_outlook(self, values):
@@ -1124,8 +1131,7 @@ class SyncRun:
         missing = [name for folded, name in sorted(names.items()) if folded not in tags]
         if missing:
             colors = {
-                category.get("displayName", "").casefold(): category.get("color", "none")
-                for category in self._outlook_categories()
+                category.name.casefold(): category.color for category in self._outlook_categories()
             }
             created = Tag.create(
                 [
@@ -1149,7 +1155,7 @@ class SyncRun:
         }
         if not names:
             return
-        known = {c.get("displayName", "").casefold() for c in self._outlook_categories()}
+        known = {category.name.casefold() for category in self._outlook_categories()}
         missing = {folded: name for folded, name in names.items() if folded not in known}
         if not missing or self.categories_allowed is False:
             return
@@ -1184,8 +1190,8 @@ class SyncRun:
     def _check_online_meeting(self, action, answer, target):
         """Tell the user when Outlook did not create the Teams meeting asked for (personal
         Microsoft accounts cannot, some organizations refuse it): the event is synced without
-        one."""
-        if not isinstance(answer, dict) or answer.get("isOnlineMeeting"):
+        one. ``answer``: the event Graph answered the write with."""
+        if answer is None or answer.values.online_meeting:
             return
         asked = isinstance(action, CreateRemote) or (
             isinstance(action, UpdateRemote) and "online_meeting" in action.fields
@@ -1213,15 +1219,27 @@ class SyncRun:
         """The Odoo user organizing an event from Outlook (none for outside organizers)."""
         if not organizer_email or organizer_email == self.owner_email:
             return self.account.user_id
-        return (
-            self.env["res.users"]
-            .sudo()
-            .search([("email_normalized", "=", organizer_email)], limit=1)
-        )
+        if organizer_email not in self._organizers:
+            self._find_organizers([organizer_email])
+        return self._organizers[organizer_email]
+
+    def _find_organizers(self, organizer_emails):
+        """Find the Odoo users of ``organizer_emails`` not looked up yet, in one search, for
+        ``_organizer_user``."""
+        missing = {email for email in organizer_emails if email} - set(self._organizers)
+        missing.discard(self.owner_email)
+        if not missing:
+            return
+        Users = self.env["res.users"].sudo()
+        found = {}
+        for user in Users.search([("email_normalized", "in", sorted(missing))]):
+            found.setdefault(user.email_normalized, user)
+        self._organizers.update({email: found.get(email, Users) for email in missing})
 
     def _store_links(self, item_plans, targets, remote_answers):
         """Write each settled binding: its base (Odoo side read back after the writes, Outlook
-        side from Graph's answer), ids and change key; drop the ones the plan ended."""
+        side from Graph's answer, ``remote_answers``: the events Graph answered with, by key),
+        ids and change key; drop the ones the plan ended."""
         to_unlink = self.Link
         new_links = []
         # Read back what Odoo stored (sanitized HTML, computed fields) for the bases.
@@ -1233,14 +1251,7 @@ class SyncRun:
                 to_unlink |= link or self.Link
                 continue
             event = target.get("event")
-            answer = remote_answers.get(item_plan.key)
-            remote_event = (
-                mapping.read_event(
-                    answer, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
-                )
-                if answer
-                else None
-            )
+            remote_event = remote_answers.get(item_plan.key)
             seen = remote_event or target.get("remote")
             remote_base = remote_event.values if remote_event else item_plan.base.remote
             if remote_event and event and event.active:
@@ -1248,7 +1259,7 @@ class SyncRun:
             organizer = seen.is_organizer if seen else (link.is_organizer if link else True)
             local_base = (
                 held_by_odoo(
-                    event._outlook_values(),
+                    event._outlook_read_values(),
                     remote_base,
                     organizer=organizer,
                     reminders=self.reminders,
@@ -1311,9 +1322,9 @@ class SyncRun:
     def _malformed(self, item, error):
         """Log an Outlook event that cannot be read, by its subject when it has a readable one
         and its id; it is skipped, the run goes on."""
-        subject = item.get("subject") if isinstance(item, dict) else None
+        subject = mapping.subject_of(item)
         graph_id = error.graph_id or "?"
-        name = f"{subject} ({graph_id})" if isinstance(subject, str) and subject else graph_id
+        name = f"{subject} ({graph_id})" if subject else graph_id
         self.errors.append({"event": name, "reason": error.reason})
 
     def _item_failed(self, target, reason):
@@ -1336,42 +1347,25 @@ class SyncRun:
             "notices": self.notices,
             "errors": self.errors,
             "ambiguous": self.pairing.ambiguous,
-            **{name: self.counts[name] for name in LOG_COUNTS},
+            **{name: self.counts[name] for name in RUN_COUNTS},
         }
 
 
-def meeting_key(values):
-    """What tells one meeting from another without ids: organizer, name and time."""
-    if values.allday:
-        when = (values.start_date, values.stop_date)
-    else:
-        when = (values.start.astimezone(timezone.utc), values.stop.astimezone(timezone.utc))
-    return (values.organizer_email.lower(), values.name, values.allday, *when)
+def organized_meeting_key(values):
+    """What tells one organizer's meeting from another without ids: the organizer and what
+    two copies of one meeting share (``services.pairing.meeting_key``)."""
+    return (values.organizer_email.lower(), *meeting_key(values))
 
 
-def unmodified_since_created(item):
-    """Whether Graph's event was not modified after its creation (same second, give or take
-    the moment Exchange takes to store it)."""
-    try:
-        created, modified = (
-            datetime.strptime(item[name][:19], "%Y-%m-%dT%H:%M:%S")
-            for name in ("createdDateTime", "lastModifiedDateTime")
-        )
-    except (KeyError, TypeError, ValueError):
-        return False
-    return abs(modified - created) <= timedelta(seconds=2)
-
-
-LOG_COUNTS = (
-    "deferred",
-    "paired",
-    "pulled_created",
-    "pulled_updated",
-    "pulled_archived",
-    "pushed_created",
-    "pushed_updated",
-    "pushed_deleted",
-)
+def conflict_row(conflict, event_name):
+    """The sync log's row of a ``reconcile.Conflict`` of the event named ``event_name``."""
+    return {
+        "event": event_name,
+        "field": conflict.field,
+        "odoo": str(conflict.local_value),
+        "outlook": str(conflict.remote_value),
+        "winner": conflict.winner,
+    }
 
 
 class AlarmCache:

@@ -22,6 +22,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.calendar.models.calendar_recurrence import weekday_to_field
 from odoo.addons.outlook_calendar_sync.graph_emulator import GraphEmulator
+from odoo.addons.outlook_calendar_sync.models.outlook_sync_log import PULLED_COUNTS, PUSHED_COUNTS
 from odoo.addons.outlook_calendar_sync.services.auth import OutlookAuth
 from odoo.addons.outlook_calendar_sync.services.graph import GraphClient
 
@@ -33,8 +34,6 @@ TOMORROW = (datetime.utcnow() + timedelta(days=1)).replace(
 )
 """Tomorrow 10:00 UTC (naive, as Odoo stores times): inside every sync window."""
 WEEKDAY = TOMORROW.strftime("%A").lower()
-COUNT_PREFIXES = ("pulled_", "pushed_")
-"""The sync log's counts of what a run changed, each way, are its fields with these prefixes."""
 
 
 def graph_time(moment, zone="UTC"):
@@ -85,7 +84,7 @@ def daily(count, start=TOMORROW):
 
 def sync_counts(log):
     """What one sync log says the run changed, by count field of the model."""
-    return {name: log[name] for name in log._fields if name.startswith(COUNT_PREFIXES)}
+    return {name: log[name] for name in (*PULLED_COUNTS, *PUSHED_COUNTS)}
 
 
 class EmulatorMixin:
@@ -180,14 +179,14 @@ class CommittedDataMixin:
             flow, query_of(self.emulator.sign_in(mailbox, authorize_url))
         )
         with GraphClient(requests.Session, self.emulator.graph, auth.access_token) as graph:
-            calendar = next(cal for cal in graph.list_calendars() if cal.get("isDefaultCalendar"))
+            calendar = next(cal for cal in graph.list_calendars() if cal.is_default)
         account = env["outlook.account"].create(
             {
                 "user_id": user_id,
                 "state": "active",
                 "mailbox_address": mailbox,
                 "home_account_id": identity.home_account_id,
-                "calendar_id": calendar["id"],
+                "calendar_id": calendar.id,
                 **account_vals,
             }
         )
@@ -452,6 +451,17 @@ class PairingCase(SyncCase):
         return event.outlook_link_ids.filtered(
             lambda link: link.account_id == self.account
         ).graph_id
+
+    def edit_later_in_odoo(self, event):
+        """Date ``event``'s last Odoo write an hour from now, after any Outlook edit (a test's
+        single transaction dates every Odoo write at its start)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE calendar_event SET write_date = now() at time zone 'UTC' + interval '1 hour'"
+            " WHERE id = %s",
+            [event.id],
+        )
+        event.invalidate_recordset(["write_date"])
 
 
 @tagged("post_install", "-at_install")

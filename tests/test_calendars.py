@@ -120,6 +120,18 @@ class TestCalendarChoice(SyncCase):
         family = self.line(picker, "Family")
         self.assertFalse(family.shared)
 
+    def test_an_account_is_found_by_its_mailbox_user_or_calendar_name(self):
+        """The account field of a log or a link searches what its name shows."""
+        projects = self.choose("Projects")
+        Account = self.env["outlook.account"]
+
+        self.assertEqual([found for found, _name in Account.name_search("Projects")], [projects.id])
+        self.assertEqual(
+            set(Account.search([("display_name", "ilike", ALICE)]).ids),
+            {self.account.id, projects.id},
+        )
+        self.assertIn(self.account.id, Account.search([("display_name", "ilike", "alice")]).ids)
+
     def test_only_the_owner_chooses_the_calendars(self):
         with self.assertRaises(AccessError):
             self.account.with_user(self.user_bob).action_choose_calendars()

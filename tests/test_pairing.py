@@ -156,13 +156,7 @@ class TestFirstSyncPairing(PairingCase):
         copy = self.emulator.create_event(
             ALICE, outlook_event("Review", location={"displayName": "Room 2"})
         )
-        # Edited in Odoo after the Outlook copy was last modified.
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE calendar_event SET write_date = now() at time zone 'UTC' + interval '1 hour' WHERE id = %s",
-            [event.id],
-        )
-        event.invalidate_recordset(["write_date"])
+        self.edit_later_in_odoo(event)
         mails = self.mails()
 
         log = self.sync()
@@ -210,3 +204,29 @@ class TestFirstSyncPairing(PairingCase):
         occurrences = self.account.link_ids.filtered("series_master_id")
         self.assertEqual(len(occurrences), 3)
         self.assertNotIn(single, occurrences.event_id)
+
+
+@tagged("post_install", "-at_install")
+class TestPairingAfterTheFirstSync(PairingCase):
+    def test_the_who_wins_setting_decides_a_pair_found_later(self):
+        """A copy made by hand on each side after the first sync: paired, and the field they
+        hold differently goes to the side the account's setting names, not to the newer one."""
+        self.sync()
+        self.account.conflict_winner = "outlook"
+        event = self.odoo_event("Review", location="Room 1")
+        copy = self.emulator.create_event(
+            ALICE, outlook_event("Review", location={"displayName": "Room 2"})
+        )
+        self.edit_later_in_odoo(event)
+
+        log = self.sync()
+
+        self.assertEqual(self.linked_graph_id(event), copy["id"])
+        self.assertEqual(event.location, "Room 2")
+        self.assertEqual(self.outlook_events("Review")[0]["location"]["displayName"], "Room 2")
+        self.assertEqual(
+            [(c["event"], c["winner"]) for c in log.conflicts if c["field"] == "location"],
+            [("Review", "outlook")],
+        )
+        self.assertEqual(self.outlook_creates(), 0)
+        self.assert_next_sync_sends_nothing("the pair is settled")

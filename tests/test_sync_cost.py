@@ -10,9 +10,9 @@ holds.
 
 from datetime import timedelta
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
-from .common import ALICE, TOMORROW, SeriesCase, outlook_event, weekly
+from .common import ALICE, TOMORROW, SeriesCase, SyncCase, attendee, outlook_event, weekly
 
 SERIES_EVERY = 10
 """One item in ten is a weekly series of three."""
@@ -78,3 +78,43 @@ class TestQuietSyncCost(SeriesCase):
         self.assertEqual(series_links, 20)
         self.assertLessEqual(big_rows, small_rows + ROWS_SLACK, "rows of calendar_event read")
         self.assertLessEqual(big_queries, small_queries + QUERIES_SLACK, "queries")
+
+
+@tagged("post_install", "-at_install")
+class TestImportCost(SyncCase):
+    def invitations_from_colleagues(self, first, count):
+        """``count`` meetings inviting Alice, each organized by another colleague who is an
+        Odoo user."""
+        for index in range(first, first + count):
+            address = f"colleague{index}@example.com"
+            self.emulator.add_mailbox(address)
+            new_test_user(self.env, login=f"colleague{index}", email=address)
+            self.emulator.create_event(
+                address,
+                outlook_event(
+                    f"Meeting {index}",
+                    start=TOMORROW + timedelta(days=index),
+                    attendees=[attendee(ALICE, "Alice")],
+                ),
+            )
+
+    def import_user_searches(self, first, count):
+        """Import ``count`` invitations from new colleagues: the searches of users by address
+        the sync made (Odoo's SQL log, at debug level)."""
+        self.invitations_from_colleagues(first, count)
+        self.env.invalidate_all()
+        with self.assertLogs("odoo.sql_db", "DEBUG") as logged:
+            log = self.sync()
+        self.assertEqual(log.pulled_created, count)
+        return sum(
+            'FROM "res_users"' in line and '"email_normalized"' in line for line in logged.output
+        )
+
+    def test_the_organizers_of_an_import_are_found_in_one_search(self):
+        self.sync()
+        few = self.import_user_searches(0, 2)
+        many = self.import_user_searches(2, 8)
+
+        self.assertEqual(many, few, "searches of users by address")
+        organizers = self.env["calendar.event"].search([("name", "=like", "Meeting %")]).user_id
+        self.assertEqual(len(organizers), 10, "each meeting has its colleague as organizer")

@@ -46,7 +46,6 @@ from odoo import fields
 from odoo.tests import tagged
 
 from ..services import mapping
-from ..sync.run import unmodified_since_created
 from .common import ALICE, BOB, OutlookHttpCase, graph_time, sync_counts
 
 _COMMON = {
@@ -616,7 +615,7 @@ class SyncMachine(RuleBasedStateMachine):
         for tracked in self.events.values():
             if tracked.base is None and tracked.created_on == "odoo":
                 copy = self.outlook_event(tracked)
-                changed = copy and not unmodified_since_created(copy)
+                changed = copy and not mapping.read_event(copy).unmodified_since_created
                 tracked.orphan = self.outlook_units(copy, tracked.organizer) if changed else None
         log = self.accounts[login]._sync()
         FIGURES["syncs"] += 1
@@ -656,7 +655,7 @@ class SyncMachine(RuleBasedStateMachine):
         if not (event and copy):
             del self.events[tracked.key]
             return
-        odoo_units = units_of(event._outlook_values())
+        odoo_units = units_of(event._outlook_read_values())
         self.check_same(tracked.key, odoo_units, self.outlook_units(copy, tracked.organizer))
         for unit, value in values.items():
             if unit in contested:
@@ -718,7 +717,7 @@ class SyncMachine(RuleBasedStateMachine):
             if not (event and copy):
                 del self.events[tracked.key]
                 continue
-            odoo_values = event._outlook_values()
+            odoo_values = event._outlook_read_values()
             odoo_units = units_of(odoo_values)
             self.check_same(tracked.key, odoo_units, self.outlook_units(copy, tracked.organizer))
             tracked.rebase(odoo_units, self.last_log_id())

@@ -21,7 +21,7 @@ def sync_each(g, session_factory):
     for mailbox in MAILBOXES:
         token = tokens[mailbox]
         with GraphClient(session_factory, g.graph, lambda force_refresh=False, t=token: t) as graph:
-            seen.append(graph.get_me()["mail"])
+            seen.append(graph.get_me().mail)
     assert seen == list(MAILBOXES), "each request went with its own account's token"
     return handshakes(g) - before
 

@@ -2,6 +2,8 @@
 engine's plain classes and ``models/`` Odoo models only (no plain class), each module listed."""
 
 import ast
+import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,79 @@ def test_the_engine_defines_no_odoo_model(path):
 def test_the_controllers_go_through_the_models(path):
     reached = {name.split(".")[0] for level, name in imported_names(path) if level == 2}
     assert reached <= {"models"}
+
+
+GRAPH_KEY = re.compile(r"@?[a-z]+(?:[A-Z][a-z0-9]*)+")
+"""A camelCase string, as Graph's JSON keys and values are (``transactionId``, ``seriesMaster``)."""
+GRAPH_PATH_PARTS = ("/me/", "/events", "$batch", "If-Match", "@odata")
+"""What a string building a Graph URL or header holds."""
+
+
+def graph_strings(path: Path) -> list[tuple[str, str]]:
+    """(enclosing ``Class.function``, string) for every string literal of ``path`` that reads
+    a Graph key or builds a Graph path. Docstrings and the labels of Odoo fields (their
+    ``string`` and ``help``, such as ``fields.Char("iCalUId")``) are words for people, not
+    Graph reads."""
+    found = []
+
+    def visit(node: ast.AST, scope: tuple[str, ...], words: set[int]) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            scope = (*scope, node.name)
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            words.add(id(body[0].value))
+        if isinstance(node, ast.Call) and ast.unparse(node.func).startswith("fields."):
+            words.update(id(arg) for arg in node.args[:1])
+            words.update(id(kw.value) for kw in node.keywords if kw.arg in ("string", "help"))
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in words
+            and (
+                GRAPH_KEY.fullmatch(node.value)
+                or any(part in node.value for part in GRAPH_PATH_PARTS)
+            )
+        ):
+            found.append((".".join(scope), node.value))
+        for child in ast.iter_child_nodes(node):
+            visit(child, scope, words)
+
+    visit(ast.parse(path.read_text()), (), set())
+    return found
+
+
+def test_graph_strings_are_found_in_reads_and_paths_not_in_labels(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        textwrap.dedent(
+            '''
+            """Reads ``transactionId`` from /me/events."""
+            class Link:
+                ical_uid = fields.Char("iCalUId", help="e.g. /me/calendars/{id}/events")
+                def read(self, item, calendar):
+                    """Its ``seriesMasterId``."""
+                    url = f"/me/calendars/{calendar}/events"
+                    return item.get("seriesMasterId"), {"If-Match": "*"}, url
+            '''
+        )
+    )
+    assert graph_strings(sample) == [
+        ("Link.read", "/me/calendars/"),
+        ("Link.read", "/events"),
+        ("Link.read", "seriesMasterId"),
+        ("Link.read", "If-Match"),
+    ]
+
+
+@pytest.mark.parametrize("path", ODOO_SHELL, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_only_services_read_graph_json_or_build_graph_paths(path):
+    assert graph_strings(path) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in MODULES + ODOO_SHELL if path.name != "__init__.py"],
+    ids=lambda path: f"{path.parent.name}/{path.name}",
+)
+def test_every_module_says_what_it_is_for(path):
+    assert ast.get_docstring(ast.parse(path.read_text()))

@@ -12,12 +12,13 @@ from services.errors import MalformedEvent
 from services.mapping import (
     ODOO_REF_PROPERTY_ID,
     RemovedEvent,
+    SeriesPart,
     create_payload,
     from_graph,
     odoo_ref,
-    odoo_ref_filter,
     read_delta_item,
     read_event,
+    timestamp,
     to_graph,
     transaction_id,
 )
@@ -332,6 +333,73 @@ def test_removed_delta_entry_is_recognised():
     assert read_delta_item(item) == RemovedEvent(graph_id="AAMk9", reason="deleted")
 
 
+@pytest.mark.parametrize(
+    ("item", "master_id"),
+    [
+        ({"id": "M1", "type": "seriesMaster"}, "M1"),
+        ({"id": "O1", "type": "occurrence", "seriesMasterId": "M1"}, "M1"),
+        ({"id": "X1", "type": "exception", "seriesMasterId": "M1"}, "M1"),
+    ],
+)
+def test_a_delta_entry_of_a_series_is_a_part_of_its_master(item, master_id):
+    assert read_delta_item(item) == SeriesPart(kind=item["type"], master_id=master_id, item=item)
+
+
+def test_a_delta_entry_of_a_series_without_its_master_is_left_out():
+    assert read_delta_item({"id": "O1", "type": "occurrence"}) is None
+
+
+def test_a_removed_series_entry_is_a_removal():
+    item = {"id": "O1", "type": "occurrence", "@removed": {"reason": "deleted"}}
+    assert read_delta_item(item) == RemovedEvent(graph_id="O1", reason="deleted")
+
+
+def test_a_delta_entry_that_is_no_event_is_malformed():
+    with pytest.raises(MalformedEvent) as raised:
+        read_delta_item(["not", "an", "event"])
+    assert raised.value.graph_id is None and raised.value.reason.startswith("not an event: [")
+
+
+@pytest.mark.parametrize(
+    ("created", "modified", "unmodified"),
+    [
+        ("2024-03-01T10:00:00.9Z", "2024-03-01T10:00:02.1Z", True),
+        ("2024-03-01T10:00:00.0Z", "2024-03-01T10:00:02.9999999Z", True),
+        ("2024-03-01T10:00:00Z", "2024-03-01T10:00:03Z", False),
+        (None, "2024-03-01T10:00:00Z", False),
+        ("yesterday", "2024-03-01T10:00:00Z", False),
+    ],
+)
+def test_an_event_tells_whether_it_was_modified_since_created(created, modified, unmodified):
+    event = read_event(graph_event(createdDateTime=created, lastModifiedDateTime=modified))
+    assert event.unmodified_since_created is unmodified
+
+
+def test_an_event_carries_its_transaction_id():
+    assert read_event(graph_event(transactionId="tx-1")).transaction_id == "tx-1"
+    assert read_event(graph_event()).transaction_id is None
+    assert read_event(graph_event(transactionId=5)).transaction_id is None
+
+
+@pytest.mark.parametrize(
+    ("value", "moment"),
+    [
+        ("2024-03-01T10:00:00.1234567Z", datetime(2024, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)),
+        ("2024-03-01T10:00:00", datetime(2024, 3, 1, 10, tzinfo=UTC)),
+        ("2024-03-01T11:00:00+01:00", datetime(2024, 3, 1, 10, tzinfo=UTC)),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_graph_timestamps_read_as_aware_utc(value, moment):
+    assert timestamp(value) == moment
+
+
+def test_a_graph_timestamp_that_is_not_one_raises_value_error():
+    with pytest.raises(ValueError):
+        timestamp("next week")
+
+
 def test_create_payload_carries_transaction_id_and_odoo_ref():
     values = from_graph(graph_event())
     body = create_payload(
@@ -341,7 +409,6 @@ def test_create_payload_carries_transaction_id_and_odoo_ref():
     assert body["singleValueExtendedProperties"] == [
         {"id": ODOO_REF_PROPERTY_ID, "value": "db-uuid:42"}
     ]
-    assert "'db-uuid:42'" in odoo_ref_filter("db-uuid", 42)
 
 
 def test_transaction_id_is_deterministic_and_distinct():
@@ -436,3 +503,21 @@ def test_a_hydrated_all_day_occurrence_has_the_original_start_instances_sends():
     row = mapping.hydrate_occurrence(master, stub, series_zone="Asia/Tokyo")
     assert row["originalStart"] == "2018-06-04T15:00:00Z"
     assert mapping.read_event(row).original_start == datetime(2018, 6, 4, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        (odoo_ref("db-uuid", 42), 42),
+        (odoo_ref("other-db", 42), None),
+        ("db-uuid:", None),
+        ("db-uuid:abc", None),
+        ("db-uuid:\u00b2", None),
+        ("db-uuid:-3", None),
+        ("db-uuid:4 2", None),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_own_event_id_reads_only_this_databases_well_formed_property(ref, expected):
+    assert mapping.own_event_id(ref, "db-uuid") == expected

@@ -6,7 +6,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from event_strategies import ORGANIZER, edited, event_values
+from event_strategies import ORGANIZER
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,32 +15,16 @@ from services.pairing import (
     LocalCandidate,
     PairedBy,
     RemoteCandidate,
-    body_text,
     meeting_key,
     normalize_subject,
     pair,
-    pair_base,
 )
-from services.reconcile import (
-    CreateLocal,
-    CreateRemote,
-    ItemKey,
-    Policy,
-    PushScope,
-    SyncItem,
-    UpdateLocal,
-    UpdateRemote,
-    plan,
-)
-from services.values import Attendee, EventValues, SyncBase
+from services.values import EventValues
 
 DB = "3f0c1a9e-0000-4000-8000-000000000001"
 OTHER_DB = "3f0c1a9e-0000-4000-8000-000000000002"
-NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 NINE = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 MONDAY = NINE.date()
-KEY = ItemKey(event="remote:1")
-EARLIER, LATER = NOW - timedelta(days=2), NOW - timedelta(days=1)
 
 
 def timed(name, start=NINE, hours=1, **extra):
@@ -220,138 +204,6 @@ def test_ambiguous_candidates_are_held_back_and_named():
     assert [(p.event_id, p.graph_id) for p in pairing.pairs] == [(3, "c")]
 
 
-@pytest.mark.parametrize(
-    ("odoo_body", "outlook_body"),
-    [
-        (
-            "<p>Bring numbers</p>",
-            "<html><head><style>p {margin: 0}</style></head>"
-            "<body><p>Bring numbers</p></body></html>",
-        ),
-        ("<p>Tom &amp; Jerry</p>", "<div>Tom &amp;  Jerry</div>"),
-        ("", "<html><body></body></html>"),
-    ],
-)
-def test_bodies_differing_only_in_markup_read_the_same(odoo_body, outlook_body):
-    assert body_text(odoo_body) == body_text(outlook_body)
-
-
-def merged(
-    local, remote, *, local_modified=EARLIER, remote_modified=LATER, organizer=True, policy=None
-):
-    """The pair's base, the planner's decision for the pair with that base, and the base to
-    store (the pair's own when the planner has nothing to do: the caller links it as it is)."""
-    made = pair_base(
-        local,
-        remote,
-        local_modified=local_modified,
-        remote_modified=remote_modified,
-        organizer=organizer,
-    )
-    item = SyncItem(
-        key=KEY,
-        base=made.base,
-        local=local,
-        local_dirty=made.local_dirty,
-        remote=remote,
-        organizer=organizer,
-        owner_email=ORGANIZER,
-    )
-    decided = plan([item], policy or Policy(push=PushScope.FUTURE, push_attendees=False), NOW)
-    (stored,) = [planned.base for planned in decided.items] or [made.base]
-    return made, decided, stored
-
-
-def test_identical_pair_needs_no_write():
-    made, decided, stored = merged(timed("Standup"), timed("Standup"))
-
-    assert made.conflicts == ()
-    assert decided.actions == ()
-    assert stored == SyncBase(local=timed("Standup"), remote=timed("Standup"))
-
-
-@pytest.mark.parametrize(
-    ("local_modified", "remote_modified", "winner", "action"),
-    [
-        (EARLIER, LATER, "outlook", UpdateLocal),
-        (LATER, EARLIER, "odoo", UpdateRemote),
-        (None, LATER, "outlook", UpdateLocal),
-        (LATER, LATER, "outlook", UpdateLocal),
-    ],
-)
-def test_the_newer_side_wins_a_differing_field(local_modified, remote_modified, winner, action):
-    local = timed("Standup", location="Room 1")
-    remote = timed("Standup", location="Room 2")
-
-    made, decided, _stored = merged(
-        local, remote, local_modified=local_modified, remote_modified=remote_modified
-    )
-
-    assert [(c.field, c.local_value, c.remote_value, c.winner) for c in made.conflicts] == [
-        ("location", "Room 1", "Room 2", winner)
-    ]
-    (write,) = decided.actions
-    assert isinstance(write, action)
-    assert write.fields == {"location"}
-    assert write.values.location == (local if winner == "odoo" else remote).location
-
-
-def test_the_newer_time_wins_as_one_unit():
-    local = timed("Standup")
-    remote = timed("Standup", NINE + timedelta(hours=2))
-
-    made, decided, _stored = merged(local, remote, local_modified=LATER, remote_modified=EARLIER)
-
-    assert [c.field for c in made.conflicts] == ["when"]
-    (write,) = decided.actions
-    assert isinstance(write, UpdateRemote)
-    assert (write.values.start, write.values.stop) == (local.start, local.stop)
-
-
-@pytest.mark.parametrize(
-    ("local", "remote"),
-    [
-        (timed("Standup", timezone="Europe/Paris"), timed("Standup", timezone="Europe/London")),
-        (
-            timed("Standup", description_html="<p>Agenda</p>"),
-            timed("Standup", description_html="<html><body><p>Agenda</p></body></html>"),
-        ),
-        (timed("Standup", attendees=(Attendee(email="ann@example.org"),)), timed("Standup")),
-        (timed("Standup"), timed("Standup", videocall_url="https://teams/1")),
-        (timed("Standup", organizer_email="me@odoo.example"), timed("Standup")),
-        (timed("Standup"), timed("Standup", reminder_minutes=15)),
-    ],
-    ids=[
-        "zone label",
-        "body markup",
-        "attendees",
-        "read-only field",
-        "organizer address",
-        "Outlook's default reminder",
-    ],
-)
-def test_differences_that_would_only_cost_a_write_are_left_alone(local, remote):
-    """Above all, nothing that would make Exchange mail the attendees (the time rewritten in
-    another zone, the attendee list)."""
-    made, decided, stored = merged(local, remote, local_modified=LATER, remote_modified=EARLIER)
-
-    assert made.conflicts == ()
-    assert decided.actions == ()
-    assert stored == SyncBase(local=local, remote=remote)
-
-
-def test_an_attended_meeting_takes_the_organizers_values():
-    local = timed("Standup", location="Room 1")
-    remote = timed("Standup", location="Room 2")
-
-    made, decided, _stored = merged(
-        local, remote, local_modified=LATER, remote_modified=EARLIER, organizer=False
-    )
-
-    assert [c.winner for c in made.conflicts] == ["outlook"]
-    assert [type(action) for action in decided.actions] == [UpdateLocal]
-
-
 # ----------------------------------------------------------------------
 # Properties
 # ----------------------------------------------------------------------
@@ -421,52 +273,3 @@ def test_pairing_is_one_to_one_and_never_guesses(world, rnd: random.Random):
     rnd.shuffle(local)
     rnd.shuffle(remote)
     assert found(pair(local, remote, database_uuid=DB)) == found(pairing)
-
-
-@st.composite
-def two_copies(draw):
-    local = draw(event_values())
-    return local, draw(edited(local))
-
-
-@settings(max_examples=300)
-@given(
-    two_copies(),
-    st.sampled_from([(EARLIER, LATER), (LATER, EARLIER), (None, None)]),
-    st.booleans(),
-)
-def test_a_pair_creates_nothing_and_settles_in_one_sync(copies, modified, organizer):
-    """Whatever the two copies hold: no create either way, no attendee pushed, and the stored
-    base makes the next plan empty."""
-    local, remote = copies
-    made, decided, stored = merged(
-        local, remote, local_modified=modified[0], remote_modified=modified[1], organizer=organizer
-    )
-
-    assert not [a for a in decided.actions if isinstance(a, (CreateLocal, CreateRemote))]
-    for action in decided.actions:
-        if isinstance(action, UpdateRemote):
-            assert "attendees" not in action.fields
-            assert organizer
-    settled_local, settled_remote = stored.local, stored.remote
-    again = plan(
-        [
-            SyncItem(
-                key=KEY,
-                base=stored,
-                local=settled_local,
-                remote=settled_remote,
-                organizer=organizer,
-                owner_email=ORGANIZER,
-            )
-        ],
-        Policy(),
-        NOW,
-    )
-    assert again.actions == ()
-    for conflict in made.conflicts:
-        winner_side = local if conflict.winner == "odoo" else remote
-        if conflict.field == "when":
-            assert meeting_key(settled_remote)[1:] == meeting_key(winner_side)[1:]
-        else:
-            assert getattr(settled_local, conflict.field) == getattr(winner_side, conflict.field)

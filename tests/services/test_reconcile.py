@@ -10,6 +10,7 @@ from event_strategies import ORGANIZER, UNITS, edited, event_values, unit_value
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from services.pairing import meeting_key
 from services.reconcile import (
     BUSY_HIDDEN_FIELDS,
     ArchiveLocal,
@@ -27,6 +28,7 @@ from services.reconcile import (
     UpdateLocal,
     UpdateRemote,
     Winner,
+    body_text,
     busy_block,
     plan,
 )
@@ -560,6 +562,167 @@ def test_private_event_from_outlook_keeps_its_details_there():
     )
 
 
+# --- new pairs -------------------------------------------------------------------------------
+
+EARLIER, LATER = NOW - timedelta(days=2), NOW - timedelta(days=1)
+STANDUP = EventValues(
+    name="Standup", start=START, stop=START + timedelta(hours=1), organizer_email=ORGANIZER
+)
+FIRST_SYNC = Policy(conflicts=Winner.FIRST_SYNC, push=PushScope.FUTURE, push_attendees=False)
+
+
+def merged(local, remote, *, policy=FIRST_SYNC, **sides):
+    """The planner's decision for a new pair of ``local`` and ``remote`` (``sides``: the
+    modification times, ``organizer``) and the base to store (every new pair gets one: the
+    caller links it even when nothing is written)."""
+    sides = {"local_modified": EARLIER, "remote_modified": LATER, **sides}
+    decided = plan_one(
+        policy, local=local, remote=remote, owner_email=ORGANIZER, paired=True, **sides
+    )
+    return decided, only(decided).base
+
+
+@pytest.mark.parametrize(
+    ("odoo_body", "outlook_body"),
+    [
+        (
+            "<p>Bring numbers</p>",
+            "<html><head><style>p {margin: 0}</style></head>"
+            "<body><p>Bring numbers</p></body></html>",
+        ),
+        ("<p>Tom &amp; Jerry</p>", "<div>Tom &amp;  Jerry</div>"),
+        ("", "<html><body></body></html>"),
+    ],
+)
+def test_bodies_differing_only_in_markup_read_the_same(odoo_body, outlook_body):
+    assert body_text(odoo_body) == body_text(outlook_body)
+
+
+def test_identical_pair_needs_no_write():
+    decided, stored = merged(STANDUP, STANDUP)
+
+    assert decided.conflicts == ()
+    assert decided.actions == ()
+    assert stored == SyncBase(local=STANDUP, remote=STANDUP)
+
+
+@pytest.mark.parametrize(
+    ("local_modified", "remote_modified", "winner", "action"),
+    [
+        (EARLIER, LATER, "outlook", UpdateLocal),
+        (LATER, EARLIER, "odoo", UpdateRemote),
+        (None, LATER, "outlook", UpdateLocal),
+        (LATER, LATER, "outlook", UpdateLocal),
+    ],
+)
+def test_the_newer_side_wins_a_pairs_differing_field_on_a_first_sync(
+    local_modified, remote_modified, winner, action
+):
+    local = STANDUP.replace(location="Room 1")
+    remote = STANDUP.replace(location="Room 2")
+
+    decided, _stored = merged(
+        local, remote, local_modified=local_modified, remote_modified=remote_modified
+    )
+
+    assert [(c.field, c.local_value, c.remote_value, c.winner) for c in decided.conflicts] == [
+        ("location", "Room 1", "Room 2", winner)
+    ]
+    (write,) = decided.actions
+    assert isinstance(write, action)
+    assert write.fields == {"location"}
+    assert write.values.location == (local if winner == "odoo" else remote).location
+
+
+@pytest.mark.parametrize(
+    ("policy", "local_modified", "remote_modified", "winner", "action"),
+    [
+        (Winner.ODOO, EARLIER, LATER, "odoo", UpdateRemote),
+        (Winner.OUTLOOK, LATER, EARLIER, "outlook", UpdateLocal),
+        (Winner.NEWEST, LATER, EARLIER, "odoo", UpdateRemote),
+        (Winner.NEWEST, EARLIER, LATER, "outlook", UpdateLocal),
+    ],
+)
+def test_the_who_wins_setting_decides_a_new_pair(
+    policy, local_modified, remote_modified, winner, action
+):
+    """A pair found after the first sync (a copy made by hand meanwhile) follows the account's
+    setting, as a conflict on a linked event does."""
+    local = STANDUP.replace(location="Room 1")
+    remote = STANDUP.replace(location="Room 2")
+
+    decided, stored = merged(
+        local,
+        remote,
+        local_modified=local_modified,
+        remote_modified=remote_modified,
+        policy=Policy(conflicts=policy),
+    )
+
+    assert [(c.field, c.winner) for c in decided.conflicts] == [("location", winner)]
+    (write,) = decided.actions
+    assert isinstance(write, action)
+    kept = (local if winner == "odoo" else remote).location
+    assert stored.local.location == stored.remote.location == kept
+
+
+def test_the_newer_time_wins_as_one_unit():
+    local = STANDUP
+    remote = STANDUP.replace(start=START + timedelta(hours=2), stop=START + timedelta(hours=3))
+
+    decided, _stored = merged(local, remote, local_modified=LATER, remote_modified=EARLIER)
+
+    assert [c.field for c in decided.conflicts] == ["when"]
+    (write,) = decided.actions
+    assert isinstance(write, UpdateRemote)
+    assert (write.values.start, write.values.stop) == (local.start, local.stop)
+
+
+@pytest.mark.parametrize(
+    ("local", "remote"),
+    [
+        (STANDUP.replace(timezone="Europe/Paris"), STANDUP.replace(timezone="Europe/London")),
+        (
+            STANDUP.replace(description_html="<p>Agenda</p>"),
+            STANDUP.replace(description_html="<html><body><p>Agenda</p></body></html>"),
+        ),
+        (STANDUP.replace(attendees=(Attendee(email="ann@example.org"),)), STANDUP),
+        (STANDUP, STANDUP.replace(videocall_url="https://teams/1")),
+        (STANDUP.replace(organizer_email="me@odoo.example"), STANDUP),
+        (STANDUP, STANDUP.replace(reminder_minutes=15)),
+    ],
+    ids=[
+        "zone label",
+        "body markup",
+        "attendees",
+        "read-only field",
+        "organizer address",
+        "Outlook's default reminder",
+    ],
+)
+def test_differences_that_would_only_cost_a_write_are_left_alone(local, remote):
+    """Above all, nothing that would make Exchange mail the attendees (the time rewritten in
+    another zone, the attendee list)."""
+    decided, stored = merged(local, remote, local_modified=LATER, remote_modified=EARLIER)
+
+    assert decided.conflicts == ()
+    assert decided.actions == ()
+    assert stored == SyncBase(local=local, remote=remote)
+
+
+@pytest.mark.parametrize("policy", [FIRST_SYNC, Policy(conflicts=Winner.ODOO)])
+def test_an_attended_meeting_takes_the_organizers_values(policy):
+    local = STANDUP.replace(location="Room 1")
+    remote = STANDUP.replace(location="Room 2")
+
+    decided, _stored = merged(
+        local, remote, local_modified=LATER, remote_modified=EARLIER, organizer=False, policy=policy
+    )
+
+    assert [c.winner for c in decided.conflicts] == ["outlook"]
+    assert [type(action) for action in decided.actions] == [UpdateLocal]
+
+
 # --- properties ------------------------------------------------------------------------------
 
 
@@ -726,3 +889,79 @@ def test_a_time_moved_in_odoo_keeps_the_zone_outlook_has():
     [action] = [action for action in item.actions if isinstance(action, UpdateRemote)]
     assert action.values.timezone == "Europe/Paris" and action.values.start == moved.start
     assert item.base.local.timezone == item.base.remote.timezone == "Europe/Paris"
+
+
+@st.composite
+def two_copies(draw):
+    local = draw(event_values())
+    return local, draw(edited(local))
+
+
+@settings(max_examples=300)
+@given(
+    two_copies(),
+    st.sampled_from([(EARLIER, LATER), (LATER, EARLIER), (None, None)]),
+    st.booleans(),
+    st.sampled_from([FIRST_SYNC, *(Policy(conflicts=winner) for winner in Winner)]),
+)
+def test_a_pair_creates_nothing_and_settles_in_one_sync(copies, modified, organizer, policy):
+    """Whatever the two copies hold and whoever wins: no create either way, no attendee pushed,
+    the winner's value on both sides, and the stored base makes the next plan empty."""
+    local, remote = copies
+    decided, stored = merged(
+        local,
+        remote,
+        local_modified=modified[0],
+        remote_modified=modified[1],
+        organizer=organizer,
+        policy=policy,
+    )
+
+    assert not [a for a in decided.actions if isinstance(a, (CreateLocal, CreateRemote))]
+    for action in decided.actions:
+        if isinstance(action, UpdateRemote):
+            assert "attendees" not in action.fields
+            assert organizer
+    settled_local, settled_remote = stored.local, stored.remote
+    again = plan(
+        [
+            SyncItem(
+                key=KEY,
+                base=stored,
+                local=settled_local,
+                remote=settled_remote,
+                organizer=organizer,
+                owner_email=ORGANIZER,
+            )
+        ],
+        Policy(),
+        NOW,
+    )
+    assert again.actions == ()
+    for conflict in decided.conflicts:
+        winner_side = local if conflict.winner == "odoo" else remote
+        if conflict.field == "when":
+            assert meeting_key(settled_remote)[1:] == meeting_key(winner_side)[1:]
+        else:
+            assert getattr(settled_local, conflict.field) == getattr(winner_side, conflict.field)
+
+
+@settings(max_examples=300)
+@given(
+    two_copies(),
+    st.sampled_from([(EARLIER, LATER), (LATER, EARLIER), (None, None)]),
+    st.sampled_from([Winner.ODOO, Winner.OUTLOOK]),
+)
+def test_an_organizers_new_pair_follows_the_who_wins_setting(copies, modified, winner):
+    """Every field an organizer's new pair holds differently goes to the side the account's
+    setting names, however recent each side's edit."""
+    local, remote = copies
+    decided, _stored = merged(
+        local,
+        remote,
+        local_modified=modified[0],
+        remote_modified=modified[1],
+        policy=Policy(conflicts=winner),
+    )
+
+    assert {conflict.winner for conflict in decided.conflicts} <= {winner.value}

@@ -1065,7 +1065,13 @@ class SyncRun:
 
     def _update_local(self, action, target, partners, alarms, tags):
         event = target["event"]
-        pulled = self._pulled_fields(action.fields, event.user_id == self.account.user_id)
+        # Odoo's events hold no zone of their own (they read as their organizer's): a new zone
+        # alone, as when a time moved in Odoo keeps the zone Outlook has, leaves Odoo as it is.
+        pulled = self._pulled_fields(action.fields, event.user_id == self.account.user_id) - {
+            "timezone"
+        }
+        if not pulled:
+            return
         vals = self.Event.browse(event.ids)._outlook_vals_to_write(
             action.values, pulled, partners, alarms.get, event.user_id, tags=tags
         )

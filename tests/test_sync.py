@@ -132,6 +132,38 @@ class TestEdits(SyncCase):
         self.sync()
         self.assertEqual(self.writes(), writes)
 
+    def test_a_time_moved_in_odoo_keeps_its_outlook_zone_and_is_not_counted_as_pulled(self):
+        """An event Outlook holds in another zone than its organizer's Odoo zone, moved in Odoo,
+        while Outlook renames another: the move goes out in the Outlook zone and writes nothing
+        back in Odoo, so the log counts one event updated from Outlook, one sent to it."""
+        self.user_alice.tz = "Europe/Paris"
+        tokyo = TOMORROW + timedelta(hours=9)
+        review = self.emulator.create_event(
+            ALICE,
+            {
+                "subject": "Tokyo review",
+                "start": graph_time(tokyo, "Asia/Tokyo"),
+                "end": graph_time(tokyo + timedelta(hours=1), "Asia/Tokyo"),
+            },
+        )
+        self.sync()
+        event = self.odoo_events("Tokyo review")
+        event.write(
+            {"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)}
+        )
+        self.emulator.update_event(ALICE, self.outlook["id"], {"subject": "Weekly sync (renamed)"})
+
+        log = self.sync()
+
+        [moved] = [row for row in self.emulator.events(ALICE) if row["id"] == review["id"]]
+        self.assertEqual(
+            moved["start"]["dateTime"][:19], f"{TOMORROW + timedelta(hours=1):%Y-%m-%dT%H:%M:%S}"
+        )
+        self.assertEqual(moved["originalStartTimeZone"], "Tokyo Standard Time")
+        self.assertEqual(self.event.name, "Weekly sync (renamed)")
+        self.assertEqual((log.pulled_updated, log.pushed_updated), (1, 1))
+        self.assert_next_sync_sends_nothing("the move does not come back")
+
     def test_edits_of_different_fields_are_both_kept(self):
         self.event.write({"name": "Renamed in Odoo"})
         self.emulator.update_event(

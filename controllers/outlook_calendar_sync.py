@@ -1,3 +1,5 @@
+"""HTTP routes: Microsoft's sign-in return and Graph's change notifications, for the models."""
+
 from odoo import http
 from odoo.http import request
 

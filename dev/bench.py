@@ -30,13 +30,15 @@ counters (diffed around the step) and from the worker (wall time, peak memory).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import pstats
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -135,6 +137,10 @@ class Bench:
     """Where the workers find the emulator, and how they are started."""
 
     emulator: GraphEmulator
+    profile: bool = False
+    # --profile: the size whose import is profiled again, and what that profile found.
+    profile_import_n: int = 0
+    import_steps: list[str] = field(default_factory=list)
 
     def worker(
         self, impl: str, db: str, steps: list[str], *, script: Path = WORKER, **extra: Any
@@ -222,24 +228,172 @@ def import_family(bench: Bench, impl: str, n: int, calendar: list[BenchEvent]) -
     rows.append(imported)
     if impl == OURS:
         rows.append(floor_row(bench, db, imported))
-    settle_first_read(bench, impl, db, answer["sync"])
-    say(f"{impl} n={n}: quiet")
-    answer, traffic = bench.measure(impl, db, ["sync"])
-    rows.append(row("quiet", n, impl, answer["sync"], traffic, note=sync_note(answer["sync"])))
+        floor = rows[-1]
+    if more_runs := settle_first_read(bench, impl, db, answer["sync"]):
+        imported.note += (
+            f"; this first run read Outlook up to its page budget, {more_runs} more runs "
+            "(not measured) finished the import before the next rows"
+        )
+    rows += quiet_rows(bench, impl, db, n)
+    if impl == OURS and bench.profile:
+        profile_quiet(bench, db, n)
     say(f"{impl} n={n}: incremental (10 changes in Outlook, 10 in Odoo)")
     rows.append(incremental(bench, impl, db, calendar=calendar, graph_ids=graph_ids))
+    if impl == OURS and bench.profile and n == bench.profile_import_n:
+        bench.import_steps = profile_import(bench, n, calendar, imported, floor)
     return rows
 
 
-def settle_first_read(bench: Bench, impl: str, db: str, sync: Json) -> None:
+def settle_first_read(bench: Bench, impl: str, db: str, sync: Json) -> int:
     """A first read of Outlook stops after a page budget and the next runs go on with it: on a
     big calendar those runs (unmeasured) finish the import, so that the quiet and incremental
-    rows measure a synced calendar."""
+    rows measure a synced calendar. Returns how many runs it took."""
     runs = 0
     while sync.get("read_unfinished"):
         runs += 1
         say(f"{impl}: the first read of Outlook goes on (run {runs + 1})")
         sync = bench.worker(impl, db, ["sync"])["sync"]
+    return runs
+
+
+def quiet_rows(bench: Bench, impl: str, db: str, n: int) -> list[Row]:
+    """On this addon: the first sync after the import (``quiet, after import``: it looks again
+    at the events the import created, see the README), then a quiet sync as the first of a
+    fresh process (``quiet``: the registry loaded, nothing else warm yet) and a second one in
+    the same process (``quiet, warm``: what each account costs a cron worker that syncs many in
+    turn). On the built-in: its first sync after the import."""
+    if impl != OURS:
+        say(f"{impl} n={n}: quiet")
+        answer, traffic = bench.measure(impl, db, ["sync"])
+        return [row("quiet", n, impl, answer["sync"], traffic, note=sync_note(answer["sync"]))]
+    say(f"{impl} n={n}: the first sync after the import")
+    answer, traffic = bench.measure(impl, db, ["sync"])
+    after_import = answer["sync"]
+    rows = [
+        row(
+            AFTER_IMPORT,
+            n,
+            impl,
+            after_import,
+            traffic,
+            note=process_note(after_import, sync_note(after_import)),
+        )
+    ]
+    say(f"{impl} n={n}: quiet, then quiet again in the same process")
+    answer, traffic = bench.measure(impl, db, ["sync", "sync_warm"])
+    warm = answer["sync_warm"]
+    warm_traffic = {**own_traffic(warm), **{key: traffic[key] for key in LOAD_KEYS}}
+    cold_traffic = {key: value - warm_traffic.get(key, 0) for key, value in traffic.items()}
+    cold_traffic |= {key: traffic[key] for key in LOAD_KEYS}
+    cold = answer["sync"]
+    return [
+        *rows,
+        row("quiet", n, impl, cold, cold_traffic, note=process_note(cold, sync_note(cold))),
+        row(WARM_QUIET, n, impl, warm, warm_traffic, note=process_note(warm, sync_note(warm))),
+    ]
+
+
+LOAD_KEYS = ("load_before", "load_during")
+AFTER_IMPORT, WARM_QUIET = "quiet, after import", "quiet, warm"
+
+
+def own_traffic(sync: Json) -> Json:
+    """The Graph traffic a measured sync counted itself (the emulator's counters around it)."""
+    graph = sync["graph"]
+    return {
+        "requests": graph["total"],
+        "writes": graph["writes"],
+        "http_requests": graph["http_requests"],
+        "throttled": graph["throttled"],
+        "mails": 0,
+    }
+
+
+def process_note(sync: Json, note: str) -> str:
+    """The sync's CPU time and SQL queries, after its note."""
+    return f"{note}; {sync['cpu_s'] * 1000:.0f} ms CPU, {sync['queries']} SQL queries"
+
+
+def profile_quiet(bench: Bench, db: str, n: int) -> None:
+    """cProfile of a fresh process's first quiet sync and of the next one (``--profile``):
+    the heaviest functions of each printed, the stats kept beside the logs."""
+    prefix = WORK_DIR / f"quiet-{n}"
+    answer = bench.worker(OURS, db, ["profile_cold", "profile_warm"], profile_prefix=str(prefix))
+    for step in ("profile_cold", "profile_warm"):
+        path = answer[step]["profile"]
+        say(f"{step} n={n}: {answer[step]['wall_s'] * 1000:.0f} ms under cProfile ({path})")
+        out = io.StringIO()
+        pstats.Stats(path, stream=out).sort_stats("cumulative").print_stats(PROFILE_LINES)
+        print(out.getvalue(), flush=True)
+
+
+# Functions of a profile printed, by cumulative time.
+PROFILE_LINES = 40
+# The steps of an import, each a function of the sync (file, name) whose cumulative time the
+# import's profile gives; in the order a run calls them. What Odoo itself does on create (the
+# floor) happens inside "series" (the recurrences and their events) and "create singles".
+IMPORT_STEPS = (
+    ("read Outlook (delta pages, series masters)", "sync/run.py", "_pull"),
+    ("series: recurrences created, occurrences paired", "sync/series.py", "sync"),
+    ("links of the events read", "sync/run.py", "_links_for"),
+    ("items: Outlook mapped to Odoo values, unlinked ones paired", "sync/run.py", "_items"),
+    ("planner", "services/reconcile.py", "plan"),
+    ("push (nothing to send on an import)", "sync/run.py", "_push"),
+    ("attendees' partners and tags", "sync/run.py", "_partners_for"),
+    ("attendees' partners and tags", "sync/run.py", "_tags_for"),
+    ("create singles (the ORM)", "sync/run.py", "_create_local"),
+    ("update and archive (the ORM)", "sync/run.py", "_update_local"),
+    ("update and archive (the ORM)", "sync/run.py", "_archive_local"),
+    ("links stored", "sync/run.py", "_store_links"),
+)
+
+
+def profile_import(
+    bench: Bench, n: int, calendar: list[BenchEvent], imported: Row, floor: Row
+) -> list[str]:
+    """The import of ``n`` once more, in a fresh database, under cProfile: its steps in ms per
+    Odoo event created, beside the floor's ms per event (``--profile``, smallest size)."""
+    emulator = bench.emulator
+    emulator.reset()
+    for event in calendar:
+        emulator.create_event(ALICE, to_graph(event))
+    db = fresh_db(OURS, "import_profiled", n)
+    bench.worker(OURS, db, CONNECT)
+    prefix = WORK_DIR / f"import-{n}"
+    say(f"{OURS} n={n}: the import again, under cProfile")
+    sync = bench.worker(OURS, db, ["profile_import"], profile_prefix=str(prefix))
+    sync = sync["profile_import"]
+    events = sync["odoo_events"]["events"] or 1
+    lines = import_steps(pstats.Stats(sync["profile"]), sync["wall_s"], events)
+    import_ms, floor_ms = ((r.wall_s or 0) * 1000 / events for r in (imported, floor))
+    lines.append(
+        f"without the profiler (the rows above): the import {import_ms:.2f} ms/event, the floor "
+        f"{floor_ms:.2f} ms/event, the sync's own work {import_ms - floor_ms:.2f} ms/event"
+    )
+    say(f"import of {n:,} under cProfile, ms per Odoo event ({events:,} events):")
+    print("\n".join(lines), flush=True)
+    return lines
+
+
+def import_steps(stats: pstats.Stats, wall_s: float, events: int) -> list[str]:
+    """One line per step of ``IMPORT_STEPS``: ms per event, and the rest of the run."""
+    cumulative = {
+        (path, name): entry[3]
+        for (path, _line, name), entry in stats.stats.items()  # type: ignore[attr-defined]
+    }
+    steps: dict[str, float] = {}
+    for label, suffix, name in IMPORT_STEPS:
+        seconds = sum(
+            ct for (path, func), ct in cumulative.items() if func == name and path.endswith(suffix)
+        )
+        steps[label] = steps.get(label, 0.0) + seconds
+    steps["the rest (log, account, commit)"] = wall_s - sum(steps.values())
+    lines = [
+        f"{label}: {seconds * 1000 / events:.2f} ms/event under cProfile ({seconds / wall_s:.0%})"
+        for label, seconds in steps.items()
+    ]
+    lines.append(f"the whole import under cProfile: {wall_s * 1000 / events:.2f} ms/event")
+    return lines
 
 
 def floor_row(bench: Bench, db: str, imported: Row) -> Row:
@@ -502,20 +656,22 @@ def export_note(sync: Json, seeded: Json, traffic: Json, throttled: bool) -> str
 # ----------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace) -> list[Row]:
+def run(args: argparse.Namespace, import_steps: list[str]) -> list[Row]:
+    """Every row of the run; ``import_steps`` gets the import's profile (``--profile``)."""
     rows: list[Row] = []
     impls = args.impls.split(",")
     only = args.only_latency or args.only_fleet
     say(f"installing fresh templates of {', '.join(impls)}")
     build_templates(impls)
     with GraphEmulator(seed="empty") as emulator:
-        bench = Bench(emulator)
+        bench = Bench(emulator, profile=args.profile, profile_import_n=min(args.sizes))
         for impl in [] if only else impls:
-            for n in args.sizes:
+            for n in sizes_of(impl, args):
                 rows += import_family(bench, impl, n, generate(n))
-            export_calendar = generate(args.export_n)
-            rows.append(export_family(bench, impl, export_calendar))
-            rows.append(export_family(bench, impl, export_calendar, unthrottled=rows[-1]))
+            if args.export_n:
+                export_calendar = generate(args.export_n)
+                rows.append(export_family(bench, impl, export_calendar))
+                rows.append(export_family(bench, impl, export_calendar, unthrottled=rows[-1]))
             say(f"{impl} done:\n{text_table([r for r in rows if r.impl == impl])}")
         if OURS in impls and args.early_series and not only:
             rows += early_series_family(bench, args.early_series)
@@ -526,7 +682,14 @@ def run(args: argparse.Namespace) -> list[Row]:
             builtin_n = args.fleet_builtin if BUILTIN in impls else 0
             rows += fleet_family(fleet, args.fleet, args.fleet_events, builtin_n)
             say(f"fleet done:\n{text_table([r for r in rows if r.scenario == 'fleet'])}")
+        import_steps += bench.import_steps
     return rows
+
+
+def sizes_of(impl: str, args: argparse.Namespace) -> list[int]:
+    """The calendar sizes ``impl`` is measured on: the built-in's stop at ``--builtin-max``
+    (its import grows faster than ours; the targets of the bigger sizes are this addon's)."""
+    return [n for n in args.sizes if impl == OURS or n <= args.builtin_max]
 
 
 def previous_rows() -> list[Row]:
@@ -544,8 +707,18 @@ def machine_line(took_s: float) -> str:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,5000", help="calendar sizes (default 1000,5000)")
-    parser.add_argument("--export-n", type=int, default=1000, help="size of the export")
+    parser.add_argument(
+        "--sizes", default="1000,5000,20000", help="calendar sizes (default 1000,5000,20000)"
+    )
+    parser.add_argument(
+        "--builtin-max",
+        type=int,
+        default=5000,
+        help="the biggest calendar size the built-in is measured on (default 5000)",
+    )
+    parser.add_argument(
+        "--export-n", type=int, default=1000, help="size of the export (0: no export rows)"
+    )
     parser.add_argument("--impls", default=f"{OURS},{BUILTIN}", help="which implementations")
     parser.add_argument(
         "--early-series",
@@ -578,6 +751,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="only the fleet rows, merged into bench/results.json and results.md (the other "
         "rows and the chart are kept from the last run)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile (cProfile) a fresh process's first quiet sync and the next, per size",
+    )
     args = parser.parse_args(argv)
     args.sizes = [int(size) for size in args.sizes.split(",")]
     return args
@@ -588,7 +766,8 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     load_pg_env()
-    rows = run(args)
+    import_steps: list[str] = []
+    rows = run(args, import_steps)
     print(text_table(rows), flush=True)
     if args.only_latency:
         return 0
@@ -596,17 +775,20 @@ def main(argv: list[str]) -> int:
         rows = previous_rows() + rows
     findings = headlines([r for r in rows if r.scenario != "fleet"])
     print("\n".join(findings), flush=True)
-    sizes = args.sizes
-    targets = goals(rows, big=max(sizes), small=min(sizes), export_n=args.export_n)
+    # The import targets are those of the biggest size the built-in is measured on (a 20k
+    # import row is the first run of several, see settle_first_read).
+    big = max(sizes_of(BUILTIN, args) or args.sizes)
+    targets = goals(rows, big=big, small=min(args.sizes), export_n=args.export_n)
     print("\n".join(targets), flush=True)
     took = time.perf_counter() - started
-    write_results(OUT_DIR, rows, findings, targets, took)
+    write_results(OUT_DIR, rows, findings, targets, took, import_steps=import_steps)
     if args.only_fleet:
         say(f"fleet rows merged into {OUT_DIR / 'results.json'} and results.md")
         return 0
-    # The chart compares both implementations per scenario: latency, the floor and the early
-    # series are ours only, the fleet rows have a table of their own.
-    ours_only = ("latency", "fleet", "floor", *EARLY_SCENARIOS)
+    # The chart compares both implementations per scenario: latency, the floor, the quiet syncs
+    # after the import and in a warm process, and the early series are ours only, the fleet
+    # rows have a table of their own.
+    ours_only = ("latency", "fleet", "floor", AFTER_IMPORT, WARM_QUIET, *EARLY_SCENARIOS)
     compared = [r for r in rows if r.scenario not in ours_only]
     chart = draw(compared, OUT_DIR / "results.png", MPL_DIR, f" ({machine_line(took)})")
     say(f"written {OUT_DIR / 'results.json'}, results.md and {chart.name} in {took / 60:.1f} min")

@@ -27,6 +27,7 @@ first cycle, then 5 changes on 10 % of them.
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from collections.abc import Callable
@@ -185,6 +186,39 @@ class FleetDb:
         )
 
 
+class CronServers:
+    """The Odoo servers of a cycle, found by their port in /proc: the CPU time they used."""
+
+    def __init__(self) -> None:
+        self.ports: list[int] = []
+
+    def pids(self) -> list[int]:
+        wanted = {f"--http-port={port}".encode() for port in self.ports}
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                arguments = set((entry / "cmdline").read_bytes().split(b"\0"))
+            except OSError:  # the process ended meanwhile
+                continue
+            if arguments & wanted:
+                found.append(int(entry.name))
+        return found
+
+    def cpu_seconds(self) -> float:
+        """User + system time of every thread of the servers so far (/proc/<pid>/stat)."""
+        ticks = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # utime and stime, the 14th and 15th fields (the 12th and 13th after the name).
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Cycle:
     """What one cycle of the cron workers did."""
@@ -194,6 +228,10 @@ class Cycle:
     traffic: Json
     started: datetime
     emulator_cpu_s: float
+    workers_cpu_s: float
+
+    def cpu_ms_per_account(self) -> float:
+        return self.workers_cpu_s * 1000 / max(self.accounts, 1)
 
     @property
     def accounts(self) -> int:
@@ -215,9 +253,10 @@ class Cycle:
         return sum(log[5] or 0 for log in self.logs)
 
 
-def run_cycle(fleet: FleetDb, traffic: Callable[[], Json]) -> Cycle:
+def run_cycle(fleet: FleetDb, traffic: Callable[[], Json], servers: CronServers) -> Cycle:
     """Start a cycle and wait until every account has a log of it."""
     before = traffic()
+    workers_cpu = servers.cpu_seconds()
     cpu = time.process_time()
     clock = time.monotonic()
     last_log, started = fleet.start_cycle()
@@ -235,6 +274,7 @@ def run_cycle(fleet: FleetDb, traffic: Callable[[], Json]) -> Cycle:
         time.sleep(POLL_SECONDS)
     seconds = time.monotonic() - clock
     emulator_cpu_s = time.process_time() - cpu
+    workers_cpu_s = servers.cpu_seconds() - workers_cpu
     after = traffic()
     fleet.hold_crons()
     return Cycle(
@@ -243,15 +283,20 @@ def run_cycle(fleet: FleetDb, traffic: Callable[[], Json]) -> Cycle:
         traffic={key: after[key] - before[key] for key in after},
         started=started,
         emulator_cpu_s=emulator_cpu_s,
+        workers_cpu_s=workers_cpu_s,
     )
 
 
-def cron_servers(stack: ExitStack, run: FleetRun, db: str, workers: int) -> None:
+def cron_servers(stack: ExitStack, run: FleetRun, db: str, workers: int) -> CronServers:
     """``workers`` Odoo servers on the database, one cron thread each."""
     bundle = str(run.bench.emulator.bundle_path)
+    servers = CronServers()
     for number in range(workers):
         log = run.work_dir / f"{db}-server{number}-of-{workers}.log"
-        stack.enter_context(odoo_server(db, free_port(), bundle, log))
+        port = free_port()
+        stack.enter_context(odoo_server(db, port, bundle, log))
+        servers.ports.append(port)
+    return servers
 
 
 @dataclass
@@ -295,26 +340,26 @@ def ours_cycles(run: FleetRun, db: str, ids: dict[str, list[str]]) -> list[Row]:
     fleet = FleetDb(db)
     fleet.hold_crons()
     try:
-        with ExitStack() as servers:
-            cron_servers(servers, run, db, 2)
+        with ExitStack() as stack:
+            servers = cron_servers(stack, run, db, 2)
             run.say(f"fleet: first sync of {n:,} mailboxes, 2 cron workers")
-            first = run_cycle(fleet, run.bench.traffic)
+            first = run_cycle(fleet, run.bench.traffic, servers)
             fleet.settle()
             run.say("fleet: quiet cycle, 2 cron workers")
-            quiet = run_cycle(fleet, run.bench.traffic)
+            quiet = run_cycle(fleet, run.bench.traffic, servers)
             two_workers = picker.sample(mailboxes, changed)
             change_mailboxes(emulator, ids, two_workers)
             run.say(f"fleet: cycle with changes on {changed} mailboxes, 2 cron workers")
-            double = run_cycle(fleet, run.bench.traffic)
+            double = run_cycle(fleet, run.bench.traffic, servers)
         others = [mailbox for mailbox in mailboxes if mailbox not in two_workers]
         change_mailboxes(emulator, ids, picker.sample(others, changed))
-        with ExitStack() as servers:
-            cron_servers(servers, run, db, 1)
+        with ExitStack() as stack:
+            servers = cron_servers(stack, run, db, 1)
             run.say(f"fleet: cycle with changes on {changed} mailboxes, 1 cron worker")
-            single = run_cycle(fleet, run.bench.traffic)
-        with ExitStack() as servers:
-            cron_servers(servers, run, db, 2)
-            throttled = throttled_cycle(run, fleet, ids, picker, n)
+            single = run_cycle(fleet, run.bench.traffic, servers)
+        with ExitStack() as stack:
+            servers = cron_servers(stack, run, db, 2)
+            throttled = throttled_cycle(run, fleet, ids, picker, n, servers=servers)
     finally:
         fleet.close()
     per_account = quiet.traffic["requests"] / max(quiet.accounts, 1)
@@ -335,7 +380,13 @@ def ours_cycles(run: FleetRun, db: str, ids: dict[str, list[str]]) -> list[Row]:
 
 
 def throttled_cycle(
-    run: FleetRun, fleet: FleetDb, ids: dict[str, list[str]], picker: random.Random, n: int
+    run: FleetRun,
+    fleet: FleetDb,
+    ids: dict[str, list[str]],
+    picker: random.Random,
+    n: int,
+    *,
+    servers: CronServers,
 ) -> Row:
     """1 % of the mailboxes answer 429 (Retry-After 10 minutes) while 10 % changed."""
     emulator = run.bench.emulator
@@ -354,7 +405,7 @@ def throttled_cycle(
     change_mailboxes(emulator, ids, picker.sample(others, changed))
     run.say(f"fleet: {len(throttled)} mailboxes throttled, changes on {changed}, 2 cron workers")
     faults_before = emulator.counters()["faults_applied"]
-    cycle = run_cycle(fleet, run.bench.traffic)
+    cycle = run_cycle(fleet, run.bench.traffic, servers)
     asked = emulator.counters()["faults_applied"] - faults_before
     emulator.clear_faults()
     failed = {log[0] for log in cycle.failed()}
@@ -410,11 +461,13 @@ def ours_row(cycle: Cycle, n: int, workers: int, label: str, note: str) -> Row:
         OURS,
         cycle.seconds,
         cycle.traffic,
-        note=f"{cycle.accounts:,} accounts synced; {note}; the emulator (this process) used "
-        f"{cycle.emulator_cpu_s:.1f} s of CPU",
+        note=f"{cycle.accounts:,} accounts synced; {note}; the Odoo servers used "
+        f"{cycle.workers_cpu_s:.1f} s of CPU ({cycle.cpu_ms_per_account():.1f} ms per account), "
+        f"the emulator (this process) {cycle.emulator_cpu_s:.1f} s",
         workers=workers,
         cycle=label,
         accounts_per_s=round(cycle.per_second(), 1),
+        cpu_ms_per_account=round(cycle.cpu_ms_per_account(), 2),
     )
 
 

@@ -31,6 +31,14 @@ MEASURED = """\
 - **wall s**: the sync alone, commit included, in a fresh Odoo process whose registry was loaded
   first (the cron's situation). `incremental` on the built-in adds the commit of the 10 Odoo
   edits, when its post-commit hooks push them.
+- **quiet, after import**: the first sync after the import (and after the runs that finished
+  its first read): nothing changed, but the events the import created count as new for it
+  (they were created after the import's start), so it reads them once.
+- **quiet, warm**: a second quiet sync in the same process, right after the `quiet` row's (the
+  process's first): a cron worker syncs account after account in one process, so this is what
+  each account costs it; the `quiet` row adds what a fresh process pays once (Odoo's caches of
+  the models and queries the sync touches, the first HTTPS connection). Their notes give the
+  sync's CPU time (the process's user + system time) and its SQL queries.
 - **requests**: Graph requests counted by the emulator between the step's start and end, `$batch`
   items one by one (the envelope not counted); the token endpoint is not a Graph request.
 - **http**: requests on the wire (a `$batch` envelope counts once, its items not at all; token
@@ -93,6 +101,9 @@ class Row:
     cycle: str | None = None
     accounts_per_s: float | None = None
     longest_wait_s: float | None = None
+    # The fleet rows of this addon: the Odoo servers' CPU time (user + system, every thread) over
+    # the cycle, per account synced.
+    cpu_ms_per_account: float | None = None
     # The machine's 1-minute load average before the measured step, and its highest during it.
     load_before: float | None = None
     load_during: float | None = None
@@ -107,7 +118,7 @@ class Row:
             scenario=scenario,
             n=n,
             impl=impl,
-            wall_s=round(wall_s, 2),
+            wall_s=round(wall_s, 3),
             requests=traffic["requests"],
             writes=traffic["writes"],
             mails=traffic["mails"],
@@ -123,7 +134,7 @@ class Row:
             self.label(),
             f"{self.n:,}",
             IMPL_LABELS[self.impl],
-            _fmt(self.wall_s, "{:.1f}"),
+            _fmt(self.wall_s, "{:.3f}" if (self.wall_s or 0) < 1 else "{:.1f}"),
             _fmt(self.requests, "{:,}"),
             _fmt(self.http_requests, "{:,}"),
             _fmt(self.writes, "{:,}"),
@@ -213,9 +224,16 @@ def throttled_summary(row: Row) -> str:
 
 
 def write_results(
-    out_dir: Path, rows: list[Row], findings: list[str], goals: list[str], took_s: float
+    out_dir: Path,
+    rows: list[Row],
+    findings: list[str],
+    goals: list[str],
+    took_s: float,
+    *,
+    import_steps: list[str] | None = None,
 ) -> None:
-    """results.md (for people) and results.json (one object per row) in ``out_dir``."""
+    """results.md (for people) and results.json (one object per row) in ``out_dir``;
+    ``import_steps``: where the import's time went (a profile of it), if measured."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -228,4 +246,11 @@ def write_results(
         f"{markdown_table(rows)}\n\n## What was measured\n\n{MEASURED}\n"
         f"## Targets\n\n{goals_md}\n\n"
         f"## Findings of this run\n\n{findings_md}\n"
+        + (
+            "\n## The import's steps (cProfile, `--profile`), ms per Odoo event\n\n"
+            + "\n".join(f"- {line}" for line in import_steps)
+            + "\n"
+            if import_steps
+            else ""
+        )
     )

@@ -11,6 +11,7 @@ pointed at the Graph emulator by patching its endpoint constants in this process
 
 from __future__ import annotations
 
+import cProfile
 import json
 import sys
 import time
@@ -266,21 +267,39 @@ def measured(sync: Callable[[Any], Json]) -> Callable[[Any, Json], Json]:
 
     def step(env: Any, request: Json) -> Json:
         odoo_before = odoo_event_counts(env)
+        graph_before = emulator_counters(request)
         baseline_kb = reset_peak_rss()
+        queries_before = env.cr.sql_log_count
+        cpu_before = time.process_time()
         started = time.perf_counter()
         details = sync(env)
         env.cr.commit()
         wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+        queries = env.cr.sql_log_count - queries_before
         peak_kb = proc_status_kb("VmHWM")
+        graph_after = emulator_counters(request)
         return {
             "wall_s": wall,
+            "cpu_s": cpu,
+            "queries": queries,
             "peak_mb": max(peak_kb - baseline_kb, 0) / 1024,
             "odoo_before": odoo_before,
             "odoo_events": odoo_event_counts(env),
+            "graph": {key: graph_after[key] - graph_before[key] for key in GRAPH_COUNTERS},
             **details,
         }
 
     return step
+
+
+# The emulator's counters a measured sync reports the difference of (see Bench.traffic).
+GRAPH_COUNTERS = ("total", "writes", "http_requests", "throttled")
+
+
+def emulator_counters(request: Json) -> Json:
+    """The emulator's traffic counters now (its control API, outside the timed part)."""
+    return EmulatorControl(request["emulator"]["url"]).request("GET", "/counters")
 
 
 def reset_peak_rss() -> int:
@@ -318,6 +337,23 @@ def sync_builtin(env: Any) -> Json:
     alice = alice_of(env)
     alice.with_user(alice).sudo()._sync_microsoft_calendar()
     return {"state": "done", "errors": 0, "counts": {}}
+
+
+def profiled(name: str) -> Step:
+    """A sync of this addon under cProfile, its stats written to the request's
+    ``profile_prefix``-``name``.pstats: run as the first and then the second sync of one
+    process, the two profiles show what a fresh process pays once and what every sync pays."""
+
+    def step(env: Any, request: Json) -> Json:
+        profile = cProfile.Profile()
+        profile.enable()
+        answer = sync_ours(env, request)
+        profile.disable()
+        path = f"{request['profile_prefix']}-{name}.pstats"
+        profile.dump_stats(path)
+        return answer | {"profile": path}
+
+    return step
 
 
 # The fields of an imported event the floor creates again (its recurrence's rule aside).
@@ -415,6 +451,10 @@ STEPS: dict[str, dict[str, Step]] = {
         "seed_odoo": seed_odoo,
         "edit_odoo": edit_odoo,
         "sync": sync_ours,
+        "sync_warm": sync_ours,
+        "profile_cold": profiled("cold"),
+        "profile_warm": profiled("warm"),
+        "profile_import": profiled("import"),
         "check_edits": check_edits,
         "floor": floor,
     },

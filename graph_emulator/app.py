@@ -16,6 +16,7 @@ from .wire import Request, Response
 _DISCOVERY = re.compile(r"^/([^/]+)(?:/v2\.0)?/\.well-known/openid-configuration$")
 _KEYS = re.compile(r"^/([^/]+)/discovery/(?:v2\.0/)?keys$")
 _AUTHORIZE = re.compile(r"^/([^/]+)/oauth2/v2\.0/authorize$")
+_ADMIN_CONSENT = re.compile(r"^/([^/]+)(?:/v2\.0)?/adminconsent$")
 _TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
 
 
@@ -78,6 +79,8 @@ class Dispatcher:
         base, browser = self.urls()
         if _AUTHORIZE.match(path) and request.method in ("GET", "POST"):
             return self.identity.authorize(request)
+        if _ADMIN_CONSENT.match(path) and request.method in ("GET", "POST"):
+            return self.identity.admin_consent(request)
         if not request.secure:
             return Response.html(
                 404,
@@ -103,7 +106,7 @@ class Dispatcher:
         if _KEYS.match(path) and request.method == "GET":
             return Response.json(200, self.identity.jwks())
         if _TOKEN.match(path) and request.method == "POST":
-            return self.identity.token(request)
+            return self.identity.token(request, base)
         if path.endswith("/discovery/instance"):
             host = base.split("://", 1)[1]
             return Response.json(

@@ -44,9 +44,30 @@ def handle_control(emu: GraphEmulator, request: Request) -> Response:
         if route == ("POST", ("save",)):
             emu.save_state(body.get("path"))
             return _ok()
-        if route == ("POST", ("apps",)):
-            emu.add_app(body["client_id"], body["client_secret"], body.get("redirect_uris"))
+        if route == ("POST", ("apps",)) and len(parts) == 1:
+            emu.add_app(
+                body["client_id"],
+                body["client_secret"],
+                body.get("redirect_uris"),
+                body.get("application_permissions"),
+            )
             return _ok(status=201)
+        if route == ("POST", ("apps",)) and parts[2:] == ["certificates"]:
+            return _ok(emu.add_app_certificate(parts[1], body["certificate"]), 201)
+        if route == ("POST", ("tenants",)) and parts[2:] == ["consent"]:
+            emu.grant_admin_consent(parts[1], body["client_id"], body.get("permissions"))
+            return _ok()
+        if route == ("DELETE", ("tenants",)) and parts[2:] == ["consent"]:
+            return _ok({"revoked": emu.revoke_admin_consent(parts[1], body["client_id"])})
+        if route == ("POST", ("tenants",)) and parts[2:] == ["policy"]:
+            emu.set_access_policy(parts[1], body["client_id"], body.get("mailboxes"))
+            return _ok()
+        if route == ("POST", ("tenants",)) and parts[2:] == ["members"]:
+            emu.move_to_tenant(body["mailbox"], parts[1])
+            return _ok()
+        if route == ("POST", ("admin_consent",)):
+            redirect = emu.consent_as_admin(body["consent_url"], bool(body.get("accept", True)))
+            return _ok({"redirect_url": redirect})
         if route == ("POST", ("faults",)):
             emu.inject_fault(**body)
             return _ok({"pending": emu.traffic.pending_faults()}, 201)
@@ -119,6 +140,9 @@ def _mailboxes(
             return _ok(status=201)
         return _ok({"value": emu.mailboxes()})
     address, rest = parts[0], parts[1:]
+    if rest == ["exchange"] and method == "POST":
+        emu.set_mailbox_enabled(address, bool(body.get("enabled", True)))
+        return _ok()
     if rest == ["calendars"] and method == "GET":
         return _ok({"value": emu.calendars(address)})
     if rest == ["calendars"] and method == "POST":

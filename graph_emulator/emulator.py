@@ -199,10 +199,52 @@ class GraphEmulator:
             ]
 
     def add_app(
-        self, client_id: str, client_secret: str, redirect_uris: list[str] | None = None
+        self,
+        client_id: str,
+        client_secret: str,
+        redirect_uris: list[str] | None = None,
+        application_permissions: list[str] | None = None,
     ) -> None:
-        """Register another confidential client (``redirect_uris`` None accepts any)."""
-        self.identity.add_app(client_id, client_secret, redirect_uris)
+        """Register another confidential client (``redirect_uris`` None accepts any;
+        ``application_permissions``: what an administrator's consent grants it)."""
+        self.identity.add_app(client_id, client_secret, redirect_uris, application_permissions)
+
+    # --- organizations: app-only access ----------------------------------------------------
+    def add_app_certificate(self, client_id: str, certificate_pem: str) -> dict[str, str]:
+        """Register a certificate (PEM) as a credential of the app; returns its thumbprints."""
+        return self.identity.add_certificate(client_id, certificate_pem)
+
+    def grant_admin_consent(
+        self, tenant: str, client_id: str, permissions: list[str] | None = None
+    ) -> None:
+        """An administrator of ``tenant`` consents to the app's application permissions (or to
+        ``permissions``), as the admin-consent page's Accept does."""
+        app = self.identity.apps[client_id]
+        self.identity.tenants.grant(
+            tenant,
+            client_id,
+            frozenset(app.application_permissions if permissions is None else permissions),
+        )
+
+    def revoke_admin_consent(self, tenant: str, client_id: str) -> bool:
+        """The administrator removes the app from the tenant: its token requests are refused."""
+        return self.identity.tenants.revoke(tenant, client_id)
+
+    def consent_as_admin(self, consent_url: str, accept: bool = True) -> str:
+        """What the browser does on the admin-consent page: the redirect URL."""
+        return self.identity.consent_as_admin(consent_url, accept)
+
+    def move_to_tenant(self, mailbox: str, tenant: str) -> None:
+        """Put a user into another organization."""
+        self.identity.tenants.move(mailbox, tenant)
+
+    def set_mailbox_enabled(self, mailbox: str, enabled: bool) -> None:
+        """A directory user with or without an Exchange Online mailbox."""
+        self.identity.tenants.set_mailbox_enabled(mailbox, enabled)
+
+    def set_access_policy(self, tenant: str, client_id: str, mailboxes: list[str] | None) -> None:
+        """An application access policy: the app reaches only ``mailboxes`` (None removes it)."""
+        self.identity.tenants.restrict(tenant, client_id, mailboxes)
 
     # --- calendars, as the user in Outlook ---------------------------------------------------
     def add_calendar(self, mailbox: str, name: str, color: str = "auto") -> str:

@@ -177,11 +177,20 @@ class GraphApi:
         segments = [function_segment(unquote(s)) for s in request.path.split("/")[2:] if s]
         try:
             grant = self.identity.check_bearer(request.headers.get("authorization"))
+            tenant = grant.extra.get("tenant")
             if segments and segments[0].lower() == "subscriptions":
                 if not permissions.EVENT_SUBSCRIPTIONS & frozenset(grant.scope.split()):
                     raise permissions.access_denied()
-                return self._subscriptions(request, grant.mailbox, grant.client_id, segments[1:])
-            box, base, rest = self._owner(segments, grant.mailbox)
+                mailbox = grant.mailbox
+                if tenant is not None:
+                    mailbox = self._app_subscription_mailbox(
+                        request, grant.client_id, tenant, segments[1:]
+                    )
+                return self._subscriptions(request, mailbox, grant.client_id, segments[1:])
+            if tenant is not None:
+                box, base, rest = self._app_owner(segments, grant.client_id, tenant)
+            else:
+                box, base, rest = self._owner(segments, grant.mailbox)
         except GraphError as exc:
             self.traffic.count(None, request.method, "/" + "/".join(segments[:1]))
             return Response.json(exc.status, exc.body(), exc.headers)
@@ -231,6 +240,67 @@ class GraphApi:
             "BadRequest",
             f"Resource not found for the segment '{segments[0] if segments else ''}'.",
         )
+
+    def _app_owner(
+        self, segments: list[str], client_id: str, tenant: str
+    ) -> tuple[Mailbox, str, list[str]]:
+        """The mailbox an app-only request addresses: ``/users/{id | userPrincipalName}`` of the
+        token's tenant only (``/me`` names nobody without a signed-in user)."""
+        if segments and segments[0].lower() == "me":
+            raise bad_request(
+                "/me request is only valid with delegated authentication flow.", "BadRequest"
+            )
+        if len(segments) < 2 or segments[0].lower() != "users":
+            return self._owner(segments, "")
+        box = self._app_mailbox(segments[1], client_id, tenant, directory_only=len(segments) == 2)
+        return box, f"/users/{quote(segments[1], safe='@')}", segments[2:]
+
+    def _app_mailbox(
+        self, ref: str, client_id: str, tenant: str, directory_only: bool = False
+    ) -> Mailbox:
+        """A user of the token's tenant (404 as an unknown user otherwise) and, unless only its
+        directory entry is read, its Exchange mailbox: 404 ``MailboxNotEnabledForRESTAPI``
+        without one, 403 "Access to OData is disabled." outside the app's access policy."""
+        tenants = self.identity.tenants
+        box = self.store.find_mailbox(ref)
+        if box is None or tenants.tenant_id_of(box.address) != tenant:
+            raise GraphError(404, "ErrorInvalidUser", f"The requested user '{ref}' is invalid.")
+        if directory_only:
+            return box
+        if not tenants.has_mailbox(box.address):
+            raise GraphError(
+                404,
+                "MailboxNotEnabledForRESTAPI",
+                "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+            )
+        if not tenants.policy_allows(tenant, client_id, box.address):
+            raise GraphError(403, "ErrorAccessDenied", "Access to OData is disabled.")
+        return box
+
+    def _app_subscription_mailbox(
+        self, request: Request, client_id: str, tenant: str, rest: list[str]
+    ) -> str:
+        """The mailbox an app-only subscription request is about: the ``/users/{id}`` of the
+        resource it creates, or the mailbox of the subscription it reads, renews or deletes."""
+        if rest:
+            owner = self.subscriptions.mailbox_of(rest[0], client_id)
+            if owner is None:
+                raise GraphError(404, "ResourceNotFound", f"The object was not found: {rest[0]}")
+            return owner
+        if request.method != "POST":
+            raise bad_request(
+                "Listing subscriptions needs a signed-in user in the emulator.", "BadRequest"
+            )
+        try:
+            resource = str((request.json() or {}).get("resource") or "")
+        except ValueError as exc:
+            raise bad_request("Unable to read JSON request payload.", "BadRequest") from exc
+        parts = [p for p in resource.split("/") if p]
+        if len(parts) < 2 or parts[0].lower() != "users":
+            raise bad_request(
+                "/me request is only valid with delegated authentication flow.", "BadRequest"
+            )
+        return self._app_mailbox(unquote(parts[1]), client_id, tenant).address
 
     @staticmethod
     def _template(rest: list[str]) -> str:

@@ -19,18 +19,27 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from .clock import Clock
 from .errors import GraphError
 from .store import Store
+from .tenants import Tenants
 from .wire import Request, Response
 
 TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 CODE_LIFETIME = timedelta(minutes=10)
 REFRESH_INACTIVITY = timedelta(days=90)
 RESERVED_SCOPES = {"openid", "profile", "offline_access"}
+GRAPH_RESOURCE = "https://graph.microsoft.com"
+GRAPH_DEFAULT_SCOPE = f"{GRAPH_RESOURCE}/.default"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# The application permissions an app registration asks for unless told otherwise: what an
+# administrator's consent grants it.
+APPLICATION_PERMISSIONS = ("Calendars.ReadWrite", "MailboxSettings.ReadWrite", "User.Read.All")
 
 
 def b64url(data: bytes) -> str:
@@ -45,6 +54,9 @@ class App:
     client_id: str
     client_secret: str
     redirect_uris: list[str] | None = None
+    # The application permissions of the registration and its certificates (PEM).
+    application_permissions: list[str] = field(default_factory=lambda: [*APPLICATION_PERMISSIONS])
+    certificates: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -95,6 +107,11 @@ class IdentityError(Exception):
         return body
 
 
+def _unb64url(text: str) -> bytes:
+    """Decode unpadded base64url."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def _known_grant(grants: dict[str, Grant], token: str) -> Grant:
     """The grant ``token`` stands for; Entra answers AADSTS9002313 to one it never issued."""
     grant = grants.get(token)
@@ -129,6 +146,7 @@ class Identity:
         # The delegated permissions each user consented to each app, by (client id, mailbox):
         # consent adds up across sign-ins and every token carries all of it.
         self.consents: dict[tuple[str, str], set[str]] = {}
+        self.tenants = Tenants(TENANT_ID)
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = b64url(
             hashlib.sha256(
@@ -140,13 +158,31 @@ class Identity:
 
     # --- registration ----------------------------------------------------------------------
     def add_app(
-        self, client_id: str, client_secret: str, redirect_uris: list[str] | None = None
+        self,
+        client_id: str,
+        client_secret: str,
+        redirect_uris: list[str] | None = None,
+        application_permissions: list[str] | None = None,
     ) -> App:
-        """Register (or replace) a confidential client."""
+        """Register (or replace) a confidential client; ``application_permissions``: what its
+        registration asks an administrator to grant (default ``APPLICATION_PERMISSIONS``)."""
         with self.lock:
             app = App(client_id, client_secret, redirect_uris)
+            if application_permissions is not None:
+                app.application_permissions = list(application_permissions)
             self.apps[client_id] = app
             return app
+
+    def add_certificate(self, client_id: str, certificate_pem: str) -> dict[str, str]:
+        """Register a certificate (PEM) on an app, as uploaded in the Azure portal; returns its
+        thumbprints (hex SHA-1 as the portal shows it, and SHA-256)."""
+        cert = x509.load_pem_x509_certificate(certificate_pem.encode())
+        with self.lock:
+            self.apps[client_id].certificates.append(certificate_pem)
+        return {
+            "sha1": cert.fingerprint(hashes.SHA1()).hex().upper(),
+            "sha256": cert.fingerprint(hashes.SHA256()).hex().upper(),
+        }
 
     def reset(self) -> None:
         """Forget every code and token (apps stay)."""
@@ -155,6 +191,7 @@ class Identity:
             self.refresh_tokens.clear()
             self.access_tokens.clear()
             self.consents.clear()
+            self.tenants.reset()
 
     # --- discovery -------------------------------------------------------------------------
     def openid_configuration(self, base: str, browser_base: str, tenant: str) -> dict[str, Any]:
@@ -354,6 +391,77 @@ class Identity:
             "<button type='submit' name='action' value='cancel' id='cancel'>Cancel</button></form></body></html>"
         )
 
+    # --- admin consent ---------------------------------------------------------------------
+    def admin_consent(self, request: Request) -> Response:
+        """``/{tenant}/v2.0/adminconsent`` (and the v1 ``/{tenant}/adminconsent``): GET shows the
+        administrator the application permissions the app's registration asks for; POST is the
+        Accept or Cancel, answered by a redirect to ``redirect_uri``."""
+        params = request.query if request.method == "GET" else {**request.query, **request.form()}
+        tenant = request.path.split("/")[1]
+        try:
+            app = self._app_for(params)
+        except IdentityError as exc:
+            return Response.html(
+                400,
+                f"<h1>Admin consent</h1><p id='error'>AADSTS{exc.code}: {html.escape(exc.description)}</p>",
+            )
+        if request.method == "POST":
+            return Response(
+                302,
+                b"",
+                {
+                    "Location": self.approve_admin_consent(
+                        params, tenant, params.get("action") != "cancel"
+                    )
+                },
+            )
+        keep = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in params.items()
+            if k != "action"
+        )
+        roles = "".join(f"<li>{html.escape(r)}</li>" for r in app.application_permissions)
+        page = (
+            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Permissions requested</title></head><body>"
+            f"<h1>Permissions requested (Graph emulator)</h1><p>The application <b>{html.escape(app.client_id)}</b> "
+            f"asks the organization <b>{html.escape(tenant)}</b> for:</p><ul id='roles'>{roles}</ul>"
+            f"<form method='POST' id='adminconsent'>{keep}"
+            "<button type='submit' name='action' value='accept' id='accept'>Accept</button> "
+            "<button type='submit' name='action' value='cancel' id='cancel'>Cancel</button></form></body></html>"
+        )
+        return Response.html(200, page)
+
+    def approve_admin_consent(self, params: dict[str, str], tenant: str, accept: bool) -> str:
+        """An administrator's answer on the consent page: the redirect URL, with
+        ``admin_consent=True``, ``tenant``, ``scope`` and ``state`` on Accept (the app's
+        application permissions are then granted in the tenant), or ``error=consent_required``
+        with AADSTS65004 on Cancel."""
+        with self.lock:
+            app = self._app_for(params)
+            if tenant in ("common", "organizations"):
+                tenant = TENANT_ID
+            if not accept:
+                stamp = self.clock().strftime("%Y-%m-%d %H:%M:%SZ")
+                return self.redirect_url(
+                    params,
+                    admin_consent="True",
+                    error="consent_required",
+                    error_description=f"AADSTS65004: The resource owner or authorization server denied the request.\r\nTrace ID: {uuid.uuid4()}\r\nCorrelation ID: {uuid.uuid4()}\r\nTimestamp: {stamp}",
+                )
+            self.tenants.grant(tenant, app.client_id, frozenset(app.application_permissions))
+            return self.redirect_url(
+                params,
+                admin_consent="True",
+                tenant=tenant,
+                scope=" ".join(f"{GRAPH_RESOURCE}/{r}" for r in app.application_permissions),
+            )
+
+    def consent_as_admin(self, consent_url: str, accept: bool = True) -> str:
+        """What a browser does on the admin-consent page: returns the redirect URL."""
+        parts = urlsplit(consent_url)
+        tenant = parts.path.split("/")[1]
+        return self.approve_admin_consent(dict(parse_qsl(parts.query)), tenant, accept)
+
     def sign_in(self, mailbox: str, authorize_url: str, granted: list[str] | None = None) -> str:
         """What a browser does on Accept: returns the redirect URL carrying code and state
         (``granted``: the only asked permissions the user may consent to)."""
@@ -361,13 +469,22 @@ class Identity:
         return self.redirect_url(params, code=self.issue_code(mailbox, params, granted))
 
     # --- token -----------------------------------------------------------------------------
-    def token(self, request: Request) -> Response:
-        """POST /{tenant}/oauth2/v2.0/token."""
+    def token(self, request: Request, base: str) -> Response:
+        """POST /{tenant}/oauth2/v2.0/token (``base``: the https origin clients call)."""
         form = request.form()
+        tenant = request.path.split("/")[1]
         try:
             with self.lock:
-                app = self._authenticate(form, request.headers.get("authorization", ""))
+                app = self._authenticate(
+                    form, request.headers.get("authorization", ""), base + request.path
+                )
                 grant_type = form.get("grant_type")
+                if grant_type == "client_credentials":
+                    return Response.json(
+                        200,
+                        self._app_token(app, tenant, form),
+                        {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"},
+                    )
                 if grant_type == "authorization_code":
                     grant = self._redeem_code(app, form)
                 elif grant_type == "refresh_token":
@@ -391,7 +508,7 @@ class Identity:
                 400, IdentityError("invalid_grant", 50034, exc.message).body(self.clock())
             )
 
-    def _authenticate(self, form: dict[str, str], authorization: str) -> App:
+    def _authenticate(self, form: dict[str, str], authorization: str, endpoint: str) -> App:
         client_id, secret = form.get("client_id", ""), form.get("client_secret")
         if authorization.lower().startswith("basic "):
             client_id, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
@@ -402,6 +519,9 @@ class Identity:
                 700016,
                 f"Application with identifier '{client_id}' was not found in the directory.",
             )
+        if secret is None and "client_assertion" in form:
+            self._check_assertion(app, form, endpoint)
+            return app
         if secret is None:
             raise IdentityError(
                 "invalid_client",
@@ -415,6 +535,144 @@ class Identity:
                 "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
             )
         return app
+
+    def _check_assertion(self, app: App, form: dict[str, str], endpoint: str) -> None:
+        """A certificate credential: a JWT signed (RS256 or PS256) by the key of a certificate
+        registered on the app, named by its ``x5t`` (SHA-1) or ``x5t#S256`` thumbprint, for this
+        token endpoint (``aud``), issued by and about the app (``iss``, ``sub``), valid now
+        (``nbf``, ``exp``), with a ``jti``. A reused assertion is accepted: msal sends the same one
+        until it is about to expire."""
+
+        def refused(code: int, description: str) -> IdentityError:
+            return IdentityError("invalid_client", code, description)
+
+        if form.get("client_assertion_type") != JWT_BEARER:
+            raise IdentityError(
+                "invalid_request",
+                50027,
+                "The client_assertion_type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.",
+            )
+        try:
+            head_b64, claims_b64, signature_b64 = form["client_assertion"].split(".")
+            header = json.loads(_unb64url(head_b64))
+            claims = json.loads(_unb64url(claims_b64))
+            signature = _unb64url(signature_b64)
+        except (ValueError, KeyError) as exc:
+            raise refused(50027, "Invalid JWT token. The token is malformed.") from exc
+        key = self._certificate_key(app, header)
+        if key is None:
+            raise refused(
+                700027,
+                f"The certificate with identifier used to sign the client assertion is not registered on application {app.client_id}.",
+            )
+        signing_input = f"{head_b64}.{claims_b64}".encode()
+        alg = header.get("alg")
+        try:
+            if alg == "RS256":
+                key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+            elif alg == "PS256":
+                key.verify(
+                    signature,
+                    signing_input,
+                    padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+                    hashes.SHA256(),
+                )
+            else:
+                raise InvalidSignature()
+        except InvalidSignature as exc:
+            raise refused(
+                7000274, "Key was found, but use of the key to verify the signature failed."
+            ) from exc
+        if claims.get("iss") != app.client_id or claims.get("sub") != app.client_id:
+            raise refused(
+                700021,
+                "Client assertion application identifier doesn't match 'client_id' parameter.",
+            )
+        if claims.get("aud") != endpoint:
+            raise refused(700023, "Client assertion audience claim does not match Realm issuer.")
+        now = self.clock().timestamp()
+        if (
+            not claims.get("exp")
+            or now >= float(claims["exp"])
+            or now < float(claims.get("nbf", 0))
+        ):
+            raise refused(700024, "Client assertion is not within its valid time range.")
+        if not claims.get("jti"):
+            raise refused(50027, "Invalid JWT token. The token has no 'jti' claim.")
+
+    @staticmethod
+    def _certificate_key(app: App, header: dict[str, Any]) -> Any:
+        """The public key of the app's certificate the assertion's header names."""
+        # base64url with or without its padding (msal sends it padded).
+        sha256 = str(header.get("x5t#S256") or "").rstrip("=")
+        sha1 = str(header.get("x5t") or "").rstrip("=")
+        for pem in app.certificates:
+            cert = x509.load_pem_x509_certificate(pem.encode())
+            if sha256 == b64url(cert.fingerprint(hashes.SHA256())) or sha1 == b64url(
+                cert.fingerprint(hashes.SHA1())
+            ):
+                return cert.public_key()
+        return None
+
+    def _app_token(self, app: App, tenant: str, form: dict[str, str]) -> dict[str, Any]:
+        """The client-credentials grant: an app-only access token for Graph carrying the
+        application permissions an administrator of ``tenant`` granted (``roles``)."""
+        scope = form.get("scope", "")
+        if scope.split() != [GRAPH_DEFAULT_SCOPE]:
+            raise IdentityError(
+                "invalid_scope",
+                1002012,
+                f"The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
+            )
+        roles = self.tenants.consented(tenant, app.client_id)
+        if roles is None:
+            raise IdentityError(
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{app.client_id}' was not found in the directory '{tenant}'. "
+                "This can happen if the application has not been installed by the administrator of the tenant "
+                "or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+            )
+        now = self.clock()
+        iat = int(now.timestamp())
+        claims = {
+            "aud": GRAPH_RESOURCE,
+            "iss": f"https://sts.windows.net/{tenant}/",
+            "iat": iat,
+            "nbf": iat,
+            "exp": iat + self.access_token_lifetime,
+            "appid": app.client_id,
+            "idtyp": "app",
+            "roles": sorted(roles),
+            "tid": tenant,
+            "uti": b64url(secrets.token_bytes(16)),
+            "ver": "1.0",
+        }
+        access = self._signed(claims)
+        self.access_tokens[access] = Grant(
+            access,
+            app.client_id,
+            "",
+            " ".join(sorted(roles)),
+            now,
+            expires=now + timedelta(seconds=self.access_token_lifetime),
+            extra={"tenant": tenant},
+        )
+        return {
+            "token_type": "Bearer",
+            "expires_in": self.access_token_lifetime,
+            "ext_expires_in": self.access_token_lifetime,
+            "access_token": access,
+        }
+
+    def _signed(self, claims: dict[str, Any]) -> str:
+        """A JWT of ``claims`` signed RS256 with the key of ``jwks_uri``."""
+        header = {"typ": "JWT", "alg": "RS256", "kid": self.kid}
+        signing_input = (
+            b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
+        )
+        signature = self.key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return signing_input + "." + b64url(signature)
 
     def _redeem_code(self, app: App, form: dict[str, str]) -> Grant:
         grant = _known_grant(self.codes, form.get("code", ""))
@@ -540,12 +798,7 @@ class Identity:
         }
         if nonce:
             claims["nonce"] = nonce
-        header = {"typ": "JWT", "alg": "RS256", "kid": self.kid}
-        signing_input = (
-            b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
-        )
-        signature = self.key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-        return signing_input + "." + b64url(signature)
+        return self._signed(claims)
 
     # --- access tokens for Graph -----------------------------------------------------------
     def check_bearer(self, authorization: str | None) -> Grant:

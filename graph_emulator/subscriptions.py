@@ -320,6 +320,12 @@ class Subscriptions:
                 "ValidationError",
             )
 
+    def mailbox_of(self, subscription_id: str, client_id: str) -> str | None:
+        """The mailbox of the app's subscription ``subscription_id`` (None: not the app's)."""
+        with self.lock:
+            sub = self.items.get(subscription_id)
+        return sub.mailbox if sub is not None and sub.client_id == client_id else None
+
     def _owned(self, subscription_id: str, client_id: str, box: Mailbox) -> Subscription:
         """A live subscription of this app and signed-in user, else 404."""
         with self.lock:

@@ -1,3 +1,5 @@
+"""``calendar.alarm``: which alarms the sync made for Outlook reminders."""
+
 from odoo import fields, models
 
 

@@ -1,3 +1,5 @@
+"""``calendar.attendee``: an attendee's new answer marks the event's Outlook links to send."""
+
 from odoo import models
 
 

@@ -1,3 +1,7 @@
+"""``calendar.event``: the sync's indexes, the writes that mark links to send, and the event's two
+conversions (read for the sync, written from it).
+"""
+
 from datetime import datetime, time, timedelta, timezone
 
 from odoo import api, fields, models
@@ -56,14 +60,13 @@ def sync_writes_context(account_id):
 class CalendarEvent(models.Model):
     _inherit = "calendar.event"
 
-    # Every sync looks up its user's events: unindexed in Odoo, that scanned every event created
-    # since the account's first sync, everyone's (5-45 ms a sync with 1,000 users).
+    # Every sync looks up its user's events: unindexed, that scans every user's events.
     user_id = fields.Many2one(index=True)
     # The series links follow their recurrence's events (a recurrence's events, a link's
-    # recurrence): unindexed in Odoo, each look scanned every event.
+    # recurrence): unindexed, each look scans every event.
     recurrence_id = fields.Many2one(index=True)
     # A sync looks for the events that may have become its calendar's since the last one:
-    # created, written, or entered the window's end (``sync.run.SyncRun.changed_events_domain``).
+    # created, written, or entered the window's end (``sync.run.SyncRun.changed_events``).
     start = fields.Datetime(index=True)
     outlook_link_ids = fields.One2many(
         "outlook.event.link", "event_id", string="Outlook Links", readonly=True, copy=False
@@ -142,8 +145,9 @@ class CalendarEvent(models.Model):
         its last sync is due (``sync.scheduler.Scheduler.accounts_with_local_changes``)."""
         self.env["outlook.account"].sudo()._wake_sync_crons(fields.Datetime.now() + SYNC_DEBOUNCE)
 
-    def _outlook_values(self):
-        """This event's synced fields as the pure core sees them."""
+    def _outlook_read_values(self):
+        """This event read for the sync (Odoo to the core): its synced fields as the pure core's
+        ``EventValues``. ``_outlook_vals_to_write`` goes the other way."""
         self.ensure_one()
         if self.allday:
             when = {"allday": True, "start_date": self.start_date, "stop_date": self.stop_date}
@@ -187,9 +191,11 @@ class CalendarEvent(models.Model):
         candidates = managed or notifications
         return candidates.sorted("duration_minutes")[:1]
 
-    def _outlook_vals(self, values, field_names, partners, alarm_for, organizer, *, tags=None):
-        """``calendar.event`` values for ``field_names`` of ``values`` (on an event: what to
-        write to it; on the empty model: what to create).
+    def _outlook_vals_to_write(
+        self, values, field_names, partners, alarm_for, organizer, *, tags=None
+    ):
+        """The core's ``values`` written into Odoo: ``calendar.event`` values for ``field_names``
+        (on an event: what to write to it; on the empty model: what to create).
 
         ``partners`` maps emails to partner ids; ``alarm_for(minutes)`` gives the id of the
         alarm the sync manages for a reminder, which replaces only the event's current reminder
@@ -233,6 +239,14 @@ class CalendarEvent(models.Model):
             ids += organizer.partner_id.ids
             vals["partner_ids"] = [fields.Command.set(list(dict.fromkeys(ids)))]
         return vals
+
+    def _outlook_remove_for(self, user, *, shared):
+        """Gone from ``user``'s Outlook: the events are archived, or, while other mailboxes still
+        hold them (``shared``), only ``user`` leaves them."""
+        if shared:
+            self.write({"partner_ids": [fields.Command.unlink(user.partner_id.id)]})
+        else:
+            self.write({"active": False})
 
     def _outlook_set_responses(self, values_by_event):
         """Give each attendee the answer the values say, and the organizer "accepted" (grouped:

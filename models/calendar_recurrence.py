@@ -1,3 +1,5 @@
+"""``calendar.recurrence``: a changed rule marks the series' Outlook links to send."""
+
 from odoo import api, fields, models
 from odoo.tools import create_index
 

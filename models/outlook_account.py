@@ -1,3 +1,7 @@
+"""``outlook.account``: one synced Outlook calendar of a user: its settings, sign-in, sync entry
+points, status and actions.
+"""
+
 import base64
 import json
 import logging

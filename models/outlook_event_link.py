@@ -1,3 +1,5 @@
+"""``outlook.event.link``: one Odoo event bound to its copy in one mailbox, with the merge base."""
+
 from odoo import fields, models
 from odoo.tools import create_index
 

@@ -1,3 +1,5 @@
+"""``outlook.series.link``: one Odoo recurrence bound to its series master in one mailbox."""
+
 from odoo import fields, models
 from odoo.tools import create_index
 

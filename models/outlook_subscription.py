@@ -1,3 +1,7 @@
+"""``outlook.subscription``: Graph change-notification subscriptions of the accounts, their upkeep
+and their payloads.
+"""
+
 import contextlib
 import json
 import logging

@@ -1,3 +1,5 @@
+"""``outlook.subscription.notice``: changes Microsoft announced that no sync has answered yet."""
+
 from odoo import fields, models
 
 

@@ -1,3 +1,7 @@
+"""``outlook.sync.log``: what each sync did (counts, conflicts, notices, errors), shown to the
+user.
+"""
+
 from odoo import api, fields, models
 
 PULLED_COUNTS = ("pulled_created", "pulled_updated", "pulled_archived")

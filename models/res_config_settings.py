@@ -1,3 +1,5 @@
+"""Settings: the Azure application and the sync's company-wide options."""
+
 from urllib.parse import urlsplit
 
 from markupsafe import Markup

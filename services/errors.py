@@ -113,3 +113,30 @@ class AuthError(SyncError):
         super().__init__(f"{reason}: {description}" if description else reason)
         self.reason = reason
         self.description = description
+
+
+class AdminConsentRequired(AuthError):
+    """The organization has not granted (or has revoked) the app's application permissions:
+    the token endpoint answers as for an app unknown to the tenant (AADSTS700016). Every
+    account of the organization stops until an administrator grants consent again."""
+
+
+class AdminConsentRefused(SyncError):
+    """The admin-consent page came back without consent (the administrator cancelled, or the
+    reply is not Microsoft's): ``reason`` is Microsoft's ``error`` or ours."""
+
+    def __init__(self, reason: str, description: str = "") -> None:
+        super().__init__(f"{reason}: {description}" if description else reason)
+        self.reason = reason
+        self.description = description
+
+
+class MailboxUnavailable(GraphError):
+    """An organization-wide connection cannot reach one user's mailbox: it has none
+    (404 ``MailboxNotEnabledForRESTAPI``), or the organization's application access policy
+    keeps the app out of it (403 "Access to OData is disabled."). ``reason`` says which:
+    ``no_mailbox`` or ``access_policy``. Only that user's account stops."""
+
+    def __init__(self, status: int, code: str, message: str, reason: str) -> None:
+        super().__init__(status, code, message)
+        self.reason = reason

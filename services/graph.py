@@ -55,6 +55,7 @@ from requests.adapters import HTTPAdapter
 
 from .errors import (
     GraphError,
+    MailboxUnavailable,
     NotFound,
     PreconditionFailed,
     ReauthRequired,
@@ -65,7 +66,7 @@ from .errors import (
 )
 from .mapping import timestamp
 from .quota import Pacer
-from .values import UTC, Response
+from .values import UTC
 
 PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"'
 BATCH_LIMIT = 20
@@ -74,6 +75,8 @@ INSTANCES_PAGE = 100
 """Rows asked for per page of ``/instances`` (``$top``; Outlook's default page is 10)."""
 
 _RETRYABLE = frozenset({429, 503, 504})
+# The message of Graph's 403 to a mailbox an application access policy keeps the app out of.
+ACCESS_POLICY_REFUSAL = "Access to OData is disabled"
 _NOT_RUN = frozenset({429})
 _MAY_HAVE_RUN = frozenset({503, 504})
 REPLY_ACTIONS: Mapping[str, str] = {
@@ -230,7 +233,10 @@ class GraphClient:
 
     ``calendar_scope``: a calendar another user shared with the mailbox; its events are then
     reached under ``/me/calendars/{id}`` (Graph's route for a share recipient), not
-    ``/me/events`` (the mailbox's own events)."""
+    ``/me/events`` (the mailbox's own events).
+
+    ``mailbox``: the user (object id or userPrincipalName) an app-only token acts on, whose
+    routes are ``/users/{mailbox}/...``; without it, the signed-in user's ``/me/...``."""
 
     def __init__(
         self,
@@ -248,8 +254,10 @@ class GraphClient:
         max_wait: float = 300.0,
         calendar_scope: str | None = None,
         pacer: Pacer | None = None,
+        mailbox: str | None = None,
     ) -> None:
         self._calendar_scope = calendar_scope
+        self._root = "/me" if mailbox is None else f"/users/{quote(mailbox, safe='')}"
         self._session_factory = session_factory
         self._base_url = base_url.rstrip("/")
         self._origin = _origin(self._base_url)
@@ -290,15 +298,20 @@ class GraphClient:
 
     # --- calls -----------------------------------------------------------------------------
 
-    @staticmethod
-    def events_path(calendar_id: str | None = None) -> str:
+    def mailbox_path(self, *segments: str) -> str:
+        """A path of the client's mailbox (``/me/...``, or ``/users/{mailbox}/...`` for an
+        app-only client), relative to the version root: every route of the client is built
+        on it."""
+        return "/".join((self._root, *segments))
+
+    def events_path(self, calendar_id: str | None = None) -> str:
         """The events of a calendar (``/me/calendars/{id}/events``, the id quoted), or of the
         whole mailbox (``/me/events``, where creates land in the default calendar) without
         one, relative to the version root: where creates are posted, what a subscription
         watches. Every event path of the client is built on it."""
-        return (
-            f"/me/calendars/{quote(calendar_id, safe='')}/events" if calendar_id else "/me/events"
-        )
+        if calendar_id:
+            return self.mailbox_path("calendars", quote(calendar_id, safe=""), "events")
+        return self.mailbox_path("events")
 
     def event_path(self, event_id: str, *action: str) -> str:
         """The path of one event (and of an ``action`` on it, e.g. ``decline``), relative to
@@ -309,7 +322,7 @@ class GraphClient:
 
     def get_me(self) -> User:
         """``GET /me``: the signed-in user."""
-        me = self._json("GET", "/me")
+        me = self._json("GET", self._root)
         return User(
             id=_string(me.get("id")),
             mail=_string(me.get("mail")),
@@ -318,20 +331,20 @@ class GraphClient:
 
     def get_default_calendar(self) -> Calendar:
         """``GET /me/calendar``: the mailbox's default calendar."""
-        return _calendar(self._json("GET", "/me/calendar"))
+        return _calendar(self._json("GET", self.mailbox_path("calendar")))
 
     def mailbox_time_zone(self) -> str:
         """``GET /me/mailboxSettings/timeZone``: the user's preferred zone, a Windows or an
         IANA name as the administrator set the mailbox up (learn.microsoft.com
         "Get user mailbox settings"); needs ``MailboxSettings.Read``."""
-        value = self._json("GET", "/me/mailboxSettings/timeZone").get("value")
+        value = self._json("GET", self.mailbox_path("mailboxSettings", "timeZone")).get("value")
         return value if isinstance(value, str) else ""
 
     def list_calendars(self) -> list[Calendar]:
         """Every calendar of the mailbox (all pages)."""
         return [
             _calendar(item)
-            for page in self._pages(self._url("/me/calendars"))
+            for page in self._pages(self._url(self.mailbox_path("calendars")))
             for item in page["value"]
         ]
 
@@ -339,7 +352,9 @@ class GraphClient:
         """``GET /me/outlook/masterCategories``: the mailbox's categories."""
         return [
             _category(item)
-            for item in self._json("GET", "/me/outlook/masterCategories").get("value", [])
+            for item in self._json("GET", self.mailbox_path("outlook", "masterCategories")).get(
+                "value", []
+            )
         ]
 
     def create_master_category(self, name: str, color: str) -> Category:
@@ -347,7 +362,7 @@ class GraphClient:
         return _category(
             self._json(
                 "POST",
-                "/me/outlook/masterCategories",
+                self.mailbox_path("outlook", "masterCategories"),
                 json={"displayName": name, "color": color},
                 idempotent=False,
             )
@@ -398,44 +413,6 @@ class GraphClient:
                 for page in self._pages(next_link):
                     rows[event_id] += page.get("value") or []
         return rows
-
-    def update_event(self, event_id: str, body: Mapping[str, Any], etag: str) -> dict[str, Any]:
-        """PATCH ``body`` if the event is still at ``etag``; ``PreconditionFailed`` otherwise."""
-        path, headers = self.event_path(event_id), {"If-Match": etag}
-        try:
-            return self._json("PATCH", path, json=body, headers=headers)
-        except GraphError as error:
-            relaxed = _relaxed(BatchRequest(id="", method="PATCH", url=path, body=body), error)
-            if relaxed is None:
-                raise
-            return self._json("PATCH", path, json=relaxed[0].body, headers=headers)
-
-    def delete_event(self, event_id: str, etag: str | None = None) -> bool:
-        """Delete an event; ``False`` when it was already gone (404/410)."""
-        headers = {"If-Match": etag} if etag else None
-        try:
-            self._send("DELETE", self._url(self.event_path(event_id)), headers=headers)
-        except GraphError as error:
-            if error.status in (404, 410):
-                return False
-            raise
-        return True
-
-    def respond(self, event_id: str, response: Response, *, send_response: bool = True) -> None:
-        """Accept, tentatively accept or decline a meeting the owner attends (``response`` in
-        Odoo's vocabulary; ``needsAction`` cannot be sent)."""
-        action = REPLY_ACTIONS.get(response)
-        if action is None:
-            raise ValueError(f"cannot reply {response!r}")
-        path = self.event_path(event_id, action)
-        body = {"sendResponse": send_response}
-        try:
-            self._send("POST", self._url(path), json=body, idempotent=False)
-        except GraphError as error:
-            relaxed = _relaxed(BatchRequest(id="", method="POST", url=path, body=body), error)
-            if relaxed is None:
-                raise
-            self._send("POST", self._url(path), json=relaxed[0].body, idempotent=False)
 
     def create_subscription(
         self,
@@ -499,7 +476,9 @@ class GraphClient:
             url, params = delta_link, None
         else:
             calendar = (
-                f"/me/calendars/{quote(calendar_id, safe='')}" if calendar_id else "/me/calendar"
+                self.mailbox_path("calendars", quote(calendar_id, safe=""))
+                if calendar_id
+                else self.mailbox_path("calendar")
             )
             url = self._url(f"{calendar}/calendarView/delta")
             params = {"startDateTime": _iso(start), "endDateTime": _iso(end)}
@@ -824,6 +803,12 @@ def _error_for(status: int, body: Any, headers: Mapping[str, str]) -> GraphError
     error = body.get("error") if isinstance(body, dict) else None
     code = str(error.get("code", "")) if isinstance(error, dict) else ""
     message = str(error.get("message", "")) if isinstance(error, dict) else ""
+    if status == 404 and code == "MailboxNotEnabledForRESTAPI":
+        return MailboxUnavailable(status, code, message, "no_mailbox")
+    if status == 403 and code == "ErrorAccessDenied" and message.startswith(ACCESS_POLICY_REFUSAL):
+        # Only the message tells an access policy's refusal from a missing permission: both
+        # are ErrorAccessDenied (learn.microsoft.com/graph/auth-limit-mailbox-access).
+        return MailboxUnavailable(status, code, message, "access_policy")
     if status == 404:
         return NotFound(status, code, message)
     if status == 412:

@@ -153,6 +153,15 @@ def odoo_ref(database_uuid: str, event_id: int) -> str:
     return f"{database_uuid}:{event_id}"
 
 
+def own_event_id(ref: str | None, database_uuid: str) -> int | None:
+    """The Odoo event id our extended property ``ref`` (``odoo_ref``) names when this database
+    wrote it; ``None`` for another database's, a missing or an unreadable property."""
+    prefix = f"{database_uuid}:"
+    if ref and ref.startswith(prefix) and re.fullmatch(r"[0-9]{1,18}", ref[len(prefix) :]):
+        return int(ref[len(prefix) :])
+    return None
+
+
 def from_graph(
     event: dict[str, Any], *, owner_email: str = "", mailbox_zone: MailboxZone | None = None
 ) -> EventValues:

@@ -14,13 +14,14 @@ date). ``pair_occurrences`` matches occurrences with events one to one by that s
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import mapping
 from . import recurrence as rec
+from .errors import MalformedEvent
 from .timezones import UTC_NAME
 from .values import WHEN_FIELDS, EventValues
 
@@ -133,22 +134,11 @@ def in_window(key: str, window_start: datetime, window_end: datetime) -> bool:
     return window_start.date() <= day < (window_end + timedelta(days=1)).date()
 
 
-def graph_shape(
-    master: Mapping[str, Any],
-    values: EventValues,
-    *,
-    mailbox_zone: Callable[[], str] | None = None,
-) -> SeriesShape:
-    """The shape of a Graph series master (``values``: the master read by ``mapping``).
-    Raises ``ValueError`` for an unreadable ``recurrence``."""
-    return shape_of(values, pattern_of(master, mailbox_zone=mailbox_zone))
-
-
 def pattern_of(
     master: Mapping[str, Any], *, mailbox_zone: Callable[[], str] | None = None
 ) -> rec.Recurrence:
-    """The pattern of a Graph series master, in its zone (``recurrence.series_zone``).
-    Raises ``ValueError`` for an unreadable ``recurrence``."""
+    """The pattern of a Graph series master, in its zone (``recurrence.series_zone``): part of
+    ``read_master``. Raises ``ValueError`` for an unreadable ``recurrence``."""
     return rec.from_graph(
         master.get("recurrence") or {},
         start_zone=master.get("originalStartTimeZone") or UTC_NAME,
@@ -159,13 +149,171 @@ def pattern_of(
 
 def zone_of(master: Mapping[str, Any], *, mailbox_zone: Callable[[], str] | None = None) -> str:
     """The IANA zone a Graph series master recurs in (the zone its all-day occurrences'
-    dates are in)."""
+    dates are in): part of ``read_master``."""
     return rec.series_zone(
         master.get("recurrence") or {},
         start_zone=master.get("originalStartTimeZone") or UTC_NAME,
         mailbox_zone=mailbox_zone,
         allday=master.get("isAllDay") is True,
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SeriesMaster:
+    """A Graph series master, read once: everything the sync looks at in one.
+
+    ``event``: the master read as an event (``None`` when it cannot be read); ``pattern`` and
+    ``shape``: its recurrence (``None`` when unreadable); ``zone``: the IANA zone it recurs in;
+    ``unreadable``: why it cannot be synced (``None`` when it can); ``cancelled``: Outlook
+    cancelled the whole series; ``transaction_id``: the ``transactionId`` of the create that
+    made it (a create whose answer was lost is found again by it)."""
+
+    graph_id: str
+    name: str
+    ical_uid: str
+    transaction_id: str | None
+    cancelled: bool
+    event: mapping.GraphEvent | None
+    pattern: rec.Recurrence | None
+    shape: SeriesShape | None
+    zone: str
+    unreadable: str | None
+
+    @property
+    def change_key(self) -> str:
+        return self.event.change_key if self.event else ""
+
+
+def read_master(
+    master: Mapping[str, Any],
+    *,
+    owner_email: str = "",
+    mailbox_zone: Callable[[], str] | None = None,
+) -> SeriesMaster:
+    """Read a Graph series master (never raises: what cannot be read is ``unreadable``)."""
+    event = pattern = shape = None
+    unreadable = None
+    try:
+        zone = zone_of(master, mailbox_zone=mailbox_zone)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        zone, unreadable = UTC_NAME, f"{type(error).__name__}: {error}"
+    try:
+        event = mapping.read_event(dict(master), owner_email=owner_email, mailbox_zone=mailbox_zone)
+        pattern = pattern_of(master, mailbox_zone=mailbox_zone)
+        shape = shape_of(event.values, pattern)
+    except (MalformedEvent, ValueError) as error:
+        unreadable = unreadable or str(error)
+    return SeriesMaster(
+        graph_id=str(master.get("id") or ""),
+        name=str(master.get("subject") or "?"),
+        ical_uid=str(master.get("iCalUId") or ""),
+        transaction_id=master.get("transactionId") or None,
+        cancelled=bool(master.get("isCancelled")),
+        event=event,
+        pattern=pattern,
+        shape=shape,
+        zone=zone,
+        unreadable=unreadable,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SeriesRead:
+    """A series read whole: its master (``None`` when it is gone), its occurrences and
+    exceptions in the window read as events (keyed across mailboxes: ``ical_uid`` is the
+    series' iCalUId and the original start), the ids of every row Graph gave, and the rows that
+    could not be read (with why)."""
+
+    master: SeriesMaster | None
+    occurrences: tuple[mapping.GraphEvent, ...]
+    instance_ids: frozenset[str]
+    malformed: tuple[tuple[Mapping[str, Any], MalformedEvent], ...] = ()
+
+
+GONE = SeriesRead(master=None, occurrences=(), instance_ids=frozenset())
+
+
+def read_occurrences(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    ical_uid: str,
+    owner_email: str = "",
+    mailbox_zone: Callable[[], str] | None = None,
+) -> tuple[list[mapping.GraphEvent], list[tuple[Mapping[str, Any], MalformedEvent]]]:
+    """(the occurrences of a series read as events, keyed by the series' ``ical_uid`` and
+    their original start; the rows that could not be read, with why)."""
+    events, malformed = [], []
+    for row in rows:
+        try:
+            event = mapping.read_event(
+                dict(row), owner_email=owner_email, mailbox_zone=mailbox_zone
+            )
+        except MalformedEvent as error:
+            malformed.append((row, error))
+            continue
+        original = event.original_start or event.values.start
+        if original and ical_uid:
+            uid = mapping.series_instance_uid(ical_uid, original)
+            event = dataclasses.replace(event, ical_uid=uid)
+        events.append(event)
+    return events, malformed
+
+
+def read_series(
+    master: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    owner_email: str = "",
+    mailbox_zone: Callable[[], str] | None = None,
+) -> SeriesRead:
+    """A series from Graph's JSON of its master and its rows (``/instances``)."""
+    read = read_master(master, owner_email=owner_email, mailbox_zone=mailbox_zone)
+    return _whole(read, rows, owner_email=owner_email, mailbox_zone=mailbox_zone)
+
+
+def _whole(
+    read: SeriesMaster,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    owner_email: str,
+    mailbox_zone: Callable[[], str] | None,
+) -> SeriesRead:
+    events, malformed = read_occurrences(
+        rows, ical_uid=read.ical_uid, owner_email=owner_email, mailbox_zone=mailbox_zone
+    )
+    return SeriesRead(
+        master=read,
+        occurrences=tuple(events),
+        instance_ids=frozenset(str(row.get("id")) for row in rows),
+        malformed=tuple(malformed),
+    )
+
+
+def from_delta(
+    parts: Sequence[Mapping[str, Any]],
+    *,
+    owner_email: str = "",
+    mailbox_zone: Callable[[], str] | None = None,
+) -> SeriesRead | None:
+    """A series from its delta entries (``mapping.SeriesPart.item``) when they hold it whole:
+    the master, and every exception with its properties (occurrences come as stubs, their
+    other properties are the master's: ``mapping.hydrate_occurrence``); ``None`` when Graph
+    must be asked (one request more). Raises ``MalformedEvent`` for stubs that cannot be
+    read."""
+    master = next((part for part in parts if part.get("type") == "seriesMaster"), None)
+    exceptions = [part for part in parts if part.get("type") == "exception"]
+    if not master or not all("subject" in part for part in exceptions):
+        return None
+    read = read_master(master, owner_email=owner_email, mailbox_zone=mailbox_zone)
+    try:
+        rows = [
+            mapping.hydrate_occurrence(dict(master), dict(stub), series_zone=read.zone)
+            for stub in parts
+            if stub.get("type") == "occurrence"
+        ]
+    except (KeyError, TypeError, AttributeError) as error:
+        raise MalformedEvent(master.get("id"), repr(error)) from error
+    return _whole(read, rows + exceptions, owner_email=owner_email, mailbox_zone=mailbox_zone)
 
 
 def master_payload(

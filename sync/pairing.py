@@ -6,6 +6,7 @@ candidates back, and counts what it did for the sync log (and the first-sync pre
 ``paired`` and the ``ambiguous`` list.
 """
 
+from ..services import mapping
 from ..services.pairing import LocalCandidate, RemoteCandidate, normalize_subject, pair
 
 
@@ -68,11 +69,10 @@ class RunPairing:
         run = self.run
         account = run.account
         subjects = {normalize_subject(event.values.name) for event in remote.values()}
-        prefix = f"{run.database_uuid}:"
         refs = {
-            int(ref[len(prefix) :])
-            for ref in (event.odoo_ref or "" for event in remote.values())
-            if ref.startswith(prefix) and ref[len(prefix) :].isdigit()
+            event_id
+            for event in remote.values()
+            if (event_id := mapping.own_event_id(event.odoo_ref, run.database_uuid))
         }
         taken = {event.id for event in matched.values()}
         events = run.Event.search(
@@ -101,7 +101,7 @@ class RunPairing:
         candidates = []
         for event in events:
             try:
-                values = event._outlook_values()
+                values = event._outlook_read_values()
             except ValueError:
                 continue  # the run reports it with the event's own item
             candidates.append(

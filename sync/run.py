@@ -37,6 +37,7 @@ from ..services.errors import (
 from ..services.graph import REPLY_ACTIONS
 from ..services.mapping import RemovedEvent, SeriesPart
 from ..services.outbox import Outbox, Result
+from ..services.pairing import meeting_key
 from ..services.reconcile import (
     ArchiveLocal,
     CreateLocal,
@@ -57,7 +58,7 @@ from ..services.schedule import event_retry_delay, read_pages
 from ..services.timezones import UTC_NAME, canonical_iana, windows_to_iana
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 from .pairing import RunPairing
-from .series import SeriesSync
+from .series import SeriesContext, SeriesSync
 
 _logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class SyncRun:
         self._changed_series = set()
         self._series_items = {}
         self._series_of = {}
-        self._series_masters = {}  # master id: the master read this run, None when gone
+        self._series_masters = {}  # master id: its SeriesMaster read this run, None when gone
         self._unreadable_series = set()  # series with an unreadable occurrence: left as they are
         self._single_recurrence_ids = []  # Odoo series Outlook cannot repeat: sent as events
         self._archived_recurrence_ids = set()  # recurrences with events the run archived
@@ -166,7 +167,7 @@ class SyncRun:
     def run(self):
         """Carry out one sync; returns the values of the ``outlook.sync.log`` to record."""
         remote_events, removed_ids, delta_link = self._pull()
-        series_sync = SeriesSync(self)
+        series_sync = SeriesSync(self._series_context())
         series_sync.sync(remote_events, removed_ids)
         self.notices.extend(series_sync.notices)
         links = self._links_for(remote_events, removed_ids)
@@ -183,6 +184,7 @@ class SyncRun:
         self._guard_mass_deletion(item_plans)
         remote_answers, failed = self._push(item_plans, targets)
         self._apply_locally(item_plans, targets, remote_answers, failed)
+        series_sync.apply(remote_events)
         series_sync.settle_flags(self._archived_recurrence_ids)
         vals = {"delta_link": delta_link, "delta_link_unfinished": bool(self.resume_link)}
         if self._leaves_unsent(series_sync):
@@ -231,7 +233,9 @@ class SyncRun:
         Outlook or in Odoo (the first-sync preview): one ``DryRun`` per policy."""
         self.dry = True
         remote_events, removed_ids, _delta_link = self._pull()
-        series_from_outlook, series_to_outlook = SeriesSync(self).preview(remote_events)
+        series_from_outlook, series_to_outlook = SeriesSync(self._series_context()).preview(
+            remote_events
+        )
         links = self._links_for(remote_events, removed_ids)
         items, _targets = self._items(remote_events, removed_ids, links)
         now = self.now.replace(tzinfo=timezone.utc)
@@ -373,50 +377,72 @@ class SyncRun:
         Occurrences are keyed across mailboxes by the series' iCalUId and their original start."""
         for master_id in sorted(self._changed_series):
             try:
-                master_uid, rows = self._series_rows(master_id)
-            except (KeyError, TypeError, AttributeError) as error:
+                read = self._series_read(master_id)
+            except MalformedEvent as error:
                 # Unreadable stubs: the series is skipped, its links left as they are.
-                self._malformed({"id": master_id}, MalformedEvent(master_id, repr(error)))
+                self._malformed({}, error)
                 self._unreadable_series.add(master_id)
                 continue
-            self._series_instances[master_id] = {row.get("id") for row in rows}
-            for row in rows:
-                try:
-                    event = mapping.read_event(
-                        row, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
-                    )
-                except MalformedEvent as error:
-                    self._malformed(row, error)
-                    self._unreadable_series.add(master_id)
-                    continue
-                original = event.original_start or event.values.start
-                if original and master_uid:
-                    uid = mapping.series_instance_uid(master_uid, original)
-                    event = dataclasses.replace(event, ical_uid=uid)
+            self._series_masters[master_id] = read.master
+            self._series_instances[master_id] = read.instance_ids
+            for row, error in read.malformed:
+                self._malformed(row, error)
+                self._unreadable_series.add(master_id)
+            for event in read.occurrences:
                 remote_events[event.graph_id] = (event, None)
                 self._series_of[event.graph_id] = master_id
 
-    def _series_rows(self, master_id):
-        """(the series' iCalUId, its occurrences and exceptions in the window with every
-        property): from the master and the stubs when delta brought the whole series, else
-        from ``/instances`` (one request more)."""
-        items = self._series_items.get(master_id, [])
-        master = next((item for item in items if item.get("type") == "seriesMaster"), None)
-        exceptions = [item for item in items if item.get("type") == "exception"]
-        self._series_masters[master_id] = master
-        if master and all("subject" in item for item in exceptions):
-            stubs = [item for item in items if item.get("type") == "occurrence"]
-            zone = series.zone_of(master, mailbox_zone=self.mailbox_zone)
-            rows = [mapping.hydrate_occurrence(master, stub, series_zone=zone) for stub in stubs]
-            return master.get("iCalUId"), rows + exceptions
+    def _series_read(self, master_id):
+        """The series read whole (``services.series.SeriesRead``): from the master and the
+        stubs when delta brought all of it, else from ``/instances`` (one request more)."""
+        reading = {"owner_email": self.owner_email, "mailbox_zone": self.mailbox_zone}
+        read = series.from_delta(self._series_items.get(master_id, []), **reading)
+        if read is not None:
+            return read
         try:
             master = self.graph.get_event(master_id)
             rows = self.graph.instances(master_id, self.window_start, self.window_end)
         except NotFound:
-            self._series_masters[master_id] = None
-            return None, []
-        self._series_masters[master_id] = master
-        return master.get("iCalUId"), rows
+            return series.GONE
+        return series.read_series(master, rows, **reading)
+
+    def _read_master(self, master):
+        """Graph's JSON of a series master read once (``services.series.SeriesMaster``)."""
+        return series.read_master(
+            master, owner_email=self.owner_email, mailbox_zone=self.mailbox_zone
+        )
+
+    def _series_context(self):
+        """What the series half of the run works with (``sync.series.SeriesContext``)."""
+        return SeriesContext(
+            env=self.env,
+            account=self.account,
+            graph=self.graph,
+            policy=self.policy,
+            now=self.now,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            database_uuid=self.database_uuid,
+            owner_email=self.owner_email,
+            reminders=self.reminders,
+            mailbox_zone=self.mailbox_zone,
+            resuming=bool(self.resume_link),
+            masters=self._series_masters,
+            series_of=self._series_of,
+            instances=self._series_instances,
+            unreadable=self._unreadable_series,
+            changed=self._changed_series,
+            read_master=self._read_master,
+            single_recurrence_ids=self._single_recurrence_ids,
+            odoo=self,
+            counts=self.counts,
+            errors=self.errors,
+            wait=self._wait,
+        )
+
+    def _wait(self, seconds):
+        """Microsoft asked to wait ``seconds`` (at least one) before the next sync."""
+        self.retry_after = max(self.retry_after, seconds, 1.0)
 
     def mailbox_zone(self):
         """The mailbox's own zone (IANA), for events whose zone Graph cannot name (a legacy
@@ -657,7 +683,6 @@ class SyncRun:
         (``iCalUId``), or an invitation from a colleague whose sync lost its answer
         (``_match_lost_invitations``). Returns {graph_id: calendar.event}."""
         matched = {}
-        prefix = f"{self.database_uuid}:"
         by_ical = {}
         wanted_ical = [ev.ical_uid for ev, _tx in unknown_remote.values() if ev.ical_uid]
         if wanted_ical:
@@ -672,8 +697,9 @@ class SyncRun:
             if tx and tx not in tx_candidates and not ref and graph_id in self._untouched:
                 ref = self._odoo_ref_of(graph_id)
             # Ours even when its Odoo event was deleted or archived since (a lost create).
-            own = bool(ref and ref.startswith(prefix) and ref[len(prefix) :].isdigit())
-            local = self.Event.browse(int(ref[len(prefix) :])).exists() if own else None
+            own_id = mapping.own_event_id(ref, self.database_uuid)
+            own = own_id is not None
+            local = self.Event.browse(own_id).exists() if own else None
             if not local and tx and tx in tx_candidates:
                 local, own = tx_candidates[tx], True
             if own:
@@ -724,12 +750,12 @@ class SyncRun:
         by_key = {}
         for event in candidates - self.Event.browse([e.id for e in taken]):
             try:
-                by_key.setdefault(meeting_key(event._outlook_values()), event)
+                by_key.setdefault(organized_meeting_key(event._outlook_read_values()), event)
             except ValueError:
                 continue
         found = {}
         for graph_id in sorted(invitations):
-            event = by_key.pop(meeting_key(invitations[graph_id].values), None)
+            event = by_key.pop(organized_meeting_key(invitations[graph_id].values), None)
             if event:
                 found[graph_id] = event
         return found
@@ -765,8 +791,6 @@ class SyncRun:
         if self._unlinked is not None:
             return self._unlinked
         account = self.account
-        start = self.now - timedelta(days=account.sync_past_days)
-        end = self.now + timedelta(days=account.sync_future_days)
         domain = [
             ("user_id", "=", account.user_id.id),
             ("active", "=", True),
@@ -780,8 +804,8 @@ class SyncRun:
                 "any",
                 [("account_id", "=", account.id), ("series_master_id", "=", False)],
             ),
-            ("stop", ">=", start),
-            ("start", "<=", end),
+            ("stop", ">=", self.window_start.replace(tzinfo=None)),
+            ("start", "<=", self.window_end.replace(tzinfo=None)),
             ("outlook_link_ids", "not any", [("account_id", "in", account._user_account_ids())]),
             *account._export_domain(),
         ]
@@ -856,7 +880,7 @@ class SyncRun:
         """The event's values as Odoo holds them, with what Odoo cannot hold taken from
         ``remote`` (Outlook's values; ``services.details.held_by_odoo``)."""
         try:
-            values = event._outlook_values()
+            values = event._outlook_read_values()
         except ValueError as error:
             self.errors.append({"event": event.name, "reason": str(error)})
             return None
@@ -1012,7 +1036,7 @@ class SyncRun:
         for _item_plan, action in creates:
             organizer = self._organizer_user(action.values.organizer_email)
             pulled = self._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
-            vals = Event._outlook_vals(
+            vals = Event._outlook_vals_to_write(
                 action.values, pulled, partners, alarms.get, organizer, tags=tags
             )
             vals["user_id"] = organizer.id
@@ -1042,7 +1066,7 @@ class SyncRun:
     def _update_local(self, action, target, partners, alarms, tags):
         event = target["event"]
         pulled = self._pulled_fields(action.fields, event.user_id == self.account.user_id)
-        vals = self.Event.browse(event.ids)._outlook_vals(
+        vals = self.Event.browse(event.ids)._outlook_vals_to_write(
             action.values, pulled, partners, alarms.get, event.user_id, tags=tags
         )
         if vals:
@@ -1063,13 +1087,9 @@ class SyncRun:
             # Declined, but other users sync this meeting: leaving it would change their
             # meeting (their organizer's sync would uninvite the owner). It stays, declined.
             return
-        if others:
-            owner = self.account.user_id.partner_id
-            event.write({"partner_ids": [fields.Command.unlink(owner.id)]})
-        else:
-            event.write({"active": False})
-            if event.recurrence_id:
-                self._archived_recurrence_ids.add(event.recurrence_id.id)
+        event._outlook_remove_for(self.account.user_id, shared=bool(others))
+        if not others and event.recurrence_id:
+            self._archived_recurrence_ids.add(event.recurrence_id.id)
         self.counts["pulled_archived"] += 1
 
     def _new_in_outlook(self, values):
@@ -1239,7 +1259,7 @@ class SyncRun:
             organizer = seen.is_organizer if seen else (link.is_organizer if link else True)
             local_base = (
                 held_by_odoo(
-                    event._outlook_values(),
+                    event._outlook_read_values(),
                     remote_base,
                     organizer=organizer,
                     reminders=self.reminders,
@@ -1331,13 +1351,10 @@ class SyncRun:
         }
 
 
-def meeting_key(values):
-    """What tells one meeting from another without ids: organizer, name and time."""
-    if values.allday:
-        when = (values.start_date, values.stop_date)
-    else:
-        when = (values.start.astimezone(timezone.utc), values.stop.astimezone(timezone.utc))
-    return (values.organizer_email.lower(), values.name, values.allday, *when)
+def organized_meeting_key(values):
+    """What tells one organizer's meeting from another without ids: the organizer and what
+    two copies of one meeting share (``services.pairing.meeting_key``)."""
+    return (values.organizer_email.lower(), *meeting_key(values))
 
 
 def conflict_row(conflict, event_name):

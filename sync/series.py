@@ -1,12 +1,22 @@
-"""The series part of a sync run: Odoo recurrences <-> Outlook series masters.
+"""The series part of a sync run: Odoo recurrences <-> Outlook series masters, the doing half.
 
-It runs after the run has read Outlook and before it plans, and settles every series whose
-*shape* (pattern, first start, duration) is new or changed on either side: it creates the
-recurrence or the series master on the other side, or rebuilds it, then pairs the Graph
-occurrences in the window with the recurrence's Odoo events by their original start
-(``services.series.pair_occurrences``), each pair an ``outlook.event.link`` whose base says
-"in sync". From there on the run treats occurrences like single events: an edit of one becomes
-an exception, a deletion cancels that occurrence, a reply answers that occurrence.
+``services.series_plan`` decides what each series needs; this module gathers the planner's
+inputs (the link, the master read once as a ``services.series.SeriesMaster``, the Odoo
+recurrence, the occurrences edited in Odoo) and carries the decisions out, working with a
+``SeriesContext`` (what it needs of the run), not the run itself.
+
+``SeriesSync.sync`` runs after the run has read Outlook and before it plans the single events.
+It settles every series whose *shape* (pattern, first start, duration) is new or changed on
+either side: Outlook's changes first (create, rebuild or archive the Odoo recurrence), then
+Odoo's, whose Outlook writes (delete or decline the master, patch its shape, a series-wide edit
+or reply) go in one ``services.outbox.Outbox``; then it pairs the Graph occurrences in the
+window with the recurrence's Odoo events by their original start
+(``services.series.pair_occurrences``), each pair an ``outlook.event.link`` whose base says "in
+sync". It has to run before the single events' plan: that plan treats occurrences like single
+events (an edit of one becomes an exception, a deletion cancels that occurrence, a reply
+answers that occurrence), so their links must be right first. ``SeriesSync.apply`` runs in the
+run's apply phase, after the single events' writes: it creates the masters of new Odoo
+recurrences (through the outbox) and pairs their occurrences.
 
 A series one side cannot repeat (``UnsupportedRecurrence``) is not linked as a series: its
 occurrences travel as single events, each linked to its occurrence, and the log says why.
@@ -14,12 +24,14 @@ occurrences travel as single events, each linked to its occurrence, and the log 
 
 import dataclasses
 import logging
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, time, timezone
-from urllib.parse import quote
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..models.calendar_event import when_vals
-from ..services import mapping, series
+from ..services import mapping, series, series_plan
 from ..services import recurrence as rec
 from ..services.details import sent_to_outlook
 from ..services.errors import (
@@ -29,32 +41,74 @@ from ..services.errors import (
     SnapshotError,
     TransportError,
 )
-from ..services.graph import BatchRequest
+from ..services.outbox import Outbox, Result
 from ..services.pairing import normalize_subject
-from ..services.reconcile import PushScope, series_pushed
 from ..services.timezones import UTC_NAME
 from ..services.values import SYNCED_FIELDS, SyncBase, changed_fields
 
 _logger = logging.getLogger(__name__)
 
-# What an "all events" edit in Odoo may send as one edit of the series master.
-SERIES_WIDE_FIELDS = frozenset(
-    {"name", "description_html", "location", "show_as", "privacy", "reminder_minutes", "attendees"}
-)
 WEEK_START = {str(n): day for n, day in enumerate(rec.DAYS, start=1)}
 """``res.lang.week_start`` ('1' is Monday) as a day name."""
 
 
-class SeriesSync:
-    """Settle the series of one run (``run``: the ``SyncRun``, whose reads it uses)."""
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SeriesContext:
+    """What the series half of a run works with (built by ``SyncRun._series_context``).
 
-    def __init__(self, run):
-        self.run = run
-        self.env = run.env
-        self.account = run.account
-        self.graph = run.graph
-        self.SeriesLink = run.env["outlook.series.link"].sudo()
-        self.Recurrence = run.env["calendar.recurrence"].sudo()
+    Who and where: ``env`` (the run's: sync writes), ``account``, ``graph``, ``policy``,
+    ``now`` (naive UTC), ``window_start``/``window_end`` (aware UTC), ``database_uuid``,
+    ``owner_email``, ``reminders``, ``mailbox_zone`` (asked when Graph names no zone),
+    ``resuming`` (Outlook was read in part).
+    The run's reads of Outlook, shared with it: ``masters`` ({master id: ``SeriesMaster``,
+    ``None`` when gone}), ``series_of`` ({occurrence id: master id}), ``instances`` ({master id:
+    occurrence ids}), ``unreadable`` and ``changed`` (master ids), ``read_master`` (Graph's JSON
+    of a master into a ``SeriesMaster``); and what it learns: ``single_recurrence_ids`` (Odoo
+    series sent as single events).
+    ``odoo``: the run's Odoo writer (an event's values as the planner reads them, partners,
+    tags and alarms for Outlook's values, the fields pulled, the events changed since the last
+    run, what a new event sends).
+    Sinks: ``counts``, ``errors``; ``wait(seconds)``: Microsoft asked to wait before the next
+    sync.
+    """
+
+    env: Any
+    account: Any
+    graph: Any
+    policy: Any
+    now: datetime
+    window_start: datetime
+    window_end: datetime
+    database_uuid: str
+    owner_email: str
+    reminders: Any
+    mailbox_zone: Callable[[], str]
+    resuming: bool
+    masters: dict
+    series_of: dict
+    instances: dict
+    unreadable: set
+    changed: set
+    read_master: Callable[[dict], series.SeriesMaster]
+    single_recurrence_ids: list
+    odoo: Any
+    counts: Counter
+    errors: list
+    wait: Callable[[float], None]
+
+
+class SeriesSync:
+    """Settle the series of one run (``context``: its ``SeriesContext``)."""
+
+    def __init__(self, context):
+        self.context = context
+        self.env = context.env
+        self.account = context.account
+        self.graph = context.graph
+        self.Link = context.env["outlook.event.link"].sudo()
+        self.Event = context.env["calendar.event"].sudo().with_context(active_test=False)
+        self.SeriesLink = context.env["outlook.series.link"].sudo()
+        self.Recurrence = context.env["calendar.recurrence"].sudo()
         user = self.account.user_id
         lang = self.env["res.lang"]._get_data(code=user.lang or "en_US")
         self.week_start = WEEK_START.get(str(lang.week_start or "1"), "monday")
@@ -62,13 +116,14 @@ class SeriesSync:
         self.held_recurrence_ids = set()  # ambiguous pairs: neither side is copied
         self._unlinked_ids = {}  # since_first_sync: ids found by _unlinked_local_series
         self.flagged = self.SeriesLink  # the dirty series links this run settles
+        self.creates = []  # (recurrence, values, pattern) of the masters to create in Outlook
         self.unrepeatable = self.SeriesLink  # changed in Odoo to a rule Outlook cannot repeat
 
     def sync(self, remote_events, removed_ids):
         """Settle the series that changed: those Outlook's delta names, those whose Odoo
         recurrence changed (their links dirty), those with occurrences edited in Odoo;
         ``remote_events`` loses the occurrences that must not become single events."""
-        named = self.run._changed_series | removed_ids | self._edited_series()
+        named = self.context.changed | removed_ids | self._edited_series()
         links = self.SeriesLink.search(
             [
                 ("account_id", "=", self.account.id),
@@ -81,35 +136,34 @@ class SeriesSync:
         by_master = {link.graph_id: link for link in links}
         settled = self.SeriesLink
         # Export only: Outlook's series changes are not brought to Odoo.
-        changed = self.run._changed_series if self.run.policy.pull else set()
+        changed = self.context.changed if self.context.policy.pull else set()
         for master_id in sorted(changed | (removed_ids & set(by_master))):
-            if master_id in self.run._unreadable_series:
+            link = by_master.get(master_id)
+            if master_id in self.context.unreadable:
                 # Logged; left as it is (no occurrence imported alone, none taken as deleted)
                 # until Outlook serves it whole.
                 self._forget_rows(master_id, remote_events)
-                self.run._series_instances.pop(master_id, None)
+                self.context.instances.pop(master_id, None)
+                settled |= link or self.SeriesLink
                 continue
-            link = by_master.get(master_id)
             master = self._master(master_id)
             if link:
                 if self._remote_change(link, master, remote_events):
                     settled |= link
             elif master:
                 self._new_remote_series(master, remote_events)
-        edited = self._edited_series()
-        for link in (links - settled).exists():
-            if self._local_change(link, remote_events) or link.graph_id not in edited:
-                continue
-            if link.is_organizer:
-                self._series_wide_edit(link, remote_events)
-            else:
-                self._series_wide_reply(link, remote_events)
-        self._new_local_series(remote_events)
+        self._local_changes((links - settled).exists(), remote_events)
+        self.creates = self._new_local_series()
+
+    def apply(self, remote_events):
+        """In the run's apply phase, after the single events' writes: create in Outlook the
+        series masters ``sync`` planned, and pair their occurrences."""
+        self._create_remote(self.creates, remote_events)
 
     def _edited_series(self):
         """The Outlook ids of the series with an occurrence edited in Odoo since the last sync."""
         return set(
-            self.run.Link.search(
+            self.Link.search(
                 [
                     ("account_id", "=", self.account.id),
                     ("dirty", "=", True),
@@ -131,88 +185,109 @@ class SeriesSync:
         if emptied:
             self.SeriesLink.search(
                 [("account_id", "=", self.account.id), ("recurrence_id", "in", emptied.ids)]
-            ).write({"dirty": True, "local_modified_at": self.run.now.replace(tzinfo=None)})
+            ).write({"dirty": True, "local_modified_at": self.context.now.replace(tzinfo=None)})
 
     # ------------------------------------------------------------------
     # Changes seen in Outlook
     # ------------------------------------------------------------------
 
     def _master(self, master_id):
-        """The series master read by the run, else fetched; ``None`` when it is gone."""
-        masters = self.run._series_masters
+        """The series master (``services.series.SeriesMaster``) read by the run, else fetched;
+        ``None`` when it is gone."""
+        masters = self.context.masters
         if master_id not in masters:
             try:
-                masters[master_id] = self.graph.get_event(master_id)
+                masters[master_id] = self.context.read_master(self.graph.get_event(master_id))
             except NotFound:
                 masters[master_id] = None
         master = masters[master_id]
-        return None if master is None or master.get("isCancelled") else master
+        return None if master is None or master.cancelled else master
 
     def _remote_change(self, link, master, remote_events):
-        """Apply what Outlook did to a linked series; returns whether that settled it (else
-        Odoo's side is looked at next: a series deleted in Odoo, or reshaped there)."""
+        """Carry out what the planner makes of a linked series Outlook changed
+        (``series_plan.from_outlook``); returns whether that settled it (else Odoo's side is
+        looked at next: a series deleted in Odoo, or reshaped there)."""
         recurrence = self._recurrence(link)
         if master is None:
+            remote = series_plan.Remote.GONE
+        elif self._unreadable(master):
+            remote = series_plan.Remote.UNREADABLE
+        else:
+            remote = series_plan.Remote.SEEN
+            link.change_key = master.change_key
+        decided = series_plan.from_outlook(
+            self._link_state(link),
+            remote,
+            master.shape if master else None,
+            self._local(recurrence),
+        )
+        steps = decided.steps
+        if series_plan.Step.REMOVE_LOCAL in steps:
+            self._remove_local(recurrence)
+        if steps and steps[0] in (series_plan.Step.REMOVE_LOCAL, series_plan.Step.FORGET):
             self._drop_occurrence_links(link)
-            if recurrence:
-                self._remove_local(recurrence)
             link.unlink()
             return True
-        read = self._read_master(master)
-        if read is None:
-            return True
-        event, shape = read
         rows = self._rows_of(link.graph_id, remote_events)
-        base = link.base or {}
-        link.change_key = event.change_key
-        if not recurrence or series.SeriesShape.from_snapshot(base.get("remote")) == shape:
-            if recurrence:
-                self._pair(link, recurrence, rows, remote_events, archive_lone=False)
-            return False
-        archive_lone = False
-        if shape != self._local_shape(recurrence):
-            recurrence = self._reshape_local(recurrence, event, master)
+        if series_plan.Step.PAIR in steps:
+            self._pair(link, recurrence, rows, remote_events, archive_lone=False)
+        archive_lone = series_plan.Step.REBUILD_LOCAL in steps
+        if archive_lone:
+            recurrence = self._reshape_local(recurrence, master)
             if not recurrence:
                 self._drop_occurrence_links(link)
                 link.unlink()
                 return True
-            archive_lone = True
-        self._drop_occurrence_links(link)
-        self._pair(link, recurrence, rows, remote_events, archive_lone=archive_lone)
-        link.base = {"local": self._local_state(recurrence), "remote": shape.snapshot()}
-        return True
+        if archive_lone or series_plan.Step.REPAIR in steps:
+            self._drop_occurrence_links(link)
+            self._pair(link, recurrence, rows, remote_events, archive_lone=archive_lone)
+            link.base = {"local": self._local_state(recurrence), "remote": master.shape.snapshot()}
+        return decided.settled
 
-    def _read_master(self, master):
-        """A series master read as an event and its shape, or None (the run's errors say why)
-        when Graph's JSON cannot be read."""
-        try:
-            event = mapping.read_event(
-                master, owner_email=self.run.owner_email, mailbox_zone=self.run.mailbox_zone
-            )
-            shape = series.graph_shape(master, event.values, mailbox_zone=self.run.mailbox_zone)
-        except (MalformedEvent, ValueError) as error:
-            self.run.errors.append({"event": master.get("subject") or "?", "reason": str(error)})
-            return None
-        return event, shape
+    def _link_state(self, link):
+        """The series link as the planner reads it."""
+        base = link.base or {}
+        return series_plan.LinkState(
+            organizer=link.is_organizer,
+            remote_base=series.SeriesShape.from_snapshot(base.get("remote")),
+            local_base=base.get("local"),
+        )
+
+    def _local(self, recurrence):
+        """The Odoo recurrence as the planner reads it (empty: gone from Odoo)."""
+        if not recurrence:
+            return series_plan.GONE_LOCALLY
+        return series_plan.Local(
+            present=True,
+            state=self._local_state(recurrence),
+            shape=self._local_series(recurrence)[0],
+        )
+
+    def _unreadable(self, master):
+        """Whether Graph's JSON of the master cannot be read (the run's errors then say why)."""
+        if master.unreadable:
+            self.context.errors.append({"event": master.name, "reason": master.unreadable})
+        return bool(master.unreadable)
 
     def _new_remote_series(self, master, remote_events):
-        read = self._read_master(master)
-        if read is None:
+        """Carry out what the planner makes of an Outlook series no link covers: pair it with
+        the Odoo recurrence that holds it, hold it (several do), or create one."""
+        if self._unreadable(master):
             return
-        event, shape = read
+        event, shape = master.event, master.shape
         rows = self._rows_of(event.graph_id, remote_events)
-        recurrence = self._known_recurrence(event, master.get("transactionId"))
-        if not recurrence:
-            recurrence = self._same_series(event, rows, remote_events)
-            if recurrence is None:
-                return
+        recurrence, match = self._matching_recurrence(master, rows, remote_events)
+        decided = series_plan.from_outlook(None, series_plan.Remote.SEEN, shape, match=match)
+        if series_plan.Step.HOLD in decided.steps:
+            self._hold_ambiguous(event, recurrence, rows, remote_events)
+            return
         archive_lone, created_from = False, None
-        if not recurrence:
-            recurrence = self._create_local(event, master, rows, remote_events)
+        if series_plan.Step.CREATE_LOCAL in decided.steps:
+            recurrence = self._create_local(master, rows, remote_events)
             if not recurrence:
                 return
             archive_lone, created_from = True, event
-            self.run.counts["pulled_created"] += 1
+            self.context.counts["pulled_created"] += 1
         link = self.SeriesLink.create(
             {
                 "account_id": self.account.id,
@@ -238,10 +313,10 @@ class SeriesSync:
         """The Odoo recurrence an unlinked Outlook series already stands for: one this database
         created (our extended property, or the ``transactionId`` of a create whose answer was
         lost), or the same meeting another mailbox synced (``iCalUId``)."""
-        database = self.run.database_uuid
-        prefix = f"{database}:"
-        if event.odoo_ref and event.odoo_ref.startswith(prefix):
-            first = self.run.Event.browse(int(event.odoo_ref[len(prefix) :])).exists()
+        database = self.context.database_uuid
+        own_id = mapping.own_event_id(event.odoo_ref, database)
+        if own_id is not None:
+            first = self.Event.browse(own_id).exists()
             if first.recurrence_id:
                 return first.recurrence_id
         if transaction:
@@ -256,16 +331,39 @@ class SeriesSync:
             return other.recurrence_id
         return self.Recurrence
 
+    def _matching_recurrence(self, master, rows, remote_events):
+        """(the Odoo recurrences holding an unlinked Outlook series, ``series_plan.Match``)."""
+        recurrence = self._known_recurrence(master.event, master.transaction_id)
+        if not recurrence:
+            recurrence = self._same_series(master.event, rows, remote_events)
+        if len(recurrence) > 1:
+            return recurrence, series_plan.Match.SEVERAL
+        return recurrence, series_plan.Match.ONE if recurrence else series_plan.Match.NONE
+
+    def _hold_ambiguous(self, event, candidates, rows, remote_events):
+        """Two Odoo recurrences hold the Outlook series: neither side is copied, the log says
+        so."""
+        for gid in rows:
+            remote_events.pop(gid, None)
+        self.held_recurrence_ids.update(candidates.ids)
+        self.notices.append(
+            {
+                "event": event.values.name,
+                "reason": "several Odoo series match this Outlook series: it is left "
+                "alone until only one does (rename or delete the extra ones).",
+            }
+        )
+
     def _same_series(self, event, rows, remote_events):
-        """An Odoo recurrence of the user holding the same series as an unlinked Outlook one
+        """The Odoo recurrences of the user holding the same series as an unlinked Outlook one
         (kept by hand on both sides, or synced by Odoo's own module): same subject, same
-        occurrences in the window, same length. Two such recurrences are not guessed between:
-        the series is held back (``None``) and the log says so."""
+        occurrences in the window, same length. Two such recurrences are not guessed
+        between."""
         subject = normalize_subject(event.values.name)
         keys = set(self._occurrence_keys(rows, remote_events, allday=event.values.allday).values())
         if not keys:
             return self.Recurrence
-        window = (self.run.window_start, self.run.window_end)
+        window = (self.context.window_start, self.context.window_end)
         candidates = self.Recurrence
         for recurrence in self._unlinked_local_series(since_first_sync=False):
             first = recurrence.base_event_id or recurrence._get_first_event()
@@ -288,18 +386,6 @@ class SeriesSync:
             )
             if starts == keys and same_length and self._same_duration(first, event.values):
                 candidates |= recurrence
-        if len(candidates) > 1:
-            for gid in rows:
-                remote_events.pop(gid, None)
-            self.held_recurrence_ids.update(candidates.ids)
-            self.notices.append(
-                {
-                    "event": event.values.name,
-                    "reason": "several Odoo series match this Outlook series: it is left "
-                    "alone until only one does (rename or delete the extra ones).",
-                }
-            )
-            return None
         return candidates
 
     def _same_duration(self, first, values):
@@ -307,34 +393,31 @@ class SeriesSync:
             return (values.stop_date - values.start_date) == (first.stop_date - first.start_date)
         return values.stop - values.start == (first.stop - first.start)
 
-    def _create_local(self, event, master, row_ids, remote_events):
-        """A new Odoo recurrence for an Outlook series; ``None`` (and a notice) when Odoo
-        cannot repeat its pattern, or repeats it on other dates than Outlook's occurrences
-        (``row_ids``): its occurrences then come as single events."""
+    def _create_local(self, master, row_ids, remote_events):
+        """A new Odoo recurrence for an Outlook series (a readable ``SeriesMaster``); ``None``
+        (and a notice) when Odoo cannot repeat its pattern, or repeats it on other dates than
+        Outlook's occurrences (``row_ids``): its occurrences then come as single events."""
+        pattern = master.pattern
         try:
-            pattern = series.pattern_of(master, mailbox_zone=self.run.mailbox_zone)
             rule = rec.to_rrule(pattern, week_start=self.week_start)
         except rec.UnsupportedRecurrence as error:
-            self._notice(event.values.name, error.reason)
+            self._notice(master.event.values.name, error.reason)
             return None
-        except ValueError as error:
-            self.run.errors.append({"event": event.values.name, "reason": str(error)})
-            return None
-        values = event.values
-        organizer = self.run._organizer_user(values.organizer_email)
-        partners = self.run._partners_for_values([values])
-        pulled = self.run._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
-        vals = self.run.Event._outlook_vals(
+        values = master.event.values
+        organizer = self.context.odoo._organizer_user(values.organizer_email)
+        partners = self.context.odoo._partners_for_values([values])
+        pulled = self.context.odoo._pulled_fields(SYNCED_FIELDS, organizer == self.account.user_id)
+        vals = self.Event._outlook_vals_to_write(
             values,
             pulled,
             partners,
-            self.run._alarms.get,
+            self.context.odoo._alarms.get,
             organizer,
-            tags=self.run._tags_for_values([values]),
+            tags=self.context.odoo._tags_for_values([values]),
         )
         vals.update(self._rule_vals(rule, pattern, values), user_id=organizer.id)
         latest = self.Recurrence.search([], order="id desc", limit=1).id or 0
-        first = self.run.Event.create(self.run._tagged(vals))
+        first = self.Event.create(self.context.odoo._tagged(vals))
         # Odoo archives the first event when its rule does not repeat on that date, and the
         # recurrence then has no first event: it is found as the one just made.
         recurrence = first.recurrence_id or self.Recurrence.search([("id", ">", latest)])
@@ -362,14 +445,14 @@ class SeriesSync:
         for graph_id in row_ids:
             event = remote_events[graph_id][0]
             when = event.original_start or event.values.start or event.values.start_date
-            zone = self._series_zone(self.run._series_of.get(graph_id)) if allday else UTC_NAME
+            zone = self._series_zone(self.context.series_of.get(graph_id)) if allday else UTC_NAME
             keys[graph_id] = series.occurrence_key(when, allday=allday, zone=zone)
         return keys
 
     def _series_zone(self, master_id):
         """The zone the series ``master_id`` (read this run) recurs in; UTC when unknown."""
-        master = self.run._series_masters.get(master_id)
-        return series.zone_of(master, mailbox_zone=self.run.mailbox_zone) if master else UTC_NAME
+        master = self.context.masters.get(master_id)
+        return master.zone if master else UTC_NAME
 
     @staticmethod
     def _event_keys(events, *, allday):
@@ -393,143 +476,225 @@ class SeriesSync:
         parsed["until"] = parsed["until"].date() if parsed.get("until") else False
         return {"recurrency": True, "event_tz": pattern.time_zone, **parsed}
 
-    def _reshape_local(self, recurrence, event, master):
-        """Give the Odoo recurrence the Outlook series' new shape (Odoo rebuilds the events,
-        keeping the first); returns the recurrence now holding them, or ``None`` when Odoo
-        cannot repeat the new pattern (the old events are then archived: the occurrences
-        come as single events)."""
+    def _reshape_local(self, recurrence, master):
+        """Give the Odoo recurrence the Outlook series' new shape (``master``: a readable
+        ``SeriesMaster``; Odoo rebuilds the events, keeping the first); returns the recurrence
+        now holding them, or ``None`` when Odoo cannot repeat the new pattern (the old events
+        are then archived: the occurrences come as single events)."""
         first = recurrence.base_event_id or recurrence._get_first_event()
+        event, pattern = master.event, master.pattern
         try:
-            pattern = series.pattern_of(master, mailbox_zone=self.run.mailbox_zone)
             rule = rec.to_rrule(pattern, week_start=self.week_start)
-        except (rec.UnsupportedRecurrence, ValueError) as error:
-            self._notice(event.values.name, getattr(error, "reason", str(error)))
+        except rec.UnsupportedRecurrence as error:
+            self._notice(event.values.name, error.reason)
             self._remove_local(recurrence)
             return None
         vals = {**self._rule_vals(rule, pattern, event.values), **when_vals(event.values)}
         vals.pop("recurrency")
         first.write({**vals, "recurrence_update": "all_events"})
-        self.run.counts["pulled_updated"] += 1
+        self.context.counts["pulled_updated"] += 1
         return first.recurrence_id
 
     # ------------------------------------------------------------------
     # Changes made in Odoo
     # ------------------------------------------------------------------
 
-    def _local_change(self, link, remote_events):
-        """Carry a series deleted or reshaped in Odoo to Outlook; returns whether it did."""
-        recurrence = self._recurrence(link)
-        if not recurrence:
-            self._remove_remote(link, remote_events)
+    def _local_changes(self, links, remote_events):
+        """Decide the Odoo side of each linked series Outlook's side left to look at
+        (``series_plan.from_odoo``), send the Outlook writes of all of them together, then read
+        again the series that changed and pair their occurrences."""
+        edited = self._edited_series()
+        outbox, decided = self._outbox(), []
+        for link in links:
+            recurrence = self._recurrence(link)
+            edits = (
+                self._edited_occurrences(link) if recurrence and link.graph_id in edited else None
+            )
+            plan = series_plan.from_odoo(
+                self._link_state(link),
+                self._local(recurrence),
+                list(edits.values()) if edits else None,
+                self.context.policy,
+                owner_email=self.context.owner_email,
+            )
+            decided.append((link, recurrence, edits, plan))
+            self._queue(outbox, link, recurrence, edits, plan, remote_events=remote_events)
+        # A $batch whose answer was lost fails the run, as the single events' do: the next run
+        # reads Outlook before sending again.
+        outcomes = {outcome.key: outcome for outcome in outbox.send()}
+        reread = []
+        for link, recurrence, edits, plan in decided:
+            remote = self._carry_out(
+                link, recurrence, edits, plan, outcomes.get(link.id), remote_events=remote_events
+            )
+            if remote is not None:
+                reread.append((link, recurrence, edits, plan, remote))
+        self._read_again(reread, remote_events)
+
+    def _queue(self, outbox, link, recurrence, edits, plan, *, remote_events):
+        """Queue the Outlook write of ``plan`` for the series of ``link``, if it needs one."""
+        Step = series_plan.Step
+        steps, graph_id = plan.steps, link.graph_id
+        if Step.REMOVE_REMOTE in steps or Step.DECLINE_REMOTE in steps:
+            self._forget_rows(graph_id, remote_events)
+            if Step.REMOVE_REMOTE in steps:
+                outbox.delete(link.id, graph_id)
+            else:
+                outbox.respond(link.id, graph_id, "declined")
+        elif Step.REBUILD_REMOTE in steps:
+            _shape, pattern, values, _reason = self._local_series(recurrence)
+            body = series.shape_patch(values, pattern)
+            outbox.update(link.id, graph_id, body, **self._version(link))
+        elif Step.EDIT_REMOTE in steps or Step.REPLY_REMOTE in steps:
+            self._queue_series_wide(outbox, link, edits, plan, remote_events=remote_events)
+
+    def _queue_series_wide(self, outbox, link, edits, plan, *, remote_events):
+        """Queue a series-wide edit or reply, unless what this run read of Outlook holds it
+        already: an earlier write Graph applied without confirming it (a reply repeated would
+        mail again)."""
+        in_step = self._in_step(plan)
+        if all(
+            (seen := remote_events.get(occurrence.graph_id)) and in_step(edit.after, seen[0].values)
+            for occurrence, edit in edits.items()
+        ):
+            return
+        if series_plan.Step.REPLY_REMOTE in plan.steps:
+            outbox.respond(link.id, link.graph_id, plan.response)
+        else:
+            body = mapping.to_graph(
+                sent_to_outlook(plan.values, self.context.reminders), plan.fields
+            )
+            outbox.update(link.id, link.graph_id, body, **self._version(link))
+
+    @staticmethod
+    def _version(link):
+        """The master's version a PATCH is made at: the change key the link holds, else any."""
+        return {"change_key": link.change_key} if link.change_key else {"any_version": True}
+
+    def _in_step(self, plan):
+        """Whether an occurrence's Odoo values and Outlook's agree on what a series-wide edit
+        or reply of ``plan`` sends."""
+        if series_plan.Step.REPLY_REMOTE in plan.steps:
+            owner = self.context.owner_email
+            return lambda _local, remote: series_plan.response_of(remote, owner) == plan.response
+        return lambda local, remote: series_plan.same_values(local, remote, plan.fields)
+
+    def _outbox(self):
+        return Outbox(self.graph, self.account.calendar_id or None)
+
+    def _written(self, outcome, name):
+        """Whether Outlook took the write; else the run's errors say why, or Outlook asked to
+        wait (the next sync sends it again, after that wait)."""
+        if outcome.ok:
             return True
-        base = link.base or {}
-        state = self._local_state(recurrence)
-        if state == base.get("local"):
-            return False
-        shape, pattern, values = self._local_series(recurrence)
-        if pattern is None:
+        if outcome.result is Result.THROTTLED:
+            self.context.wait(outcome.retry_after)
+            self.context.counts["deferred"] += 1
+        elif outcome.result is Result.UNCONFIRMED:
+            reason = self.context.odoo._unconfirmed(outcome.error.status)
+            self.context.errors.append({"event": name, "reason": reason})
+        else:
+            self.context.errors.append({"event": name, "reason": str(outcome.error)})
+        return False
+
+    def _carry_out(self, link, recurrence, edits, plan, outcome, *, remote_events):
+        """Carry out ``plan`` for the series of ``link`` once its write's ``outcome`` (if any)
+        is known; returns the master's shape to store when its occurrences must be read again
+        and paired (``False``: read them, store nothing), else ``None``."""
+        Step = series_plan.Step
+        steps = plan.steps
+        if Step.REMOVE_REMOTE in steps or Step.DECLINE_REMOTE in steps:
+            if outcome.result is Result.GONE or self._written(outcome, link.graph_id):
+                self.context.counts["pushed_deleted"] += 1
+                self._drop_occurrence_links(link)
+                link.unlink()
+        elif Step.FORGET in steps:
+            self._drop_occurrence_links(link)
+            link.unlink()
+        elif Step.HOLD in steps:
+            _shape, _pattern, values, reason = self._local_series(recurrence)
+            self._notice(values.name, reason, to_outlook=True)
             self.unrepeatable |= link
+        elif Step.REPAIR in steps:
+            return series.SeriesShape.from_snapshot((link.base or {}).get("remote")) or False
+        elif Step.REBUILD_REMOTE in steps:
+            return self._patched(link, recurrence, outcome)
+        elif outcome is not None:
+            if outcome.result is Result.UNCONFIRMED:
+                self._hold_occurrences(edits, outcome)
+                return None
+            if not self._written(outcome, link.graph_id):
+                return None
+            if outcome.answer:
+                link.change_key = self.context.read_master(outcome.answer).change_key
+            self.context.counts["pushed_updated"] += 1
             return False
-        try:
-            if link.is_organizer and shape != series.SeriesShape.from_snapshot(base.get("remote")):
-                etag = f'W/"{link.change_key}"' if link.change_key else "*"
-                answer = self.graph.update_event(
-                    link.graph_id, series.shape_patch(values, pattern), etag
-                )
-                patched = mapping.read_event(answer, mailbox_zone=self.run.mailbox_zone)
-                link.change_key = patched.change_key
-                shape = series.graph_shape(
-                    answer, patched.values, mailbox_zone=self.run.mailbox_zone
-                )
-                self.run.counts["pushed_updated"] += 1
+        elif Step.EDIT_REMOTE in steps or Step.REPLY_REMOTE in steps:
+            self._settle_in_step(edits, self._in_step(plan), remote_events)
+        return None
+
+    def _hold_occurrences(self, edits, outcome):
+        """Outlook may have applied the series-wide write: its occurrences are not sent one by
+        one meanwhile (a reply would mail again); they wait for their retry, and the next run,
+        reading Outlook, finds them in step."""
+        reason = self.context.odoo._unconfirmed(outcome.error.status)
+        for occurrence in edits:
+            self.context.odoo._item_failed(
+                {"name": occurrence.event_id.name, "link": occurrence}, reason
+            )
+
+    def _patched(self, link, recurrence, outcome):
+        """The master's new shape from Graph's answer to the PATCH; ``None`` when it failed."""
+        name = self._local_series(recurrence)[2].name
+        if not self._written(outcome, name):
+            return None
+        patched = self.context.read_master(outcome.answer or {})
+        if self._unreadable(patched):
+            return None
+        link.change_key = patched.change_key
+        self.context.counts["pushed_updated"] += 1
+        return patched.shape
+
+    def _read_again(self, written, remote_events):
+        """Read the occurrences of the series ``written`` ((link, recurrence, edits, plan,
+        shape to store) each) again, in ``$batch``, and pair them: a reshaped series' with its
+        rebuilt events, a series-wide change's with the occurrences it settled."""
+        if not written:
+            return
+        for link, *_rest in written:
             self._forget_rows(link.graph_id, remote_events)
-            rows = self._instances(link.graph_id, remote_events)
-        except GraphError as error:
-            self.run.errors.append({"event": values.name, "reason": str(error)})
-            return True
-        self._drop_occurrence_links(link)
-        self._pair(link, recurrence, rows, remote_events, archive_lone=False)
-        remote = shape if link.is_organizer else base.get("remote")
-        link.write(
-            {
-                "base": {
-                    "local": state,
-                    "remote": remote.snapshot()
-                    if isinstance(remote, series.SeriesShape)
-                    else remote,
-                }
-            }
-        )
-        return True
-
-    def _series_wide_edit(self, link, remote_events):
-        """The same edit on every occurrence of a series (Odoo's "all events" edit of a title,
-        a place, the attendees...) goes to Outlook as one edit of the master, not one exception
-        (and one update mail) per occurrence."""
-        edits = self._edited_occurrences(link)
-        if not edits:
+        try:
+            rows = self._instances_of([link.graph_id for link, *_rest in written], remote_events)
+        except (GraphError, TransportError, MalformedEvent) as error:
+            for link, *_rest in written:
+                self.context.errors.append({"event": link.graph_id, "reason": str(error)})
             return
-        changes = set()
-        for base, local in edits.values():
-            fields = changed_fields(base.local, local)
-            if same_values(base.local, local, {"attendees"}):
-                fields -= {"attendees"}  # only answers changed: each goes on its own
-            changes.add(fields)
-        fields = changes.pop()
-        first = next(iter(edits.values()))[1]
-        if (
-            changes
-            or not fields
-            or not fields <= SERIES_WIDE_FIELDS
-            or any(not same_values(local, first, fields) for _base, local in edits.values())
-        ):
-            return
-        etag = f'W/"{link.change_key}"' if link.change_key else "*"
-        body = mapping.to_graph(sent_to_outlook(first, self.run.reminders), fields)
-
-        def send():
-            answer = self.graph.update_event(link.graph_id, body, etag)
-            link.change_key = mapping.read_event(answer).change_key
-
-        # An occurrence Outlook kept as it was (an exception) is sent on its own next.
-        self._send_for_series(
-            link,
-            edits,
-            send,
-            lambda local, remote: same_values(local, remote, fields),
-            remote_events,
-        )
-
-    def _series_wide_reply(self, link, remote_events):
-        """The owner's same new answer on every occurrence of a series they attend (Odoo's
-        "all events" answer) goes to Outlook as one answer to the series, not one per
-        occurrence."""
-        edits = self._edited_occurrences(link)
-        owner = self.run.owner_email
-        if not edits or any(
-            changed_fields(base.local, local) != {"attendees"} for base, local in edits.values()
-        ):
-            return
-        answers = {
-            (response_of(base.local, owner), response_of(local, owner))
-            for base, local in edits.values()
-        }
-        before, answer = answers.pop()
-        if answers or before == answer or answer not in ("accepted", "tentative", "declined"):
-            return
-        self._send_for_series(
-            link,
-            edits,
-            lambda: self.graph.respond(link.graph_id, answer),
-            lambda _local, remote: response_of(remote, owner) == answer,
-            remote_events,
-        )
+        for link, recurrence, edits, plan, shape in written:
+            if (
+                series_plan.Step.REBUILD_REMOTE in plan.steps
+                or series_plan.Step.REPAIR in plan.steps
+            ):
+                base = link.base or {}
+                self._drop_occurrence_links(link)
+                self._pair(
+                    link, recurrence, rows.get(link.graph_id, []), remote_events, archive_lone=False
+                )
+                link.write(
+                    {
+                        "base": {
+                            "local": self._local_state(recurrence),
+                            "remote": shape.snapshot() if shape else base.get("remote"),
+                        }
+                    }
+                )
+            else:
+                self._settle_in_step(edits, self._in_step(plan), remote_events)
 
     def _edited_occurrences(self, link):
-        """{occurrence link: (base, Odoo's values)} when every occurrence of the series was
+        """{occurrence link: ``series_plan.Edit``} when every occurrence of the series was
         edited in Odoo since the last sync, else ``None``."""
         edits = {}
-        for occurrence in self.run.Link.search(
+        for occurrence in self.Link.search(
             [("account_id", "=", self.account.id), ("series_master_id", "=", link.graph_id)]
         ):
             if not (occurrence.dirty and occurrence.event_id.active and occurrence.base):
@@ -538,35 +703,22 @@ class SeriesSync:
                 base = SyncBase.from_snapshot(occurrence.base)
             except SnapshotError:
                 return None
-            local = self.run._local_values(
+            local = self.context.odoo._local_values(
                 occurrence.event_id, None, base.remote, occurrence.is_organizer
             )
             if local is None:
                 return None
-            edits[occurrence] = (base, local)
+            edits[occurrence] = series_plan.Edit(before=base.local, after=local)
         return edits or None
 
-    def _send_for_series(self, link, edits, send, in_step, remote_events):
-        """Make one write for the whole series (``send``), read its occurrences again, and
-        settle those now ``in_step(odoo values, outlook values)``; the others stay edited.
-        Nothing is sent when what this run read of Outlook is in step already: an earlier
-        write Graph applied without confirming it (a reply repeated would mail again)."""
-        if not all(
-            (seen := remote_events.get(occurrence.graph_id)) and in_step(local, seen[0].values)
-            for occurrence, (_base, local) in edits.items()
-        ):
-            try:
-                send()
-                self._forget_rows(link.graph_id, remote_events)
-                self._instances(link.graph_id, remote_events)
-            except (GraphError, MalformedEvent) as error:
-                self.run.errors.append({"event": link.graph_id, "reason": str(error)})
-                return
-            self.run.counts["pushed_updated"] += 1
-        for occurrence, (_base, local) in edits.items():
+    def _settle_in_step(self, edits, in_step, remote_events):
+        """The edited occurrences now ``in_step(odoo values, outlook values)`` are in sync; the
+        others stay edited (an occurrence Outlook kept as it was, an exception, is sent on its
+        own next)."""
+        for occurrence, edit in edits.items():
             seen = remote_events.get(occurrence.graph_id)
-            if seen and in_step(local, seen[0].values):
-                settled = self.run._local_values(
+            if seen and in_step(edit.after, seen[0].values):
+                settled = self.context.odoo._local_values(
                     occurrence.event_id, None, seen[0].values, occurrence.is_organizer
                 )
                 occurrence.write(
@@ -577,38 +729,33 @@ class SeriesSync:
                     }
                 )
 
-    def _remove_remote(self, link, remote_events):
-        """The series is gone from Odoo: delete it in Outlook (decline it, for an attendee)."""
-        self._forget_rows(link.graph_id, remote_events)
-        try:
-            if link.is_organizer:
-                self.graph.delete_event(link.graph_id)
-            else:
-                self.graph.respond(link.graph_id, "declined")
-        except NotFound:
-            pass
-        except GraphError as error:
-            self.run.errors.append({"event": link.graph_id, "reason": str(error)})
-            return
-        self.run.counts["pushed_deleted"] += 1
-        self._drop_occurrence_links(link)
-        link.unlink()
-
-    def _new_local_series(self, remote_events):
-        """Send Odoo recurrences organized by the user, not linked yet, to Outlook."""
-        policy = self.run.policy
-        # Read in part, Outlook may still hold them: they go once it was read whole.
-        if policy.push == PushScope.NONE or self.run.resume_link:
-            return
-        to_create = []
+    def _new_local_series(self):
+        """What the planner makes of the Odoo recurrences organized by the user and not linked
+        yet (``series_plan.new_in_odoo``): those whose occurrences go as single events are
+        recorded for the run's plan now; returns the masters to create in Outlook
+        ((recurrence, values, pattern) each), for ``apply``."""
+        policy, resuming = self.context.policy, self.context.resuming
+        if not series_plan.sends_new_series(policy, resuming=resuming):
+            return []
+        creates = []
         for recurrence in self._unlinked_local_series():
-            if recurrence.id in self.held_recurrence_ids:
-                continue
             events = recurrence.calendar_event_ids.filtered("active")
-            if policy.push == PushScope.FUTURE and max(events.mapped("stop")) < self.run.now:
-                continue
-            to_create.append(recurrence)
-        self._create_remote(to_create, remote_events)
+            _shape, pattern, values, reason = self._local_series(recurrence)
+            decided = series_plan.new_in_odoo(
+                values,
+                max(events.mapped("stop")),
+                repeatable=pattern is not None,
+                held=recurrence.id in self.held_recurrence_ids,
+                policy=policy,
+                now=self.context.now,
+                resuming=resuming,
+            )
+            if series_plan.Step.SINGLES in decided.steps:
+                self._notice(values.name, reason, to_outlook=True)
+                self.context.single_recurrence_ids.append(recurrence.id)
+            elif series_plan.Step.CREATE_REMOTE in decided.steps:
+                creates.append((recurrence, decided.values, pattern))
+        return creates
 
     def _unlinked_local_series(self, since_first_sync=True):
         """The user's recurrences in the window that go to this calendar and that no link of
@@ -623,17 +770,17 @@ class SeriesSync:
         are looked for among the recurrences changed since the last run alone, when the run may
         (``SyncRun.local_changes_since``)."""
         known = self._unlinked_ids.get(since_first_sync)
-        since = self.run.local_changes_since() if since_first_sync else None
+        since = self.context.odoo.local_changes_since() if since_first_sync else None
         if known is None and since is not None:
             # The few changed recurrences first (indexes), then the whole domain on them alone.
-            changed = self.run.changed_events().recurrence_id | self.Recurrence.search(
+            changed = self.context.odoo.changed_events().recurrence_id | self.Recurrence.search(
                 [("write_date", ">=", since)]
             )
             known = self._unlinked_ids[since_first_sync] = changed.ids
         if known is not None and not known:
             return self.Recurrence
-        window_start = self.run.window_start.replace(tzinfo=None)
-        window_end = self.run.window_end.replace(tzinfo=None)
+        window_start = self.context.window_start.replace(tzinfo=None)
+        window_end = self.context.window_end.replace(tzinfo=None)
         calendars = self.account._user_account_ids()
         linked = self.SeriesLink.search([("account_id", "in", calendars)])
         domain = [
@@ -659,61 +806,44 @@ class SeriesSync:
         self._unlinked_ids[since_first_sync] = found.ids
         return found
 
-    def _create_remote(self, recurrences, remote_events):
-        """Create a series master for each recurrence, in ``$batch``, then read their
-        occurrences (``$batch`` too) and pair them with the recurrences' events."""
-        database = self.run.database_uuid
-        calendar = quote(self.account.calendar_id or "", safe="")
-        url = f"/me/calendars/{calendar}/events" if calendar else "/me/events"
-        creates = []
-        for recurrence in recurrences:
-            _shape, pattern, values = self._local_series(recurrence)
-            if pattern is None:
-                self.run._single_recurrence_ids.append(recurrence.id)
-                continue
+    def _create_remote(self, planned, remote_events):
+        """Create a series master for each (recurrence, values to send, pattern), in
+        ``$batch``, then read their occurrences (``$batch`` too) and pair them with the
+        recurrences' events."""
+        database = self.context.database_uuid
+        outbox, creates = self._outbox(), []
+        for recurrence, values, pattern in planned:
             first = recurrence.base_event_id or recurrence._get_first_event()
-            values = series_pushed(values, self.run.policy)
-            if values is None:
-                continue
-            body = series.master_payload(
-                self.run._new_in_outlook(values),
-                pattern,
-                ref=mapping.odoo_ref(database, first.id),
-                transaction=mapping.transaction_id(database, first.id),
+            sent = self.context.odoo._new_in_outlook(values)
+            outbox.create(
+                len(creates),
+                series.master_payload(
+                    sent,
+                    pattern,
+                    ref=mapping.odoo_ref(database, first.id),
+                    transaction=mapping.transaction_id(database, first.id),
+                ),
             )
-            creates.append((recurrence, first, values.name, body))
+            creates.append((recurrence, first, values.name, sent))
         if not creates:
             return
-        requests = [
-            BatchRequest(id=str(index), method="POST", url=url, body=body)
-            for index, (_recurrence, _first, _name, body) in enumerate(creates)
-        ]
         links = {}
         try:
-            results = self.graph.batch(requests)
+            outcomes = outbox.send()
         except (GraphError, TransportError) as error:
             # A create whose answer was lost is found again by its transactionId next time.
-            self.run.errors.append({"event": creates[0][2], "reason": str(error)})
+            self.context.errors.append({"event": creates[0][2], "reason": str(error)})
             return
-        for result in results:
-            recurrence, first, name, body = creates[int(result.id)]
-            if result.status == 429:
-                self.run.counts["deferred"] += 1
+        for outcome in outcomes:
+            recurrence, first, name, sent = creates[outcome.key]
+            # A create that failed goes again next time (the same transactionId: not twice).
+            if not self._written(outcome, name):
                 continue
-            try:
-                if not result.ok:
-                    raise result.error()
-                event = mapping.read_event(
-                    result.body,
-                    owner_email=self.run.owner_email,
-                    mailbox_zone=self.run.mailbox_zone,
-                )
-                shape = series.graph_shape(
-                    result.body, event.values, mailbox_zone=self.run.mailbox_zone
-                )
-            except (GraphError, MalformedEvent, ValueError) as error:
-                self.run.errors.append({"event": name, "reason": str(error)})
+            master = self.context.read_master(outcome.answer or {})
+            if master.unreadable:
+                self.context.errors.append({"event": name, "reason": master.unreadable})
                 continue
+            event, shape = master.event, master.shape
             links[event.graph_id] = self.SeriesLink.create(
                 {
                     "account_id": self.account.id,
@@ -726,10 +856,10 @@ class SeriesSync:
                     "base": {"local": self._local_state(recurrence), "remote": shape.snapshot()},
                 }
             )
-            self.run._series_masters[event.graph_id] = result.body
-            self.run.counts["pushed_created"] += 1
-            self.run._teams_dropped(
-                name, asked=bool(body.get("isOnlineMeeting")), created=event.values.online_meeting
+            self.context.masters[event.graph_id] = master
+            self.context.counts["pushed_created"] += 1
+            self.context.odoo._teams_dropped(
+                name, asked=sent.online_meeting, created=event.values.online_meeting
             )
         if not links:
             return
@@ -737,7 +867,7 @@ class SeriesSync:
             rows = self._instances_of(list(links), remote_events)
         except (GraphError, TransportError, MalformedEvent) as error:
             # The next sync pairs them from its delta.
-            self.run.errors.append({"event": creates[0][2], "reason": str(error)})
+            self.context.errors.append({"event": creates[0][2], "reason": str(error)})
             return
         for master_id, link in links.items():
             self._pair(
@@ -757,32 +887,28 @@ class SeriesSync:
             self.SeriesLink.search([("account_id", "=", self.account.id)]).mapped("graph_id")
         )
         from_outlook, matched = [], self.Recurrence
-        for master_id in sorted(self.run._changed_series - linked):
+        for master_id in sorted(self.context.changed - linked - self.context.unreadable):
             master = self._master(master_id)
-            if not master:
+            if not master or master.unreadable:
                 continue
             try:
-                event = mapping.read_event(
-                    master, owner_email=self.run.owner_email, mailbox_zone=self.run.mailbox_zone
-                )
-                pattern = series.pattern_of(master, mailbox_zone=self.run.mailbox_zone)
-                rec.to_rrule(pattern, week_start=self.week_start)
-            except (MalformedEvent, rec.UnsupportedRecurrence, ValueError):
+                rec.to_rrule(master.pattern, week_start=self.week_start)
+            except rec.UnsupportedRecurrence:
                 continue  # its occurrences come as single events
+            event = master.event
             rows = self._rows_of(master_id, remote_events)
-            known = self._known_recurrence(event, master.get("transactionId"))
-            if not known:
-                known = self._same_series(event, rows, remote_events)
+            known, match = self._matching_recurrence(master, rows, remote_events)
+            if match is series_plan.Match.SEVERAL:
+                self._hold_ambiguous(event, known, rows, remote_events)
+                continue  # held back on both sides
             self._forget_rows(master_id, remote_events)
-            if known is None:
-                continue  # ambiguous: held back on both sides
             matched |= known
             if not known:
                 from_outlook.append(event.values)
         held = self.Recurrence.browse(sorted(self.held_recurrence_ids))
         to_outlook = []
         for recurrence in self._unlinked_local_series() - matched - held:
-            _shape, pattern, values = self._local_series(recurrence)
+            _shape, pattern, values, _reason = self._local_series(recurrence)
             if pattern is not None:
                 events = recurrence.calendar_event_ids.filtered("active")
                 to_outlook.append((values, max(events.mapped("stop"))))
@@ -811,10 +937,10 @@ class SeriesSync:
         return {"recurrence_id": recurrence.id, "rule": rule, "tz": recurrence.event_tz or ""}
 
     def _local_series(self, recurrence):
-        """(shape, ``Recurrence``, first event's values) of an Odoo recurrence; the pattern is
-        ``None`` (with a notice) when Outlook cannot repeat it."""
+        """(shape, ``Recurrence``, first event's values, why not) of an Odoo recurrence; shape
+        and pattern are ``None`` when Outlook cannot repeat it, and the reason says why."""
         first = recurrence.base_event_id or recurrence._get_first_event()
-        values = first._outlook_values()
+        values = first._outlook_read_values()
         zone_name = recurrence.event_tz or self.account.user_id.tz or "UTC"
         try:
             zone = ZoneInfo(zone_name)
@@ -829,49 +955,39 @@ class SeriesSync:
                 recurrence.rrule, dtstart, forever=recurrence.end_type == "forever"
             )
         except (rec.UnsupportedRecurrence, ValueError) as error:
-            self._notice(values.name, getattr(error, "reason", str(error)), to_outlook=True)
-            return None, None, values
-        return series.shape_of(values, pattern), pattern, values
-
-    def _local_shape(self, recurrence):
-        return self._local_series(recurrence)[0]
+            return None, None, values, getattr(error, "reason", str(error))
+        return series.shape_of(values, pattern), pattern, values, None
 
     def _rows_of(self, master_id, remote_events):
-        return [gid for gid in remote_events if self.run._series_of.get(gid) == master_id]
+        return [gid for gid in remote_events if self.context.series_of.get(gid) == master_id]
 
     def _forget_rows(self, master_id, remote_events):
         """Drop the series' occurrences read earlier in the run: they changed since."""
         for graph_id in self._rows_of(master_id, remote_events):
             del remote_events[graph_id]
 
-    def _instances(self, master_id, remote_events):
-        """Read the series' occurrences in the window into ``remote_events``; their ids."""
-        return self._instances_of([master_id], remote_events).get(master_id, [])
-
     def _instances_of(self, master_ids, remote_events):
         """Read the occurrences in the window of several series into ``remote_events``;
         {master id: their ids}."""
         ids = {}
-        window = (self.run.window_start, self.run.window_end)
+        window = (self.context.window_start, self.context.window_end)
         for master_id, rows in self.graph.instances_of(master_ids, *window).items():
-            master = self.run._series_masters.get(master_id) or {}
-            master_uid = (
-                master.get("iCalUId")
-                or self.SeriesLink.search(
-                    [("account_id", "=", self.account.id), ("graph_id", "=", master_id)], limit=1
-                ).ical_uid
+            master = self.context.masters.get(master_id)
+            master_uid = (master.ical_uid if master else "") or self.SeriesLink.search(
+                [("account_id", "=", self.account.id), ("graph_id", "=", master_id)], limit=1
+            ).ical_uid
+            events, malformed = series.read_occurrences(
+                rows,
+                ical_uid=master_uid,
+                owner_email=self.context.owner_email,
+                mailbox_zone=self.context.mailbox_zone,
             )
+            if malformed:
+                raise malformed[0][1]
             ids[master_id] = []
-            for row in rows:
-                event = mapping.read_event(
-                    row, owner_email=self.run.owner_email, mailbox_zone=self.run.mailbox_zone
-                )
-                original = event.original_start or event.values.start
-                if original and master_uid:
-                    uid = mapping.series_instance_uid(master_uid, original)
-                    event = dataclasses.replace(event, ical_uid=uid)
+            for event in events:
                 remote_events[event.graph_id] = (event, None)
-                self.run._series_of[event.graph_id] = master_id
+                self.context.series_of[event.graph_id] = master_id
                 ids[master_id].append(event.graph_id)
         return ids
 
@@ -883,7 +999,7 @@ class SeriesSync:
         just created from (see ``_write_exceptions``). Occurrences without an event stay in
         ``remote_events`` for the organizer (they come as single events) and are dropped for an
         attendee (the organizer's mailbox brings them)."""
-        Link = self.run.Link
+        Link = self.Link
         allday = (recurrence.base_event_id or recurrence._get_first_event()).allday
         account_links = Link.search(
             [
@@ -900,7 +1016,7 @@ class SeriesSync:
             remote_events,
             allday=allday,
         )
-        window = (self.run.window_start, self.run.window_end)
+        window = (self.context.window_start, self.context.window_end)
         events = self._event_keys(
             recurrence.calendar_event_ids.filtered(
                 lambda ev: (
@@ -915,7 +1031,7 @@ class SeriesSync:
         )
         events = {eid: key for eid, key in events.items() if series.in_window(key, *window)}
         pairing = series.pair_occurrences(occurrences, events)
-        Event = self.run.Event
+        Event = self.Event
         if archive_lone:
             first = recurrence.base_event_id or recurrence._get_first_event()
             self._write_exceptions(
@@ -940,7 +1056,9 @@ class SeriesSync:
                 "is_organizer": remote.is_organizer,
                 "series_master_id": link.graph_id,
                 "base": SyncBase(
-                    local=self.run._local_values(event, None, remote.values, remote.is_organizer),
+                    local=self.context.odoo._local_values(
+                        event, None, remote.values, remote.is_organizer
+                    ),
                     remote=remote.values,
                 ).snapshot(),
                 "dirty": False,
@@ -967,23 +1085,25 @@ class SeriesSync:
         from). A field on which an occurrence holds in Odoo what the first event holds, and in
         Outlook what the master holds, is no exception: it differs only by Odoo's own form of the
         value (a sanitized description) and is not written again on every occurrence."""
-        Event = self.run.Event
+        Event = self.Event
         values_list = [remote_events[graph_id][0].values for graph_id in pairs]
-        partners = self.run._partners_for_values(values_list)
-        tags = self.run._tags_for_values(values_list)
+        partners = self.context.odoo._partners_for_values(values_list)
+        tags = self.context.odoo._tags_for_values(values_list)
         # Read in one go (an event browsed alone would fetch its fields on its own).
         events = {event.id: event for event in Event.browse(list(pairs.values()))}
         first = master = None
         if created:
             first_event, master_event = created
             master = master_event.values
-            first = self.run._local_values(first_event, None, master, master_event.is_organizer)
+            first = self.context.odoo._local_values(
+                first_event, None, master, master_event.is_organizer
+            )
         answers = {}
         for graph_id, event_id in pairs.items():
             event = events[event_id]
             remote = remote_events[graph_id][0]
             values = remote.values
-            local = self.run._local_values(event, None, values, remote.is_organizer)
+            local = self.context.odoo._local_values(event, None, values, remote.is_organizer)
             fields = changed_fields(local, values) - {"timezone"}
             if first is not None:
                 fields = {
@@ -992,9 +1112,9 @@ class SeriesSync:
                     if getattr(local, name) != getattr(first, name)
                     or getattr(values, name) != getattr(master, name)
                 }
-            pulled = self.run._pulled_fields(fields, event.user_id == self.account.user_id)
-            vals = event._outlook_vals(
-                values, pulled, partners, self.run._alarms.get, event.user_id, tags=tags
+            pulled = self.context.odoo._pulled_fields(fields, event.user_id == self.account.user_id)
+            vals = event._outlook_vals_to_write(
+                values, pulled, partners, self.context.odoo._alarms.get, event.user_id, tags=tags
             )
             if vals:
                 event.write(vals)
@@ -1005,7 +1125,7 @@ class SeriesSync:
     def _drop_occurrence_links(self, link):
         """Forget the series' occurrence links: its occurrences were rebuilt on both sides."""
         self._unlinked_ids.clear()
-        self.run.Link.search(
+        self.Link.search(
             [("account_id", "=", self.account.id), ("series_master_id", "=", link.graph_id)]
         ).unlink()
 
@@ -1016,12 +1136,8 @@ class SeriesSync:
         others = self.SeriesLink.search_count(
             [("recurrence_id", "=", recurrence.id), ("account_id", "!=", self.account.id)]
         )
-        if others:
-            owner = self.account.user_id.partner_id
-            events.write({"partner_ids": [(3, owner.id)]})
-        else:
-            events.write({"active": False})
-        self.run.counts["pulled_archived"] += 1
+        events._outlook_remove_for(self.account.user_id, shared=bool(others))
+        self.context.counts["pulled_archived"] += 1
 
     def _notice(self, name, reason, *, to_outlook=False):
         where = "Outlook" if to_outlook else "Odoo"
@@ -1035,19 +1151,3 @@ class SeriesSync:
         _logger.info(
             "Outlook account %s: series %r kept as single events: %s", self.account.id, name, reason
         )
-
-
-def same_values(one, other, fields):
-    """Whether two ``EventValues`` agree on ``fields`` (attendees: on who, not on answers)."""
-    for name in fields:
-        if name == "attendees":
-            if {a.email for a in one.attendees} != {a.email for a in other.attendees}:
-                return False
-        elif getattr(one, name) != getattr(other, name):
-            return False
-    return True
-
-
-def response_of(values, email):
-    """The answer of the attendee ``email`` in ``values`` (``None`` when not invited)."""
-    return next((a.response for a in values.attendees if a.email == email), None)

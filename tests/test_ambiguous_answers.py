@@ -129,7 +129,8 @@ class TestAmbiguousUpdate(AmbiguousCase):
 
 class TestAmbiguousSeriesReply(AmbiguousCase, SeriesCase):
     """Bob accepts every occurrence of Alice's series in Odoo: one answer to the series, sent
-    on its own (not in ``$batch``), applied and answered 503 or 504."""
+    in ``$batch`` as the single events' writes are, applied and answered 503, 504 or
+    nothing."""
 
     def setUp(self):
         super().setUp()
@@ -153,4 +154,4 @@ class TestAmbiguousSeriesReply(AmbiguousCase, SeriesCase):
         )
 
     def test_series_reply_lost_after_applying(self):
-        self.accept_series_through({"kind": "drop_after", "path_contains": "/accept"})
+        self.accept_series_through(ENVELOPE_LOST)

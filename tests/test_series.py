@@ -1,8 +1,11 @@
 """Recurring events both ways, against the Graph emulator over HTTPS."""
 
 from datetime import timedelta, timezone
+from unittest.mock import patch
 
 from odoo import fields
+
+from odoo.addons.outlook_calendar_sync.models import outlook_account
 
 from .common import (
     ALICE,
@@ -445,6 +448,23 @@ class TestOdooSeriesToOutlook(SeriesCase):
         self.assertFalse(self.outlook_occurrences("Planning"))
         self.assert_quiet()
 
+    def test_series_deleted_in_odoo_under_import_only_stays_in_outlook(self):
+        """Import only writes nothing to Outlook: the series deleted in Odoo is forgotten by
+        the sync, its master left in Outlook."""
+        self.account.sync_mode = "import_only"
+        before = self.writes()
+        self.events()[0].action_mass_deletion("all_events")
+
+        log = self.sync()
+
+        self.assertEqual(self.writes(), before, "nothing written to Outlook")
+        self.assertEqual((log.pushed_deleted, log.error_count), (0, 0), log.errors)
+        self.assertEqual(len(self.masters()), 1)
+        self.assertEqual(len(self.outlook_occurrences("Planning")), 4)
+        self.assertFalse(
+            self.env["outlook.series.link"].search([("account_id", "=", self.account.id)])
+        )
+
     def test_rule_changed_alone_in_odoo_makes_the_account_due_and_reaches_outlook(self):
         scheduler = self.env["outlook.account"]._scheduler()
         self.assertNotIn(self.account, scheduler.accounts_with_local_changes())
@@ -532,6 +552,26 @@ class TestSeriesEdgeCases(SeriesCase):
         states = self.attendee_of(events, self.user_bob).mapped("state")
         self.assertEqual(states, ["accepted"] * 3)
         self.assertTrue(master["id"])
+
+    def test_a_throttled_series_create_waits_for_retry_after(self):
+        """Outlook answers the series' create 429: the next sync creates it once the wait
+        Microsoft asked for is over (90 s, not the 5 minutes of the sync interval)."""
+        self.sync()
+        self.odoo_series("Planning", 4)
+        self.emulator.inject_fault(
+            "status", count=20, status=429, retry_after=90, method="POST", path_contains="/events"
+        )
+
+        with patch.object(outlook_account, "GRAPH_MAX_WAIT", 0.0):
+            log = self.sync()
+
+        self.assertEqual((log.deferred, log.error_count), (1, 0), log.errors)
+        self.assertFalse(self.masters())
+        wait = self.account.next_sync_at - fields.Datetime.now()
+        self.assertTrue(timedelta(seconds=60) < wait < timedelta(seconds=120), wait)
+        self.emulator.clear_faults()
+        self.sync()
+        self.assertEqual(len(self.masters()), 1)
 
     def test_odoo_series_outlook_cannot_repeat_goes_as_single_events(self):
         self.sync()

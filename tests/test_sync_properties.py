@@ -655,7 +655,7 @@ class SyncMachine(RuleBasedStateMachine):
         if not (event and copy):
             del self.events[tracked.key]
             return
-        odoo_units = units_of(event._outlook_values())
+        odoo_units = units_of(event._outlook_read_values())
         self.check_same(tracked.key, odoo_units, self.outlook_units(copy, tracked.organizer))
         for unit, value in values.items():
             if unit in contested:
@@ -717,7 +717,7 @@ class SyncMachine(RuleBasedStateMachine):
             if not (event and copy):
                 del self.events[tracked.key]
                 continue
-            odoo_values = event._outlook_values()
+            odoo_values = event._outlook_read_values()
             odoo_units = units_of(odoo_values)
             self.check_same(tracked.key, odoo_units, self.outlook_units(copy, tracked.organizer))
             tracked.rebase(odoo_units, self.last_log_id())

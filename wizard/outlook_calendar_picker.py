@@ -1,3 +1,5 @@
+"""The calendar picker: which of the mailbox's calendars sync to Odoo."""
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 

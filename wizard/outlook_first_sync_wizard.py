@@ -1,3 +1,5 @@
+"""The first-sync preview: what each mode would do, before anything is written."""
+
 from odoo import api, fields, models
 
 from ..models.outlook_account import SYNC_MODES

@@ -4,11 +4,15 @@ imported by name in one pytest session)."""
 import base64
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)  # a Monday
@@ -98,3 +102,27 @@ def event_body(
         "end": {"dateTime": end, "timeZone": tz},
         **extra,
     }
+
+
+def self_signed_certificate(common_name="odoo-outlook-sync"):
+    """A fresh RSA key and its self-signed certificate, both PEM (what an administrator
+    uploads to the app registration and keeps in Odoo)."""
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(START - timedelta(days=1))
+        .not_valid_after(START + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()

@@ -49,6 +49,8 @@ from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_request_adapter import options as sdk_default_options
 from msgraph_core import GraphClientFactory
 
+from graph_emulator.identity import TENANT_ID
+
 SCOPES = ["Calendars.ReadWrite", "User.Read"]
 PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"'
 # Annotations Graph sends that the SDK's models have no property for: "@odata.context" (every
@@ -315,3 +317,49 @@ def test_sdk_pages_calendar_view_delta_to_its_delta_link_and_sees_a_delete(g, sd
     assert [e.id for e in changed] == [ids[0]]
     assert changed[0].additional_data["@removed"] == {"reason": "deleted"}
     assert unknown_properties(changed[0]) == []
+
+
+def test_sdk_reads_and_writes_a_users_calendar_with_an_app_only_token(g):
+    """The organization-wide connection: msal's client-credentials grant, then the SDK's
+    ``users.by_user_id(...)`` routes; ``/me`` is refused without a signed-in user."""
+    g.grant_admin_consent(TENANT_ID, g.client_id)
+    app = msal.ConfidentialClientApplication(
+        g.client_id,
+        client_credential=g.client_secret,
+        authority=f"{g.url}/{TENANT_ID}",
+        instance_discovery=False,
+        http_cache={},
+    )
+    result = app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
+    assert "access_token" in result, result
+    loop = asyncio.new_event_loop()
+    trust = ssl.create_default_context(cafile=g.ca_path)
+    http = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(verify=trust, timeout=30), options=sdk_default_options
+    )
+    token = EmulatorToken(result["access_token"], urlsplit(g.url).hostname)
+    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(token), client=http)
+    adapter.base_url = g.graph
+    client = GraphServiceClient(request_adapter=adapter)
+    try:
+        alice_id = g.mailboxes()[0]["id"]
+        user = loop.run_until_complete(client.users.by_user_id(alice_id).get())
+        assert user.user_principal_name == "alice@example.com"
+        calendar = loop.run_until_complete(client.users.by_user_id(alice_id).calendar.get())
+        assert calendar.is_default_calendar is True
+        created = loop.run_until_complete(
+            client.users.by_user_id(alice_id).events.post(
+                utc_event("Org-wide", "2026-03-03T10:00:00", "2026-03-03T11:00:00"), prefer_utc()
+            )
+        )
+        assert_typed_event(created)
+        read = loop.run_until_complete(
+            client.users.by_user_id(alice_id).events.by_event_id(created.id).get(prefer_utc())
+        )
+        assert read.subject == "Org-wide"
+        with pytest.raises(Exception) as refused:
+            loop.run_until_complete(client.me.get())
+        assert getattr(refused.value, "response_status_code", None) == 400
+    finally:
+        loop.run_until_complete(http.aclose())
+        loop.close()

@@ -51,8 +51,19 @@ def test_creates_go_to_the_calendar_given_else_to_the_default_one(g):
 
 
 def test_the_events_path_quotes_the_calendar_id():
-    assert GraphClient.events_path("AQMk/a+b=") == "/me/calendars/AQMk%2Fa%2Bb%3D/events"
-    assert GraphClient.events_path(None) == GraphClient.events_path("") == "/me/events"
+    graph = GraphClient(requests.Session, "https://graph.test/v1.0", lambda force_refresh=False: "")
+    assert graph.events_path("AQMk/a+b=") == "/me/calendars/AQMk%2Fa%2Bb%3D/events"
+    assert graph.events_path(None) == graph.events_path("") == "/me/events"
+    user = GraphClient(
+        requests.Session,
+        "https://graph.test/v1.0",
+        lambda force_refresh=False: "",
+        mailbox="ann/b@example.com",
+    )
+    assert user.events_path("AQMk/a+b=") == (
+        "/users/ann%2Fb%40example.com/calendars/AQMk%2Fa%2Bb%3D/events"
+    )
+    assert user.events_path(None) == "/users/ann%2Fb%40example.com/events"
 
 
 def test_writes_go_in_the_order_queued_and_one_key_may_carry_several(g):

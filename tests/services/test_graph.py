@@ -14,7 +14,6 @@ from requests.adapters import BaseAdapter
 from services.errors import (
     GraphError,
     NotFound,
-    PreconditionFailed,
     ReauthRequired,
     SyncStateGone,
     Throttled,
@@ -485,54 +484,6 @@ def test_second_unauthorized_requires_reauthentication():
     assert tokens.calls == [False, True] and len(adapter.sent) == 2
 
 
-def test_update_sends_if_match_and_stale_etag_raises_precondition_failed():
-    adapter = Script().reply(
-        "PATCH",
-        "/me/events/e1",
-        graph_error(412, "ErrorIrresolvableConflict", "m"),
-    )
-    graph, _ = client(adapter)
-    with pytest.raises(PreconditionFailed):
-        graph.update_event("e1", {"subject": "x"}, 'W/"ck"')
-    assert adapter.sent[0].headers["If-Match"] == 'W/"ck"'
-    assert json.loads(adapter.sent[0].body) == {"subject": "x"}
-
-
-def test_deleting_an_already_deleted_event_reports_false():
-    adapter = (
-        Script()
-        .reply("DELETE", "/me/events/e1", (404, {}))
-        .reply("DELETE", "/me/events/e2", (204, None))
-    )
-    graph, _ = client(adapter)
-    assert graph.delete_event("e1") is False
-    assert graph.delete_event("e2") is True
-
-
-@pytest.mark.parametrize(
-    ("response", "action"),
-    [("accepted", "accept"), ("declined", "decline"), ("tentative", "tentativelyAccept")],
-)
-def test_reply_posts_the_matching_action(response, action):
-    adapter = Script().reply("POST", f"/me/events/e1/{action}", (202, None))
-    graph, _ = client(adapter)
-    graph.respond("e1", response, send_response=False)
-    assert json.loads(adapter.sent[0].body) == {"sendResponse": False}
-
-
-@pytest.mark.parametrize(
-    "answer", [(503, None), (504, {}), requests.ReadTimeout("slow")], ids=["503", "504", "timeout"]
-)
-def test_reply_is_not_posted_again_when_graph_may_have_run_it(answer):
-    """Graph has answered 503 to a write it had applied and mailed: a reply has no key that
-    would make a repeat harmless, so it is left for the next run to read back."""
-    adapter = Script().reply("POST", "/me/events/e1/accept", answer, (202, None))
-    graph, sleeps = client(adapter)
-    with pytest.raises(WriteUnconfirmed):
-        graph.respond("e1", "accepted")
-    assert len(adapter.sent) == 1 and sleeps == []
-
-
 def _refused(message, code="ErrorInvalidRequest"):
     return graph_error(400, code, message)
 
@@ -540,39 +491,6 @@ def _refused(message, code="ErrorInvalidRequest"):
 NO_RESPONSE = (
     "Your request can\u2019t be completed. The meeting organizer hasn\u2019t requested a response."
 )
-
-
-def test_reply_the_organizer_did_not_ask_for_is_sent_again_without_mail():
-    adapter = Script().reply("POST", "/me/events/e1/decline", _refused(NO_RESPONSE), (202, None))
-    graph, _ = client(adapter)
-    graph.respond("e1", "declined")
-    assert [json.loads(r.body) for r in adapter.sent] == [
-        {"sendResponse": True},
-        {"sendResponse": False},
-    ]
-
-
-def test_reply_refused_for_another_reason_is_not_sent_again():
-    adapter = Script().reply(
-        "POST",
-        "/me/events/e1/accept",
-        _refused("You can't respond to a meeting you organized."),
-    )
-    graph, _ = client(adapter)
-    with pytest.raises(GraphError):
-        graph.respond("e1", "accepted")
-    assert len(adapter.sent) == 1
-
-
-def test_patch_asking_for_teams_refused_is_sent_again_without_it():
-    adapter = Script().reply(
-        "PATCH", "/me/events/e1", _refused("Teams is not allowed."), (200, {"id": "e1"})
-    )
-    graph, _ = client(adapter)
-    body = {"subject": "Call", "isOnlineMeeting": True, "onlineMeetingProvider": "teamsForBusiness"}
-    assert graph.update_event("e1", body, 'W/"1"') == {"id": "e1"}
-    assert json.loads(adapter.sent[1].body) == {"subject": "Call"}
-    assert adapter.sent[1].headers["If-Match"] == 'W/"1"'
 
 
 def test_batch_sends_refused_asks_again_without_them_and_says_which():

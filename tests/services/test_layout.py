@@ -100,16 +100,6 @@ GRAPH_KEY = re.compile(r"@?[a-z]+(?:[A-Z][a-z0-9]*)+")
 """A camelCase string, as Graph's JSON keys and values are (``transactionId``, ``seriesMaster``)."""
 GRAPH_PATH_PARTS = ("/me/", "/events", "$batch", "If-Match", "@odata")
 """What a string building a Graph URL or header holds."""
-SERIES_READS_GRAPH = {
-    # Series still read Graph's JSON and build their writes themselves: these go once they
-    # read and write through the typed edge (services.mapping, services.outbox).
-    ("sync/series.py", "SeriesSync._master"),
-    ("sync/series.py", "SeriesSync._new_remote_series"),
-    ("sync/series.py", "SeriesSync._create_remote"),
-    ("sync/series.py", "SeriesSync.preview"),
-    ("sync/series.py", "SeriesSync._instances_of"),
-    ("sync/run.py", "SyncRun._series_rows"),
-}
 
 
 def graph_strings(path: Path) -> list[tuple[str, str]]:
@@ -170,19 +160,13 @@ def test_graph_strings_are_found_in_reads_and_paths_not_in_labels(tmp_path):
 
 @pytest.mark.parametrize("path", ODOO_SHELL, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_only_services_read_graph_json_or_build_graph_paths(path):
-    name = f"{path.parent.name}/{path.name}"
-    found = [
-        (scope, text)
-        for scope, text in graph_strings(path)
-        if (name, scope) not in SERIES_READS_GRAPH
-    ]
-    assert found == []
+    assert graph_strings(path) == []
 
 
-def test_the_series_allowance_names_only_what_still_reads_graph():
-    still = {
-        (f"{path.parent.name}/{path.name}", scope)
-        for path in ODOO_SHELL
-        for scope, _text in graph_strings(path)
-    }
-    assert still >= SERIES_READS_GRAPH
+@pytest.mark.parametrize(
+    "path",
+    [path for path in MODULES + ODOO_SHELL if path.name != "__init__.py"],
+    ids=lambda path: f"{path.parent.name}/{path.name}",
+)
+def test_every_module_says_what_it_is_for(path):
+    assert ast.get_docstring(ast.parse(path.read_text()))

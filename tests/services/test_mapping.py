@@ -503,3 +503,21 @@ def test_a_hydrated_all_day_occurrence_has_the_original_start_instances_sends():
     row = mapping.hydrate_occurrence(master, stub, series_zone="Asia/Tokyo")
     assert row["originalStart"] == "2018-06-04T15:00:00Z"
     assert mapping.read_event(row).original_start == datetime(2018, 6, 4, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        (odoo_ref("db-uuid", 42), 42),
+        (odoo_ref("other-db", 42), None),
+        ("db-uuid:", None),
+        ("db-uuid:abc", None),
+        ("db-uuid:\u00b2", None),
+        ("db-uuid:-3", None),
+        ("db-uuid:4 2", None),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_own_event_id_reads_only_this_databases_well_formed_property(ref, expected):
+    assert mapping.own_event_id(ref, "db-uuid") == expected

@@ -239,7 +239,7 @@ def test_the_docs_weekly_master_in_pacific_time():
     # 12:00 Pacific all along: 19:00 UTC in summer time, 20:00 UTC from November 6.
     assert starts[8] == datetime(2017, 10, 30, 19, 0, tzinfo=UTC)
     assert starts[9] == datetime(2017, 11, 6, 20, 0, tzinfo=UTC)
-    assert series.graph_shape(master, values).start == "2017-09-04T19:00:00+00:00"
+    assert series.read_master(master).shape.start == "2017-09-04T19:00:00+00:00"
 
 
 def test_the_docs_instances_of_a_series_with_an_exception():

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from services import recurrence as rec
 from services import series
+from services.errors import MalformedEvent
 from services.values import EventValues
 
 UTC = timezone.utc
@@ -125,14 +126,37 @@ def test_shape_patch_sends_times_and_pattern_only():
     assert set(body) == {"isAllDay", "start", "end", "recurrence"}
 
 
-def test_graph_shape_reads_the_master():
+def mapping_master():
+    """A Graph series master's own properties (its pattern added by the test)."""
+    return {
+        "id": "master-1",
+        "iCalUId": "uid-1",
+        "changeKey": "ck",
+        "type": "seriesMaster",
+        "subject": "Weekly",
+        "start": {"dateTime": "2030-01-07T09:00:00.0000000", "timeZone": "UTC"},
+        "end": {"dateTime": "2030-01-07T09:30:00.0000000", "timeZone": "UTC"},
+    }
+
+
+def test_read_master_reads_the_master_once():
     master = {
+        **mapping_master(),
         "originalStartTimeZone": "Romance Standard Time",
         "recurrence": rec.to_graph(WEEKLY),
+        "transactionId": "tx",
     }
-    assert series.graph_shape(master, timed()) == series.shape_of(timed(), WEEKLY)
-    with pytest.raises(ValueError):
-        series.graph_shape({"recurrence": {"pattern": {"type": "weekly"}}}, timed())
+    read = series.read_master(master)
+    assert read.unreadable is None and read.transaction_id == "tx"
+    assert read.pattern.kind == "weekly" and read.pattern.count == 4
+    assert read.zone == read.pattern.time_zone == "Europe/Paris"  # Windows' name for Brussels
+    assert read.shape == series.shape_of(read.event.values, read.pattern)
+    assert read.change_key == "ck" and read.ical_uid == "uid-1"
+    broken = series.read_master({**master, "recurrence": {"pattern": {"type": "weekly"}}})
+    assert broken.unreadable and broken.shape is None and broken.pattern is None
+    assert broken.name == "Weekly" and broken.graph_id == "master-1"
+    nameless = series.read_master({"recurrence": rec.to_graph(WEEKLY)})
+    assert nameless.event is None and nameless.unreadable == "event None: no id"
 
 
 def _fields(recurrence):
@@ -168,3 +192,27 @@ def test_the_zone_of_a_series_is_its_recurrence_zone_and_a_custom_one_the_mailbo
         "recurrence": {"range": {"recurrenceTimeZone": "tzone://Microsoft/Custom"}},
     }
     assert series.zone_of(custom, mailbox_zone=lambda: "Europe/Brussels") == "Europe/Brussels"
+
+
+def test_a_series_is_read_whole_from_delta_only_when_delta_holds_it_whole():
+    master = {**mapping_master(), "recurrence": rec.to_graph(WEEKLY)}
+    stub = {
+        "id": "occ-1",
+        "type": "occurrence",
+        "seriesMasterId": "master-1",
+        "start": {"dateTime": "2030-01-14T09:00:00.0000000", "timeZone": "UTC"},
+        "end": {"dateTime": "2030-01-14T09:30:00.0000000", "timeZone": "UTC"},
+    }
+    read = series.from_delta([master, stub])
+    assert read.master.graph_id == "master-1" and read.instance_ids == {"occ-1"}
+    [occurrence] = read.occurrences
+    assert occurrence.ical_uid == "uid-1@2030-01-14T09:00:00+00:00"
+    assert occurrence.values.name == "Weekly" and not read.malformed
+    exception = {"id": "exc-1", "type": "exception", "seriesMasterId": "master-1"}
+    assert series.from_delta([stub]) is None  # no master: Graph is asked
+    assert series.from_delta([master, exception]) is None  # a stub exception: likewise
+    with pytest.raises(MalformedEvent):
+        series.from_delta([master, {"id": "occ-2", "type": "occurrence"}])
+    unreadable = series.read_series(master, [{**stub, "start": "tomorrow"}])
+    assert not unreadable.occurrences and unreadable.instance_ids == {"occ-1"}
+    assert [row["id"] for row, _error in unreadable.malformed] == ["occ-1"]

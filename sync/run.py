@@ -846,14 +846,19 @@ class SyncRun:
         return self._changes_since
 
     def changed_events(self):
-        """The user's active events created or written since ``local_changes_since``, or that
-        entered the window's end as days passed since (it is not ``None``)."""
+        """The user's active events that no link of the user's calendars holds, created or
+        written since ``local_changes_since``, or that entered the window's end as days passed
+        since (it is not ``None``). A linked event is its calendar's, never sent anew: leaving
+        linked ones out leaves out what the last run created and linked itself, newer than its
+        start, whereas an event a user saved meanwhile, unseen by that run, is unlinked."""
         if self._changed_events is None:
             since = self.local_changes_since()
+            calendars = self.account._user_account_ids()
             self._changed_events = self.Event.search(
                 [
                     ("user_id", "=", self.account.user_id.id),
                     ("active", "=", True),
+                    ("outlook_link_ids", "not any", [("account_id", "in", calendars)]),
                     "|",
                     "|",
                     ("id", ">", self.account.last_sync_event_id),

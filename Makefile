@@ -7,7 +7,7 @@ SHELL := /bin/bash
 help:
 	@echo "make demo     set up, then Odoo + this addon on the Graph emulator (ARGS=--once: scripted run; ARGS=--reset)"
 	@echo "make test     set up (venv, Odoo 18, private PostgreSQL, Chromium) and run every test"
-	@echo "make setup    only the set-up (idempotent)"
+	@echo "make setup    only the set-up (idempotent; ODOO_VERSION=19.0: Odoo 19 beside 18.0, see docs/odoo19.md)"
 	@echo "make test-pure  only the pure tests (services, Graph emulator), no Odoo"
 	@echo "make lint     ruff + pylint-odoo through pre-commit"
 	@echo "make screenshots  retake docs/screenshots/ with headless Chromium (on the running demo, else a fresh one)"

@@ -73,13 +73,23 @@ stop() {
 }
 
 # Prints the PG* variables that reach the server, for `eval`.
+# Prints the PG* variables to export; an empty one is unset instead, as Odoo 19 parses PGPORT and
+# the other PG* variables as its db_* options and rejects an empty port.
 env_vars() {
+    local host port user password name
     if uses_external_server; then
-        printf 'export PGHOST=%q PGPORT=%q PGUSER=%q PGPASSWORD=%q\n' \
-            "${PGHOST:-}" "${PGPORT:-}" "${PGUSER:-odoo}" "${PGPASSWORD:-}"
-        return
+        host=${PGHOST:-} port=${PGPORT:-} user=${PGUSER:-odoo} password=${PGPASSWORD:-}
+    else
+        host=$(cat "$DEV/pg-dir" 2>/dev/null || cluster_dir) port='' user=odoo password=''
     fi
-    printf 'export PGHOST=%q PGPORT= PGUSER=odoo PGPASSWORD=\n' "$(cat "$DEV/pg-dir" 2>/dev/null || cluster_dir)"
+    for name in host port user password; do
+        local value=${!name} var="PG${name^^}"
+        if [ -n "$value" ]; then
+            printf 'export %s=%q\n' "$var" "$value"
+        else
+            printf 'unset %s\n' "$var"
+        fi
+    done
 }
 
 case "${1:-}" in

@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=dev/common.sh
 source "$ROOT/dev/common.sh"
 eval "$("$ROOT/dev/pg.sh" env)"
-ODOO_DIR=$(cat "$DEV/odoo-dir")
+ODOO_DIR=$(cat "$ODOO_STATE/odoo-dir")
 copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
 mkdir "$copy/$ADDON"

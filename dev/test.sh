@@ -10,7 +10,7 @@ source "$ROOT/dev/common.sh"
 
 PY="$VENV/bin/python"
 DB="${ADDON}_test"
-ODOO_DIR=$(cat "$DEV/odoo-dir")
+ODOO_DIR=$(cat "$ODOO_STATE/odoo-dir")
 eval "$("$ROOT/dev/pg.sh" env)"
 
 run_pure_tests() {

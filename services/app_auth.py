@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import msal
-from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 
-from .errors import AdminConsentRefused, AdminConsentRequired, AuthError, TransportError
+from .auth import confidential_client
+from .errors import AdminConsentRefused, AdminConsentRequired, AuthError
 
 GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 # The tenant names that stand for no organization: an organization-wide connection needs the
@@ -126,26 +126,15 @@ class OrganizationAuth:
         http_cache: MutableMapping[Any, Any] | None = None,
     ) -> None:
         authority = f"{authority_host.rstrip('/')}/{require_tenant(tenant)}"
-        host = (urlsplit(authority).hostname or "").lower()
         self._cache = msal.TokenCache()
-        try:
-            self._app = msal.ConfidentialClientApplication(
-                client_id,
-                client_credential=(
-                    credential.for_msal()
-                    if isinstance(credential, CertificateCredential)
-                    else credential
-                ),
-                authority=authority,
-                token_cache=self._cache,
-                http_client=http_client,
-                instance_discovery=None if host in WELL_KNOWN_AUTHORITY_HOSTS else False,
-                http_cache=http_cache,
-            )
-        except ValueError as error:
-            # msal reads the authority's OpenID configuration here (an unknown tenant, an
-            # outage) and checks the certificate credential's form.
-            raise TransportError("GET", authority, str(error).splitlines()[0]) from error
+        self._app = confidential_client(
+            client_id,
+            credential.for_msal() if isinstance(credential, CertificateCredential) else credential,
+            authority=authority,
+            token_cache=self._cache,
+            http_client=http_client,
+            http_cache=http_cache,
+        )
 
     def access_token(self, force_refresh: bool = False) -> str:
         """An app-only access token (msal's cached one while it is valid); ``force_refresh``

@@ -99,6 +99,36 @@ class AppConfig:
         return f"{self.authority_host.rstrip('/')}/{self.tenant or 'common'}"
 
 
+def confidential_client(
+    client_id: str,
+    client_credential: Any,
+    *,
+    authority: str,
+    token_cache: msal.TokenCache,
+    http_client: Any,
+    http_cache: MutableMapping[Any, Any] | None,
+) -> msal.ConfidentialClientApplication:
+    """msal's confidential client of this app at ``authority``; instance discovery is off for
+    authorities outside Microsoft's known clouds (the emulator, a test IdP), where msal would
+    otherwise ask login.microsoftonline.com about them."""
+    host = (urlsplit(authority).hostname or "").lower()
+    try:
+        return msal.ConfidentialClientApplication(
+            client_id,
+            client_credential=client_credential,
+            authority=authority,
+            token_cache=token_cache,
+            http_client=http_client,
+            instance_discovery=None if host in WELL_KNOWN_AUTHORITY_HOSTS else False,
+            http_cache=http_cache,
+        )
+    except ValueError as error:
+        # msal reads the authority's OpenID configuration here and raises ValueError when it
+        # cannot (throttled, down, a wrong tenant; a certificate credential of the wrong form):
+        # a retry later may succeed.
+        raise TransportError("GET", authority, str(error).splitlines()[0]) from error
+
+
 class OutlookAuth:
     """Tokens for one Odoo user's Outlook account.
 
@@ -124,21 +154,14 @@ class OutlookAuth:
         self._cache = msal.SerializableTokenCache()
         if cache_blob:
             self._cache.deserialize(cache_blob)
-        host = (urlsplit(authority).hostname or "").lower()
-        try:
-            self._app = msal.ConfidentialClientApplication(
-                client_id,
-                client_credential=client_credential,
-                authority=authority,
-                token_cache=self._cache,
-                http_client=http_client,
-                instance_discovery=None if host in WELL_KNOWN_AUTHORITY_HOSTS else False,
-                http_cache=http_cache,
-            )
-        except ValueError as error:
-            # msal reads the authority's OpenID configuration here and raises ValueError when it
-            # cannot (throttled, down, a wrong tenant): a retry later may succeed.
-            raise TransportError("GET", authority, str(error).splitlines()[0]) from error
+        self._app = confidential_client(
+            client_id,
+            client_credential,
+            authority=authority,
+            token_cache=self._cache,
+            http_client=http_client,
+            http_cache=http_cache,
+        )
         self._home_account_id = home_account_id
         self._scopes = list(scopes)
 

@@ -385,15 +385,7 @@ def _pair_base(
         values = {name: getattr(loser, name) for name in unit}
         base_local.update(values)
         base_remote.update(values)
-        conflicts.append(
-            Conflict(
-                key=item.key,
-                field="when" if unit == WHEN_FIELDS else unit[0],
-                local_value=_describe(local, unit),
-                remote_value=_describe(remote, unit),
-                winner=winner,
-            )
-        )
+        conflicts.append(_conflict(item, unit, local, remote, winner))
     return dataclasses.replace(
         item,
         base=SyncBase(local=local.replace(**base_local), remote=remote.replace(**base_remote)),
@@ -530,15 +522,7 @@ def _merge_units(
             continue  # the organizer's own link merges it, and logs the conflict
         local_changed = local_changed and pushes and PULL_ONLY_FIELDS.isdisjoint(unit)
         if local_changed and remote_changed and local_value != remote_value:
-            conflicts.append(
-                Conflict(
-                    key=item.key,
-                    field="when" if unit == WHEN_FIELDS else unit[0],
-                    local_value=_describe(local, unit),
-                    remote_value=_describe(remote, unit),
-                    winner=winner,
-                )
-            )
+            conflicts.append(_conflict(item, unit, local, remote, winner))
             local_changed, remote_changed = winner == "odoo", winner == "outlook"
         if local_changed and not remote_changed:
             new_remote.update(zip(unit, local_value, strict=True))
@@ -786,6 +770,19 @@ def _in_push_scope(values: EventValues, policy: Policy, now: datetime) -> bool:
 
 def _unit(values: EventValues, unit: tuple[str, ...]) -> tuple[Any, ...]:
     return tuple(getattr(values, name) for name in unit)
+
+
+def _conflict(
+    item: SyncItem, unit: tuple[str, ...], local: EventValues, remote: EventValues, winner: Side
+) -> Conflict:
+    """The conflict on ``unit`` of ``item``, as each side holds it."""
+    return Conflict(
+        key=item.key,
+        field="when" if unit == WHEN_FIELDS else unit[0],
+        local_value=_describe(local, unit),
+        remote_value=_describe(remote, unit),
+        winner=winner,
+    )
 
 
 def _describe(values: EventValues, unit: tuple[str, ...]) -> Any:

@@ -144,6 +144,7 @@ class SyncRun:
         self._unlinked = None
         self._changes_since = False  # not computed yet (see local_changes_since)
         self._changed_events = None
+        self._user_calendars = None
         self._changed_series = set()
         self._series_items = {}
         self._series_of = {}
@@ -806,7 +807,7 @@ class SyncRun:
             ),
             ("stop", ">=", self.window_start.replace(tzinfo=None)),
             ("start", "<=", self.window_end.replace(tzinfo=None)),
-            ("outlook_link_ids", "not any", [("account_id", "in", account._user_account_ids())]),
+            ("outlook_link_ids", "not any", [("account_id", "in", self.user_calendars())]),
             *account._export_domain(),
         ]
         if account.first_sync_last_event_id:
@@ -845,15 +846,26 @@ class SyncRun:
             account.unsent_scanned_at = self.now.replace(tzinfo=None)
         return self._changes_since
 
+    def user_calendars(self):
+        """The ids of the user's accounts (``outlook.account._user_account_ids``), read once."""
+        if self._user_calendars is None:
+            self._user_calendars = self.account._user_account_ids()
+        return self._user_calendars
+
     def changed_events(self):
-        """The user's active events created or written since ``local_changes_since``, or that
-        entered the window's end as days passed since (it is not ``None``)."""
+        """The user's active events that no link of the user's calendars holds, created or
+        written since ``local_changes_since``, or that entered the window's end as days passed
+        since (it is not ``None``). A linked event is its calendar's, never sent anew: leaving
+        linked ones out leaves out what the last run created and linked itself, newer than its
+        start, whereas an event a user saved meanwhile, unseen by that run, is unlinked."""
         if self._changed_events is None:
             since = self.local_changes_since()
+            calendars = self.user_calendars()
             self._changed_events = self.Event.search(
                 [
                     ("user_id", "=", self.account.user_id.id),
                     ("active", "=", True),
+                    ("outlook_link_ids", "not any", [("account_id", "in", calendars)]),
                     "|",
                     "|",
                     ("id", ">", self.account.last_sync_event_id),

@@ -75,11 +75,11 @@ class Scheduler:
 
     def accounts_with_local_changes(self):
         """Accounts whose user changed Odoo since their last sync started: an event the user
-        created, or a synced one edited (its link dirty, not waiting for a retry), or a synced
-        series changed (its series link dirty). They sync at the next cron call instead of
-        their next interval; a failing account keeps its backoff. Plain SQL, once per cron
-        call: three EXISTS per account over indexes (the partial indexes of dirty links, events
-        by id)."""
+        created that the account's sync did not link, or a synced one edited (its link dirty,
+        not waiting for a retry), or a synced series changed (its series link dirty). They sync
+        at the next cron call instead of their next interval; a failing account keeps its
+        backoff. Plain SQL, once per cron call: three EXISTS per account over indexes (the
+        partial indexes of dirty links, events by id)."""
         self.env.flush_all()
         self.env.cr.execute(
             """
@@ -106,7 +106,12 @@ class Scheduler:
                                  FROM calendar_event event
                                 WHERE event.id > account.last_sync_event_id
                                   AND event.user_id = account.user_id
-                                  AND event.create_uid = account.user_id))
+                                  AND event.create_uid = account.user_id
+                                  -- Linked: the last sync created or sent it itself.
+                                  AND NOT EXISTS (SELECT 1
+                                                    FROM outlook_event_link link
+                                                   WHERE link.event_id = event.id
+                                                     AND link.account_id = account.id)))
              ORDER BY account.last_sync_at, account.id
             """
         )

@@ -109,15 +109,22 @@ class SeriesSync:
         self.Event = context.env["calendar.event"].sudo().with_context(active_test=False)
         self.SeriesLink = context.env["outlook.series.link"].sudo()
         self.Recurrence = context.env["calendar.recurrence"].sudo()
-        user = self.account.user_id
-        lang = self.env["res.lang"]._get_data(code=user.lang or "en_US")
-        self.week_start = WEEK_START.get(str(lang.week_start or "1"), "monday")
+        self._week_start = None
         self.notices = []
         self.held_recurrence_ids = set()  # ambiguous pairs: neither side is copied
         self._unlinked_ids = {}  # since_first_sync: ids found by _unlinked_local_series
         self.flagged = self.SeriesLink  # the dirty series links this run settles
         self.creates = []  # (recurrence, values, pattern) of the masters to create in Outlook
         self.unrepeatable = self.SeriesLink  # changed in Odoo to a rule Outlook cannot repeat
+        self._edited = None  # see _edited_series
+
+    @property
+    def week_start(self):
+        """The day the user's weeks start on, read when a rule is first made or read."""
+        if self._week_start is None:
+            lang = self.env["res.lang"]._get_data(code=self.account.user_id.lang or "en_US")
+            self._week_start = WEEK_START.get(str(lang.week_start or "1"), "monday")
+        return self._week_start
 
     def sync(self, remote_events, removed_ids):
         """Settle the series that changed: those Outlook's delta names, those whose Odoo
@@ -161,16 +168,19 @@ class SeriesSync:
         self._create_remote(self.creates, remote_events)
 
     def _edited_series(self):
-        """The Outlook ids of the series with an occurrence edited in Odoo since the last sync."""
-        return set(
-            self.Link.search(
-                [
-                    ("account_id", "=", self.account.id),
-                    ("dirty", "=", True),
-                    ("series_master_id", "!=", False),
-                ]
-            ).mapped("series_master_id")
-        )
+        """The Outlook ids of the series with an occurrence edited in Odoo since the last sync
+        (searched once: the run's own writes flag no link)."""
+        if self._edited is None:
+            self._edited = set(
+                self.Link.search(
+                    [
+                        ("account_id", "=", self.account.id),
+                        ("dirty", "=", True),
+                        ("series_master_id", "!=", False),
+                    ]
+                ).mapped("series_master_id")
+            )
+        return self._edited
 
     def settle_flags(self, archived_recurrence_ids):
         """At the end of the run: the dirty series links it looked at are settled, but those
@@ -503,6 +513,8 @@ class SeriesSync:
         """Decide the Odoo side of each linked series Outlook's side left to look at
         (``series_plan.from_odoo``), send the Outlook writes of all of them together, then read
         again the series that changed and pair their occurrences."""
+        if not links:
+            return
         edited = self._edited_series()
         outbox, decided = self._outbox(), []
         for link in links:
@@ -781,7 +793,7 @@ class SeriesSync:
             return self.Recurrence
         window_start = self.context.window_start.replace(tzinfo=None)
         window_end = self.context.window_end.replace(tzinfo=None)
-        calendars = self.account._user_account_ids()
+        calendars = self.context.odoo.user_calendars()
         linked = self.SeriesLink.search([("account_id", "in", calendars)])
         domain = [
             ("id", "not in", linked.recurrence_id.ids),
@@ -810,6 +822,8 @@ class SeriesSync:
         """Create a series master for each (recurrence, values to send, pattern), in
         ``$batch``, then read their occurrences (``$batch`` too) and pair them with the
         recurrences' events."""
+        if not planned:
+            return
         database = self.context.database_uuid
         outbox, creates = self._outbox(), []
         for recurrence, values, pattern in planned:

@@ -103,6 +103,23 @@ class TestScheduling(OutlookHttpCase):
         self.assertEqual(self.synced(), self.carol)
         self.assertTrue(self.env["calendar.event"].search([("name", "=", "Now please")]))
 
+    def test_what_the_users_sync_now_brings_in_does_not_make_the_account_due(self):
+        """The events a sync asked for by the user creates are the user's, newer than the sync's
+        start, but linked already: only an event the user creates in Odoo makes it due."""
+        scheduler = self.env["outlook.account"]._scheduler()
+        self.carol.with_user(self.user_carol).action_sync_now()
+        self.emulator.create_event(CAROL, outlook_event("Brought in"))
+
+        self.carol.with_user(self.user_carol).action_sync_now()
+
+        brought = self.env["calendar.event"].search([("name", "=", "Brought in")])
+        self.assertEqual(brought.create_uid, self.user_carol)
+        self.assertNotIn(self.carol, scheduler.accounts_with_local_changes())
+        self.env["calendar.event"].with_user(self.user_carol).create(
+            {"name": "Made in Odoo", "start": TOMORROW, "stop": TOMORROW + timedelta(hours=1)}
+        )
+        self.assertIn(self.carol, scheduler.accounts_with_local_changes())
+
     def test_throttled_account_waits_and_does_not_delay_the_others(self):
         """Microsoft throttles Alice's mailbox for ten minutes: her account waits at least that
         long, counted as in backoff, and Bob and Carol are synced in the same call."""

@@ -170,3 +170,10 @@ def test_only_services_read_graph_json_or_build_graph_paths(path):
 )
 def test_every_module_says_what_it_is_for(path):
     assert ast.get_docstring(ast.parse(path.read_text()))
+
+
+@pytest.mark.parametrize(
+    "path", MODULES + ODOO_SHELL, ids=lambda path: f"{path.parent.name}/{path.name}"
+)
+def test_the_addon_never_imports_the_emulator(path):
+    assert not [name for _, name in imported_names(path) if "graph_emulator" in name.split(".")]

@@ -438,7 +438,6 @@ class SyncRun:
             odoo=self,
             counts=self.counts,
             errors=self.errors,
-            wait=self._wait,
         )
 
     def _wait(self, seconds):
@@ -919,18 +918,24 @@ class SyncRun:
                 answers[key] = answer or answers.get(key)
                 self._count_push(action)
                 self._check_online_meeting(action, answer, targets[key])
-            elif outcome.result is Result.THROTTLED:
-                # Outlook's quota ran out: not an error, the next run (soon) sends it.
-                failed.add(key)
-                self.counts["deferred"] += 1
-                self.retry_after = max(self.retry_after, outcome.retry_after, 1.0)
-            elif outcome.result is Result.UNCONFIRMED:
-                failed.add(key)
-                self._item_failed(targets[key], self._unconfirmed(outcome.error.status))
             else:
                 failed.add(key)
-                self._item_failed(targets[key], str(outcome.error))
+                reason = self._refusal(outcome)
+                if reason:
+                    self._item_failed(targets[key], reason)
         return answers, failed
+
+    def _refusal(self, outcome):
+        """Why Outlook did not take the write of ``outcome`` (not ``ok``); ``None`` when its
+        quota ran out: not an error, the run waits as Outlook asked and counts the write
+        deferred, the next run (soon) sends it."""
+        if outcome.result is Result.THROTTLED:
+            self._wait(outcome.retry_after)
+            self.counts["deferred"] += 1
+            return None
+        if outcome.result is Result.UNCONFIRMED:
+            return self._unconfirmed(outcome.error.status)
+        return str(outcome.error)
 
     def _read_answer(self, answer):
         """The event Graph answered a write with (``None`` for a write answered without one)."""

@@ -67,9 +67,8 @@ class SeriesContext:
     series sent as single events).
     ``odoo``: the run's Odoo writer (an event's values as the planner reads them, partners,
     tags and alarms for Outlook's values, the fields pulled, the events changed since the last
-    run, what a new event sends).
-    Sinks: ``counts``, ``errors``; ``wait(seconds)``: Microsoft asked to wait before the next
-    sync.
+    run, what a new event sends, why Outlook refused a write).
+    Sinks: ``counts``, ``errors``.
     """
 
     env: Any
@@ -94,7 +93,6 @@ class SeriesContext:
     odoo: Any
     counts: Counter
     errors: list
-    wait: Callable[[float], None]
 
 
 class SeriesSync:
@@ -599,14 +597,9 @@ class SeriesSync:
         wait (the next sync sends it again, after that wait)."""
         if outcome.ok:
             return True
-        if outcome.result is Result.THROTTLED:
-            self.context.wait(outcome.retry_after)
-            self.context.counts["deferred"] += 1
-        elif outcome.result is Result.UNCONFIRMED:
-            reason = self.context.odoo._unconfirmed(outcome.error.status)
+        reason = self.context.odoo._refusal(outcome)
+        if reason:
             self.context.errors.append({"event": name, "reason": reason})
-        else:
-            self.context.errors.append({"event": name, "reason": str(outcome.error)})
         return False
 
     def _carry_out(self, link, recurrence, edits, plan, outcome, *, remote_events):
